@@ -1,0 +1,60 @@
+"""Application settings, read from the environment or `.env` (pydantic-settings)."""
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_prefix="", extra="ignore")
+
+    # Infrastructure. Empty DATABASE_URL / TEMPORAL_ADDRESS mean "use the embedded servers" (erp up).
+    database_url: str = ""
+    temporal_address: str = "localhost:7233"
+    temporal_namespace: str = "default"
+    temporal_task_queue: str = "erp"
+    data_dir: Path = ROOT / ".erp"
+    storage_dir: Path = Field(default=ROOT / ".erp" / "storage")
+
+    # Security. Both keys are required outside of `erp up`, which generates them into .env.
+    secret_key: str = ""
+    encryption_key: str = ""  # Fernet key for secrets and the PFX at rest
+    jwt_algorithm: str = "HS256"
+    access_token_minutes: int = 60
+    refresh_token_days: int = 7
+    twofa_token_minutes: int = 5
+    login_rate_limit_per_minute: int = 5
+    cors_origins: list[str] = ["http://localhost:3000"]
+    google_client_id: str = "erp-local"
+    google_issuer: str = "https://accounts.google.com"
+    google_jwks_url: str = "https://www.googleapis.com/oauth2/v3/certs"
+
+    # Business defaults
+    timezone: str = "America/Lima"
+
+    # SUNAT (SEE SOAP). "sandbox" points at the local sandbox started by `erp up`.
+    sunat_env: str = "sandbox"  # sandbox | beta | produccion | ose
+    sunat_bill_url: str = ""
+    sunat_consult_url: str = ""
+    sunat_sandbox_port: int = 8700
+
+    # Mail (SMTP). `erp up` starts a local SMTP server on this port.
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 8025
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_from: str = "erp@localhost"
+    smtp_starttls: bool = False
+
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    log_level: str = "INFO"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
