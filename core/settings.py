@@ -14,7 +14,7 @@ class Settings(BaseSettings):
 
     # Infrastructure. Empty DATABASE_URL / TEMPORAL_ADDRESS mean "use the embedded servers" (erp up).
     database_url: str = ""
-    temporal_address: str = "localhost:7233"
+    temporal_address: str = ""
     temporal_namespace: str = "default"
     temporal_task_queue: str = "erp"
     data_dir: Path = ROOT / ".erp"

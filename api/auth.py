@@ -1,0 +1,53 @@
+"""Module 9 authentication endpoints: /api/auth/..."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Request
+from pydantic import BaseModel, EmailStr
+
+from api.deps import CurrentUser, SessionDep, client_ip
+from services import auth
+
+router = APIRouter(prefix="/api/auth", tags=["auth"])
+
+
+class LoginIn(BaseModel):
+    email: EmailStr
+    password: str
+
+
+class TokensOut(BaseModel):
+    access_token: str | None = None
+    refresh_token: str | None = None
+    token_type: str = "bearer"
+    requiere_2fa: bool = False
+    token_2fa: str | None = None
+
+
+class RefreshIn(BaseModel):
+    refresh_token: str
+
+
+def _out(result: auth.TokenPair | auth.SegundoFactorRequerido) -> TokensOut:
+    if isinstance(result, auth.SegundoFactorRequerido):
+        return TokensOut(requiere_2fa=True, token_2fa=result.token_2fa, token_type="2fa")
+    return TokensOut(access_token=result.access_token, refresh_token=result.refresh_token)
+
+
+@router.post("/login/", response_model=TokensOut)
+def login(body: LoginIn, request: Request, session: SessionDep) -> TokensOut:
+    """Email + password. Users with 2FA get a short-lived `token_2fa` instead of a JWT."""
+    return _out(auth.login(session, body.email, body.password, client_ip(request),
+                           request.headers.get("user-agent")))
+
+
+@router.post("/refresh/", response_model=TokensOut)
+def refresh(body: RefreshIn, request: Request, session: SessionDep) -> TokensOut:
+    return _out(auth.refresh(session, body.refresh_token, client_ip(request), request.headers.get("user-agent")))
+
+
+@router.post("/logout/", status_code=204)
+def logout(user: CurrentUser, session: SessionDep,
+           refresh_token: Annotated[str | None, Body(embed=True)] = None) -> None:
+    """Revokes the access token (and the refresh token if sent) until they would expire."""
+    auth.logout(session, user, refresh_token)

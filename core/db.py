@@ -1,0 +1,62 @@
+"""Database engine and sessions. One engine per process, sessions per unit of work."""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import lru_cache
+
+from sqlalchemy import Engine, event
+from sqlmodel import Session, create_engine
+
+from core.settings import get_settings
+
+
+def normalize_url(url: str) -> str:
+    """Use the psycopg 3 driver whatever scheme the operator wrote."""
+    for prefix in ("postgresql+psycopg://", "postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def make_engine(url: str, pool_size: int = 20) -> Engine:
+    engine = create_engine(
+        normalize_url(url),
+        pool_size=pool_size,
+        max_overflow=20,
+        pool_pre_ping=True,
+        connect_args={"options": "-c timezone=UTC"},
+    )
+
+    @event.listens_for(engine, "connect")
+    def _utc(dbapi_conn, _record) -> None:  # noqa: ANN001 - DBAPI types
+        dbapi_conn.execute("SET TIME ZONE 'UTC'")
+        dbapi_conn.commit()
+
+    return engine
+
+
+@lru_cache
+def get_engine() -> Engine:
+    url = get_settings().database_url
+    if not url:
+        raise RuntimeError("DATABASE_URL is not set (run through `erp up`, or set it in .env)")
+    return make_engine(url)
+
+
+def reset_engine() -> None:
+    """Forget the cached engine (tests and the CLI switch DATABASE_URL at run time)."""
+    if get_engine.cache_info().currsize:
+        get_engine().dispose()
+    get_engine.cache_clear()
+
+
+@contextmanager
+def session_scope() -> Iterator[Session]:
+    """One transaction: commit on success, roll back on any error."""
+    with Session(get_engine(), expire_on_commit=False) as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise

