@@ -8,6 +8,7 @@ import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from cryptography.fernet import Fernet
@@ -27,6 +28,9 @@ from core.db import get_engine, reset_engine, session_scope  # noqa: E402
 from core.embedded import EmbeddedPostgres, free_port, start_temporal_dev_server, temporal_cli  # noqa: E402
 from core.security import hash_password  # noqa: E402
 from core.settings import get_settings  # noqa: E402
+
+if TYPE_CHECKING:
+    from integrations.mail.sandbox import SmtpSandbox
 
 
 def set_env(**values: str) -> None:
@@ -122,6 +126,22 @@ def make_user(client: TestClient) -> Callable[..., tuple[int, dict[str, str]]]:
         return user_id, login(client, email, password)
 
     return make
+
+
+@pytest.fixture
+def smtp_server(tmp_path: Path) -> Iterator["SmtpSandbox"]:
+    """A real SMTP server on loopback; the app's SMTP settings point at it during the test."""
+    from integrations.mail.sandbox import SmtpSandbox
+
+    port = free_port()
+    server = SmtpSandbox(tmp_path / "mail", port).start()
+    previous = (os.environ.get("SMTP_HOST", ""), os.environ.get("SMTP_PORT", ""))
+    set_env(SMTP_HOST="127.0.0.1", SMTP_PORT=str(port))
+    try:
+        yield server
+    finally:
+        server.stop()
+        set_env(SMTP_HOST=previous[0] or "127.0.0.1", SMTP_PORT=previous[1] or "8025")
 
 
 # --- Temporal ---------------------------------------------------------------------------------
