@@ -97,10 +97,19 @@ def temporal_cli() -> str:
     return str(candidate) if candidate.exists() else (shutil.which("temporal") or "temporal")
 
 
+def _search_attribute_flags() -> list[str]:
+    """Register the ERP's search attributes at server start (the worker also ensures them)."""
+    from core.temporal import SEARCH_ATTRIBUTES
+
+    kinds = {"KEYWORD": "Keyword", "INT": "Int"}
+    return [f"{name}={kinds[key.indexed_value_type.name]}" for name, key in SEARCH_ATTRIBUTES.items()]
+
+
 def start_temporal_dev_server(db_file: Path | None, port: int, ui_port: int | None) -> subprocess.Popen:
     args = [temporal_cli(), "server", "start-dev", "--ip", "127.0.0.1", "--port", str(port),
             "--log-level", "warn"]
     args += ["--db-filename", str(db_file)] if db_file else []
+    args += [arg for flag in _search_attribute_flags() for arg in ("--search-attribute", flag)]
     args += ["--ui-port", str(ui_port)] if ui_port else ["--headless"]
     proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     wait_for_port(port, timeout=60)

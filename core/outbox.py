@@ -109,8 +109,9 @@ def _mark(ids_ok: list[int], failures: dict[int, tuple[str, int]]) -> None:
 async def deliver(client: Client, row: Any) -> None:
     if row.kind == "start":
         try:
+            args = [] if row.payload is None else [row.payload]
             await client.start_workflow(
-                row.workflow, row.payload, id=row.workflow_id, task_queue=row.task_queue,
+                row.workflow, args=args, id=row.workflow_id, task_queue=row.task_queue,
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
                 search_attributes=typed_search_attributes(row.search_attributes or {}),
             )
