@@ -149,7 +149,8 @@ def leer_cdr_xml(xml: bytes) -> Cdr:
     if not codigo:
         raise CdrInvalido("el CDR no tiene ResponseCode")
     notas = [_nota(n.text or "") for n in raiz.xpath("*[local-name()='Note']") if (n.text or "").strip()]
-    documento = _texto(raiz, "*[local-name()='DocumentResponse']/*[local-name()='DocumentReference']/*[local-name()='ID']")
+    documento = _texto(raiz, "*[local-name()='DocumentResponse']/*[local-name()='DocumentReference']"
+                             "/*[local-name()='ID']")
     return Cdr(
         codigo=normalizar_codigo(codigo),
         descripcion=_texto(raiz, f"{respuesta}/*[local-name()='Description']"),
@@ -158,7 +159,8 @@ def leer_cdr_xml(xml: bytes) -> Cdr:
         id_respuesta=_texto(raiz, "*[local-name()='ID']"),
         fecha_respuesta=_texto(raiz, "*[local-name()='ResponseDate']"),
         hora_respuesta=_texto(raiz, "*[local-name()='ResponseTime']"),
-        ruc_receptor=_texto(raiz, "*[local-name()='ReceiverParty']/*[local-name()='PartyIdentification']/*[local-name()='ID']"),
+        ruc_receptor=_texto(raiz, "*[local-name()='ReceiverParty']/*[local-name()='PartyIdentification']"
+                                  "/*[local-name()='ID']"),
         xml=xml,
     )
 
