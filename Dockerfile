@@ -4,7 +4,6 @@ RUN apt-get update && apt-get install -y --no-install-recommends \
         libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
-COPY pyproject.toml ./
 COPY . .
 RUN pip install --no-cache-dir .  && useradd --system erp
 USER erp
