@@ -288,3 +288,42 @@ def test_rango_de_rechazo() -> None:
     assert clasificar_codigo("1083") is ClaseCodigo.RECHAZADO
     assert clasificar_codigo("4001") is ClaseCodigo.OBSERVADO
     assert clasificar_codigo("0151") is ClaseCodigo.EXCEPCION
+
+
+def test_xml_que_no_cumple_xsd(cliente: ClienteSee, numerador: Callable[[], int]) -> None:
+    from integrations.sunat.sandbox.verificacion import disponibles
+
+    if not disponibles()["xsd"]:
+        pytest.skip("integrations.sunat.xsd no disponible")
+    numero = numerador()
+    nombre, xml = factura_firmada(numero)
+    invalido = xml.replace(b"<cbc:IssueTime>", b"<cbc:Foo>x</cbc:Foo><cbc:IssueTime>", 1)
+    with pytest.raises(SunatErrorEnvio) as error:
+        cliente.send_bill(*empaquetar(nombre, invalido))
+    assert error.value.codigo == "0306"
+
+
+def test_cli_arranca(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+    import time
+
+    from core.embedded import free_port
+
+    puerto, control = free_port(), free_port()
+    proceso = subprocess.Popen(
+        [sys.executable, "-m", "integrations.sunat.sandbox", "--port", str(puerto), "--control-port", str(control),
+         "--data-dir", str(tmp_path)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        for _ in range(100):
+            try:
+                if httpx.get(f"http://127.0.0.1:{control}/_sandbox/modo").status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        assert b"sendBill" in httpx.get(f"http://127.0.0.1:{puerto}/ol-ti-itcpfegem/billService?wsdl").content
+    finally:
+        proceso.terminate()
+        assert proceso.wait(10) == 0
