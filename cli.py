@@ -95,7 +95,11 @@ def worker() -> None:
     _configure_logging()
 
     async def main() -> None:
-        await erp_worker.run(await connect())
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)  # graceful: finish in-flight activity attempts
+        await erp_worker.run(await connect(), stop)
 
     asyncio.run(main())
 
@@ -179,13 +183,12 @@ def _wait_forever(children: list[subprocess.Popen]) -> None:
 
 
 def _stop(children: list[subprocess.Popen]) -> None:
+    """Stop in reverse start order (API and worker before the servers they use), each gracefully."""
     for proc in reversed(children):
         if proc.poll() is None:
-            proc.send_signal(signal.SIGINT)
-    deadline = time.monotonic() + 15
-    for proc in reversed(children):
+            proc.send_signal(signal.SIGTERM)
         try:
-            proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+            proc.wait(timeout=15)
         except subprocess.TimeoutExpired:
             proc.kill()
 
