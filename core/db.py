@@ -4,7 +4,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine
 from sqlmodel import Session, create_engine
 
 from core.settings import get_settings
@@ -19,20 +19,14 @@ def normalize_url(url: str) -> str:
 
 
 def make_engine(url: str, pool_size: int = 20) -> Engine:
-    engine = create_engine(
+    # Sessions run in UTC so timestamptz values round-trip as UTC; business dates are computed in Lima.
+    return create_engine(
         normalize_url(url),
         pool_size=pool_size,
         max_overflow=20,
         pool_pre_ping=True,
         connect_args={"options": "-c timezone=UTC"},
     )
-
-    @event.listens_for(engine, "connect")
-    def _utc(dbapi_conn, _record) -> None:  # noqa: ANN001 - DBAPI types
-        dbapi_conn.execute("SET TIME ZONE 'UTC'")
-        dbapi_conn.commit()
-
-    return engine
 
 
 @lru_cache
