@@ -2,9 +2,41 @@
 
 from core.outbox import OutboxMessage
 from models.configuracion import Configuracion, Sucursal
+from models.inventario import (
+    Almacen,
+    CategoriaProducto,
+    DetalleTransferencia,
+    IncidenciaTransferencia,
+    LoteSerie,
+    MovimientoStock,
+    Producto,
+    ProductoAlmacen,
+    Transferencia,
+    UbicacionAlmacen,
+    UsuarioAlmacen,
+)
+from models.notificaciones import Notificacion
 from models.usuarios import AuditLog, IntentoLogin, Permiso, Rol, Sesion, TokenRevocado, Usuario, UsuarioSucursal
+from models.ventas import (
+    ArqueoCaja,
+    Caja,
+    Cliente,
+    Cotizacion,
+    DetalleCotizacion,
+    DetalleVenta,
+    FormaPago,
+    OrdenVenta,
+    Venta,
+    VentaOffline,
+)
 
 __all__ = [
     "AuditLog", "Configuracion", "IntentoLogin", "OutboxMessage", "Permiso", "Rol", "Sesion", "Sucursal",
     "TokenRevocado", "Usuario", "UsuarioSucursal",
+]
+__all__ += [  # modules 1 (ventas) and 2 (inventario)
+    "Almacen", "ArqueoCaja", "Caja", "CategoriaProducto", "Cliente", "Cotizacion", "DetalleCotizacion",
+    "DetalleTransferencia", "DetalleVenta", "FormaPago", "IncidenciaTransferencia", "LoteSerie", "MovimientoStock",
+    "Notificacion", "OrdenVenta", "Producto", "ProductoAlmacen", "Transferencia", "UbicacionAlmacen", "UsuarioAlmacen",
+    "Venta", "VentaOffline",
 ]
