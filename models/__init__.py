@@ -2,6 +2,9 @@
 
 from core.outbox import OutboxMessage
 from models.configuracion import Configuracion, Sucursal
+from models.facturacion import (
+    Comprobante, ComunicacionBaja, DetalleComprobante, EnvioSunat, ResumenDiario, ResumenDiarioItem, Serie,
+)
 from models.inventario import (
     Almacen,
     CategoriaProducto,
@@ -39,4 +42,8 @@ __all__ += [  # modules 1 (ventas) and 2 (inventario)
     "DetalleTransferencia", "DetalleVenta", "FormaPago", "IncidenciaTransferencia", "LoteSerie", "MovimientoStock",
     "Notificacion", "OrdenVenta", "Producto", "ProductoAlmacen", "Transferencia", "UbicacionAlmacen", "UsuarioAlmacen",
     "Venta", "VentaOffline",
+]
+__all__ += [  # module 3 (facturación)
+    "Comprobante", "ComunicacionBaja", "DetalleComprobante", "EnvioSunat", "ResumenDiario", "ResumenDiarioItem",
+    "Serie",
 ]

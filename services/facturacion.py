@@ -1,0 +1,477 @@
+"""Module 3 business operations: issue comprobantes (from a sale or directly), notes, voiding, queries.
+
+Issuing = validate → number → write the comprobante and its lines (estado PENDIENTE) → ask for the
+`EmitirComprobante` workflow through the outbox, all in the caller's transaction. Everything that talks
+to SUNAT happens in the workflow (see workflows/facturacion.py).
+"""
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from core import outbox
+from core.errors import Conflict, FieldError, NotFound, ValidationError
+from core.settings import get_settings
+from integrations.sunat import catalogos as cat
+from integrations.sunat import documento as doc
+from integrations.sunat.totales import Totales, calcular, redondear
+from models.configuracion import Configuracion, Sucursal
+from models.facturacion import (
+    FINALES,
+    Comprobante,
+    DetalleComprobante,
+    EstadoComprobante,
+    ModoEmision,
+)
+from models.ventas import Cliente, DetalleVenta, Venta
+from services.numeracion import siguiente_numero
+
+WORKFLOW_EMISION = "EmitirComprobante"
+CLIENTE_VARIOS = ("0", "-", "CLIENTES VARIOS")
+BOLETA_SIN_DOCUMENTO_MAX = Decimal("700.00")  # SUNAT: above S/ 700 the boleta must identify the buyer
+DIAS_PARA_BAJA = 7  # comunicación de baja: up to 7 calendar days after the issue date
+SERIES_NOTAS = {("07", "01"): "FC01", ("08", "01"): "FD01", ("07", "03"): "BC01", ("08", "03"): "BD01"}
+CATALOGO_MOTIVOS = {"07": cat.CAT_09_TIPO_NOTA_CREDITO, "08": cat.CAT_10_TIPO_NOTA_DEBITO}
+
+
+@dataclass
+class ClienteDatos:
+    tipo_documento: str  # catálogo 06
+    numero_documento: str
+    razon_social: str
+    direccion: str = ""
+    email: str = ""
+
+
+@dataclass
+class LineaDatos:
+    codigo_producto: str
+    descripcion: str
+    cantidad: Decimal
+    valor_unitario: Decimal  # without IGV
+    unidad_medida: str = "NIU"
+    afectacion_igv: str = "10"
+
+
+@dataclass
+class DatosEmision:
+    cliente: ClienteDatos
+    lineas: list[LineaDatos]
+    tipo: str | None = None  # 01 | 03; None: factura when the customer has a RUC, else boleta
+    moneda: str = "PEN"
+    tipo_cambio: Decimal | None = None
+    venta_id: int | None = None
+    total_esperado: Decimal | None = None  # the sale's total, which the comprobante must match
+
+
+@dataclass
+class DatosNota:
+    tipo: str  # 07 | 08
+    comprobante_origen_id: int
+    motivo_codigo: str
+    motivo_descripcion: str
+    lineas: list[LineaDatos] = field(default_factory=list)  # empty: the origin's lines (full amount)
+
+
+# --- dates --------------------------------------------------------------------------------------
+
+
+def ahora_lima() -> datetime:
+    return datetime.now(ZoneInfo(get_settings().timezone))
+
+
+# --- validation ---------------------------------------------------------------------------------
+
+
+def ruc_valido(ruc: str) -> bool:
+    """11 digits, a valid prefix and SUNAT's modulo-11 check digit."""
+    if len(ruc) != 11 or not ruc.isdigit() or ruc[:2] not in ("10", "15", "16", "17", "20"):
+        return False
+    suma = sum(int(d) * p for d, p in zip(ruc[:10], (5, 4, 3, 2, 7, 6, 5, 4, 3, 2), strict=True))
+    return (11 - suma % 11) % 10 == int(ruc[10])
+
+
+def _errores_cliente(tipo: str, cliente: ClienteDatos) -> list[FieldError]:
+    errores = []
+    if cliente.tipo_documento not in cat.CAT_06_DOC_IDENTIDAD:
+        errores.append(FieldError("cliente.tipo_documento", "Tipo de documento de identidad no válido (catálogo 06)"))
+    elif cliente.tipo_documento == cat.DOC_RUC and not ruc_valido(cliente.numero_documento):
+        errores.append(FieldError("cliente.numero_documento", "RUC inválido (11 dígitos y dígito verificador)"))
+    elif cliente.tipo_documento == cat.DOC_DNI and not (len(cliente.numero_documento) == 8
+                                                        and cliente.numero_documento.isdigit()):
+        errores.append(FieldError("cliente.numero_documento", "DNI inválido (8 dígitos)"))
+    if tipo == cat.FACTURA and cliente.tipo_documento != cat.DOC_RUC:
+        errores.append(FieldError("cliente.tipo_documento", "La factura requiere un cliente con RUC"))
+    if not cliente.razon_social.strip():
+        errores.append(FieldError("cliente.razon_social", "Razón social o nombre requerido"))
+    return errores
+
+
+def _errores_linea(i: int, linea: LineaDatos) -> list[FieldError]:
+    errores = []
+    campo = f"lineas.{i}"
+    if linea.cantidad <= 0:
+        errores.append(FieldError(f"{campo}.cantidad", "La cantidad debe ser mayor que cero"))
+    if linea.valor_unitario < 0:
+        errores.append(FieldError(f"{campo}.valor_unitario", "El valor unitario no puede ser negativo"))
+    if -linea.valor_unitario.as_tuple().exponent > 10:  # type: ignore[operator]
+        errores.append(FieldError(f"{campo}.valor_unitario", "Máximo 10 decimales"))
+    if linea.unidad_medida not in cat.CAT_03_UNIDAD_MEDIDA:
+        errores.append(FieldError(f"{campo}.unidad_medida", "Unidad de medida no válida (catálogo 03)"))
+    if linea.afectacion_igv not in cat.CAT_07_AFECTACION_IGV:
+        errores.append(FieldError(f"{campo}.afectacion_igv", "Afectación del IGV no válida (catálogo 07)"))
+    if not linea.descripcion.strip():
+        errores.append(FieldError(f"{campo}.descripcion", "Descripción requerida"))
+    return errores
+
+
+def _validar(tipo: str, datos: DatosEmision) -> None:
+    """Everything SUNAT would reject for the data itself, checked before a number is used."""
+    errores = _errores_cliente(tipo, datos.cliente)
+    if not datos.lineas:
+        errores.append(FieldError("lineas", "El comprobante necesita al menos una línea"))
+    for i, linea in enumerate(datos.lineas):
+        errores.extend(_errores_linea(i, linea))
+    if datos.moneda not in cat.CAT_02_MONEDA:
+        errores.append(FieldError("moneda", "Moneda no válida (catálogo 02)"))
+    elif datos.moneda != "PEN" and not (datos.tipo_cambio and datos.tipo_cambio > 0):
+        errores.append(FieldError("tipo_cambio", "Tipo de cambio requerido para moneda extranjera"))
+    if errores:
+        raise ValidationError(errores[0].message, errors=errores)
+
+
+def _validar_totales(tipo: str, datos: DatosEmision, totales: Totales) -> None:
+    if (tipo == cat.BOLETA and datos.cliente.tipo_documento == CLIENTE_VARIOS[0]
+            and totales.importe_total > BOLETA_SIN_DOCUMENTO_MAX):
+        raise ValidationError("Boletas mayores a S/ 700 requieren el documento del cliente",
+                              field="cliente.numero_documento")
+    if datos.total_esperado is not None and abs(totales.importe_total - datos.total_esperado) > Decimal("0.01"):
+        raise ValidationError(
+            f"El total calculado según SUNAT ({totales.importe_total}) no coincide con el de la venta "
+            f"({datos.total_esperado})", field="total")
+
+
+# --- building the SUNAT document from our data ---------------------------------------------------------
+
+
+def emisor(session: Session) -> doc.Emisor:
+    config = configuracion(session)
+    sucursal = session.execute(select(Sucursal).order_by(Sucursal.id)).scalars().first()
+    direccion = doc.Direccion(config.direccion, ubigeo=config.ubigeo, departamento=config.departamento,
+                              provincia=config.provincia, distrito=config.distrito)
+    return doc.Emisor(config.ruc, config.razon_social, direccion, nombre_comercial=config.nombre_comercial,
+                      codigo_establecimiento=sucursal.codigo_establecimiento if sucursal else "0000")
+
+
+def configuracion(session: Session) -> Configuracion:
+    config = session.get(Configuracion, 1)
+    if config is None:
+        raise Conflict("La empresa no está configurada (tabla configuracion vacía)")
+    return config
+
+
+def _linea_sunat(linea: LineaDatos | DetalleComprobante) -> doc.Linea:
+    return doc.Linea(codigo_producto=linea.codigo_producto, descripcion=linea.descripcion,
+                     cantidad=Decimal(linea.cantidad), valor_unitario=Decimal(linea.valor_unitario),
+                     unidad_medida=linea.unidad_medida, afectacion_igv=linea.afectacion_igv)
+
+
+def _documento(session: Session, tipo: str, serie: str, numero: int | None, fecha: date, hora: time,
+               cliente: ClienteDatos, lineas: list[doc.Linea], moneda: str,
+               tipo_cambio: Decimal | None) -> doc.Comprobante:
+    return doc.Comprobante(
+        tipo_documento=tipo, serie=serie, numero=numero, fecha_emision=fecha, hora_emision=hora,
+        emisor=emisor(session),
+        adquirente=doc.Adquirente(cliente.tipo_documento, cliente.numero_documento, cliente.razon_social,
+                                  cliente.direccion),
+        lineas=lineas, moneda=moneda, tipo_cambio=tipo_cambio, tasa_igv=configuracion(session).igv_tasa,
+    )
+
+
+def documento_sunat(session: Session, comprobante: Comprobante) -> doc.Comprobante:
+    """The SUNAT document of a stored comprobante: a pure function of the stored rows, so the XML is
+    the same whenever it is rebuilt."""
+    lineas = session.execute(select(DetalleComprobante).where(
+        DetalleComprobante.comprobante_id == comprobante.id).order_by(DetalleComprobante.orden)).scalars().all()
+    cliente = ClienteDatos(comprobante.cliente_tipo_doc, comprobante.cliente_numero_doc,
+                           comprobante.cliente_razon_social, comprobante.cliente_direccion)
+    documento = _documento(session, comprobante.tipo, comprobante.serie, comprobante.numero,
+                           comprobante.fecha_emision, comprobante.hora_emision, cliente,
+                           [_linea_sunat(linea) for linea in lineas], comprobante.moneda, comprobante.tipo_cambio)
+    if comprobante.comprobante_origen_id is not None:
+        origen = session.get(Comprobante, comprobante.comprobante_origen_id)
+        documento.documento_referencia = doc.DocumentoReferencia(origen.tipo, origen.serie, origen.numero)
+        documento.motivo_codigo = comprobante.motivo_codigo or ""
+        documento.motivo_descripcion = comprobante.motivo_descripcion or ""
+    return documento
+
+
+# --- writing ----------------------------------------------------------------------------------------
+
+
+def _totales_en(comprobante: Comprobante, t: Totales) -> None:
+    comprobante.total_gravada, comprobante.total_exonerada = t.gravado, t.exonerado
+    comprobante.total_inafecta, comprobante.total_exportacion = t.inafecto, t.exportacion
+    comprobante.total_gratuita, comprobante.total_igv = t.gratuito, t.igv + t.ivap
+    comprobante.total_isc, comprobante.total_icbper = t.isc, t.icbper
+    comprobante.total_descuentos, comprobante.total_venta = t.descuentos, t.importe_total
+
+
+def _detalle(comprobante_id: int, i: int, linea: LineaDatos, documento: doc.Comprobante,
+             t: Totales) -> DetalleComprobante:
+    tl = t.lineas[i]
+    return DetalleComprobante(
+        comprobante_id=comprobante_id, orden=i + 1, codigo_producto=linea.codigo_producto,
+        descripcion=linea.descripcion, cantidad=linea.cantidad, unidad_medida=linea.unidad_medida,
+        valor_unitario=linea.valor_unitario, precio_unitario=tl.precio_unitario, subtotal=tl.valor_venta,
+        igv=tl.igv if not tl.es_gratuita else Decimal("0.00"),
+        total=redondear(tl.valor_venta + tl.total_impuestos) if not tl.es_gratuita else Decimal("0.00"),
+        afectacion_igv=linea.afectacion_igv,
+    )
+
+
+def _registrar(session: Session, tipo: str, serie: str, cliente: ClienteDatos, lineas: list[LineaDatos],
+               moneda: str, tipo_cambio: Decimal | None, modo: ModoEmision, venta_id: int | None = None,
+               total_esperado: Decimal | None = None, origen: Comprobante | None = None,
+               motivo: tuple[str, str] | None = None) -> Comprobante:
+    """Validate, number, write and request the workflow, in the caller's transaction."""
+    datos = DatosEmision(cliente, lineas, tipo, moneda, tipo_cambio, venta_id, total_esperado)
+    _validar(tipo, datos)
+    momento = ahora_lima()
+    fecha, hora = momento.date(), momento.time().replace(microsecond=0)
+    borrador = _documento(session, tipo, serie, None, fecha, hora, cliente,
+                          [_linea_sunat(linea) for linea in lineas], moneda, tipo_cambio)
+    totales = calcular(borrador)
+    _validar_totales(tipo, datos, totales)
+    numero = siguiente_numero(session, tipo, serie)
+    comprobante = Comprobante(
+        tipo=tipo, serie=serie, numero=numero, fecha_emision=fecha, hora_emision=hora,
+        cliente_tipo_doc=cliente.tipo_documento, cliente_numero_doc=cliente.numero_documento,
+        cliente_razon_social=cliente.razon_social, cliente_direccion=cliente.direccion,
+        cliente_email=cliente.email, moneda=moneda, tipo_cambio=tipo_cambio, modo_emision=modo,
+        venta_id=venta_id, comprobante_origen_id=origen.id if origen else None,
+        motivo_codigo=motivo[0] if motivo else None, motivo_descripcion=motivo[1] if motivo else None,
+    )
+    _totales_en(comprobante, totales)
+    session.add(comprobante)
+    session.flush()
+    session.add_all([_detalle(comprobante.id, i, linea, borrador, totales) for i, linea in enumerate(lineas)])
+    _pedir_emision(session, comprobante)
+    return comprobante
+
+
+def _pedir_emision(session: Session, comprobante: Comprobante) -> None:
+    outbox.request_workflow(
+        session, WORKFLOW_EMISION, workflow_id=comprobante.workflow_id,
+        payload={"comprobante_id": comprobante.id},
+        search_attributes={"Documento": comprobante.documento, "Serie": comprobante.serie,
+                           "Numero": comprobante.numero, "Ruc": comprobante.cliente_numero_doc,
+                           "Estado": comprobante.estado_sunat},
+    )
+
+
+def _tipo_de(datos: DatosEmision) -> str:
+    if datos.tipo is None:
+        return cat.FACTURA if datos.cliente.tipo_documento == cat.DOC_RUC else cat.BOLETA
+    if datos.tipo not in (cat.FACTURA, cat.BOLETA):
+        raise ValidationError("Tipo de comprobante debe ser 01 (factura) o 03 (boleta)", field="tipo")
+    return datos.tipo
+
+
+def _serie_y_modo(session: Session, tipo: str) -> tuple[str, ModoEmision]:
+    config = configuracion(session)
+    if tipo == cat.FACTURA:
+        return config.serie_factura, ModoEmision.INDIVIDUAL
+    return config.serie_boleta, ModoEmision.RESUMEN
+
+
+def registrar_emision(session: Session, datos: DatosEmision) -> Comprobante:
+    """Number and write a factura or boleta; does not commit."""
+    tipo = _tipo_de(datos)
+    serie, modo = _serie_y_modo(session, tipo)
+    return _registrar(session, tipo, serie, datos.cliente, datos.lineas, datos.moneda, datos.tipo_cambio, modo,
+                      venta_id=datos.venta_id, total_esperado=datos.total_esperado)
+
+
+def emitir(session: Session, datos: DatosEmision) -> Comprobante:
+    """POST /api/facturacion/emitir/: a comprobante not tied to a sale. One transaction."""
+    comprobante = registrar_emision(session, datos)
+    session.commit()
+    return comprobante
+
+
+# --- from a sale --------------------------------------------------------------------------------------
+
+
+def _cliente_de_venta(session: Session, venta: Venta) -> ClienteDatos:
+    cliente = session.get(Cliente, venta.cliente_id) if venta.cliente_id else None
+    if cliente is None:
+        return ClienteDatos(*CLIENTE_VARIOS)
+    return ClienteDatos(cliente.tipo_doc, cliente.numero_doc, cliente.razon_social, cliente.direccion,
+                        cliente.email)
+
+
+def _linea_de_venta(detalle: DetalleVenta, producto_sku: str, producto_nombre: str, unidad: str) -> LineaDatos:
+    # With a line discount the sale's subtotal (without IGV) is the truth; otherwise its unit value.
+    valor = detalle.valor_unitario if not detalle.descuento else detalle.subtotal / detalle.cantidad
+    return LineaDatos(codigo_producto=producto_sku, descripcion=producto_nombre, cantidad=detalle.cantidad,
+                      valor_unitario=redondear(Decimal(valor), Decimal("0.0000000001")).normalize(),
+                      unidad_medida=unidad, afectacion_igv=detalle.afectacion_igv)
+
+
+def _lineas_de_venta(session: Session, venta_id: int) -> list[LineaDatos]:
+    from models.inventario import Producto
+
+    filas = session.execute(
+        select(DetalleVenta, Producto.sku, Producto.nombre, Producto.unidad_medida)
+        .join(Producto, Producto.id == DetalleVenta.producto_id)
+        .where(DetalleVenta.venta_id == venta_id).order_by(DetalleVenta.id)).all()
+    return [_linea_de_venta(*fila) for fila in filas]
+
+
+def solicitar_comprobante_de_venta(session: Session, venta_id: int) -> int:
+    """Called by the sales service INSIDE the sale's transaction: validates the data, numbers and writes
+    the comprobante (estado PENDIENTE) and asks for the EmitirComprobante workflow once the sale commits.
+    Returns the comprobante id. Does not commit; any error leaves nothing written (the caller rolls back)."""
+    venta = session.get(Venta, venta_id)
+    if venta is None:
+        raise NotFound("Venta no encontrada", field="venta_id")
+    datos = DatosEmision(cliente=_cliente_de_venta(session, venta), lineas=_lineas_de_venta(session, venta_id),
+                         tipo=venta.tipo_comprobante or None, venta_id=venta_id, total_esperado=venta.total)
+    return registrar_emision(session, datos).id
+
+
+# --- notes -------------------------------------------------------------------------------------------
+
+
+def _origen_de_nota(session: Session, datos: DatosNota) -> Comprobante:
+    origen = session.get(Comprobante, datos.comprobante_origen_id)
+    if origen is None or origen.tipo not in (cat.FACTURA, cat.BOLETA):
+        raise NotFound("Comprobante de origen no encontrado", field="comprobante_origen_id")
+    if origen.estado_sunat not in (EstadoComprobante.ACEPTADO, EstadoComprobante.OBSERVADO):
+        raise Conflict("Solo se emiten notas sobre comprobantes aceptados por SUNAT",
+                       field="comprobante_origen_id")
+    return origen
+
+
+def _validar_nota(datos: DatosNota) -> None:
+    if datos.tipo not in CATALOGO_MOTIVOS:
+        raise ValidationError("Tipo de nota debe ser 07 (crédito) o 08 (débito)", field="tipo")
+    if datos.motivo_codigo not in CATALOGO_MOTIVOS[datos.tipo]:
+        catalogo = "09" if datos.tipo == cat.NOTA_CREDITO else "10"
+        raise ValidationError(f"Motivo no válido (catálogo {catalogo})", field="motivo_codigo")
+    if not datos.motivo_descripcion.strip():
+        raise ValidationError("Descripción del motivo requerida", field="motivo_descripcion")
+
+
+def _lineas_de(session: Session, comprobante: Comprobante) -> list[LineaDatos]:
+    detalle = session.execute(select(DetalleComprobante).where(
+        DetalleComprobante.comprobante_id == comprobante.id).order_by(DetalleComprobante.orden)).scalars()
+    return [LineaDatos(d.codigo_producto, d.descripcion, d.cantidad, d.valor_unitario, d.unidad_medida,
+                       d.afectacion_igv) for d in detalle]
+
+
+def emitir_nota(session: Session, datos: DatosNota) -> Comprobante:
+    """POST /api/facturacion/notas/: nota de crédito (catálogo 09) or débito (catálogo 10)."""
+    _validar_nota(datos)
+    origen = _origen_de_nota(session, datos)
+    cliente = ClienteDatos(origen.cliente_tipo_doc, origen.cliente_numero_doc, origen.cliente_razon_social,
+                           origen.cliente_direccion, origen.cliente_email)
+    lineas = datos.lineas or _lineas_de(session, origen)
+    modo = ModoEmision.INDIVIDUAL if origen.tipo == cat.FACTURA else ModoEmision.RESUMEN
+    nota = _registrar(session, datos.tipo, SERIES_NOTAS[(datos.tipo, origen.tipo)], cliente, lineas,
+                      origen.moneda, origen.tipo_cambio, modo, origen=origen,
+                      motivo=(datos.motivo_codigo, datos.motivo_descripcion))
+    session.commit()
+    return nota
+
+
+# --- reading ------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Filtros:
+    estado: str | None = None
+    tipo: str | None = None
+    fecha_desde: date | None = None
+    fecha_hasta: date | None = None
+    cliente: str | None = None  # document number or part of the name
+    limite: int = 100
+    desde: int = 0
+
+
+def listar(session: Session, f: Filtros) -> list[Comprobante]:
+    q = select(Comprobante)
+    if f.estado:
+        q = q.where(Comprobante.estado_sunat == f.estado.upper())
+    if f.tipo:
+        q = q.where(Comprobante.tipo == f.tipo)
+    if f.fecha_desde:
+        q = q.where(Comprobante.fecha_emision >= f.fecha_desde)
+    if f.fecha_hasta:
+        q = q.where(Comprobante.fecha_emision <= f.fecha_hasta)
+    if f.cliente:
+        patron = f"%{f.cliente}%"
+        q = q.where(Comprobante.cliente_numero_doc.ilike(patron) | Comprobante.cliente_razon_social.ilike(patron))
+    q = q.order_by(Comprobante.fecha_emision.desc(), Comprobante.id.desc()).offset(f.desde).limit(f.limite)
+    return list(session.execute(q).scalars())
+
+
+def obtener(session: Session, comprobante_id: int) -> Comprobante:
+    comprobante = session.get(Comprobante, comprobante_id)
+    if comprobante is None:
+        raise NotFound("Comprobante no encontrado")
+    return comprobante
+
+
+def detalle(session: Session, comprobante_id: int) -> list[DetalleComprobante]:
+    return list(session.execute(select(DetalleComprobante).where(
+        DetalleComprobante.comprobante_id == comprobante_id).order_by(DetalleComprobante.orden)).scalars())
+
+
+def cola_contingencia(session: Session) -> list[Comprobante]:
+    """Documents SUNAT has not received yet because it was unreachable, in the order they will go out."""
+    q = select(Comprobante).where(Comprobante.estado_sunat == EstadoComprobante.CONTINGENCIA).order_by(
+        Comprobante.tipo, Comprobante.serie, Comprobante.numero)
+    return list(session.execute(q).scalars())
+
+
+# --- manual resend ------------------------------------------------------------------------------------
+
+
+REENVIABLES = frozenset({EstadoComprobante.PENDIENTE, EstadoComprobante.CONTINGENCIA, EstadoComprobante.ERROR})
+
+
+def reenviar(session: Session, comprobante_id: int, solicitud: str) -> Comprobante:
+    """Wake the comprobante's workflow so it tries SUNAT now. A RECHAZADO number is void at SUNAT
+    (it can never be accepted again): the answer is a new document, hence 409."""
+    comprobante = obtener(session, comprobante_id)
+    if comprobante.estado_sunat == EstadoComprobante.RECHAZADO:
+        raise Conflict("SUNAT rechazó este comprobante: su número quedó inutilizado. Corrija los datos y emita "
+                       "un nuevo comprobante (o una nota de crédito si corresponde).")
+    if comprobante.estado_sunat not in REENVIABLES or comprobante.modo_emision == ModoEmision.RESUMEN:
+        raise Conflict(f"No hay nada que reenviar: el comprobante está {comprobante.estado_sunat}"
+                       + (" y se informa en el resumen diario" if comprobante.modo_emision == ModoEmision.RESUMEN
+                          else ""))
+    outbox.request_signal(session, comprobante.workflow_id, "reintentar", {"solicitud": solicitud},
+                          dedupe_key=solicitud)
+    session.commit()
+    return comprobante
+
+
+def pendientes_sin_decision(session: Session, antiguedad: timedelta) -> list[Comprobante]:
+    """Belt and braces for the 15-minute sweep: individually sent documents still undecided."""
+    limite = datetime.now(ZoneInfo("UTC")) - antiguedad
+    q = select(Comprobante).where(
+        Comprobante.modo_emision == ModoEmision.INDIVIDUAL,
+        Comprobante.estado_sunat.in_([EstadoComprobante.PENDIENTE, EstadoComprobante.CONTINGENCIA]),
+        Comprobante.created_at < limite).order_by(Comprobante.id).limit(500)
+    return list(session.execute(q).scalars())
+
+
+def es_final(estado: str) -> bool:
+    return estado in FINALES
