@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     sunat_bill_url: str = ""
     sunat_consult_url: str = ""
     sunat_sandbox_port: int = 8700
+    # Contingency: wait before resending to an unreachable SUNAT, doubling up to the maximum (seconds).
+    sunat_reintento_inicial_s: float = 60.0
+    sunat_reintento_maximo_s: float = 900.0
 
     # Mail (SMTP). `erp up` starts a local SMTP server on this port.
     smtp_host: str = "127.0.0.1"
