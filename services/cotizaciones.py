@@ -1,0 +1,147 @@
+"""Quotes (module 1): create, edit while not expired, duplicate, convert to a sales order, nightly expiry."""
+
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+from pydantic import BaseModel, Field
+from sqlalchemy import delete, select, text
+from sqlmodel import Session
+
+from core.errors import Conflict, Forbidden, NotFound
+from models.ventas import Cotizacion, DetalleCotizacion, OrdenVenta
+from services import productos as productos_srv
+from services.auth import AuthUser
+from services.stock import hoy_lima
+from services.ventas import LineaVentaIn, calcular_linea, cliente_activo, tasa_igv
+
+DIAS_VALIDEZ = 15
+
+
+class LineaCotizacionIn(BaseModel):
+    producto_id: int
+    cantidad: Decimal = Field(gt=0, max_digits=14, decimal_places=3)
+    precio: Decimal | None = Field(default=None, ge=0, max_digits=14, decimal_places=2)
+    descuento: Decimal = Field(default=Decimal("0"), ge=0, max_digits=14, decimal_places=2)
+
+
+class CotizacionIn(BaseModel):
+    cliente_id: int
+    lineas: list[LineaCotizacionIn] = Field(min_length=1, max_length=500)
+    dias_validez: int = Field(default=DIAS_VALIDEZ, ge=1, le=365)
+    observaciones: str = Field(default="", max_length=500)
+
+
+def _lineas(session: Session, cotizacion: Cotizacion, lineas: list[LineaCotizacionIn]) -> None:
+    """Price the lines like a sale would and store them with the quote's totals (replacing old lines)."""
+    productos = productos_srv.cargar(session, {line.producto_id for line in lineas}, "lineas")
+    tasa = tasa_igv(session)
+    session.execute(delete(DetalleCotizacion).where(DetalleCotizacion.cotizacion_id == cotizacion.id))
+    detalle = []
+    for i, linea in enumerate(lineas):
+        como_venta = LineaVentaIn(producto_id=linea.producto_id, cantidad=linea.cantidad,
+                                  precio_unitario=linea.precio, descuento=linea.descuento)
+        c = calcular_linea(productos[linea.producto_id], como_venta, tasa, f"lineas.{i}.")
+        detalle.append(DetalleCotizacion(cotizacion_id=cotizacion.id, producto_id=linea.producto_id,
+                                         cantidad=linea.cantidad, precio=c.precio_unitario, descuento=c.descuento,
+                                         subtotal=c.subtotal, igv=c.igv, total=c.total))
+    session.add_all(detalle)
+    cotizacion.subtotal = sum((d.subtotal for d in detalle), Decimal("0"))
+    cotizacion.igv = sum((d.igv for d in detalle), Decimal("0"))
+    cotizacion.total = sum((d.total for d in detalle), Decimal("0"))
+
+
+def crear(session: Session, user: AuthUser, datos: CotizacionIn) -> Cotizacion:
+    cliente_activo(session, datos.cliente_id, bloquear=False)
+    hoy = hoy_lima()
+    cotizacion = Cotizacion(cliente_id=datos.cliente_id, vendedor_id=user.id, fecha_emision=hoy,
+                            fecha_vencimiento=hoy + timedelta(days=datos.dias_validez),
+                            observaciones=datos.observaciones)
+    session.add(cotizacion)
+    session.flush()
+    _lineas(session, cotizacion, datos.lineas)
+    session.commit()
+    return cotizacion
+
+
+def _bloquear(session: Session, cotizacion_id: int) -> Cotizacion:
+    cotizacion = session.execute(select(Cotizacion).where(Cotizacion.id == cotizacion_id)
+                                 .with_for_update()).scalar_one_or_none()
+    if cotizacion is None:
+        raise NotFound("Cotización no encontrada")
+    return cotizacion
+
+
+def _vigente(cotizacion: Cotizacion, hoy: date) -> None:
+    """Expired (marked by the nightly job, or past its date before the job ran) → 403; converted → 409."""
+    if cotizacion.estado == "vencida" or (cotizacion.estado == "pendiente" and cotizacion.fecha_vencimiento < hoy):
+        raise Forbidden("La cotización está vencida: no se puede modificar. Use duplicar", field="estado")
+    if cotizacion.estado == "convertida":
+        raise Conflict("La cotización ya fue convertida en orden de venta", field="estado")
+
+
+def editar(session: Session, cotizacion_id: int, datos: CotizacionIn) -> Cotizacion:
+    cotizacion = _bloquear(session, cotizacion_id)
+    _vigente(cotizacion, hoy_lima())
+    cliente_activo(session, datos.cliente_id, bloquear=False)
+    cotizacion.cliente_id, cotizacion.observaciones = datos.cliente_id, datos.observaciones
+    cotizacion.fecha_vencimiento = cotizacion.fecha_emision + timedelta(days=datos.dias_validez)
+    _lineas(session, cotizacion, datos.lineas)
+    session.add(cotizacion)
+    session.commit()
+    return cotizacion
+
+
+def duplicar(session: Session, user: AuthUser, cotizacion_id: int) -> Cotizacion:
+    """A new `pendiente` quote with the same lines, issued today with the same validity period."""
+    origen = session.get(Cotizacion, cotizacion_id)
+    if origen is None:
+        raise NotFound("Cotización no encontrada")
+    hoy = hoy_lima()
+    copia = Cotizacion(cliente_id=origen.cliente_id, vendedor_id=user.id, fecha_emision=hoy,
+                       fecha_vencimiento=hoy + (origen.fecha_vencimiento - origen.fecha_emision),
+                       observaciones=origen.observaciones, subtotal=origen.subtotal, igv=origen.igv,
+                       total=origen.total, cotizacion_origen_id=origen.id)
+    session.add(copia)
+    session.flush()
+    session.add_all([
+        DetalleCotizacion(cotizacion_id=copia.id, producto_id=d.producto_id, cantidad=d.cantidad, precio=d.precio,
+                          descuento=d.descuento, subtotal=d.subtotal, igv=d.igv, total=d.total)
+        for d in detalle(session, origen.id)
+    ])
+    session.commit()
+    return copia
+
+
+def convertir(session: Session, cotizacion_id: int) -> OrdenVenta:
+    cotizacion = _bloquear(session, cotizacion_id)
+    _vigente(cotizacion, hoy_lima())
+    orden = OrdenVenta(cotizacion_id=cotizacion.id, cliente_id=cotizacion.cliente_id, total=cotizacion.total,
+                       fecha_confirmacion=datetime.now(UTC))
+    cotizacion.estado = "convertida"
+    session.add_all([orden, cotizacion])
+    session.commit()
+    return orden
+
+
+def detalle(session: Session, cotizacion_id: int) -> list[DetalleCotizacion]:
+    return list(session.execute(select(DetalleCotizacion).where(DetalleCotizacion.cotizacion_id == cotizacion_id)
+                                .order_by(DetalleCotizacion.id)).scalars())
+
+
+def obtener(session: Session, cotizacion_id: int) -> dict:
+    cotizacion = session.get(Cotizacion, cotizacion_id)
+    if cotizacion is None:
+        raise NotFound("Cotización no encontrada")
+    return cotizacion.model_dump() | {"detalle": [d.model_dump() for d in detalle(session, cotizacion_id)]}
+
+
+_VENCER = text("""
+    UPDATE cotizaciones SET estado = 'vencida' WHERE estado = 'pendiente' AND fecha_vencimiento < :hoy
+""")
+
+
+def vencer(session: Session, hoy: date | None = None) -> int:
+    """The nightly job: every pending quote whose validity ended before today (Lima) becomes `vencida`."""
+    vencidas = session.execute(_VENCER, {"hoy": hoy or hoy_lima()}).rowcount
+    session.commit()
+    return vencidas

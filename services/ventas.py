@@ -1,0 +1,360 @@
+"""Module 1 sales: the POS sale (stock, IGV, split payments, comprobante) in one transaction,
+the offline batch sync, and sale queries."""
+
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from pydantic import BaseModel, Field, field_validator
+from sqlalchemy import select, text
+from sqlmodel import Session
+
+from core.context import Actor
+from core.db import get_engine
+from core.errors import Conflict, DomainError, NotFound, ValidationError
+from integrations.sunat.catalogos import DOC_RUC
+from models.configuracion import Configuracion
+from models.inventario import Producto
+from models.ventas import METODOS_PAGO, Caja, Cliente, DetalleVenta, FormaPago, Venta, VentaOffline
+from services import productos as productos_srv
+from services import stock
+from services.auth import AuthUser
+from services.notificaciones import notificar
+
+CENTIMO = Decimal("0.01")
+GRAVADO = "1"  # catálogo 07 codes 10-17 are taxed with IGV
+
+
+def redondear(valor: Decimal, exp: Decimal = CENTIMO) -> Decimal:
+    return valor.quantize(exp, rounding=ROUND_HALF_UP)
+
+
+class LineaVentaIn(BaseModel):
+    producto_id: int
+    cantidad: Decimal = Field(gt=0, max_digits=14, decimal_places=3)
+    precio_unitario: Decimal | None = Field(default=None, ge=0, max_digits=14, decimal_places=2)  # default: list
+    descuento: Decimal = Field(default=Decimal("0"), ge=0, max_digits=14, decimal_places=2)  # line amount
+    numero_lote: str | None = Field(default=None, max_length=50)
+    numero_serie: str | None = Field(default=None, max_length=80)
+
+
+class PagoIn(BaseModel):
+    metodo: str
+    monto: Decimal = Field(gt=0, max_digits=14, decimal_places=2)
+    referencia: str = Field(default="", max_length=100)
+
+    @field_validator("metodo")
+    @classmethod
+    def _metodo(cls, v: str) -> str:
+        if v not in METODOS_PAGO:
+            raise ValueError(f"método de pago desconocido; use uno de {', '.join(METODOS_PAGO)}")
+        return v
+
+
+class VentaIn(BaseModel):
+    cliente_id: int | None = None
+    lineas: list[LineaVentaIn] = Field(min_length=1, max_length=500)
+    formas_pago: list[PagoIn] = Field(min_length=1, max_length=10)
+    modo_emision: str = Field(default="POS", pattern="^(POS|ECOMMERCE)$")
+
+
+@dataclass
+class LineaCalculada:
+    precio_unitario: Decimal
+    valor_unitario: Decimal
+    descuento: Decimal
+    subtotal: Decimal
+    igv: Decimal
+    total: Decimal
+
+
+def calcular_linea(producto: Producto, linea: LineaVentaIn, tasa: Decimal, campo: str) -> LineaCalculada:
+    """Line amounts with explicit ROUND_HALF_UP. The discount is an amount in the same terms as the price
+    (with IGV when the product's price includes it). Untaxed lines (exonerado/inafecto) carry no IGV."""
+    precio = linea.precio_unitario if linea.precio_unitario is not None else producto.precio
+    bruto = precio * linea.cantidad
+    if linea.descuento > bruto:
+        raise ValidationError("El descuento no puede superar el importe de la línea", field=f"{campo}descuento")
+    neto = bruto - linea.descuento
+    gravado = producto.afectacion_igv.startswith(GRAVADO)
+    factor = (1 + tasa) if gravado else Decimal(1)
+    if producto.precio_incluye_igv:
+        total = redondear(neto)
+        subtotal = redondear(neto / factor)
+        igv = total - subtotal
+        valor_unitario = redondear(precio / factor, Decimal("0.000001"))
+    else:
+        subtotal = redondear(neto)
+        igv = redondear(subtotal * tasa) if gravado else Decimal("0.00")
+        total = subtotal + igv
+        valor_unitario = precio
+    return LineaCalculada(precio, valor_unitario, redondear(linea.descuento), subtotal, igv, total)
+
+
+# --- preconditions ------------------------------------------------------------------------------------
+
+
+def caja_abierta(session: Session, usuario_id: int) -> Caja:
+    """The user's open register, share-locked so a concurrent close waits for this sale to finish."""
+    caja = session.execute(select(Caja).where(Caja.usuario_id == usuario_id, Caja.estado == "ABIERTA")
+                           .with_for_update(read=True)).scalar_one_or_none()
+    if caja is None:
+        raise Conflict("No tiene una caja abierta: abra caja antes de vender", field="caja")
+    return caja
+
+
+def almacen_de_venta(session: Session, sucursal_id: int) -> int:
+    almacen_id = session.execute(text(
+        "SELECT id FROM almacenes WHERE sucursal_id = :s AND predeterminado AND activo"), {"s": sucursal_id}).scalar()
+    if almacen_id is None:
+        raise ValidationError("La sucursal de la caja no tiene un almacén predeterminado para ventas",
+                              field="almacen")
+    return almacen_id
+
+
+def cliente_activo(session: Session, cliente_id: int | None, bloquear: bool) -> Cliente | None:
+    if cliente_id is None:
+        return None
+    stmt = select(Cliente).where(Cliente.id == cliente_id, Cliente.activo.is_(True))
+    cliente = session.execute(stmt.with_for_update() if bloquear else stmt).scalar_one_or_none()
+    if cliente is None:
+        raise ValidationError("El cliente no existe", field="cliente_id")
+    return cliente
+
+
+def _validar_pagos(session: Session, pagos: list[PagoIn], total: Decimal, cliente: Cliente | None) -> None:
+    suma = sum((p.monto for p in pagos), Decimal("0"))
+    if suma != total:
+        raise ValidationError(f"La suma de formas de pago ({suma}) debe ser igual al total ({total})",
+                              field="formas_pago")
+    credito = sum((p.monto for p in pagos if METODOS_PAGO[p.metodo][2]), Decimal("0"))
+    if not credito:
+        return
+    if cliente is None:
+        raise ValidationError("Una venta al crédito requiere cliente", field="cliente_id")
+    usado = session.execute(text("""
+        SELECT COALESCE(sum(fp.monto), 0) FROM formas_pago fp JOIN ventas v ON v.id = fp.venta_id
+        WHERE v.cliente_id = :c AND v.estado = 'registrada' AND fp.metodo = 'CREDITO'
+    """), {"c": cliente.id}).scalar_one()
+    disponible = cliente.limite_credito - usado
+    if credito > disponible:
+        raise ValidationError(f"Crédito insuficiente: disponible {disponible}, solicitado {credito}",
+                              field="formas_pago")
+
+
+# --- stock --------------------------------------------------------------------------------------------
+
+
+def _descontar_stock(session: Session, venta: VentaIn, productos: dict[int, Producto], almacen_id: int,
+                     referencia: str, usuario_id: int) -> set[int]:
+    """Take every line's stock out, in product-id order (no deadlocks between concurrent sales).
+    Returns the product ids sold beyond their stock (allowed for those products, flagged for alert)."""
+    por_producto: dict[int, list[int]] = defaultdict(list)
+    for i, linea in enumerate(venta.lineas):
+        por_producto[linea.producto_id].append(i)
+    sin_stock: set[int] = set()
+    movimientos: list[dict[str, Any]] = []
+    for producto_id in sorted(por_producto):
+        producto, indices = productos[producto_id], por_producto[producto_id]
+        cantidad = sum((venta.lineas[i].cantidad for i in indices), Decimal("0"))
+        saldo = _descontar_producto(session, producto, almacen_id, cantidad, indices[-1])
+        if saldo.stock_actual < 0:
+            sin_stock.add(producto_id)
+        stock.alertar_si_bajo(session, saldo, producto_id, almacen_id)
+        for i in indices:
+            linea = venta.lineas[i]
+            lote_id = _lote_vendido(session, producto, almacen_id, linea, f"lineas.{i}.")
+            movimientos.append({"producto_id": producto_id, "almacen_id": almacen_id, "almacen_origen_id": almacen_id,
+                                "tipo_movimiento": "VENTA", "cantidad": -linea.cantidad, "lote_id": lote_id,
+                                "referencia_doc": referencia, "usuario_id": usuario_id, "motivo": "Venta"})
+    stock.registrar_movimientos(session, movimientos)
+    return sin_stock
+
+
+def _descontar_producto(session: Session, producto: Producto, almacen_id: int, cantidad: Decimal,
+                        indice: int) -> stock.Saldo:
+    if producto.permite_venta_sin_stock:
+        return stock.sumar(session, producto.id, almacen_id, -cantidad)
+    saldo = stock.descontar(session, producto.id, almacen_id, cantidad)
+    if saldo is None:
+        raise ValidationError(f"Stock insuficiente para {producto.sku} ({producto.nombre})",
+                              field=f"lineas.{indice}.cantidad")
+    return saldo
+
+
+def _lote_vendido(session: Session, producto: Producto, almacen_id: int, linea: LineaVentaIn,
+                  campo: str) -> int | None:
+    codigo = stock.CodigoLote(linea.numero_lote, linea.numero_serie)
+    stock.exigir_lote(producto.trazabilidad, codigo, linea.cantidad, campo)
+    if not producto.trazabilidad:
+        return None
+    return stock.consumir_lote(session, producto.id, almacen_id, codigo, linea.cantidad, campo)
+
+
+# --- the sale -----------------------------------------------------------------------------------------
+
+
+def tasa_igv(session: Session) -> Decimal:
+    return session.execute(select(Configuracion.igv_tasa).where(Configuracion.id == 1)).scalar_one()
+
+
+def registrar(session: Session, user: AuthUser, datos: VentaIn, fecha: datetime | None = None,
+              id_local: uuid.UUID | None = None, commit: bool = True) -> Venta:
+    """POST /api/ventas/: everything below is one transaction; any error leaves nothing written."""
+    caja = caja_abierta(session, user.id)
+    almacen_id = almacen_de_venta(session, caja.sucursal_id)
+    productos = productos_srv.cargar(session, {line.producto_id for line in datos.lineas}, "lineas")
+    credito = any(METODOS_PAGO[p.metodo][2] for p in datos.formas_pago)
+    cliente = cliente_activo(session, datos.cliente_id, bloquear=credito)
+    tasa = tasa_igv(session)
+    calculadas = [calcular_linea(productos[lin.producto_id], lin, tasa, f"lineas.{i}.")
+                  for i, lin in enumerate(datos.lineas)]
+    total = sum((c.total for c in calculadas), Decimal("0"))
+    _validar_pagos(session, datos.formas_pago, total, cliente)
+
+    venta = Venta(
+        cliente_id=cliente.id if cliente else None, usuario_id=user.id, sucursal_id=caja.sucursal_id,
+        almacen_id=almacen_id, caja_id=caja.id, fecha=fecha or datetime.now(UTC),
+        tipo_comprobante="01" if cliente and cliente.tipo_doc == DOC_RUC else "03",
+        subtotal=sum((c.subtotal for c in calculadas), Decimal("0")),
+        descuento=sum((c.descuento for c in calculadas), Decimal("0")),
+        igv=sum((c.igv for c in calculadas), Decimal("0")), total=total,
+        modo_emision="OFFLINE" if id_local else datos.modo_emision,
+        metodo_pago=max(datos.formas_pago, key=lambda p: p.monto).metodo, id_local=id_local,
+    )
+    session.add(venta)
+    session.flush()
+    sin_stock = _descontar_stock(session, datos, productos, almacen_id, f"venta-{venta.id}", user.id)
+    session.add_all([
+        DetalleVenta(venta_id=venta.id, producto_id=lin.producto_id, cantidad=lin.cantidad,
+                     precio_unitario=c.precio_unitario, valor_unitario=c.valor_unitario,
+                     afectacion_igv=productos[lin.producto_id].afectacion_igv, descuento=c.descuento,
+                     subtotal=c.subtotal, igv=c.igv, total=c.total, alerta_stock=lin.producto_id in sin_stock)
+        for lin, c in zip(datos.lineas, calculadas, strict=True)
+    ])
+    session.add_all([FormaPago(venta_id=venta.id, metodo=p.metodo, monto=p.monto, referencia=p.referencia,
+                               confirmado=not METODOS_PAGO[p.metodo][2]) for p in datos.formas_pago])
+    for producto_id in sorted(sin_stock):
+        notificar(session, "VENTA_SIN_STOCK", "ventas", f"Venta {venta.id} sin stock suficiente de "
+                  f"{productos[producto_id].sku}", "El producto permite venta sin stock; reponer",
+                  "ventas", str(venta.id))
+    session.flush()
+    venta.comprobante_id = _solicitar_comprobante(session, venta.id)
+    if commit:
+        session.commit()
+    return venta
+
+
+def _solicitar_comprobante(session: Session, venta_id: int) -> int:
+    from services.facturacion import solicitar_comprobante_de_venta  # module 3 (imported late: it imports ours)
+
+    return solicitar_comprobante_de_venta(session, venta_id)
+
+
+# --- offline sync -------------------------------------------------------------------------------------
+
+
+class VentaOfflineIn(VentaIn):
+    id_local: uuid.UUID
+    fecha_registro_local: datetime
+
+    @field_validator("fecha_registro_local")
+    @classmethod
+    def _con_zona(cls, v: datetime) -> datetime:
+        if v.tzinfo is None:
+            raise ValueError("incluya la zona horaria (ISO 8601 con offset, p. ej. -05:00)")
+        return v
+
+
+class LoteOfflineIn(BaseModel):
+    ventas: list[VentaOfflineIn] = Field(min_length=1, max_length=500)
+
+
+@dataclass(frozen=True)
+class ResultadoSync:
+    id_local: uuid.UUID
+    estado: str  # creada | duplicada | error_sync
+    venta_id: int | None = None
+    motivo: str | None = None
+
+
+_REGISTRAR_OFFLINE = text("""
+    INSERT INTO ventas_offline (id_local, payload_json, sincronizado, fecha_registro_local, usuario_id)
+    VALUES (:id_local, CAST(:payload AS jsonb), false, :fecha, :usuario)
+    ON CONFLICT (id_local) DO NOTHING
+""")
+
+
+def sincronizar_offline(user: AuthUser, actor: Actor, lote: LoteOfflineIn) -> list[ResultadoSync]:
+    """POST /api/ventas/offline-sync/: in the order the sales happened, each sale in its own transaction.
+    A sale already synchronised is reported `duplicada`; one that fails (stock, closed register...) is kept
+    in `ventas_offline` with `error_sync` and is retried if the POS sends it again."""
+    ordenadas = sorted(lote.ventas, key=lambda v: (v.fecha_registro_local, str(v.id_local)))
+    resultados = []
+    for item in ordenadas:
+        with Session(get_engine(), expire_on_commit=False) as session:
+            session.info["actor"] = actor
+            resultados.append(_sincronizar_una(session, user, item))
+    return resultados
+
+
+def _sincronizar_una(session: Session, user: AuthUser, item: VentaOfflineIn) -> ResultadoSync:
+    session.execute(_REGISTRAR_OFFLINE, {"id_local": item.id_local, "payload": item.model_dump_json(),
+                                         "fecha": item.fecha_registro_local, "usuario": user.id})
+    registro = session.execute(select(VentaOffline).where(VentaOffline.id_local == item.id_local)
+                               .with_for_update()).scalar_one()
+    if registro.sincronizado:
+        session.rollback()
+        return ResultadoSync(item.id_local, "duplicada", registro.venta_id)
+    datos = VentaIn(**item.model_dump(exclude={"id_local", "fecha_registro_local"}))
+    try:
+        with session.begin_nested():
+            venta = registrar(session, user, datos, fecha=item.fecha_registro_local, id_local=item.id_local,
+                              commit=False)
+    except DomainError as exc:
+        registro.error_sync = _motivo(exc)[:500]
+        registro.fecha_sync = datetime.now(UTC)
+        session.add(registro)
+        session.commit()
+        return ResultadoSync(item.id_local, "error_sync", motivo=registro.error_sync)
+    registro.sincronizado, registro.venta_id, registro.error_sync = True, venta.id, None
+    registro.fecha_sync = datetime.now(UTC)
+    session.add(registro)
+    session.commit()
+    return ResultadoSync(item.id_local, "creada", venta.id)
+
+
+def _motivo(exc: DomainError) -> str:
+    return f"{exc.message} ({exc.field})" if exc.field else exc.message
+
+
+# --- reading ------------------------------------------------------------------------------------------
+
+
+def obtener(session: Session, venta_id: int) -> dict[str, Any]:
+    venta = session.get(Venta, venta_id)
+    if venta is None:
+        raise NotFound("Venta no encontrada")
+    detalle = session.execute(select(DetalleVenta).where(DetalleVenta.venta_id == venta_id)
+                              .order_by(DetalleVenta.id)).scalars()
+    pagos = session.execute(select(FormaPago).where(FormaPago.venta_id == venta_id).order_by(FormaPago.id)).scalars()
+    return venta.model_dump() | {"detalle": [d.model_dump() for d in detalle],
+                                 "formas_pago": [p.model_dump() for p in pagos]}
+
+
+def listar(session: Session, desde: datetime | None, hasta: datetime | None, sucursal_id: int | None,
+           cliente_id: int | None, usuario_id: int | None, limit: int, offset: int) -> list[Venta]:
+    stmt = select(Venta).order_by(Venta.fecha.desc(), Venta.id.desc()).limit(limit).offset(offset)
+    for column, value in ((Venta.sucursal_id, sucursal_id), (Venta.cliente_id, cliente_id),
+                          (Venta.usuario_id, usuario_id)):
+        if value is not None:
+            stmt = stmt.where(column == value)
+    if desde is not None:
+        stmt = stmt.where(Venta.fecha >= desde)
+    if hasta is not None:
+        stmt = stmt.where(Venta.fecha < hasta)
+    return list(session.execute(stmt).scalars())
+
