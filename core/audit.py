@@ -3,7 +3,7 @@ writes an `audit_logs` row in the same transaction, with the acting user, IP and
 taken from `core.context`. Endpoints never write audit rows by hand for CRUD.
 """
 
-from datetime import date, datetime
+from datetime import date, datetime, time
 from decimal import Decimal
 from enum import Enum
 from typing import Any
@@ -28,7 +28,7 @@ AUDIT_TABLE = table(
 def _json_value(value: Any) -> Any:
     if isinstance(value, Decimal):
         return str(value)
-    if isinstance(value, datetime | date):
+    if isinstance(value, datetime | date | time):
         return value.isoformat()
     if isinstance(value, Enum):
         return value.value
