@@ -18,6 +18,9 @@ from models.inventario import (
     UbicacionAlmacen,
     UsuarioAlmacen,
 )
+from models.notas_venta import (
+    ConfiguracionChile, SalesNote, SalesNoteAudit, SalesNoteItem, SalesNoteSequence,
+)
 from models.notificaciones import Notificacion
 from models.usuarios import AuditLog, IntentoLogin, Permiso, Rol, Sesion, TokenRevocado, Usuario, UsuarioSucursal
 from models.ventas import (
@@ -46,4 +49,7 @@ __all__ += [  # modules 1 (ventas) and 2 (inventario)
 __all__ += [  # module 3 (facturación)
     "Comprobante", "ComunicacionBaja", "DetalleComprobante", "EnvioSunat", "ResumenDiario", "ResumenDiarioItem",
     "Serie",
+]
+__all__ += [  # spec 003 (notas de venta, Chile)
+    "ConfiguracionChile", "SalesNote", "SalesNoteAudit", "SalesNoteItem", "SalesNoteSequence",
 ]
