@@ -14,7 +14,7 @@ from core.settings import get_settings
 log = logging.getLogger("api")
 
 # One router module per spec module; each exposes `router`.
-ROUTERS = ["health", "auth"]
+ROUTERS = ["health", "auth", "notas_venta"]
 
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",

@@ -38,7 +38,7 @@ DEFAULT_ROLES: dict[str, tuple[str, dict[str, list[str]]]] = {
     }),
     "CONTADOR": ("Contador", {
         "facturacion": [ALL], "finanzas": [ALL], "reportes": ["ver"], "ventas": ["ver"], "clientes": ["ver"],
-        "auditoria": ["ver"], "notas_venta": ["ver", "aprobar", "emitir"],
+        "auditoria": ["ver"], "notas_venta": ["ver", "aprobar", "emitir", "anular"],
     }),
     "TRANSPORTISTA": ("Transportista", {"distribucion": ["ver", "editar"]}),
 }
