@@ -14,7 +14,8 @@ from core.settings import get_settings
 log = logging.getLogger("api")
 
 # One router module per spec module; each exposes `router`.
-ROUTERS = ["health", "auth", "notas_venta"]
+ROUTERS = ["health", "auth", "notas_venta", "clientes", "productos", "cajas", "ventas", "cotizaciones", "reportes",
+           "almacenes", "inventario"]
 
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",

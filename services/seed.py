@@ -24,6 +24,7 @@ DEFAULT_ROLES: dict[str, tuple[str, dict[str, list[str]]]] = {
     "VENDEDOR": ("Vendedor", {
         "ventas": ["ver", "crear"], "clientes": ["ver", "crear", "editar"], "cotizaciones": [ALL],
         "productos": ["ver"], "inventario": ["ver"], "notas_venta": ["ver", "crear", "editar"],
+        "cajas": ["ver", "abrir", "cerrar"],  # a store salesperson rings up their own sales
     }),
     "CAJERO": ("Cajero", {
         "ventas": ["ver", "crear"], "cajas": [ALL], "clientes": ["ver", "crear"], "productos": ["ver"],

@@ -1,0 +1,33 @@
+"""Products: /api/productos/ (stock_actual = sum over warehouses)."""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+
+from api.deps import Allowed, SessionDep
+from services import productos
+
+router = APIRouter(prefix="/api/productos", tags=["productos"])
+
+
+@router.get("/")
+def buscar(session: SessionDep, _: Allowed("productos", "ver"), q: str | None = None,
+           limit: Annotated[int, Query(ge=1, le=200)] = 50, offset: Annotated[int, Query(ge=0)] = 0) -> list[dict]:
+    return productos.buscar(session, q, limit, offset)
+
+
+@router.post("/", status_code=201)
+def crear(datos: productos.ProductoIn, session: SessionDep, _: Allowed("productos", "crear")) -> dict[str, Any]:
+    return productos.crear(session, datos).model_dump()
+
+
+@router.get("/{producto_id}/")
+def obtener(producto_id: int, session: SessionDep, _: Allowed("productos", "ver")) -> dict[str, Any]:
+    producto = productos.obtener(session, producto_id)
+    return producto.model_dump() | {"stock_actual": productos.stock_total(session, [producto_id]).get(producto_id, 0)}
+
+
+@router.put("/{producto_id}/")
+def editar(producto_id: int, datos: productos.ProductoIn, session: SessionDep,
+           _: Allowed("productos", "editar")) -> dict[str, Any]:
+    return productos.editar(session, producto_id, datos).model_dump()

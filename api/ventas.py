@@ -1,0 +1,50 @@
+"""Module 1 sales: /api/ventas/ (POS sale, list, detail, offline sync, payment methods)."""
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+
+from api.deps import Allowed, SessionDep
+from core.context import Actor
+from models.ventas import METODOS_PAGO
+from services import ventas
+from services.inventario import limites_lima
+
+router = APIRouter(prefix="/api/ventas", tags=["ventas"])
+
+
+@router.post("/", status_code=201)
+def registrar(datos: ventas.VentaIn, session: SessionDep, user: Allowed("ventas", "crear")) -> dict[str, Any]:
+    """Register a sale: stock, IGV, payments and the comprobante request in one transaction."""
+    venta = ventas.registrar(session, user, datos)
+    return ventas.obtener(session, venta.id)
+
+
+@router.get("/")
+def listar(session: SessionDep, _: Allowed("ventas", "ver"), desde: date | None = None, hasta: date | None = None,
+           sucursal_id: int | None = None, cliente_id: int | None = None, usuario_id: int | None = None,
+           limit: Annotated[int, Query(ge=1, le=200)] = 50, offset: Annotated[int, Query(ge=0)] = 0) -> list[dict]:
+    inicio, fin = limites_lima(desde, hasta)
+    return [v.model_dump() for v in ventas.listar(session, inicio, fin, sucursal_id, cliente_id, usuario_id,
+                                                  limit, offset)]
+
+
+@router.get("/metodos-pago/")
+def metodos_pago(_: Allowed("ventas", "ver")) -> list[dict[str, Any]]:
+    return [{"codigo": k, "nombre": n, "efectivo": e, "credito": c} for k, (n, e, c) in METODOS_PAGO.items()]
+
+
+@router.post("/offline-sync/")
+def offline_sync(lote: ventas.LoteOfflineIn, session: SessionDep, user: Allowed("ventas", "crear")) -> dict[str, Any]:
+    """Sales made offline, processed in the order they happened; each reported creada/duplicada/error_sync."""
+    actor: Actor = session.info["actor"]
+    resultados = ventas.sincronizar_offline(user, actor, lote)
+    return {"resultados": [r.__dict__ for r in resultados],
+            "creadas": sum(r.estado == "creada" for r in resultados),
+            "errores": sum(r.estado == "error_sync" for r in resultados)}
+
+
+@router.get("/{venta_id}/")
+def obtener(venta_id: int, session: SessionDep, _: Allowed("ventas", "ver")) -> dict[str, Any]:
+    return ventas.obtener(session, venta_id)
