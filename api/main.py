@@ -15,7 +15,7 @@ log = logging.getLogger("api")
 
 # One router module per spec module; each exposes `router`.
 ROUTERS = ["health", "auth", "notas_venta", "clientes", "productos", "cajas", "ventas", "cotizaciones", "reportes",
-           "almacenes", "inventario"]
+           "almacenes", "inventario", "facturacion"]
 
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",

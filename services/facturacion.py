@@ -23,9 +23,13 @@ from models.configuracion import Configuracion, Sucursal
 from models.facturacion import (
     FINALES,
     Comprobante,
+    ComunicacionBaja,
     DetalleComprobante,
+    EnvioSunat,
     EstadoComprobante,
     ModoEmision,
+    ResumenDiario,
+    ResumenDiarioItem,
 )
 from models.ventas import Cliente, DetalleVenta, Venta
 from services.numeracion import siguiente_numero
@@ -433,6 +437,11 @@ def detalle(session: Session, comprobante_id: int) -> list[DetalleComprobante]:
         DetalleComprobante.comprobante_id == comprobante_id).order_by(DetalleComprobante.orden)).scalars())
 
 
+def envios(session: Session, comprobante_id: int) -> list[EnvioSunat]:
+    return list(session.execute(select(EnvioSunat).where(EnvioSunat.comprobante_id == comprobante_id)
+                                .order_by(EnvioSunat.intento)).scalars())
+
+
 def cola_contingencia(session: Session) -> list[Comprobante]:
     """Documents SUNAT has not received yet because it was unreachable, in the order they will go out."""
     q = select(Comprobante).where(Comprobante.estado_sunat == EstadoComprobante.CONTINGENCIA).order_by(
@@ -475,3 +484,108 @@ def pendientes_sin_decision(session: Session, antiguedad: timedelta) -> list[Com
 
 def es_final(estado: str) -> bool:
     return estado in FINALES
+
+
+# --- voiding and daily summaries ----------------------------------------------------------------------
+
+WORKFLOW_RESUMEN = "EnviarResumen"
+MAX_LINEAS_RESUMEN = 500  # SUNAT's limit of lines per resumen diario
+
+
+def _correlativo(session: Session, tipo: str, fecha: date) -> tuple[int, str]:
+    correlativo = siguiente_numero(session, tipo, f"{fecha:%Y%m%d}")
+    return correlativo, f"{tipo}-{fecha:%Y%m%d}-{correlativo}"
+
+
+def pedir_envio_resumen(session: Session, tipo: str, registro_id: int, identificador: str) -> str:
+    workflow_id = f"{'resumen' if tipo == 'RC' else 'baja'}-{identificador}"
+    outbox.request_workflow(session, WORKFLOW_RESUMEN, workflow_id=workflow_id,
+                            payload={"tipo": tipo, "id": registro_id},
+                            search_attributes={"Documento": identificador, "Estado": "PENDIENTE"})
+    return workflow_id
+
+
+def crear_resumen(session: Session, fecha: date, items: list[tuple[Comprobante, str]]) -> ResumenDiario:
+    """An RC for boletas of `fecha` (condición 1 adicionar / 3 anular); the items move to ENVIADO or
+    POR_ANULAR. Does not commit."""
+    hoy = ahora_lima().date()
+    correlativo, identificador = _correlativo(session, "RC", hoy)
+    resumen = ResumenDiario(fecha=fecha, fecha_generacion=hoy, correlativo=correlativo, identificador=identificador,
+                            cantidad_documentos=len(items))
+    session.add(resumen)
+    session.flush()
+    for comprobante, condicion in items:
+        session.add(ResumenDiarioItem(resumen_id=resumen.id, comprobante_id=comprobante.id, condicion=condicion))
+        comprobante.estado_sunat = EstadoComprobante.ENVIADO if condicion == "1" else EstadoComprobante.POR_ANULAR
+        session.add(comprobante)
+    return resumen
+
+
+def _boletas_por_informar(session: Session, hasta: date) -> list[Comprobante]:
+    q = select(Comprobante).where(
+        Comprobante.modo_emision == ModoEmision.RESUMEN, Comprobante.estado_sunat == EstadoComprobante.PENDIENTE,
+        Comprobante.xml_path.is_not(None), Comprobante.fecha_emision <= hasta,
+    ).order_by(Comprobante.fecha_emision, Comprobante.tipo, Comprobante.serie, Comprobante.numero).with_for_update()
+    return list(session.execute(q).scalars())
+
+
+def crear_resumenes_pendientes(session: Session, hasta: date) -> list[tuple[int, str]]:
+    """One RC per issue date (SUNAT: one ReferenceDate per summary) and per 500 lines, for every boleta
+    (and boleta note) not yet informed. Returns (id, identificador) of each. One transaction."""
+    por_fecha: dict[date, list[Comprobante]] = {}
+    for comprobante in _boletas_por_informar(session, hasta):
+        por_fecha.setdefault(comprobante.fecha_emision, []).append(comprobante)
+    creados = []
+    for fecha, boletas in por_fecha.items():
+        for i in range(0, len(boletas), MAX_LINEAS_RESUMEN):
+            lote = boletas[i:i + MAX_LINEAS_RESUMEN]
+            resumen = crear_resumen(session, fecha, [(b, "1") for b in lote])
+            creados.append((resumen.id, resumen.identificador))
+    session.commit()
+    return creados
+
+
+def solicitar_resumen_diario(session: Session, fecha: date | None) -> list[dict]:
+    """POST /api/facturacion/resumen-diario/: summarize now and send through the workflow."""
+    creados = crear_resumenes_pendientes(session, fecha or ahora_lima().date())
+    salida = [{"id": rid, "identificador": ident, "workflow_id": pedir_envio_resumen(session, "RC", rid, ident)}
+              for rid, ident in creados]
+    session.commit()
+    return salida
+
+
+def _validar_anulacion(comprobante: Comprobante, motivo: str) -> None:
+    if comprobante.estado_sunat not in (EstadoComprobante.ACEPTADO, EstadoComprobante.OBSERVADO):
+        raise Conflict(f"Solo se anulan comprobantes aceptados por SUNAT (estado actual: {comprobante.estado_sunat})")
+    if (ahora_lima().date() - comprobante.fecha_emision).days > DIAS_PARA_BAJA:
+        raise Conflict(f"Plazo vencido: la baja se comunica hasta {DIAS_PARA_BAJA} días después de la emisión; "
+                       "emita una nota de crédito")
+    if not motivo.strip():
+        raise ValidationError("Motivo de la anulación requerido", field="motivo")
+
+
+def anular(session: Session, comprobante_id: int, motivo: str) -> dict:
+    """Facturas (and their notes): comunicación de baja (RA). Boletas: resumen diario with condición 3."""
+    comprobante = session.execute(select(Comprobante).where(Comprobante.id == comprobante_id)
+                                  .with_for_update()).scalars().first()
+    if comprobante is None:
+        raise NotFound("Comprobante no encontrado")
+    _validar_anulacion(comprobante, motivo)
+    if comprobante.modo_emision == ModoEmision.RESUMEN:
+        resumen = crear_resumen(session, comprobante.fecha_emision, [(comprobante, "3")])
+        tipo, registro_id, identificador = "RC", resumen.id, resumen.identificador
+    else:
+        hoy = ahora_lima().date()
+        correlativo, identificador = _correlativo(session, "RA", hoy)
+        baja = ComunicacionBaja(comprobante_id=comprobante.id, motivo=motivo.strip()[:100],
+                                fecha_referencia=comprobante.fecha_emision, fecha_generacion=hoy,
+                                correlativo=correlativo, identificador=identificador)
+        session.add(baja)
+        session.flush()
+        comprobante.estado_sunat = EstadoComprobante.POR_ANULAR
+        session.add(comprobante)
+        tipo, registro_id = "RA", baja.id
+    workflow_id = pedir_envio_resumen(session, tipo, registro_id, identificador)
+    session.commit()
+    return {"comprobante_id": comprobante.id, "tipo": tipo, "identificador": identificador,
+            "workflow_id": workflow_id}

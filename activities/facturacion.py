@@ -1,0 +1,78 @@
+"""Activities of the facturación workflows: thin, idempotent wrappers around services.facturacion_sunat."""
+
+from dataclasses import asdict
+from datetime import date, timedelta
+
+from temporalio import activity
+
+from core.db import session_scope
+from core.settings import get_settings
+from services import facturacion, facturacion_sunat
+
+
+@activity.defn(name="parametros_reintento")
+def parametros_reintento() -> dict[str, float]:
+    settings = get_settings()
+    return {"inicial": settings.sunat_reintento_inicial_s, "maximo": settings.sunat_reintento_maximo_s}
+
+
+@activity.defn(name="preparar_comprobante")
+def preparar_comprobante(comprobante_id: int) -> dict:
+    return asdict(facturacion_sunat.preparar_xml(comprobante_id))
+
+
+@activity.defn(name="puede_enviar")
+def puede_enviar(comprobante_id: int) -> bool:
+    return facturacion_sunat.puede_enviar(comprobante_id)
+
+
+@activity.defn(name="enviar_a_sunat")
+def enviar_a_sunat(comprobante_id: int, intento: int) -> str:
+    return facturacion_sunat.enviar(comprobante_id, intento)
+
+
+@activity.defn(name="siguiente_en_cola")
+def siguiente_en_cola(comprobante_id: int) -> str | None:
+    return facturacion_sunat.siguiente_en_cola(comprobante_id)
+
+
+@activity.defn(name="generar_pdf_comprobante")
+def generar_pdf_comprobante(comprobante_id: int) -> str:
+    return facturacion_sunat.generar_pdf(comprobante_id)
+
+
+@activity.defn(name="notificar_cliente")
+def notificar_cliente(comprobante_id: int) -> bool:
+    return facturacion_sunat.notificar_cliente(comprobante_id)
+
+
+@activity.defn(name="preparar_resumenes_diarios")
+def preparar_resumenes_diarios(fecha: str | None) -> list[list]:
+    """RCs for every boleta not yet informed up to `fecha` (default: today in Lima)."""
+    hasta = date.fromisoformat(fecha) if fecha else facturacion.ahora_lima().date()
+    with session_scope() as session:
+        return [[rid, ident] for rid, ident in facturacion.crear_resumenes_pendientes(session, hasta)]
+
+
+@activity.defn(name="enviar_resumen")
+def enviar_resumen(tipo: str, registro_id: int) -> str:
+    return facturacion_sunat.enviar_resumen(tipo, registro_id)
+
+
+@activity.defn(name="consultar_resumen")
+def consultar_resumen(tipo: str, registro_id: int) -> str | None:
+    return facturacion_sunat.consultar_resumen(tipo, registro_id)
+
+
+@activity.defn(name="comprobantes_sin_decision")
+def comprobantes_sin_decision(antiguedad_min: int) -> list[list]:
+    with session_scope() as session:
+        return [[c.id, c.workflow_id, c.documento]
+                for c in facturacion.pendientes_sin_decision(session, timedelta(minutes=antiguedad_min))]
+
+
+ACTIVITIES = [
+    parametros_reintento, preparar_comprobante, puede_enviar, enviar_a_sunat, siguiente_en_cola,
+    generar_pdf_comprobante, notificar_cliente, preparar_resumenes_diarios, enviar_resumen, consultar_resumen,
+    comprobantes_sin_decision,
+]

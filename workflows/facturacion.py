@@ -1,0 +1,185 @@
+"""Facturación electrónica as durable workflows.
+
+EmitirComprobante (id `comprobante-<tipo>-<serie>-<numero>`, started through the outbox by the
+transaction that numbered the document):
+    preparar (build → sign → store the XML once) → [boletas: informed later by the resumen diario]
+    → wait while a lower number of the series is queued in contingency → send → CDR + estado
+    → PDF → e-mail → wake the next queued document of the series.
+SUNAT unreachable: estado CONTINGENCIA and a durable timer with exponential backoff (settings
+`sunat_reintento_inicial_s` → `sunat_reintento_maximo_s`); the `reintentar` signal wakes it at once.
+Queued documents go out in numbering order: only the lowest queued number of a series probes SUNAT,
+the others wait for it (it signals its successor as soon as SUNAT decided).
+
+EnviarResumen (RC or RA): sign → sendSummary → poll getStatus with durable timers until SUNAT decides.
+ResumenDiarioBoletas (schedule 23:50 Lima): one RC per date of boletas not yet informed, each sent by an
+EnviarResumen child. ReintentarComprobantesPendientes (every 15 min): restarts the workflow of any
+undecided document whose workflow is not running (belt and braces).
+"""
+
+import asyncio
+import contextlib
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
+
+from core.schedules import ScheduleDef
+
+with workflow.unsafe.imports_passed_through():
+    from core.temporal import ESTADO
+
+# Activities only fail on infrastructure trouble (database, storage): retry forever, gently.
+RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), backoff_coefficient=2.0,
+                    maximum_interval=timedelta(minutes=1),
+                    non_retryable_error_types=["NotFound", "ValidationError", "LookupError"])
+# sendSummary/getStatus raise when SUNAT is unreachable: keep trying; a request SUNAT refuses is final.
+RETRY_RESUMEN = RetryPolicy(initial_interval=timedelta(seconds=2), backoff_coefficient=2.0,
+                            maximum_interval=timedelta(minutes=15),
+                            non_retryable_error_types=["SunatErrorEnvio", "SunatYaRegistrado", "SunatCdrNoEncontrado",
+                                                       "SunatRechazo", "LookupError"])
+TIMEOUT = timedelta(minutes=2)
+FINALES = ("ACEPTADO", "OBSERVADO", "RECHAZADO", "ANULADO")
+CONSULTA_TICKET = (timedelta(seconds=2), timedelta(minutes=10))  # first wait, cap
+
+
+async def _actividad(nombre: str, *args: object, retry: RetryPolicy = RETRY) -> object:
+    return await workflow.execute_activity(nombre, args=list(args), start_to_close_timeout=TIMEOUT,
+                                           retry_policy=retry)
+
+
+@workflow.defn(name="EmitirComprobante")
+class EmitirComprobante:
+    def __init__(self) -> None:
+        self._estado = "PENDIENTE"
+        self._despertar = False
+        self._intento = 0
+
+    @workflow.query(name="estado")
+    def estado(self) -> str:
+        return self._estado
+
+    @workflow.signal(name="reintentar")
+    def reintentar(self, _payload: dict | None = None) -> None:
+        """Idempotent: it only wakes a waiting workflow."""
+        self._despertar = True
+
+    def _cambiar_estado(self, estado: str) -> None:
+        if estado != self._estado:
+            self._estado = estado
+            workflow.upsert_search_attributes([ESTADO.value_set(estado)])
+
+    async def _esperar(self, segundos: float | None) -> None:
+        """Durable timer, cut short by the `reintentar` signal."""
+        with contextlib.suppress(TimeoutError):
+            await workflow.wait_condition(lambda: self._despertar,
+                                          timeout=None if segundos is None else timedelta(seconds=segundos))
+        self._despertar = False
+
+    async def _enviar_hasta_decision(self, cid: int) -> None:
+        params = await _actividad("parametros_reintento")
+        espera = params["inicial"]
+        while self._estado not in FINALES:
+            if not await _actividad("puede_enviar", cid):
+                self._cambiar_estado("CONTINGENCIA")
+                await self._esperar(params["maximo"])  # the predecessor signals as soon as it is done
+                continue
+            self._intento += 1
+            self._cambiar_estado(await _actividad("enviar_a_sunat", cid, self._intento))
+            if self._estado == "ERROR":  # SUNAT refused the request itself: wait for a fix + reenviar
+                await self._esperar(None)
+            elif self._estado not in FINALES:
+                await self._esperar(espera)
+                espera = min(espera * 2, params["maximo"])
+
+    async def _despertar_siguiente(self, cid: int) -> None:
+        siguiente = await _actividad("siguiente_en_cola", cid)
+        if siguiente:
+            try:
+                await workflow.get_external_workflow_handle(siguiente).signal("reintentar", {"por": cid})
+            except Exception:  # noqa: BLE001 - it may have finished meanwhile; its own timer covers it
+                workflow.logger.info("could not wake %s", siguiente)
+
+    @workflow.run
+    async def run(self, payload: dict) -> str:
+        cid = payload["comprobante_id"]
+        preparado = await _actividad("preparar_comprobante", cid)
+        self._cambiar_estado(preparado["estado"])
+        if preparado["modo_emision"] == "INDIVIDUAL":
+            await self._enviar_hasta_decision(cid)
+        if self._estado in ("ACEPTADO", "OBSERVADO") or preparado["modo_emision"] == "RESUMEN":
+            await _actividad("generar_pdf_comprobante", cid)
+            await _actividad("notificar_cliente", cid)
+        await self._despertar_siguiente(cid)
+        return self._estado
+
+
+@workflow.defn(name="EnviarResumen")
+class EnviarResumen:
+    """Resumen diario (RC) or comunicación de baja (RA): payload {"tipo": "RC"|"RA", "id": ...}."""
+
+    def __init__(self) -> None:
+        self._estado = "PENDIENTE"
+
+    @workflow.query(name="estado")
+    def estado(self) -> str:
+        return self._estado
+
+    def _cambiar_estado(self, estado: str) -> None:
+        self._estado = estado
+        workflow.upsert_search_attributes([ESTADO.value_set(estado)])
+
+    @workflow.run
+    async def run(self, payload: dict) -> str:
+        tipo, registro_id = payload["tipo"], payload["id"]
+        await _actividad("enviar_resumen", tipo, registro_id, retry=RETRY_RESUMEN)
+        self._cambiar_estado("ENVIADO")
+        espera, maximo = CONSULTA_TICKET
+        while True:
+            final = await _actividad("consultar_resumen", tipo, registro_id, retry=RETRY_RESUMEN)
+            if final is not None:
+                self._cambiar_estado(final)
+                return final
+            await workflow.sleep(espera)  # ticket in process (98): durable timer, then ask again
+            espera = min(espera * 2, maximo)
+
+
+@workflow.defn(name="ResumenDiarioBoletas")
+class ResumenDiarioBoletas:
+    """The 23:50 job: summarize the boletas not yet informed and send each RC (children, so each RC has
+    its own business-key workflow and history)."""
+
+    @workflow.run
+    async def run(self, fecha: str | None = None) -> list[str]:
+        creados = await _actividad("preparar_resumenes_diarios", fecha)
+        resultados = await asyncio.gather(*(
+            workflow.execute_child_workflow(EnviarResumen.run, {"tipo": "RC", "id": rid}, id=f"resumen-{ident}")
+            for rid, ident in creados))
+        return [f"{ident}: {estado}" for (_, ident), estado in zip(creados, resultados, strict=True)]
+
+
+@workflow.defn(name="ReintentarComprobantesPendientes")
+class ReintentarComprobantesPendientes:
+    """Every 15 min: any undecided document whose workflow is gone gets it started again (same id)."""
+
+    @workflow.run
+    async def run(self, antiguedad_min: int = 10) -> int:
+        reiniciados = 0
+        for cid, workflow_id, _documento in await _actividad("comprobantes_sin_decision", antiguedad_min):
+            try:
+                await workflow.start_child_workflow(
+                    EmitirComprobante.run, {"comprobante_id": cid}, id=workflow_id,
+                    parent_close_policy=workflow.ParentClosePolicy.ABANDON)
+                reiniciados += 1
+            except WorkflowAlreadyStartedError:
+                continue  # running: it retries on its own
+        return reiniciados
+
+
+WORKFLOWS = [EmitirComprobante, EnviarResumen, ResumenDiarioBoletas, ReintentarComprobantesPendientes]
+SCHEDULES = [
+    ScheduleDef("resumen-diario-boletas", "ResumenDiarioBoletas", "50 23 * * *",
+                "Resumen diario de boletas a SUNAT (23:50 Lima)"),
+    ScheduleDef("reintento-comprobantes", "ReintentarComprobantesPendientes", "*/15 * * * *",
+                "Reintento de comprobantes pendientes sin workflow en curso (cada 15 min)"),
+]
