@@ -5,7 +5,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, ClassVar
 
-from sqlalchemy import CheckConstraint, Column, DateTime, Index, String, UniqueConstraint, text
+from sqlalchemy import CheckConstraint, Column, DateTime, Index, String, UniqueConstraint, Uuid, text
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlmodel import Field, SQLModel
 
@@ -108,7 +108,8 @@ class Venta(SQLModel, table=True):
     estado: str = Field(default="registrada", max_length=15)  # registrada | anulada
     modo_emision: str = Field(default="POS", max_length=10)  # POS | ECOMMERCE | OFFLINE
     metodo_pago: str = Field(max_length=20)  # main method (the largest payment)
-    id_local: uuid.UUID | None = Field(default=None, unique=True)  # offline sales: the POS's own id
+    # Offline sales: the POS's own UUID (held as text in Python so audit snapshots serialise it).
+    id_local: str | None = Field(default=None, sa_column=Column(Uuid(as_uuid=False), unique=True))
 
 
 class DetalleVenta(SQLModel, table=True):

@@ -27,7 +27,7 @@ class LineaCotizacionIn(BaseModel):
 class CotizacionIn(BaseModel):
     cliente_id: int
     lineas: list[LineaCotizacionIn] = Field(min_length=1, max_length=500)
-    dias_validez: int = Field(default=DIAS_VALIDEZ, ge=1, le=365)
+    dias_validez: int | None = Field(default=None, ge=1, le=365)  # None: 15 on create, unchanged on edit
     observaciones: str = Field(default="", max_length=500)
 
 
@@ -54,7 +54,7 @@ def crear(session: Session, user: AuthUser, datos: CotizacionIn) -> Cotizacion:
     cliente_activo(session, datos.cliente_id, bloquear=False)
     hoy = hoy_lima()
     cotizacion = Cotizacion(cliente_id=datos.cliente_id, vendedor_id=user.id, fecha_emision=hoy,
-                            fecha_vencimiento=hoy + timedelta(days=datos.dias_validez),
+                            fecha_vencimiento=hoy + timedelta(days=datos.dias_validez or DIAS_VALIDEZ),
                             observaciones=datos.observaciones)
     session.add(cotizacion)
     session.flush()
@@ -84,7 +84,8 @@ def editar(session: Session, cotizacion_id: int, datos: CotizacionIn) -> Cotizac
     _vigente(cotizacion, hoy_lima())
     cliente_activo(session, datos.cliente_id, bloquear=False)
     cotizacion.cliente_id, cotizacion.observaciones = datos.cliente_id, datos.observaciones
-    cotizacion.fecha_vencimiento = cotizacion.fecha_emision + timedelta(days=datos.dias_validez)
+    if datos.dias_validez:
+        cotizacion.fecha_vencimiento = cotizacion.fecha_emision + timedelta(days=datos.dias_validez)
     _lineas(session, cotizacion, datos.lineas)
     session.add(cotizacion)
     session.commit()

@@ -223,7 +223,8 @@ def registrar(session: Session, user: AuthUser, datos: VentaIn, fecha: datetime 
         descuento=sum((c.descuento for c in calculadas), Decimal("0")),
         igv=sum((c.igv for c in calculadas), Decimal("0")), total=total,
         modo_emision="OFFLINE" if id_local else datos.modo_emision,
-        metodo_pago=max(datos.formas_pago, key=lambda p: p.monto).metodo, id_local=id_local,
+        metodo_pago=max(datos.formas_pago, key=lambda p: p.monto).metodo,
+        id_local=str(id_local) if id_local else None,
     )
     session.add(venta)
     session.flush()
