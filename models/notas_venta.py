@@ -65,7 +65,7 @@ class SalesNote(SQLModel, table=True):
     nv_year: int
     nv_seq: int
     nv_number: str | None = Field(default=None, sa_column=Column(
-        String(20), Computed("lpad(nv_seq::text, 3, '0') || '-' || nv_year::text", persisted=True), unique=True))
+        String(20), Computed("lpad(nv_seq::text, greatest(3, length(nv_seq::text)), '0') || '-' || nv_year::text", persisted=True), unique=True))
     status: str = Field(default="draft", max_length=10)
     version: int = 1  # bumped by every change; orders the workflow's view of the state
     issue_date: date
