@@ -40,7 +40,7 @@ RETRY_RESUMEN = RetryPolicy(initial_interval=timedelta(seconds=2), backoff_coeff
                                                        "SunatRechazo", "LookupError"])
 TIMEOUT = timedelta(minutes=2)
 FINALES = ("ACEPTADO", "OBSERVADO", "RECHAZADO", "ANULADO")
-CONSULTA_TICKET = (timedelta(seconds=2), timedelta(minutes=10))  # first wait, cap
+CONSULTA_TICKET = (timedelta(seconds=1), timedelta(minutes=10))  # first wait, cap
 
 
 async def _actividad(nombre: str, *args: object, retry: RetryPolicy = RETRY) -> object:
