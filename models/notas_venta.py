@@ -15,6 +15,8 @@ from sqlmodel import Field, SQLModel
 from models.base import created_at, money, timestamp
 
 ESTADOS = ("draft", "approved", "issued", "cancelled")
+# NNN-AAAA: at least three digits, more past 999 (1000-2026).
+NV_NUMBER_SQL = "lpad(nv_seq::text, greatest(3, length(nv_seq::text)), '0') || '-' || nv_year::text"
 # action -> states it may start from. Issuing a draft records the issuer's approval on the way.
 TRANSICIONES: dict[str, tuple[str, ...]] = {
     "approve": ("draft",),
@@ -65,7 +67,7 @@ class SalesNote(SQLModel, table=True):
     nv_year: int
     nv_seq: int
     nv_number: str | None = Field(default=None, sa_column=Column(
-        String(20), Computed("lpad(nv_seq::text, greatest(3, length(nv_seq::text)), '0') || '-' || nv_year::text", persisted=True), unique=True))
+        String(20), Computed(NV_NUMBER_SQL, persisted=True), unique=True))
     status: str = Field(default="draft", max_length=10)
     version: int = 1  # bumped by every change; orders the workflow's view of the state
     issue_date: date

@@ -14,6 +14,7 @@ down_revision: str | Sequence[str] | None = "0001"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+NV_NUMBER_SQL = "lpad(nv_seq::text, greatest(3, length(nv_seq::text)), '0') || '-' || nv_year::text"
 # Columns an issued note may still change: only the cancellation itself. nv_number is left out of the
 # comparison because generated columns are not yet computed in a BEFORE trigger (nv_year/nv_seq are compared).
 CANCEL_COLUMNS = "'status', 'version', 'updated_at', 'cancelled_by', 'cancelled_at', 'cancel_reason', 'nv_number'"
@@ -49,7 +50,7 @@ def upgrade() -> None:
         sa.Column("nv_year", sa.Integer(), nullable=False),
         sa.Column("nv_seq", sa.Integer(), nullable=False),
         sa.Column("nv_number", sa.String(length=20),
-                  sa.Computed("lpad(nv_seq::text, greatest(3, length(nv_seq::text)), '0') || '-' || nv_year::text", persisted=True)),
+                  sa.Computed(NV_NUMBER_SQL, persisted=True)),
         sa.Column("status", sa.String(length=10), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("issue_date", sa.Date(), nullable=False),

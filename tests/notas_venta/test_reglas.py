@@ -16,7 +16,6 @@ from services.rut import normalize_rut
 from tests.notas_venta.conftest import RUT_CLIENTE, crear, documento
 
 
-
 def _admin() -> nv.Operador:
     with session_scope() as s:
         admin_id = s.execute(text("SELECT id FROM usuarios WHERE email = 'admin@test.pe'")).scalar_one()
@@ -166,8 +165,10 @@ def test_put_replaces_the_document_and_keeps_the_year(client, admin_headers):
                     customer_comuna="Providencia")
     res = client.put(f"/api/notas-venta/{nota['id']}", json=doc, headers=admin_headers)
     assert res.status_code == 200
-    assert (res.json()["total"], res.json()["customer_comuna"], len(res.json()["items"])) == ("1190.00", "Providencia", 1)
-    res = client.put(f"/api/notas-venta/{nota['id']}", json={**doc, "issue_date": "2026-01-05"}, headers=admin_headers)
+    body = res.json()
+    assert (body["total"], body["customer_comuna"], len(body["items"])) == ("1190.00", "Providencia", 1)
+    res = client.put(f"/api/notas-venta/{nota['id']}", json={**doc, "issue_date": "2026-01-05"},
+                     headers=admin_headers)
     assert res.status_code == 400 and res.json()["errors"][0]["field"] == "issue_date"
 
 
