@@ -5,9 +5,11 @@ from decimal import Decimal
 from sqlalchemy import text
 
 from core.db import session_scope
-from tests.ventas_fixtures import cajero, contar, stock_de, tienda, venta  # noqa: F401 - fixtures
+from tests.ventas_fixtures import contar, stock_de, venta
 
 RUC_CLIENTE = "20100070970"
+
+pytest_plugins = ["tests.ventas_fixtures"]  # tienda, cajero
 
 
 def test_every_sales_endpoint_requires_a_token(client):

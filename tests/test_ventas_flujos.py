@@ -14,10 +14,12 @@ from sqlalchemy import text
 
 from core.db import session_scope
 from core.embedded import free_port
-from tests.ventas_fixtures import cajero, contar, stock_de, tienda, venta  # noqa: F401 - fixtures
+from tests.ventas_fixtures import contar, stock_de, venta
 from workflows.ventas import SCHEDULES
 
 LIMA = ZoneInfo("America/Lima")
+
+pytest_plugins = ["tests.ventas_fixtures"]  # tienda, cajero
 
 
 @pytest.fixture
