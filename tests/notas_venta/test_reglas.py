@@ -1,7 +1,6 @@
 """Spec 003 rules that need no workflow: RUT, the annual correlative, totals, edits and the DB lock."""
 
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date
 from decimal import Decimal
 
 import httpx
@@ -239,7 +238,3 @@ def test_permissions(client, admin_headers, make_user):
     assert client.post(f"/api/notas-venta/{nota['id']}/approve", headers=vendedor).status_code == 403
     assert client.put("/api/notas-venta/configuracion", json={"url": "x"}, headers=vendedor).status_code == 403
     assert client.get("/api/notas-venta/").status_code == 401
-
-
-def test_issue_date_type(client, admin_headers):
-    assert crear(client, admin_headers, issue_date=str(date(2025, 12, 31)))["nv_year"] == 2025
