@@ -111,6 +111,19 @@ def start_temporal_dev_server(db_file: Path | None, port: int, ui_port: int | No
     args += ["--db-filename", str(db_file)] if db_file else []
     args += [arg for flag in _search_attribute_flags() for arg in ("--search-attribute", flag)]
     args += ["--ui-port", str(ui_port)] if ui_port else ["--headless"]
-    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     wait_for_port(port, timeout=60)
+    _wait_until_serving(port, timeout=60)
     return proc
+
+
+def _wait_until_serving(port: int, timeout: float) -> None:
+    """The port opens before the frontend is healthy; clients connecting in between are refused."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        check = subprocess.run([temporal_cli(), "operator", "cluster", "health", "--address", f"127.0.0.1:{port}"],
+                               capture_output=True, text=True)
+        if check.returncode == 0 and "SERVING" in check.stdout:
+            return
+        time.sleep(0.1)
+    raise TimeoutError(f"Temporal on :{port} not healthy after {timeout}s")
