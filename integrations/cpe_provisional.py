@@ -17,6 +17,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 from lxml import etree
+from weasyprint import HTML  # imported once, at load: cffi's first import is not thread-safe
 
 from integrations.sunat.documento import Comprobante
 from integrations.sunat.totales import calcular
@@ -65,8 +66,6 @@ def _qr_png(texto: str) -> str:
 
 def generar_pdf(documento: Comprobante, qr: str, hash_: str = "") -> bytes:
     """A4 representation with the SUNAT QR."""
-    from weasyprint import HTML
-
     t = calcular(documento)
     e = html.escape
     filas = "".join(

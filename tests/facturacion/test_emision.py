@@ -7,6 +7,7 @@ from pyzbar.pyzbar import decode
 
 from integrations.sunat.cdr import leer_cdr
 from integrations.sunat.sandbox.verificacion import verificar_firma
+from integrations.sunat.xsd import validar as validar_xsd
 from tests.facturacion.conftest import RUC_NO_INSCRITO, factura
 
 
@@ -28,6 +29,7 @@ def test_factura_con_ruc_valido_aceptada_con_cdr_0(client, admin_headers, worker
     xml = client.get(f"/api/facturacion/comprobantes/{c['id']}/xml/", headers=admin_headers)
     assert xml.status_code == 200 and xml.headers["content-type"] == "application/xml"
     assert verificar_firma(xml.content) is None
+    assert validar_xsd(xml.content) == []  # UBL 2.1 schemas (SUNAT's Anexo 8 packaging)
     assert c["hash"] and c["hash"].encode() in xml.content
 
     cdr = client.get(f"/api/facturacion/comprobantes/{c['id']}/cdr/", headers=admin_headers)

@@ -1,5 +1,9 @@
 """Resumen diario de boletas (scheduled workflow), voiding (RA / RC estado 3) and credit notes."""
 
+import asyncio
+
+from temporalio.service import RPCError
+
 from core.db import session_scope
 from core.settings import get_settings
 from models.facturacion import ResumenDiario
@@ -7,11 +11,21 @@ from tests.facturacion.conftest import boleta
 from workflows.facturacion import SCHEDULES
 
 
+async def _programado(temporal_client, schedule_id: str):  # noqa: ANN202
+    """The worker registers schedules as it starts: wait for it (bounded)."""
+    for _ in range(100):
+        try:
+            return await temporal_client.get_schedule_handle(schedule_id).describe()
+        except RPCError:
+            await asyncio.sleep(0.1)
+    raise AssertionError(f"schedule {schedule_id} not registered")
+
+
 async def test_resumen_diario_enviado_por_el_workflow_programado(client, admin_headers, worker, sunat, emitir,
                                                                  esperar, temporal_client):
     definicion = next(s for s in SCHEDULES if s.workflow == "ResumenDiarioBoletas")
     assert (definicion.cron, definicion.timezone) == ("50 23 * * *", "America/Lima")
-    programado = await temporal_client.get_schedule_handle(definicion.id).describe()
+    programado = await _programado(temporal_client, definicion.id)
     calendario = programado.schedule.spec.calendars[0]
     assert ([r.start for r in calendario.hour], [r.start for r in calendario.minute]) == ([23], [50])
     assert programado.schedule.spec.time_zone_name == "America/Lima"
