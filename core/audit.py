@@ -7,6 +7,7 @@ from datetime import date, datetime, time
 from decimal import Decimal
 from enum import Enum
 from typing import Any
+from uuid import UUID
 
 from sqlalchemy import column, event, insert, inspect, table
 from sqlalchemy.dialects.postgresql import JSONB
@@ -32,6 +33,8 @@ def _json_value(value: Any) -> Any:
         return value.isoformat()
     if isinstance(value, Enum):
         return value.value
+    if isinstance(value, UUID):
+        return str(value)
     if isinstance(value, bytes | bytearray | memoryview):
         return "<binary>"
     if isinstance(value, list | tuple):
