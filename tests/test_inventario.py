@@ -168,6 +168,7 @@ async def test_transfer_with_matching_quantities_confirms_at_once(tienda, worker
                              json={"lineas": [{"detalle_id": t["detalle"][0]["id"], "cantidad_recibida": "3"}]})
     assert res.json()["estado"] == "CONFIRMADA"
     assert (stock_de(producto, tienda.almacen_id), stock_de(producto, destino)) == (0, 3)
+    await _estado(temporal_client, t["id"])  # the outbox relay starts the workflow asynchronously
     handle = temporal_client.get_workflow_handle(f"transferencia-{t['id']}")
     assert await asyncio.wait_for(handle.result(), 20) == "CONFIRMADA"
 
