@@ -6,14 +6,7 @@ from datetime import date, timedelta
 from temporalio import activity
 
 from core.db import session_scope
-from core.settings import get_settings
 from services import facturacion, facturacion_sunat
-
-
-@activity.defn(name="parametros_reintento")
-def parametros_reintento() -> dict[str, float]:
-    settings = get_settings()
-    return {"inicial": settings.sunat_reintento_inicial_s, "maximo": settings.sunat_reintento_maximo_s}
 
 
 @activity.defn(name="preparar_comprobante")
@@ -21,19 +14,9 @@ def preparar_comprobante(comprobante_id: int) -> dict:
     return asdict(facturacion_sunat.preparar_xml(comprobante_id))
 
 
-@activity.defn(name="puede_enviar")
-def puede_enviar(comprobante_id: int) -> bool:
-    return facturacion_sunat.puede_enviar(comprobante_id)
-
-
 @activity.defn(name="enviar_a_sunat")
-def enviar_a_sunat(comprobante_id: int, intento: int) -> str:
-    return facturacion_sunat.enviar(comprobante_id, intento)
-
-
-@activity.defn(name="siguiente_en_cola")
-def siguiente_en_cola(comprobante_id: int) -> str | None:
-    return facturacion_sunat.siguiente_en_cola(comprobante_id)
+def enviar_a_sunat(comprobante_id: int, intento: int) -> dict:
+    return asdict(facturacion_sunat.enviar(comprobante_id, intento))
 
 
 @activity.defn(name="generar_pdf_comprobante")
@@ -72,7 +55,6 @@ def comprobantes_sin_decision(antiguedad_min: int) -> list[list]:
 
 
 ACTIVITIES = [
-    parametros_reintento, preparar_comprobante, puede_enviar, enviar_a_sunat, siguiente_en_cola,
-    generar_pdf_comprobante, notificar_cliente, preparar_resumenes_diarios, enviar_resumen, consultar_resumen,
-    comprobantes_sin_decision,
+    preparar_comprobante, enviar_a_sunat, generar_pdf_comprobante, notificar_cliente, preparar_resumenes_diarios,
+    enviar_resumen, consultar_resumen, comprobantes_sin_decision,
 ]

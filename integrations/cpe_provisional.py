@@ -5,10 +5,12 @@ Same function signatures as the planned modules, so the services import `firma` 
 """
 
 import base64
+import functools
 import html
 import io
 import secrets
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import segno
 from cryptography import x509
@@ -42,13 +44,20 @@ def generar_certificado_demo(ruc: str, razon_social: str) -> tuple[bytes, str]:
     return pfx, password
 
 
+@functools.lru_cache(maxsize=8)
+def _cargar_pfx(pfx: bytes, password: str) -> tuple[Any, x509.Certificate]:
+    """Opening a PKCS#12 costs ~40 ms (key derivation): once per certificate."""
+    clave, cert, _ = pkcs12.load_key_and_certificates(pfx, password.encode())
+    return clave, cert
+
+
 def firmar_xml(xml: bytes, pfx: bytes, password: str) -> tuple[bytes, str]:
     """Enveloped XMLDSig (RSA-SHA256, C14N) inside ext:ExtensionContent, Id SignatureSP; returns the
     signed XML and its DigestValue."""
     from signxml import XMLSigner
     from signxml.algorithms import CanonicalizationMethod
 
-    clave, cert, _ = pkcs12.load_key_and_certificates(pfx, password.encode())
+    clave, cert = _cargar_pfx(pfx, password)
     raiz = etree.fromstring(xml)
     etree.SubElement(raiz.find(f".//{{{NS_EXT}}}ExtensionContent"), f"{{{NS_DS}}}Signature", Id="placeholder")
     firmado = XMLSigner(c14n_algorithm=CanonicalizationMethod.CANONICAL_XML_1_0).sign(

@@ -15,6 +15,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import Session
 
 from core.db import session_scope
+from core.settings import get_settings
 from integrations.mail.client import send_mail
 from integrations.storage import get_storage
 from integrations.sunat import catalogos as cat
@@ -61,7 +62,9 @@ NO_DISPONIBLE, ERROR = "NO_DISPONIBLE", "ERROR"
 def certificado(session: Session) -> tuple[bytes, str]:
     """The company's PFX and password. A fresh install (the demo company) gets a self-signed demo
     certificate on first use, stored encrypted like a real one; SUNAT beta and the sandbox accept it."""
-    config = session.execute(select(Configuracion).where(Configuracion.id == 1).with_for_update()).scalar_one()
+    config = facturacion.configuracion(session)
+    if config.certificado_pfx is None:  # first use only: lock the row so one demo certificate is made
+        session.refresh(config, with_for_update=True)
     if config.certificado_pfx is None:
         pfx, password = firma.generar_certificado_demo(config.ruc, config.razon_social)
         config.certificado_pfx, config.certificado_password = pfx, password
@@ -119,6 +122,8 @@ class Preparado:
     comprobante_id: int
     modo_emision: str
     estado: str
+    reintento_inicial: float  # contingency backoff (seconds), from settings
+    reintento_maximo: float
 
 
 def preparar_xml(comprobante_id: int) -> Preparado:
@@ -136,7 +141,9 @@ def preparar_xml(comprobante_id: int) -> Preparado:
         digest = digest_de(get_storage().get(clave))
         c.xml_path, c.hash, c.qr = clave, digest, texto_qr(config.ruc, c, digest)
         session.add(c)
-        return Preparado(c.id, c.modo_emision, c.estado_sunat)
+        settings = get_settings()
+        return Preparado(c.id, c.modo_emision, c.estado_sunat, settings.sunat_reintento_inicial_s,
+                         settings.sunat_reintento_maximo_s)
 
 
 # --- sending -----------------------------------------------------------------------------------------
@@ -147,17 +154,15 @@ _ANTERIOR_EN_COLA = text("""
 """)
 
 
-def puede_enviar(comprobante_id: int) -> bool:
-    """Contingency queue order: a document waits while a lower number of its series is still queued.
-    While it waits it is itself in CONTINGENCIA (listed by cola-contingencia)."""
-    with session_scope() as session:
-        c = facturacion.obtener(session, comprobante_id)
-        bloqueado = session.execute(_ANTERIOR_EN_COLA, {"tipo": c.tipo, "serie": c.serie,
-                                                        "numero": c.numero}).first() is not None
-        if bloqueado and c.estado_sunat != EstadoComprobante.CONTINGENCIA:
-            c.estado_sunat = EstadoComprobante.CONTINGENCIA
-            session.add(c)
-        return not bloqueado
+def _en_cola(session: Session, c: Comprobante) -> bool:
+    """Contingency queue order: a document waits while a lower number of its series is still queued
+    (and is itself in CONTINGENCIA meanwhile, listed by cola-contingencia)."""
+    bloqueado = session.execute(_ANTERIOR_EN_COLA, {"tipo": c.tipo, "serie": c.serie,
+                                                    "numero": c.numero}).first() is not None
+    if bloqueado and c.estado_sunat != EstadoComprobante.CONTINGENCIA:
+        c.estado_sunat = EstadoComprobante.CONTINGENCIA
+        session.add(c)
+    return bloqueado
 
 
 def siguiente_en_cola(comprobante_id: int) -> str | None:
@@ -228,17 +233,31 @@ def _registrar_respuesta(comprobante_id: int, intento: int, ruc: str, r: Respues
         return c.estado_sunat
 
 
-def enviar(comprobante_id: int, intento: int) -> str:
-    """One attempt to inform the comprobante; returns its estado afterwards. An already decided
-    comprobante is not sent again."""
+@dataclass
+class Intento:
+    estado: str
+    en_cola: bool = False  # not sent: a lower number of the series is still queued
+    siguiente: str | None = None  # once decided: the next queued document's workflow, to wake up
+
+
+def _decidido(comprobante_id: int, estado: str) -> Intento:
+    return Intento(estado, siguiente=siguiente_en_cola(comprobante_id) if facturacion.es_final(estado) else None)
+
+
+def enviar(comprobante_id: int, intento: int) -> Intento:
+    """One attempt to inform the comprobante. An already decided comprobante is not sent again, and
+    one with a lower number still queued in contingency is not sent yet."""
     with session_scope() as session:
         c = facturacion.obtener(session, comprobante_id)
         if facturacion.es_final(c.estado_sunat):
-            return c.estado_sunat
+            return _decidido(comprobante_id, c.estado_sunat)
+        if _en_cola(session, c):
+            return Intento(EstadoComprobante.CONTINGENCIA, en_cola=True)
         config = facturacion.configuracion(session)
         prov, ruc = proveedor(config), config.ruc
     xml = get_storage().get(c.xml_path)
-    return _registrar_respuesta(comprobante_id, intento, ruc, preguntar_a_sunat(prov, ruc, c, xml))
+    return _decidido(comprobante_id, _registrar_respuesta(comprobante_id, intento, ruc,
+                                                          preguntar_a_sunat(prov, ruc, c, xml)))
 
 
 def estado(comprobante_id: int) -> str:

@@ -24,9 +24,8 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
-from core.schedules import ScheduleDef
-
 with workflow.unsafe.imports_passed_through():
+    from core.schedules import ScheduleDef
     from core.temporal import ESTADO
 
 # Activities only fail on infrastructure trouble (database, storage): retry forever, gently.
@@ -76,41 +75,43 @@ class EmitirComprobante:
                                           timeout=None if segundos is None else timedelta(seconds=segundos))
         self._despertar = False
 
-    async def _enviar_hasta_decision(self, cid: int) -> None:
-        params = await _actividad("parametros_reintento")
-        espera = params["inicial"]
-        while self._estado not in FINALES:
-            if not await _actividad("puede_enviar", cid):
-                self._cambiar_estado("CONTINGENCIA")
-                await self._esperar(params["maximo"])  # the predecessor signals as soon as it is done
+    async def _enviar_hasta_decision(self, cid: int, espera: float, maximo: float) -> str | None:
+        """Returns the workflow id of the next queued document of the series, if any."""
+        while True:
+            r = await _actividad("enviar_a_sunat", cid, self._intento + 1)
+            self._cambiar_estado(r["estado"])
+            if r["en_cola"]:  # a lower number goes first; it signals us as soon as SUNAT decided
+                await self._esperar(maximo)
                 continue
             self._intento += 1
-            self._cambiar_estado(await _actividad("enviar_a_sunat", cid, self._intento))
+            if self._estado in FINALES:
+                return r["siguiente"]
             if self._estado == "ERROR":  # SUNAT refused the request itself: wait for a fix + reenviar
                 await self._esperar(None)
-            elif self._estado not in FINALES:
+            else:
                 await self._esperar(espera)
-                espera = min(espera * 2, params["maximo"])
+                espera = min(espera * 2, maximo)
 
-    async def _despertar_siguiente(self, cid: int) -> None:
-        siguiente = await _actividad("siguiente_en_cola", cid)
-        if siguiente:
-            try:
-                await workflow.get_external_workflow_handle(siguiente).signal("reintentar", {"por": cid})
-            except Exception:  # noqa: BLE001 - it may have finished meanwhile; its own timer covers it
-                workflow.logger.info("could not wake %s", siguiente)
+    async def _despertar_siguiente(self, siguiente: str) -> None:
+        try:
+            await workflow.get_external_workflow_handle(siguiente).signal("reintentar", {"por": self._intento})
+        except Exception:  # noqa: BLE001 - it may have finished meanwhile; its own timer covers it
+            workflow.logger.info("could not wake %s", siguiente)
 
     @workflow.run
     async def run(self, payload: dict) -> str:
         cid = payload["comprobante_id"]
         preparado = await _actividad("preparar_comprobante", cid)
         self._cambiar_estado(preparado["estado"])
+        siguiente = None
         if preparado["modo_emision"] == "INDIVIDUAL":
-            await self._enviar_hasta_decision(cid)
+            siguiente = await self._enviar_hasta_decision(cid, preparado["reintento_inicial"],
+                                                          preparado["reintento_maximo"])
+        if siguiente:
+            await self._despertar_siguiente(siguiente)
         if self._estado in ("ACEPTADO", "OBSERVADO") or preparado["modo_emision"] == "RESUMEN":
             await _actividad("generar_pdf_comprobante", cid)
             await _actividad("notificar_cliente", cid)
-        await self._despertar_siguiente(cid)
         return self._estado
 
 
