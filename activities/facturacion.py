@@ -38,7 +38,7 @@ def preparar_resumenes_diarios(fecha: str | None) -> list[list]:
 
 
 @activity.defn(name="enviar_resumen")
-def enviar_resumen(tipo: str, registro_id: int) -> str:
+def enviar_resumen(tipo: str, registro_id: int) -> str | None:
     return facturacion_sunat.enviar_resumen(tipo, registro_id)
 
 

@@ -155,6 +155,7 @@ class EstadoResumen(StrEnum):
     ENVIADO = "ENVIADO"  # ticket received, polling getStatus
     ACEPTADO = "ACEPTADO"
     RECHAZADO = "RECHAZADO"
+    ERROR = "ERROR"  # SUNAT refused the request itself: nothing was informed
 
 
 class ResumenDiario(SQLModel, table=True):

@@ -290,9 +290,9 @@ def _documento_resumen(session: Session, tipo: str, registro: ResumenDiario | Co
     return doc.ResumenDiario(emisor, registro.fecha, registro.fecha_generacion, registro.correlativo, lineas)
 
 
-def enviar_resumen(tipo: str, registro_id: int) -> str:
+def enviar_resumen(tipo: str, registro_id: int) -> str | None:
     """Sign and store the RC/RA once, sendSummary once: returns the ticket (stored, so a retry of this
-    step after a crash does not present the summary twice)."""
+    step after a crash does not present the summary twice), or None when SUNAT refused the request."""
     with session_scope() as session:
         registro = _registro(session, tipo, registro_id)
         if registro.codigo_ticket:
@@ -305,7 +305,13 @@ def enviar_resumen(tipo: str, registro_id: int) -> str:
 
         clave = archivo_una_vez(f"resumenes/{documento.nombre_archivo}.xml", firmar)
         prov = proveedor(facturacion.configuracion(session))
-    ticket = prov.enviar_resumen(documento.nombre_archivo, get_storage().get(clave))
+    try:
+        ticket = prov.enviar_resumen(documento.nombre_archivo, get_storage().get(clave))
+    except SunatError as exc:
+        if isinstance(exc, SunatNoDisponible) or exc.reintentable:
+            raise  # the activity retries with backoff
+        _no_recibido(tipo, registro_id, exc)
+        return None
     with session_scope() as session:
         registro = _registro(session, tipo, registro_id)
         registro.codigo_ticket, registro.xml_path = ticket, clave
@@ -327,6 +333,19 @@ def _estado_tras_resumen(condicion: str, r: ResultadoEnvio) -> EstadoComprobante
     if condicion == "3":  # voiding: accepted → ANULADO; rejected → the document stays valid
         return EstadoComprobante.ANULADO if r.aceptado else EstadoComprobante.ACEPTADO
     return ESTADO_POR_RESPUESTA[r.estado.value]
+
+
+def _no_recibido(tipo: str, registro_id: int, exc: SunatError) -> None:
+    """SUNAT refused the summary itself (credentials, packaging): nothing was informed. Boletas go back to
+    PENDIENTE for the next resumen; documents being voided stay valid (ACEPTADO)."""
+    with session_scope() as session:
+        registro = _registro(session, tipo, registro_id)
+        registro.estado_envio = EstadoResumen.ERROR
+        registro.codigo_respuesta, registro.mensaje_respuesta = exc.codigo, exc.mensaje[:1000]
+        session.add(registro)
+        for c, condicion in _items(session, tipo, registro):
+            c.estado_sunat = EstadoComprobante.PENDIENTE if condicion == "1" else EstadoComprobante.ACEPTADO
+            session.add(c)
 
 
 def _aplicar_resultado_resumen(tipo: str, registro_id: int, r: ResultadoEnvio) -> str:

@@ -133,7 +133,9 @@ class EnviarResumen:
     @workflow.run
     async def run(self, payload: dict) -> str:
         tipo, registro_id = payload["tipo"], payload["id"]
-        await _actividad("enviar_resumen", tipo, registro_id, retry=RETRY_RESUMEN)
+        if not await _actividad("enviar_resumen", tipo, registro_id, retry=RETRY_RESUMEN):
+            self._cambiar_estado("ERROR")  # refused by SUNAT: recorded, documents restored
+            return self._estado
         self._cambiar_estado("ENVIADO")
         espera, maximo = CONSULTA_TICKET
         while True:

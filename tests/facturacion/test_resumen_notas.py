@@ -1,12 +1,14 @@
 """Resumen diario de boletas (scheduled workflow), voiding (RA / RC estado 3) and credit notes."""
 
 import asyncio
+import time
 
+from sqlalchemy import text
 from temporalio.service import RPCError
 
 from core.db import session_scope
 from core.settings import get_settings
-from models.facturacion import ResumenDiario
+from models.facturacion import ComunicacionBaja, ResumenDiario
 from tests.facturacion.conftest import boleta
 from workflows.facturacion import SCHEDULES
 
@@ -77,3 +79,22 @@ def test_nota_de_credito_sobre_factura_aceptada(client, admin_headers, worker, s
     assert (nc["tipo"], nc["serie"], nc["numero"], nc["total_venta"]) == ("07", "FC01", 1, "236.00")
     nc = esperar(nc["id"], "ACEPTADO")
     assert nc["comprobante_origen_id"] == origen["id"] and nc["motivo_codigo"] == "06"
+
+
+def test_baja_rechazada_por_credenciales_deja_la_factura_vigente(client, admin_headers, worker, sunat, emitir,
+                                                                 esperar):
+    c = esperar(emitir()["id"], "ACEPTADO")
+    with session_scope() as s:
+        s.execute(text("UPDATE configuracion SET sunat_usuario_sol = 'OTRO'"))
+    res = client.post(f"/api/facturacion/comprobantes/{c['id']}/anular/", json={"motivo": "Error"},
+                      headers=admin_headers)
+    assert res.status_code == 202
+    esperar(c["id"], "ACEPTADO")  # POR_ANULAR, then back: the RA never reached SUNAT
+    with session_scope() as s:
+        baja = s.query(ComunicacionBaja).one()
+        for _ in range(100):
+            s.refresh(baja)
+            if baja.estado_envio == "ERROR":
+                break
+            time.sleep(0.1)
+        assert (baja.estado_envio, baja.codigo_respuesta) == ("ERROR", "0102")
