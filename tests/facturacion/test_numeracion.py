@@ -12,7 +12,7 @@ from sqlmodel import Session
 from core.db import get_engine, session_scope
 from models.facturacion import Comprobante
 from services import facturacion
-from tests.facturacion.conftest import factura
+from tests.facturacion.conftest import boleta, factura
 
 
 def _datos(i: int) -> facturacion.DatosEmision:
@@ -74,3 +74,22 @@ def test_factura_requiere_ruc_y_permisos(client, admin_headers, make_user):
     assert client.post("/api/facturacion/emitir/", json=factura(), headers=vendedor).status_code == 403
     assert client.get("/api/facturacion/comprobantes/", headers=vendedor).status_code == 403
     assert client.get("/api/facturacion/comprobantes/").status_code == 401
+
+
+def test_listado_con_filtros(client, admin_headers):
+    for body in (factura(), boleta()):
+        assert client.post("/api/facturacion/emitir/", json=body, headers=admin_headers).status_code == 201
+
+    def documentos(**params: str) -> list[str]:
+        res = client.get("/api/facturacion/comprobantes/", params=params, headers=admin_headers)
+        assert res.status_code == 200, res.text
+        return sorted(f"{c['serie']}-{c['numero']}" for c in res.json())
+
+    hoy = client.get("/api/facturacion/comprobantes/", headers=admin_headers).json()[0]["fecha_emision"]
+    assert documentos() == ["B001-1", "F001-1"]
+    assert documentos(tipo="03") == ["B001-1"]
+    assert documentos(cliente="juan") == ["B001-1"] and documentos(cliente="20100047218") == ["F001-1"]
+    assert documentos(estado="PENDIENTE", fecha_desde=hoy, fecha_hasta=hoy) == ["B001-1", "F001-1"]
+    assert documentos(estado="ACEPTADO") == [] and documentos(fecha_desde="2999-01-01") == []
+    res = client.get("/api/facturacion/comprobantes/", params={"tipo": "99"}, headers=admin_headers)
+    assert res.status_code == 400 and res.json()["errors"][0]["field"] == "tipo"
