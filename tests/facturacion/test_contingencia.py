@@ -1,6 +1,7 @@
 """SUNAT unreachable: contingency queue, automatic resend in numbering order, 1033, worker restarts."""
 
 import httpx
+from sqlmodel import select
 
 from core.db import session_scope
 from integrations.storage import get_storage
@@ -78,4 +79,4 @@ def test_worker_detenido_a_mitad_se_reanuda_sin_duplicar(client, admin_headers, 
     assert sorted(p.name for p in carpeta.glob("*.xml")) == ["20100066603-01-F001-1.xml"]
     assert _recibidos(sunat) == ["F001-1"]
     with session_scope() as s:
-        assert s.query(Comprobante).count() == 1
+        assert len(s.exec(select(Comprobante)).all()) == 1

@@ -4,6 +4,7 @@ import asyncio
 import time
 
 from sqlalchemy import text
+from sqlmodel import select
 from temporalio.service import RPCError
 
 from core.db import session_scope
@@ -42,7 +43,7 @@ async def test_resumen_diario_enviado_por_el_workflow_programado(client, admin_h
     for cid in ids:
         assert esperar(cid, "ACEPTADO")["codigo_respuesta"] == "0"
     with session_scope() as s:
-        resumen = s.query(ResumenDiario).one()
+        resumen = s.exec(select(ResumenDiario)).one()
         assert (resumen.cantidad_documentos, resumen.estado_envio) == (2, "ACEPTADO")
         assert resumen.codigo_ticket and resumen.cdr_path and resumen.identificador.startswith("RC-")
 
@@ -91,7 +92,7 @@ def test_baja_rechazada_por_credenciales_deja_la_factura_vigente(client, admin_h
     assert res.status_code == 202
     esperar(c["id"], "ACEPTADO")  # POR_ANULAR, then back: the RA never reached SUNAT
     with session_scope() as s:
-        baja = s.query(ComunicacionBaja).one()
+        baja = s.exec(select(ComunicacionBaja)).one()
         for _ in range(100):
             s.refresh(baja)
             if baja.estado_envio == "ERROR":
