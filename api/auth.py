@@ -3,9 +3,10 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Request
-from pydantic import BaseModel, EmailStr
+from pydantic import BaseModel, EmailStr, Field
 
 from api.deps import CurrentUser, SessionDep, client_ip
+from integrations.google.client import verify_id_token
 from services import auth
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
@@ -51,3 +52,26 @@ def logout(user: CurrentUser, session: SessionDep,
            refresh_token: Annotated[str | None, Body(embed=True)] = None) -> None:
     """Revokes the access token (and the refresh token if sent) until they would expire."""
     auth.logout(session, user, refresh_token)
+
+
+class Login2FAIn(BaseModel):
+    token_2fa: str
+    codigo: str = Field(pattern=r"^\d{6}$", description="TOTP code from the authenticator app")
+
+
+class GoogleIn(BaseModel):
+    id_token: str
+
+
+@router.post("/login/2fa/", response_model=TokensOut)
+def login_2fa(body: Login2FAIn, request: Request, session: SessionDep) -> TokensOut:
+    """Second step for 2FA users: the `token_2fa` from /login/ plus the current TOTP code."""
+    return _out(auth.login_2fa(session, body.token_2fa, body.codigo, client_ip(request),
+                               request.headers.get("user-agent")))
+
+
+@router.post("/sso/google/", response_model=TokensOut)
+def sso_google(body: GoogleIn, request: Request, session: SessionDep) -> TokensOut:
+    """Google Sign-In: a verified Google ID token of an existing, active user."""
+    identity = verify_id_token(body.id_token)
+    return _out(auth.login_google(session, identity, client_ip(request), request.headers.get("user-agent")))

@@ -14,8 +14,24 @@ from core.settings import get_settings
 log = logging.getLogger("api")
 
 # One router module per spec module; each exposes `router`.
-ROUTERS = ["health", "auth", "notas_venta", "clientes", "productos", "cajas", "ventas", "cotizaciones", "reportes",
-           "almacenes", "inventario", "facturacion"]
+ROUTERS = [
+    "health",
+    "auth",
+    "usuarios",
+    "roles",
+    "audit",
+    "configuracion",
+    "notas_venta",
+    "clientes",
+    "productos",
+    "cajas",
+    "ventas",
+    "cotizaciones",
+    "reportes",
+    "almacenes",
+    "inventario",
+    "facturacion",
+]
 
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",

@@ -35,7 +35,7 @@ class Permiso(SQLModel, table=True):
 class Usuario(SQLModel, table=True):
     __tablename__ = "usuarios"
     __audit_module__: ClassVar[str] = "usuarios"
-    __audit_exclude__: ClassVar[set[str]] = {"password_hash", "twofa_secret"}
+    __audit_exclude__: ClassVar[set[str]] = {"password_hash", "twofa_secret", "twofa_ultimo_paso"}
 
     id: int | None = Field(default=None, primary_key=True)
     nombre: str = Field(max_length=150)
@@ -46,6 +46,8 @@ class Usuario(SQLModel, table=True):
     activo: bool = True
     twofa_activo: bool = False
     twofa_secret: str | None = Field(default=None, sa_type=EncryptedString)
+    # The last TOTP timestep accepted, so a code cannot be used twice (RFC 6238 §5.2).
+    twofa_ultimo_paso: int | None = Field(default=None, sa_type=BigInteger)
     ultimo_acceso: datetime | None = timestamp()
     created_at: datetime = created_at()
 

@@ -1,14 +1,31 @@
-"""Authentication: login (with optional TOTP second factor), refresh, logout and token checks."""
+"""Authentication: login (password or Google SSO, with optional TOTP second factor), refresh, logout
+and token checks."""
 
+import hmac
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cache
 
+import pyotp
 from sqlalchemy import delete, func, select, text
 from sqlmodel import Session
 
-from core.errors import TooManyRequests, Unauthorized
-from core.security import ACCESS, REFRESH, TWOFA, TokenClaims, decode_token, issue_token, verify_password
+from core import audit
+from core.context import Actor
+from core.errors import Forbidden, TooManyRequests, Unauthorized
+from core.security import (
+    ACCESS,
+    REFRESH,
+    TWOFA,
+    TokenClaims,
+    decode_token,
+    hash_password,
+    issue_token,
+    verify_password,
+)
 from core.settings import get_settings
+from integrations.google.client import GoogleIdentity
 from models.usuarios import IntentoLogin, Rol, Sesion, TokenRevocado, Usuario, UsuarioSucursal
 
 
@@ -41,7 +58,10 @@ class AuthUser:
 
 
 def check_login_rate(session: Session, ip: str) -> None:
-    """At most N login attempts per IP per minute (every API process shares this table)."""
+    """At most N login attempts per IP per minute (every API process shares this table).
+
+    `ip` is the bucket key: second-factor attempts use their own bucket ("2fa:<ip>") so a user who
+    typed the password right is not locked out by the code step, yet codes cannot be brute-forced."""
     limit = get_settings().login_rate_limit_per_minute
     session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:ip))"), {"ip": ip})
     recent = session.execute(
@@ -69,9 +89,11 @@ def _record_session(session: Session, user_id: int, claims: TokenClaims, ip: str
                        user_agent=(ua or "")[:512], expires_at=claims.exp))
 
 
-def issue_session(session: Session, user: Usuario, ip: str | None, ua: str | None) -> TokenPair:
-    """Full access + refresh tokens, each recorded in `sesiones`."""
+def issue_session(session: Session, user: Usuario, ip: str | None, ua: str | None,
+                  metodo: str = "password") -> TokenPair:
+    """Full access + refresh tokens, each recorded in `sesiones`; the login is audited."""
     settings = get_settings()
+    session.info["actor"] = Actor(user.id, ip, ua)
     rol, sucursales = _rol_nombre(session, user), _sucursales(session, user)
     access, a_claims = issue_token(user.id, ACCESS, timedelta(minutes=settings.access_token_minutes), rol, sucursales)
     refresh, r_claims = issue_token(user.id, REFRESH, timedelta(days=settings.refresh_token_days), rol, sucursales)
@@ -79,19 +101,87 @@ def issue_session(session: Session, user: Usuario, ip: str | None, ua: str | Non
     _record_session(session, user.id, r_claims, ip, ua)
     user.ultimo_acceso = datetime.now(UTC)
     session.add(user)
+    audit.record(session, "usuarios", "login", "usuarios", str(user.id), {"metodo": metodo})
     session.commit()
     return TokenPair(access, refresh)
 
 
-def login(session: Session, email: str, password: str, ip: str, ua: str | None) -> TokenPair | SegundoFactorRequerido:
-    check_login_rate(session, ip)
-    user = session.execute(select(Usuario).where(func.lower(Usuario.email) == email.lower())).scalar_one_or_none()
-    if user is None or not user.activo or not verify_password(password, user.password_hash):
-        raise Unauthorized("Credenciales inválidas")
+@cache
+def _dummy_hash() -> str:
+    """Checked when the e-mail is unknown, so a wrong e-mail costs the same bcrypt time as a wrong
+    password (no account enumeration by timing)."""
+    return hash_password("no-such-user-password")
+
+
+def _user_by_email(session: Session, email: str) -> Usuario | None:
+    return session.execute(select(Usuario).where(func.lower(Usuario.email) == email.lower())).scalar_one_or_none()
+
+
+def _second_factor_or_session(session: Session, user: Usuario, ip: str | None, ua: str | None,
+                              metodo: str) -> TokenPair | SegundoFactorRequerido:
     if user.twofa_activo:
         token, _ = issue_token(user.id, TWOFA, timedelta(minutes=get_settings().twofa_token_minutes))
         return SegundoFactorRequerido(token)
-    return issue_session(session, user, ip, ua)
+    return issue_session(session, user, ip, ua, metodo)
+
+
+def login(session: Session, email: str, password: str, ip: str, ua: str | None) -> TokenPair | SegundoFactorRequerido:
+    check_login_rate(session, ip)
+    user = _user_by_email(session, email)
+    valid = verify_password(password, user.password_hash if user else _dummy_hash())
+    if user is None or not user.activo or not valid:
+        raise Unauthorized("Credenciales inválidas")
+    return _second_factor_or_session(session, user, ip, ua, "password")
+
+
+def login_google(session: Session, identity: GoogleIdentity, ip: str, ua: str | None,
+                 ) -> TokenPair | SegundoFactorRequerido:
+    """SSO: the (already verified) Google identity must be a known, active user of this company.
+    A user with 2FA still has to give their TOTP code."""
+    check_login_rate(session, ip)
+    if not identity.email_verified:
+        raise Unauthorized("Google no ha verificado este e-mail", field="id_token")
+    user = _user_by_email(session, identity.email)
+    if user is None:
+        raise Unauthorized("No existe un usuario con este e-mail de Google", field="id_token")
+    if not user.activo:
+        raise Forbidden("El usuario está desactivado")
+    return _second_factor_or_session(session, user, ip, ua, "google")
+
+
+def totp_step(secret: str, codigo: str, ultimo_paso: int | None) -> int | None:
+    """The timestep (30 s window, ±1 for clock drift) whose code matches, if not used before."""
+    totp = pyotp.TOTP(secret)
+    now = int(time.time()) // totp.interval
+    for paso in (now, now - 1, now + 1):
+        if (ultimo_paso is None or paso > ultimo_paso) and hmac.compare_digest(totp.generate_otp(paso), codigo):
+            return paso
+    return None
+
+
+def accept_totp(session: Session, user_id: int, codigo: str) -> Usuario:
+    """Check a TOTP code under a row lock and remember its timestep, so concurrent or repeated use
+    of the same code is refused. Raises 401 on a wrong, reused or expired code."""
+    user = session.get(Usuario, user_id, with_for_update=True, populate_existing=True)
+    paso = totp_step(user.twofa_secret, codigo, user.twofa_ultimo_paso) if user and user.twofa_secret else None
+    if paso is None:
+        raise Unauthorized("Código de verificación inválido o ya utilizado", field="codigo")
+    user.twofa_ultimo_paso = paso
+    session.add(user)
+    return user
+
+
+def login_2fa(session: Session, token_2fa: str, codigo: str, ip: str, ua: str | None) -> TokenPair:
+    """Second step: the short-lived 2FA token plus a valid TOTP code -> the full JWT pair.
+    The 2FA token is single-use."""
+    check_login_rate(session, f"2fa:{ip}")
+    claims = decode_token(token_2fa, TWOFA)
+    user_from_claims(session, claims)
+    user = accept_totp(session, claims.user_id, codigo)
+    if not user.twofa_activo:
+        raise Unauthorized("El usuario no tiene 2FA activo")
+    revoke(session, claims.jti, claims.exp)
+    return issue_session(session, user, ip, ua, "2fa")
 
 
 def _is_revoked(session: Session, jti: str) -> bool:

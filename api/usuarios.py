@@ -1,0 +1,48 @@
+"""Module 9: /api/usuarios/ (admin), 2FA set-up (self or admin)."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field
+
+from api.deps import Allowed, CurrentUser, SessionDep
+from services import usuarios
+from services.permisos import tiene_permiso
+
+router = APIRouter(prefix="/api/usuarios", tags=["usuarios"])
+
+
+class CodigoIn(BaseModel):
+    codigo: str = Field(pattern=r"^\d{6}$")
+
+
+@router.get("/", response_model=list[usuarios.UsuarioOut])
+def listar(session: SessionDep, _: Allowed("usuarios", "ver"), rol_id: int | None = None,
+           activo: bool | None = None, buscar: Annotated[str | None, Query(max_length=100)] = None,
+           ) -> list[usuarios.UsuarioOut]:
+    return usuarios.listar(session, rol_id, activo, buscar)
+
+
+@router.post("/", response_model=usuarios.UsuarioOut, status_code=201)
+def crear(datos: usuarios.UsuarioIn, session: SessionDep, _: Allowed("usuarios", "crear")) -> usuarios.UsuarioOut:
+    return usuarios.crear(session, datos)
+
+
+@router.put("/{usuario_id}/", response_model=usuarios.UsuarioOut)
+def editar(usuario_id: int, datos: usuarios.UsuarioUpdate, session: SessionDep,
+           _: Allowed("usuarios", "editar")) -> usuarios.UsuarioOut:
+    """Deactivating a user (activo=false) revokes all their live tokens in the same transaction."""
+    return usuarios.editar(session, usuario_id, datos)
+
+
+@router.post("/{usuario_id}/activar-2fa/")
+def activar_2fa(usuario_id: int, session: SessionDep, user: CurrentUser) -> dict[str, str]:
+    """Returns the otpauth URI and its QR; confirm with a first code at /confirmar-2fa/."""
+    es_admin = tiene_permiso(session, user.rol_id, "usuarios", "editar")
+    return usuarios.activar_2fa(session, user, usuario_id, es_admin)
+
+
+@router.post("/{usuario_id}/confirmar-2fa/", response_model=usuarios.UsuarioOut)
+def confirmar_2fa(usuario_id: int, body: CodigoIn, session: SessionDep, user: CurrentUser) -> usuarios.UsuarioOut:
+    es_admin = tiene_permiso(session, user.rol_id, "usuarios", "editar")
+    return usuarios.confirmar_2fa(session, user, usuario_id, body.codigo, es_admin)

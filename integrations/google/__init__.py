@@ -1,0 +1,1 @@
+"""Google Sign-In (OpenID Connect ID tokens) and a local OIDC/JWKS server for development and tests."""

@@ -1,0 +1,42 @@
+"""Reading the audit trail (`audit_logs` is append-only; nothing here writes)."""
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy import select
+from sqlmodel import Session
+
+from core.errors import UnprocessableError
+from models.usuarios import AuditLog
+
+
+class FiltroAuditoria(BaseModel):
+    usuario_id: int | None = None
+    modulo: str | None = None
+    accion: str | None = None
+    objeto_tipo: str | None = None
+    objeto_id: str | None = None
+    desde: datetime | None = None
+    hasta: datetime | None = None
+    antes_de_id: int | None = None  # keyset pagination: pass the last id of the previous page
+    limite: int = 50
+
+
+def listar(session: Session, f: FiltroAuditoria) -> dict[str, Any]:
+    if f.desde and f.hasta and f.hasta < f.desde:
+        raise UnprocessableError("'hasta' es anterior a 'desde'", field="hasta")
+    query = select(AuditLog).order_by(AuditLog.id.desc()).limit(min(max(f.limite, 1), 500))
+    for column, value in ((AuditLog.usuario_id, f.usuario_id), (AuditLog.modulo, f.modulo),
+                          (AuditLog.accion, f.accion), (AuditLog.objeto_tipo, f.objeto_tipo),
+                          (AuditLog.objeto_id, f.objeto_id)):
+        if value is not None:
+            query = query.where(column == value)
+    if f.desde:
+        query = query.where(AuditLog.created_at >= f.desde)
+    if f.hasta:
+        query = query.where(AuditLog.created_at <= f.hasta)
+    if f.antes_de_id:
+        query = query.where(AuditLog.id < f.antes_de_id)
+    items = [row.model_dump() for row in session.execute(query).scalars()]
+    return {"items": items, "siguiente_antes_de_id": items[-1]["id"] if len(items) == f.limite else None}
