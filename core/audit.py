@@ -65,8 +65,9 @@ def _update_diff(obj: Any) -> tuple[dict[str, Any], dict[str, Any]]:
 
 
 def _object_id(obj: Any) -> str | None:
-    identity = inspect(obj).identity
-    return None if identity is None else ",".join(str(v) for v in identity)
+    # Primary key values as assigned by the INSERT (the identity map key is not set yet in after_flush).
+    values = inspect(obj).mapper.primary_key_from_instance(obj)
+    return None if any(v is None for v in values) else ",".join(str(v) for v in values)
 
 
 def session_actor(session: Session) -> Actor:

@@ -20,6 +20,7 @@ from integrations.mail.client import send_mail
 from integrations.storage import get_storage
 from integrations.sunat import catalogos as cat
 from integrations.sunat import documento as doc
+from integrations.sunat import firma, pdf
 from integrations.sunat.documento import nombre_archivo
 from integrations.sunat.provider import (
     ConfigProveedor,
@@ -44,12 +45,6 @@ from models.facturacion import (
     ResumenDiarioItem,
 )
 from services import facturacion
-
-try:
-    from integrations.sunat import firma, pdf
-except ImportError:  # the UBL side's signer and PDF are not committed yet: same API, local stand-in
-    from integrations import cpe_provisional as firma
-    from integrations import cpe_provisional as pdf
 
 log = logging.getLogger(__name__)
 NS_DS = "http://www.w3.org/2000/09/xmldsig#"

@@ -13,8 +13,8 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from lxml import etree
 
+from integrations.sunat import firma
 from integrations.sunat.documento import (
     Adquirente,
     BajaLinea,
@@ -25,7 +25,6 @@ from integrations.sunat.documento import (
     Linea,
 )
 from integrations.sunat.sandbox import SandboxConfig, sandbox_en_hilo
-from integrations.sunat.sandbox.certificado import generar
 from integrations.sunat.sandbox.servidor import SandboxEnEjecucion
 from integrations.sunat.see_client import ClienteSee, ProveedorSee, endpoints_sandbox
 from integrations.sunat.ubl import construir, construir_xml
@@ -33,29 +32,12 @@ from integrations.sunat.ubl import construir, construir_xml
 RUC_EMISOR = "20000000001"
 RUC_CLIENTE = "20100047218"  # in the sandbox padrón
 RUC_NO_INSCRITO = "20601030021"  # checksum-valid, not in the padrón
-NS_DS = "http://www.w3.org/2000/09/xmldsig#"
-NS_EXT = "urn:oasis:names:specification:ubl:schema:xsd:CommonExtensionComponents-2"
 
-_CLAVE, _CERT = generar()
+_PFX, _PASSWORD = firma.generar_certificado_demo(RUC_EMISOR, "EMPRESA DEMO S.A.C.")
 
 
 def firmar(xml: bytes) -> bytes:
-    """Sign with the UBL side's firma.py if present, else a local enveloped XMLDSig."""
-    try:
-        from integrations.sunat import firma  # type: ignore[attr-defined]
-
-        certificado = firma.generar_certificado_demo()
-        return firma.firmar_xml(xml, certificado)
-    except Exception:  # not committed yet, or a different API: use the local signer
-        pass
-    from signxml import XMLSigner
-    from signxml.algorithms import CanonicalizationMethod
-
-    raiz = etree.fromstring(xml)
-    contenido = raiz.find(f".//{{{NS_EXT}}}ExtensionContent")
-    etree.SubElement(contenido, f"{{{NS_DS}}}Signature", Id="placeholder")
-    firmado = XMLSigner(c14n_algorithm=CanonicalizationMethod.CANONICAL_XML_1_0).sign(raiz, key=_CLAVE, cert=_CERT)
-    return etree.tostring(firmado, xml_declaration=True, encoding="UTF-8")
+    return firma.firmar_xml(xml, _PFX, _PASSWORD)[0]
 
 
 def comprobante(numero: int, *, cliente: str = RUC_CLIENTE, serie: str = "F001", tipo: str = "01",
