@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlmodel import Session
+from stdnum.pe import ruc as pe_ruc
 
 from core import outbox
 from core.errors import Conflict, FieldError, NotFound, ValidationError
@@ -91,19 +92,11 @@ def ahora_lima() -> datetime:
 # --- validation ---------------------------------------------------------------------------------
 
 
-def ruc_valido(ruc: str) -> bool:
-    """11 digits, a valid prefix and SUNAT's modulo-11 check digit."""
-    if len(ruc) != 11 or not ruc.isdigit() or ruc[:2] not in ("10", "15", "16", "17", "20"):
-        return False
-    suma = sum(int(d) * p for d, p in zip(ruc[:10], (5, 4, 3, 2, 7, 6, 5, 4, 3, 2), strict=True))
-    return (11 - suma % 11) % 10 == int(ruc[10])
-
-
 def _errores_cliente(tipo: str, cliente: ClienteDatos) -> list[FieldError]:
     errores = []
     if cliente.tipo_documento not in cat.CAT_06_DOC_IDENTIDAD:
         errores.append(FieldError("cliente.tipo_documento", "Tipo de documento de identidad no válido (catálogo 06)"))
-    elif cliente.tipo_documento == cat.DOC_RUC and not ruc_valido(cliente.numero_documento):
+    elif cliente.tipo_documento == cat.DOC_RUC and not pe_ruc.is_valid(cliente.numero_documento):
         errores.append(FieldError("cliente.numero_documento", "RUC inválido (11 dígitos y dígito verificador)"))
     elif cliente.tipo_documento == cat.DOC_DNI and not (len(cliente.numero_documento) == 8
                                                         and cliente.numero_documento.isdigit()):

@@ -291,10 +291,6 @@ def test_rango_de_rechazo() -> None:
 
 
 def test_xml_que_no_cumple_xsd(cliente: ClienteSee, numerador: Callable[[], int]) -> None:
-    from integrations.sunat.sandbox.verificacion import disponibles
-
-    if not disponibles()["xsd"]:
-        pytest.skip("integrations.sunat.xsd no disponible")
     numero = numerador()
     nombre, xml = factura_firmada(numero)
     invalido = xml.replace(b"<cbc:IssueTime>", b"<cbc:Foo>x</cbc:Foo><cbc:IssueTime>", 1)

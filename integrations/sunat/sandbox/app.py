@@ -22,7 +22,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from integrations.sunat.sandbox import certificado, verificacion
+from integrations.sunat.sandbox import certificado
 from integrations.sunat.sandbox.config import EstadoFallas, Modo, SandboxConfig
 from integrations.sunat.sandbox.nubefact_local import NubefactLocal
 from integrations.sunat.sandbox.recepcion import Recepcion
@@ -111,7 +111,9 @@ def _control(sandbox: Sandbox):
             )
             if sandbox.al_cambiar_modo is not None:
                 await sandbox.al_cambiar_modo(nuevo, (request.scope.get("server") or (None, None))[1])
-        return JSONResponse({**sandbox.fallas.como_dict(), "verificaciones": verificacion.disponibles()})
+        return JSONResponse({**sandbox.fallas.como_dict(), "verificaciones": {
+            "xsd": sandbox.config.validar_xsd, "firma": sandbox.config.verificar_firma,
+            "reglas": sandbox.config.validar_reglas}})
 
     async def padron(request: Request) -> JSONResponse:
         datos = await request.json()
