@@ -3,7 +3,13 @@
 from core.outbox import OutboxMessage
 from models.configuracion import Configuracion, Sucursal
 from models.facturacion import (
-    Comprobante, ComunicacionBaja, DetalleComprobante, EnvioSunat, ResumenDiario, ResumenDiarioItem, Serie,
+    Comprobante,
+    ComunicacionBaja,
+    DetalleComprobante,
+    EnvioSunat,
+    ResumenDiario,
+    ResumenDiarioItem,
+    Serie,
 )
 from models.inventario import (
     Almacen,
@@ -19,7 +25,11 @@ from models.inventario import (
     UsuarioAlmacen,
 )
 from models.notas_venta import (
-    ConfiguracionChile, SalesNote, SalesNoteAudit, SalesNoteItem, SalesNoteSequence,
+    ConfiguracionChile,
+    SalesNote,
+    SalesNoteAudit,
+    SalesNoteItem,
+    SalesNoteSequence,
 )
 from models.notificaciones import Notificacion
 from models.usuarios import AuditLog, IntentoLogin, Permiso, Rol, Sesion, TokenRevocado, Usuario, UsuarioSucursal
