@@ -23,8 +23,8 @@ from lxml import etree
 from integrations.sunat import catalogos as cat
 from integrations.sunat.documento import (
     Adquirente,
-    ComunicacionBaja,
     Comprobante,
+    ComunicacionBaja,
     Emisor,
     ResumenDiario,
     ResumenLinea,
