@@ -3,11 +3,15 @@
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
+from typing import TypeVar
 
 from sqlalchemy import Engine
 from sqlmodel import Session, create_engine
 
+from core.errors import NotFound
 from core.settings import get_settings
+
+T = TypeVar("T")
 
 
 def normalize_url(url: str) -> str:
@@ -42,6 +46,14 @@ def reset_engine() -> None:
     if get_engine.cache_info().currsize:
         get_engine().dispose()
     get_engine.cache_clear()
+
+
+def get_or_404(session: Session, model: type[T], key: object, message: str) -> T:
+    """The row with primary key `key`, or a 404 (the same answer whether it never existed or was deleted)."""
+    row = session.get(model, key)
+    if row is None:
+        raise NotFound(message)
+    return row
 
 
 @contextmanager

@@ -8,7 +8,8 @@ from sqlmodel import Session
 from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.pe import cui, ruc
 
-from core.errors import Conflict, NotFound
+from core.db import get_or_404
+from core.errors import Conflict
 from integrations.sunat.catalogos import CAT_06_DOC_IDENTIDAD, DOC_DNI, DOC_RUC
 from models.ventas import Cliente
 
@@ -75,9 +76,7 @@ def crear(session: Session, datos: ClienteIn) -> Cliente:
 
 
 def obtener(session: Session, cliente_id: int) -> Cliente:
-    cliente = session.get(Cliente, cliente_id)
-    if cliente is None:
-        raise NotFound("Cliente no encontrado")
+    cliente = get_or_404(session, Cliente, cliente_id, "Cliente no encontrado")
     return cliente
 
 

@@ -7,7 +7,8 @@ from pydantic import BaseModel, Field, field_validator
 from sqlmodel import Session
 from stdnum.pe import ruc as pe_ruc
 
-from core.errors import NotFound, ValidationError
+from core.db import get_or_404
+from core.errors import ValidationError
 from models.configuracion import Configuracion
 
 SECRETS = ("sunat_clave_sol", "nubefact_token", "whatsapp_token", "whatsapp_app_secret", "smtp_password")
@@ -50,9 +51,7 @@ class ConfiguracionUpdate(BaseModel):
 
 
 def obtener(session: Session) -> Configuracion:
-    config = session.get(Configuracion, 1)
-    if config is None:
-        raise NotFound("La empresa aún no está configurada")
+    config = get_or_404(session, Configuracion, 1, "La empresa aún no está configurada")
     return config
 
 

@@ -7,6 +7,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import delete, select, text
 from sqlmodel import Session
 
+from core.db import get_or_404
 from core.errors import Conflict, Forbidden, NotFound
 from models.ventas import Cotizacion, DetalleCotizacion, OrdenVenta
 from services import productos as productos_srv
@@ -94,9 +95,7 @@ def editar(session: Session, cotizacion_id: int, datos: CotizacionIn) -> Cotizac
 
 def duplicar(session: Session, user: AuthUser, cotizacion_id: int) -> Cotizacion:
     """A new `pendiente` quote with the same lines, issued today with the same validity period."""
-    origen = session.get(Cotizacion, cotizacion_id)
-    if origen is None:
-        raise NotFound("Cotización no encontrada")
+    origen = get_or_404(session, Cotizacion, cotizacion_id, "Cotización no encontrada")
     hoy = hoy_lima()
     copia = Cotizacion(cliente_id=origen.cliente_id, vendedor_id=user.id, fecha_emision=hoy,
                        fecha_vencimiento=hoy + (origen.fecha_vencimiento - origen.fecha_emision),
@@ -130,9 +129,7 @@ def detalle(session: Session, cotizacion_id: int) -> list[DetalleCotizacion]:
 
 
 def obtener(session: Session, cotizacion_id: int) -> dict:
-    cotizacion = session.get(Cotizacion, cotizacion_id)
-    if cotizacion is None:
-        raise NotFound("Cotización no encontrada")
+    cotizacion = get_or_404(session, Cotizacion, cotizacion_id, "Cotización no encontrada")
     return cotizacion.model_dump() | {"detalle": [d.model_dump() for d in detalle(session, cotizacion_id)]}
 
 

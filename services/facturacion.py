@@ -15,6 +15,7 @@ from sqlmodel import Session
 from stdnum.pe import ruc as pe_ruc
 
 from core import outbox
+from core.db import get_or_404
 from core.errors import Conflict, FieldError, NotFound, ValidationError
 from core.settings import get_settings
 from integrations.sunat import catalogos as cat
@@ -419,9 +420,7 @@ def listar(session: Session, f: Filtros) -> list[Comprobante]:
 
 
 def obtener(session: Session, comprobante_id: int) -> Comprobante:
-    comprobante = session.get(Comprobante, comprobante_id)
-    if comprobante is None:
-        raise NotFound("Comprobante no encontrado")
+    comprobante = get_or_404(session, Comprobante, comprobante_id, "Comprobante no encontrado")
     return comprobante
 
 

@@ -7,7 +7,8 @@ from pydantic import BaseModel, Field, field_validator
 from sqlalchemy import func, or_, select
 from sqlmodel import Session
 
-from core.errors import NotFound, ValidationError
+from core.db import get_or_404
+from core.errors import ValidationError
 from integrations.sunat.catalogos import CAT_03_UNIDAD_MEDIDA, CAT_07_AFECTACION_IGV
 from models.inventario import CategoriaProducto, Producto, ProductoAlmacen
 
@@ -60,9 +61,7 @@ def crear(session: Session, datos: ProductoIn) -> Producto:
 
 
 def obtener(session: Session, producto_id: int) -> Producto:
-    producto = session.get(Producto, producto_id)
-    if producto is None:
-        raise NotFound("Producto no encontrado")
+    producto = get_or_404(session, Producto, producto_id, "Producto no encontrado")
     return producto
 
 

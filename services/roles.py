@@ -4,7 +4,8 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlmodel import Session
 
-from core.errors import Conflict, NotFound
+from core.db import get_or_404
+from core.errors import Conflict
 from models.usuarios import Permiso, Rol
 
 NAME = r"^[A-Z][A-Z0-9_]{1,49}$"
@@ -55,9 +56,7 @@ def crear(session: Session, datos: RolIn) -> RolOut:
 
 def reemplazar_permisos(session: Session, rol_id: int, datos: PermisosIn) -> RolOut:
     """The role's whole permission set is replaced in one transaction (each row audited)."""
-    rol = session.get(Rol, rol_id)
-    if rol is None:
-        raise NotFound("Rol no encontrado")
+    rol = get_or_404(session, Rol, rol_id, "Rol no encontrado")
     pares = [(p.modulo, p.accion) for p in datos.permisos]
     if len(pares) != len(set(pares)):
         raise Conflict("Hay permisos repetidos (modulo, accion)", field="permisos")

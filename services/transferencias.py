@@ -16,6 +16,7 @@ from sqlalchemy import select, text
 from sqlmodel import Session
 
 from core import outbox
+from core.db import get_or_404
 from core.errors import Conflict, NotFound, ValidationError
 from models.inventario import DetalleTransferencia, IncidenciaTransferencia, LoteSerie, Producto, Transferencia
 from services import stock
@@ -237,9 +238,7 @@ def _merma(session: Session, t: Transferencia, d: DetalleTransferencia, cantidad
 
 
 def obtener(session: Session, transferencia_id: int) -> dict[str, Any]:
-    t = session.get(Transferencia, transferencia_id)
-    if t is None:
-        raise NotFound("Transferencia no encontrada")
+    t = get_or_404(session, Transferencia, transferencia_id, "Transferencia no encontrada")
     incidencias = session.execute(select(IncidenciaTransferencia).where(
         IncidenciaTransferencia.transferencia_id == t.id).order_by(IncidenciaTransferencia.id)).scalars()
     return t.model_dump() | {"detalle": [d.model_dump() for d in _detalle(session, t.id)],

@@ -9,7 +9,8 @@ from pydantic import BaseModel, EmailStr, Field, field_validator
 from sqlalchemy import func, or_, select
 from sqlmodel import Session
 
-from core.errors import Conflict, Forbidden, NotFound, Unauthorized, ValidationError
+from core.db import get_or_404
+from core.errors import Conflict, Forbidden, Unauthorized, ValidationError
 from core.security import hash_password
 from models.configuracion import Sucursal
 from models.usuarios import Rol, Usuario
@@ -73,9 +74,7 @@ def _check_refs(session: Session, rol_id: int | None, sucursal_id: int | None) -
 
 
 def obtener(session: Session, usuario_id: int) -> Usuario:
-    user = session.get(Usuario, usuario_id)
-    if user is None:
-        raise NotFound("Usuario no encontrado")
+    user = get_or_404(session, Usuario, usuario_id, "Usuario no encontrado")
     return user
 
 
