@@ -8,6 +8,7 @@ import os
 import pwd
 import shutil
 import socket
+import stat
 import subprocess
 import sys
 import time
@@ -49,7 +50,17 @@ def _run_as() -> dict:
         pwd.getpwnam(PG_SYSTEM_USER)
     except KeyError:
         subprocess.run(["useradd", "--system", "--no-create-home", PG_SYSTEM_USER], check=True)
-    return {"user": PG_SYSTEM_USER}
+    # Drop root's group too: with gid 0 the "group" permission bits of root-owned folders would apply.
+    return {"user": PG_SYSTEM_USER, "group": pwd.getpwnam(PG_SYSTEM_USER).pw_gid, "extra_groups": []}
+
+
+def _make_traversable(path: Path) -> None:
+    """Let the unprivileged PostgreSQL user reach `path`: add search (x) permission for others on every
+    ancestor that lacks it (a checkout under a 0700 temp dir, for instance). Nothing becomes readable."""
+    for folder in [path, *path.parents]:
+        mode = folder.stat().st_mode
+        if not mode & stat.S_IXOTH:
+            folder.chmod(mode | stat.S_IXOTH)
 
 
 @dataclass
@@ -67,6 +78,8 @@ class EmbeddedPostgres:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         if run_as:
             shutil.chown(self.data_dir, user=PG_SYSTEM_USER)
+            _make_traversable(self.data_dir.parent)
+            _make_traversable(Path(_pg_bin("initdb")).parent)
         if not (self.data_dir / "PG_VERSION").exists():
             subprocess.run([_pg_bin("initdb"), "-D", str(self.data_dir), "-U", "postgres", "--auth=trust",
                             "--encoding=UTF8", "--locale=C.UTF-8"], check=True, capture_output=True, **run_as)
