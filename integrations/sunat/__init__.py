@@ -1,0 +1,1 @@
+"""SUNAT electronic documents: model, totals, UBL, signature, XSD/rules validation, PDF, and the SEE transport."""
