@@ -12,11 +12,11 @@ from pathlib import Path
 
 import segno
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from num2words import num2words
 from weasyprint import HTML  # imported at load: cffi's first import is not thread-safe
 
 from integrations.sunat.documento import Comprobante
 from integrations.sunat.totales import calcular
+from integrations.sunat.totales import monto_en_letras as totales_monto_en_letras
 
 TEMPLATES = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
                         autoescape=select_autoescape(["html"]))
@@ -27,10 +27,8 @@ FORMATOS = {"A4": "comprobante_a4.html", "ticket": "comprobante_ticket.html"}
 
 
 def monto_en_letras(total: Decimal, moneda: str) -> str:
-    """Legend 1000: 'CIENTO DIECIOCHO CON 00/100 SOLES'."""
-    entero = int(total)
-    centimos = int((total - entero) * 100)
-    return f"{num2words(entero, lang='es').upper()} CON {centimos:02d}/100 {MONEDAS.get(moneda, moneda)}"
+    """Legend 1000: 'CIENTO DIECIOCHO CON 00/100 SOLES' (one implementation, in totales)."""
+    return totales_monto_en_letras(total, moneda)
 
 
 def _qr_svg(texto: str) -> str:
