@@ -17,8 +17,7 @@ router = APIRouter(prefix="/api/ventas", tags=["ventas"])
 @router.post("/", status_code=201)
 def registrar(datos: ventas.VentaIn, session: SessionDep, user: Allowed("ventas", "crear")) -> dict[str, Any]:
     """Register a sale: stock, IGV, payments and the comprobante request in one transaction."""
-    venta = ventas.registrar(session, user, datos)
-    return ventas.obtener(session, venta.id)
+    return ventas.vista(ventas.registrar(session, user, datos))
 
 
 @router.get("/")

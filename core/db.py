@@ -1,11 +1,11 @@
 """Database engine and sessions. One engine per process, sessions per unit of work."""
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from typing import TypeVar
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, Row, insert
 from sqlmodel import Session, create_engine
 
 from core.errors import NotFound
@@ -54,6 +54,30 @@ def get_or_404(session: Session, model: type[T], key: object, message: str) -> T
     if row is None:
         raise NotFound(message)
     return row
+
+
+def per_session(session: Session, key: str, load: Callable[[], T]) -> T:
+    """A read that stays valid for the session's unit of work (the company's configuration, its main
+    branch): loaded once and kept referenced, so the identity map does not drop it and query it again."""
+    if key not in session.info:
+        session.info[key] = load()
+    return session.info[key]
+
+
+def insert_rows(session: Session, model: type, rows: list[dict], returning: bool = False) -> list[Row]:
+    """Append rows in one INSERT without the ORM unit of work (the hot path of every sale). Only for tables
+    the audit does not track: audited models go through the ORM so the audit hook sees them. With
+    `returning`, the stored rows (with ids and database defaults) come back in the order given."""
+    if getattr(model, "__audit_module__", None):
+        raise TypeError(f"{model.__name__} is audited: add it to the session instead")
+    if not rows:
+        return []
+    table = model.__table__  # type: ignore[attr-defined]
+    if not returning:
+        session.connection().execute(insert(table), rows)
+        return []
+    stmt = insert(table).returning(*table.c, sort_by_parameter_order=True)
+    return list(session.connection().execute(stmt, rows))
 
 
 @contextmanager

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from functools import cache
 
 import pyotp
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import delete, exists, func, select, text, true
 from sqlmodel import Session
 
 from core import audit
@@ -27,6 +27,7 @@ from core.security import (
 from core.settings import get_settings
 from integrations.google.client import GoogleIdentity
 from models.usuarios import IntentoLogin, Rol, Sesion, TokenRevocado, Usuario, UsuarioSucursal
+from services.permisos import concede
 
 
 @dataclass(frozen=True)
@@ -188,19 +189,31 @@ def _is_revoked(session: Session, jti: str) -> bool:
     return session.get(TokenRevocado, jti) is not None
 
 
-def user_from_claims(session: Session, claims: TokenClaims) -> Usuario:
-    if _is_revoked(session, claims.jti):
+def _user_and_checks(session: Session, claims: TokenClaims,
+                     permiso: tuple[str, str] | None) -> tuple[Usuario, bool]:
+    """One query: the token's user, whether the token is revoked and, if asked, whether the user's role
+    grants `permiso` (every authenticated request runs this, so it is a single round trip)."""
+    columnas = [Usuario, exists().where(TokenRevocado.jti == claims.jti).label("revocado"),
+                concede(Usuario.rol_id, *permiso).label("permitido") if permiso else true().label("permitido")]
+    row = session.execute(select(*columnas).where(Usuario.id == claims.user_id)).one_or_none()
+    if row is not None and row.revocado:
         raise Unauthorized("El token fue revocado")
-    user = session.get(Usuario, claims.user_id)
-    if user is None or not user.activo:
+    if row is None or not row.Usuario.activo:
         raise Unauthorized("Usuario inactivo o inexistente")
-    return user
+    return row.Usuario, bool(row.permitido)
 
 
-def authenticate(session: Session, token: str) -> AuthUser:
-    """Bearer access token -> the acting user; 401 on any problem."""
+def user_from_claims(session: Session, claims: TokenClaims) -> Usuario:
+    return _user_and_checks(session, claims, None)[0]
+
+
+def authenticate(session: Session, token: str, permiso: tuple[str, str] | None = None) -> AuthUser:
+    """Bearer access token -> the acting user; 401 on any problem, 403 when `permiso` (modulo, accion)
+    is given and the user's role lacks it."""
     claims = decode_token(token, ACCESS)
-    user = user_from_claims(session, claims)
+    user, permitido = _user_and_checks(session, claims, permiso)
+    if not permitido:
+        raise Forbidden(f"Su rol no tiene permiso para {permiso[0]}:{permiso[1]}")  # type: ignore[index]
     return AuthUser(id=user.id, email=user.email, nombre=user.nombre, rol=claims.rol, rol_id=user.rol_id,
                     sucursal_id=user.sucursal_id, sucursales_permitidas=claims.sucursales_permitidas,
                     jti=claims.jti, exp=claims.exp)

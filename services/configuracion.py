@@ -7,7 +7,7 @@ from pydantic import BaseModel, Field, field_validator
 from sqlmodel import Session
 from stdnum.pe import ruc as pe_ruc
 
-from core.db import get_or_404
+from core.db import get_or_404, per_session
 from core.errors import ValidationError
 from models.configuracion import Configuracion
 
@@ -51,8 +51,9 @@ class ConfiguracionUpdate(BaseModel):
 
 
 def obtener(session: Session) -> Configuracion:
-    config = get_or_404(session, Configuracion, 1, "La empresa aún no está configurada")
-    return config
+    """The company singleton, read once per session (every sale and comprobante needs it)."""
+    return per_session(session, "configuracion",
+                       lambda: get_or_404(session, Configuracion, 1, "La empresa aún no está configurada"))
 
 
 def vista(config: Configuracion) -> dict:

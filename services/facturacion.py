@@ -10,18 +10,18 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlmodel import Session
 from stdnum.pe import ruc as pe_ruc
 
 from core import outbox
-from core.db import get_or_404
+from core.db import get_or_404, insert_rows, per_session
 from core.errors import Conflict, FieldError, NotFound, ValidationError
 from core.settings import get_settings
 from integrations.sunat import catalogos as cat
 from integrations.sunat import documento as doc
 from integrations.sunat.totales import Totales, calcular, redondear
-from models.configuracion import Configuracion, Sucursal
+from models.configuracion import Sucursal
 from models.facturacion import (
     FINALES,
     Comprobante,
@@ -33,7 +33,9 @@ from models.facturacion import (
     ResumenDiario,
     ResumenDiarioItem,
 )
-from models.ventas import Cliente, DetalleVenta, Venta
+from models.inventario import Producto
+from models.ventas import Cliente, Venta
+from services import configuracion as configuracion_srv
 from services.numeracion import siguiente_numero
 
 WORKFLOW_EMISION = "EmitirComprobante"
@@ -157,19 +159,13 @@ def _validar_totales(tipo: str, datos: DatosEmision, totales: Totales) -> None:
 
 
 def emisor(session: Session) -> doc.Emisor:
-    config = configuracion(session)
-    sucursal = session.execute(select(Sucursal).order_by(Sucursal.id)).scalars().first()
+    config = configuracion_srv.obtener(session)
+    sucursal = per_session(session, "sucursal_principal",
+                           lambda: session.execute(select(Sucursal).order_by(Sucursal.id)).scalars().first())
     direccion = doc.Direccion(config.direccion, ubigeo=config.ubigeo, departamento=config.departamento,
                               provincia=config.provincia, distrito=config.distrito)
     return doc.Emisor(config.ruc, config.razon_social, direccion, nombre_comercial=config.nombre_comercial,
                       codigo_establecimiento=sucursal.codigo_establecimiento if sucursal else "0000")
-
-
-def configuracion(session: Session) -> Configuracion:
-    config = session.get(Configuracion, 1)
-    if config is None:
-        raise Conflict("La empresa no está configurada (tabla configuracion vacía)")
-    return config
 
 
 def _linea_sunat(linea: LineaDatos | DetalleComprobante) -> doc.Linea:
@@ -186,7 +182,7 @@ def _documento(session: Session, tipo: str, serie: str, numero: int | None, fech
         emisor=emisor(session),
         adquirente=doc.Adquirente(cliente.tipo_documento, cliente.numero_documento, cliente.razon_social,
                                   cliente.direccion),
-        lineas=lineas, moneda=moneda, tipo_cambio=tipo_cambio, tasa_igv=configuracion(session).igv_tasa,
+        lineas=lineas, moneda=moneda, tipo_cambio=tipo_cambio, tasa_igv=configuracion_srv.obtener(session).igv_tasa,
     )
 
 
@@ -219,17 +215,18 @@ def _totales_en(comprobante: Comprobante, t: Totales) -> None:
     comprobante.total_descuentos, comprobante.total_venta = t.descuentos, t.importe_total
 
 
-def _detalle(comprobante_id: int, i: int, linea: LineaDatos, documento: doc.Comprobante,
-             t: Totales) -> DetalleComprobante:
+def _detalle(comprobante_id: int, i: int, linea: LineaDatos,
+             t: Totales) -> dict:
+    """A `detalle_comprobante` row."""
     tl = t.lineas[i]
-    return DetalleComprobante(
-        comprobante_id=comprobante_id, orden=i + 1, codigo_producto=linea.codigo_producto,
-        descripcion=linea.descripcion, cantidad=linea.cantidad, unidad_medida=linea.unidad_medida,
-        valor_unitario=linea.valor_unitario, precio_unitario=tl.precio_unitario, subtotal=tl.valor_venta,
-        igv=tl.igv if not tl.es_gratuita else Decimal("0.00"),
-        total=redondear(tl.valor_venta + tl.total_impuestos) if not tl.es_gratuita else Decimal("0.00"),
-        afectacion_igv=linea.afectacion_igv,
-    )
+    return {
+        "comprobante_id": comprobante_id, "orden": i + 1, "codigo_producto": linea.codigo_producto,
+        "descripcion": linea.descripcion, "cantidad": linea.cantidad, "unidad_medida": linea.unidad_medida,
+        "valor_unitario": linea.valor_unitario, "precio_unitario": tl.precio_unitario, "subtotal": tl.valor_venta,
+        "igv": tl.igv if not tl.es_gratuita else Decimal("0.00"),
+        "total": redondear(tl.valor_venta + tl.total_impuestos) if not tl.es_gratuita else Decimal("0.00"),
+        "afectacion_igv": linea.afectacion_igv,
+    }
 
 
 def _registrar(session: Session, tipo: str, serie: str, cliente: ClienteDatos, lineas: list[LineaDatos],
@@ -257,7 +254,8 @@ def _registrar(session: Session, tipo: str, serie: str, cliente: ClienteDatos, l
     _totales_en(comprobante, totales)
     session.add(comprobante)
     session.flush()
-    session.add_all([_detalle(comprobante.id, i, linea, borrador, totales) for i, linea in enumerate(lineas)])
+    insert_rows(session, DetalleComprobante,
+                [_detalle(comprobante.id, i, linea, totales) for i, linea in enumerate(lineas)])
     _pedir_emision(session, comprobante)
     return comprobante
 
@@ -281,7 +279,7 @@ def _tipo_de(datos: DatosEmision) -> str:
 
 
 def _serie_y_modo(session: Session, tipo: str) -> tuple[str, ModoEmision]:
-    config = configuracion(session)
+    config = configuracion_srv.obtener(session)
     if tipo == cat.FACTURA:
         return config.serie_factura, ModoEmision.INDIVIDUAL
     return config.serie_boleta, ModoEmision.RESUMEN
@@ -305,41 +303,30 @@ def emitir(session: Session, datos: DatosEmision) -> Comprobante:
 # --- from a sale --------------------------------------------------------------------------------------
 
 
-def _cliente_de_venta(session: Session, venta: Venta) -> ClienteDatos:
-    cliente = session.get(Cliente, venta.cliente_id) if venta.cliente_id else None
+def _cliente_de_venta(cliente: Cliente | None) -> ClienteDatos:
     if cliente is None:
         return ClienteDatos(*CLIENTE_VARIOS)
     return ClienteDatos(cliente.tipo_doc, cliente.numero_doc, cliente.razon_social, cliente.direccion,
                         cliente.email)
 
 
-def _linea_de_venta(detalle: DetalleVenta, producto_sku: str, producto_nombre: str, unidad: str) -> LineaDatos:
+def _linea_de_venta(detalle: Row, producto: Producto) -> LineaDatos:
+    """A `detalle_venta` row as a comprobante line."""
     # With a line discount the sale's subtotal (without IGV) is the truth; otherwise its unit value.
     valor = detalle.valor_unitario if not detalle.descuento else detalle.subtotal / detalle.cantidad
-    return LineaDatos(codigo_producto=producto_sku, descripcion=producto_nombre, cantidad=detalle.cantidad,
+    return LineaDatos(codigo_producto=producto.sku, descripcion=producto.nombre, cantidad=detalle.cantidad,
                       valor_unitario=redondear(Decimal(valor), Decimal("0.0000000001")).normalize(),
-                      unidad_medida=unidad, afectacion_igv=detalle.afectacion_igv)
+                      unidad_medida=producto.unidad_medida, afectacion_igv=detalle.afectacion_igv)
 
 
-def _lineas_de_venta(session: Session, venta_id: int) -> list[LineaDatos]:
-    from models.inventario import Producto
-
-    filas = session.execute(
-        select(DetalleVenta, Producto.sku, Producto.nombre, Producto.unidad_medida)
-        .join(Producto, Producto.id == DetalleVenta.producto_id)
-        .where(DetalleVenta.venta_id == venta_id).order_by(DetalleVenta.id)).all()
-    return [_linea_de_venta(*fila) for fila in filas]
-
-
-def solicitar_comprobante_de_venta(session: Session, venta_id: int) -> int:
-    """Called by the sales service INSIDE the sale's transaction: validates the data, numbers and writes
-    the comprobante (estado PENDIENTE) and asks for the EmitirComprobante workflow once the sale commits.
-    Returns the comprobante id. Does not commit; any error leaves nothing written (the caller rolls back)."""
-    venta = session.get(Venta, venta_id)
-    if venta is None:
-        raise NotFound("Venta no encontrada", field="venta_id")
-    datos = DatosEmision(cliente=_cliente_de_venta(session, venta), lineas=_lineas_de_venta(session, venta_id),
-                         tipo=venta.tipo_comprobante or None, venta_id=venta_id, total_esperado=venta.total)
+def solicitar_comprobante_de_venta(session: Session, venta: Venta, cliente: Cliente | None,
+                                   lineas: list[tuple[Row, Producto]]) -> int:
+    """Called by the sales service INSIDE the sale's transaction, with the sale's rows in memory: validates
+    the data, numbers and writes the comprobante (estado PENDIENTE) and asks for the EmitirComprobante
+    workflow once the sale commits. Returns the comprobante id. Does not commit; any error leaves nothing
+    written (the caller rolls back)."""
+    datos = DatosEmision(cliente=_cliente_de_venta(cliente), lineas=[_linea_de_venta(*fila) for fila in lineas],
+                         tipo=venta.tipo_comprobante or None, venta_id=venta.id, total_esperado=venta.total)
     return registrar_emision(session, datos).id
 
 

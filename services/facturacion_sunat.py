@@ -44,6 +44,7 @@ from models.facturacion import (
     ResumenDiario,
     ResumenDiarioItem,
 )
+from services import configuracion as configuracion_srv
 from services import facturacion
 
 log = logging.getLogger(__name__)
@@ -57,7 +58,7 @@ NO_DISPONIBLE, ERROR = "NO_DISPONIBLE", "ERROR"
 def certificado(session: Session) -> tuple[bytes, str]:
     """The company's PFX and password. A fresh install (the demo company) gets a self-signed demo
     certificate on first use, stored encrypted like a real one; SUNAT beta and the sandbox accept it."""
-    config = facturacion.configuracion(session)
+    config = configuracion_srv.obtener(session)
     if config.certificado_pfx is None:  # first use only: lock the row so one demo certificate is made
         session.refresh(config, with_for_update=True)
     if config.certificado_pfx is None:
@@ -78,7 +79,7 @@ def proveedor(config: Configuracion) -> ProveedorSunat:
 
 def proveedor_actual() -> ProveedorSunat:
     with session_scope() as session:
-        return proveedor(facturacion.configuracion(session))
+        return proveedor(configuracion_srv.obtener(session))
 
 
 # --- XML ---------------------------------------------------------------------------------------------
@@ -126,7 +127,7 @@ def preparar_xml(comprobante_id: int) -> Preparado:
     name it is reused as is: a number never gets a second, different XML."""
     with session_scope() as session:
         c = facturacion.obtener(session, comprobante_id)
-        config = facturacion.configuracion(session)
+        config = configuracion_srv.obtener(session)
 
         def firmar() -> bytes:
             pfx, password = certificado(session)
@@ -248,7 +249,7 @@ def enviar(comprobante_id: int, intento: int) -> Intento:
             return _decidido(comprobante_id, c.estado_sunat)
         if _en_cola(session, c):
             return Intento(EstadoComprobante.CONTINGENCIA, en_cola=True)
-        config = facturacion.configuracion(session)
+        config = configuracion_srv.obtener(session)
         prov, ruc = proveedor(config), config.ruc
     xml = get_storage().get(c.xml_path)
     return _decidido(comprobante_id, _registrar_respuesta(comprobante_id, intento, ruc,
@@ -299,7 +300,7 @@ def enviar_resumen(tipo: str, registro_id: int) -> str | None:
             return firma.firmar_xml(construir(documento), pfx, password)[0]
 
         clave = archivo_una_vez(f"resumenes/{documento.nombre_archivo}.xml", firmar)
-        prov = proveedor(facturacion.configuracion(session))
+        prov = proveedor(configuracion_srv.obtener(session))
     try:
         ticket = prov.enviar_resumen(documento.nombre_archivo, get_storage().get(clave))
     except SunatError as exc:
@@ -366,7 +367,7 @@ def consultar_resumen(tipo: str, registro_id: int) -> str | None:
         registro = _registro(session, tipo, registro_id)
         if registro.estado_envio in (EstadoResumen.ACEPTADO, EstadoResumen.RECHAZADO):
             return registro.estado_envio
-        ticket, prov = registro.codigo_ticket, proveedor(facturacion.configuracion(session))
+        ticket, prov = registro.codigo_ticket, proveedor(configuracion_srv.obtener(session))
     resultado = prov.consultar_ticket(ticket)
     return None if resultado is None else _aplicar_resultado_resumen(tipo, registro_id, resultado)
 
@@ -378,7 +379,7 @@ def generar_pdf(comprobante_id: int) -> str:
     """Render the A4 PDF (with the QR) once and store it."""
     with session_scope() as session:
         c = facturacion.obtener(session, comprobante_id)
-        config = facturacion.configuracion(session)
+        config = configuracion_srv.obtener(session)
         c.pdf_path = archivo_una_vez(clave_archivo(config.ruc, c, "pdf"), lambda: pdf.generar_pdf(
             facturacion.documento_sunat(session, c), c.qr or "", hash_=c.hash or ""))
         session.add(c)
@@ -390,7 +391,7 @@ def notificar_cliente(comprobante_id: int) -> bool:
     `notificado_at` makes it once (a crash between sending and recording may send it twice)."""
     with session_scope() as session:
         c = facturacion.obtener(session, comprobante_id)
-        config = facturacion.configuracion(session)
+        config = configuracion_srv.obtener(session)
         if not (config.notificar_cliente and c.cliente_email and c.notificado_at is None and c.pdf_path):
             return False
         nombre = nombre_sunat(config.ruc, c)

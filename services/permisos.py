@@ -1,7 +1,9 @@
 """RBAC: does a role have (modulo, accion)? Wildcard rows ('*') grant whole modules or everything;
 an explicit `permitido = False` row for the exact pair always wins."""
 
-from sqlalchemy import or_, select
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, exists, or_, select
 from sqlmodel import Session
 
 from models.usuarios import Permiso
@@ -9,14 +11,15 @@ from models.usuarios import Permiso
 ALL = "*"
 
 
+def concede(rol_id: Any, modulo: str, accion: str) -> ColumnElement[bool]:
+    """The rule as one SQL boolean, so authentication can check it in the same query as the user.
+    `rol_id` is a value or a column (e.g. `Usuario.rol_id`)."""
+    denegado = exists().where(Permiso.rol_id == rol_id, Permiso.modulo == modulo, Permiso.accion == accion,
+                              Permiso.permitido.is_(False))
+    concedido = exists().where(Permiso.rol_id == rol_id, or_(Permiso.modulo == modulo, Permiso.modulo == ALL),
+                               or_(Permiso.accion == accion, Permiso.accion == ALL), Permiso.permitido.is_(True))
+    return and_(~denegado, concedido)
+
+
 def tiene_permiso(session: Session, rol_id: int, modulo: str, accion: str) -> bool:
-    rows = session.execute(
-        select(Permiso.modulo, Permiso.accion, Permiso.permitido).where(
-            Permiso.rol_id == rol_id,
-            or_(Permiso.modulo == modulo, Permiso.modulo == ALL),
-            or_(Permiso.accion == accion, Permiso.accion == ALL),
-        )
-    ).all()
-    if any(r.modulo == modulo and r.accion == accion and not r.permitido for r in rows):
-        return False
-    return any(r.permitido for r in rows)
+    return bool(session.execute(select(concede(rol_id, modulo, accion))).scalar_one())

@@ -11,9 +11,10 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import insert, text
+from sqlalchemy import text
 from sqlmodel import Session
 
+from core.db import insert_rows
 from core.errors import ValidationError
 from core.settings import get_settings
 from models.inventario import MovimientoStock
@@ -70,7 +71,7 @@ def registrar_movimientos(session: Session, movimientos: list[dict[str, Any]]) -
     if movimientos:
         defaults = {"almacen_origen_id": None, "almacen_destino_id": None, "motivo": "", "lote_id": None,
                     "referencia_doc": "", "usuario_id": None}
-        session.connection().execute(insert(MovimientoStock.__table__), [defaults | m for m in movimientos])
+        insert_rows(session, MovimientoStock, [defaults | m for m in movimientos])
 
 
 # --- lots and serial numbers ------------------------------------------------------------------------

@@ -9,16 +9,16 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from pydantic import BaseModel, Field, field_validator
-from sqlalchemy import select, text
+from sqlalchemy import Row, Select, select, text
 from sqlmodel import Session
 
 from core.context import Actor
-from core.db import get_engine
+from core.db import get_engine, insert_rows
 from core.errors import Conflict, DomainError, NotFound, ValidationError
 from integrations.sunat.catalogos import DOC_RUC
-from models.configuracion import Configuracion
-from models.inventario import Producto
+from models.inventario import Almacen, Producto
 from models.ventas import METODOS_PAGO, Caja, Cliente, DetalleVenta, FormaPago, Venta, VentaOffline
+from services import configuracion as configuracion_srv
 from services import productos as productos_srv
 from services import stock
 from services.auth import AuthUser
@@ -97,22 +97,34 @@ def calcular_linea(producto: Producto, linea: LineaVentaIn, tasa: Decimal, campo
 # --- preconditions ------------------------------------------------------------------------------------
 
 
+def _caja_abierta(usuario_id: int) -> Select:
+    # Share-locked so a concurrent close of the register waits for this sale to finish.
+    return (select(Caja).where(Caja.usuario_id == usuario_id, Caja.estado == "ABIERTA")
+            .with_for_update(read=True, of=Caja))
+
+
+def _sin_caja() -> Conflict:
+    return Conflict("No tiene una caja abierta: abra caja antes de vender", field="caja")
+
+
 def caja_abierta(session: Session, usuario_id: int) -> Caja:
-    """The user's open register, share-locked so a concurrent close waits for this sale to finish."""
-    caja = session.execute(select(Caja).where(Caja.usuario_id == usuario_id, Caja.estado == "ABIERTA")
-                           .with_for_update(read=True)).scalar_one_or_none()
+    caja = session.execute(_caja_abierta(usuario_id)).scalar_one_or_none()
     if caja is None:
-        raise Conflict("No tiene una caja abierta: abra caja antes de vender", field="caja")
+        raise _sin_caja()
     return caja
 
 
-def almacen_de_venta(session: Session, sucursal_id: int) -> int:
-    almacen_id = session.execute(text(
-        "SELECT id FROM almacenes WHERE sucursal_id = :s AND predeterminado AND activo"), {"s": sucursal_id}).scalar()
-    if almacen_id is None:
+def punto_de_venta(session: Session, usuario_id: int) -> tuple[Caja, int]:
+    """The user's open register and its branch's default sales warehouse, in one query."""
+    almacen = (select(Almacen.id).where(Almacen.sucursal_id == Caja.sucursal_id, Almacen.predeterminado,
+                                        Almacen.activo).limit(1).scalar_subquery())
+    row = session.execute(_caja_abierta(usuario_id).add_columns(almacen.label("almacen_id"))).one_or_none()
+    if row is None:
+        raise _sin_caja()
+    if row.almacen_id is None:
         raise ValidationError("La sucursal de la caja no tiene un almacén predeterminado para ventas",
                               field="almacen")
-    return almacen_id
+    return row.Caja, row.almacen_id
 
 
 def cliente_activo(session: Session, cliente_id: int | None, bloquear: bool) -> Cliente | None:
@@ -149,13 +161,15 @@ def _validar_pagos(session: Session, pagos: list[PagoIn], total: Decimal, client
 
 
 def _descontar_stock(session: Session, venta: VentaIn, productos: dict[int, Producto], almacen_id: int,
-                     referencia: str, usuario_id: int) -> set[int]:
+                     referencia: str, usuario_id: int) -> tuple[set[int], list[int | None]]:
     """Take every line's stock out, in product-id order (no deadlocks between concurrent sales).
-    Returns the product ids sold beyond their stock (allowed for those products, flagged for alert)."""
+    Returns the product ids sold beyond their stock (allowed for those products, flagged for alert) and
+    each line's lot (traceable products)."""
     por_producto: dict[int, list[int]] = defaultdict(list)
     for i, linea in enumerate(venta.lineas):
         por_producto[linea.producto_id].append(i)
     sin_stock: set[int] = set()
+    lotes: list[int | None] = [None] * len(venta.lineas)
     movimientos: list[dict[str, Any]] = []
     for producto_id in sorted(por_producto):
         producto, indices = productos[producto_id], por_producto[producto_id]
@@ -166,12 +180,12 @@ def _descontar_stock(session: Session, venta: VentaIn, productos: dict[int, Prod
         stock.alertar_si_bajo(session, saldo, producto_id, almacen_id)
         for i in indices:
             linea = venta.lineas[i]
-            lote_id = _lote_vendido(session, producto, almacen_id, linea, f"lineas.{i}.")
+            lotes[i] = _lote_vendido(session, producto, almacen_id, linea, f"lineas.{i}.")
             movimientos.append({"producto_id": producto_id, "almacen_id": almacen_id, "almacen_origen_id": almacen_id,
-                                "tipo_movimiento": "VENTA", "cantidad": -linea.cantidad, "lote_id": lote_id,
+                                "tipo_movimiento": "VENTA", "cantidad": -linea.cantidad, "lote_id": lotes[i],
                                 "referencia_doc": referencia, "usuario_id": usuario_id, "motivo": "Venta"})
     stock.registrar_movimientos(session, movimientos)
-    return sin_stock
+    return sin_stock, lotes
 
 
 def _descontar_producto(session: Session, producto: Producto, almacen_id: int, cantidad: Decimal,
@@ -198,14 +212,20 @@ def _lote_vendido(session: Session, producto: Producto, almacen_id: int, linea: 
 
 
 def tasa_igv(session: Session) -> Decimal:
-    return session.execute(select(Configuracion.igv_tasa).where(Configuracion.id == 1)).scalar_one()
+    return configuracion_srv.obtener(session).igv_tasa
+
+
+@dataclass
+class VentaRegistrada:
+    venta: Venta
+    detalle: list[Row]  # detalle_venta rows
+    pagos: list[Row]  # formas_pago rows
 
 
 def registrar(session: Session, user: AuthUser, datos: VentaIn, fecha: datetime | None = None,
-              id_local: uuid.UUID | None = None, commit: bool = True) -> Venta:
+              id_local: uuid.UUID | None = None, commit: bool = True) -> VentaRegistrada:
     """POST /api/ventas/: everything below is one transaction; any error leaves nothing written."""
-    caja = caja_abierta(session, user.id)
-    almacen_id = almacen_de_venta(session, caja.sucursal_id)
+    caja, almacen_id = punto_de_venta(session, user.id)
     productos = productos_srv.cargar(session, {line.producto_id for line in datos.lineas}, "lineas")
     credito = any(METODOS_PAGO[p.metodo][2] for p in datos.formas_pago)
     cliente = cliente_activo(session, datos.cliente_id, bloquear=credito)
@@ -228,31 +248,33 @@ def registrar(session: Session, user: AuthUser, datos: VentaIn, fecha: datetime 
     )
     session.add(venta)
     session.flush()
-    sin_stock = _descontar_stock(session, datos, productos, almacen_id, f"venta-{venta.id}", user.id)
-    session.add_all([
-        DetalleVenta(venta_id=venta.id, producto_id=lin.producto_id, cantidad=lin.cantidad,
-                     precio_unitario=c.precio_unitario, valor_unitario=c.valor_unitario,
-                     afectacion_igv=productos[lin.producto_id].afectacion_igv, descuento=c.descuento,
-                     subtotal=c.subtotal, igv=c.igv, total=c.total, alerta_stock=lin.producto_id in sin_stock)
-        for lin, c in zip(datos.lineas, calculadas, strict=True)
-    ])
-    session.add_all([FormaPago(venta_id=venta.id, metodo=p.metodo, monto=p.monto, referencia=p.referencia,
-                               confirmado=not METODOS_PAGO[p.metodo][2]) for p in datos.formas_pago])
+    sin_stock, lotes = _descontar_stock(session, datos, productos, almacen_id, f"venta-{venta.id}", user.id)
+    detalle = insert_rows(session, DetalleVenta, [
+        {"venta_id": venta.id, "producto_id": lin.producto_id, "lote_id": lote_id, "cantidad": lin.cantidad,
+         "precio_unitario": c.precio_unitario, "valor_unitario": c.valor_unitario,
+         "afectacion_igv": productos[lin.producto_id].afectacion_igv, "descuento": c.descuento,
+         "subtotal": c.subtotal, "igv": c.igv, "total": c.total, "alerta_stock": lin.producto_id in sin_stock}
+        for lin, c, lote_id in zip(datos.lineas, calculadas, lotes, strict=True)], returning=True)
+    pagos = insert_rows(session, FormaPago, [
+        {"venta_id": venta.id, "metodo": p.metodo, "monto": p.monto, "referencia": p.referencia,
+         "confirmado": not METODOS_PAGO[p.metodo][2]} for p in datos.formas_pago], returning=True)
     for producto_id in sorted(sin_stock):
         notificar(session, "VENTA_SIN_STOCK", "ventas", f"Venta {venta.id} sin stock suficiente de "
                   f"{productos[producto_id].sku}", "El producto permite venta sin stock; reponer",
                   "ventas", str(venta.id))
+    venta.comprobante_id = _solicitar_comprobante(session, venta, cliente,
+                                                  [(d, productos[d.producto_id]) for d in detalle])
     session.flush()
-    venta.comprobante_id = _solicitar_comprobante(session, venta.id)
     if commit:
         session.commit()
-    return venta
+    return VentaRegistrada(venta, detalle, pagos)
 
 
-def _solicitar_comprobante(session: Session, venta_id: int) -> int:
+def _solicitar_comprobante(session: Session, venta: Venta, cliente: Cliente | None,
+                           lineas: list[tuple[Row, Producto]]) -> int:
     from services.facturacion import solicitar_comprobante_de_venta  # module 3 (imported late: it imports ours)
 
-    return solicitar_comprobante_de_venta(session, venta_id)
+    return solicitar_comprobante_de_venta(session, venta, cliente, lineas)
 
 
 # --- offline sync -------------------------------------------------------------------------------------
@@ -314,7 +336,7 @@ def _sincronizar_una(session: Session, user: AuthUser, item: VentaOfflineIn) -> 
     try:
         with session.begin_nested():
             venta = registrar(session, user, datos, fecha=item.fecha_registro_local, id_local=item.id_local,
-                              commit=False)
+                              commit=False).venta
     except DomainError as exc:
         registro.error_sync = _motivo(exc)[:500]
         registro.fecha_sync = datetime.now(UTC)
@@ -335,15 +357,20 @@ def _motivo(exc: DomainError) -> str:
 # --- reading ------------------------------------------------------------------------------------------
 
 
+def vista(registrada: VentaRegistrada) -> dict[str, Any]:
+    return registrada.venta.model_dump() | {"detalle": [d._asdict() for d in registrada.detalle],
+                                            "formas_pago": [p._asdict() for p in registrada.pagos]}
+
+
 def obtener(session: Session, venta_id: int) -> dict[str, Any]:
     venta = session.get(Venta, venta_id)
     if venta is None:
         raise NotFound("Venta no encontrada")
-    detalle = session.execute(select(DetalleVenta).where(DetalleVenta.venta_id == venta_id)
-                              .order_by(DetalleVenta.id)).scalars()
-    pagos = session.execute(select(FormaPago).where(FormaPago.venta_id == venta_id).order_by(FormaPago.id)).scalars()
-    return venta.model_dump() | {"detalle": [d.model_dump() for d in detalle],
-                                 "formas_pago": [p.model_dump() for p in pagos]}
+    detalle = session.execute(select(*DetalleVenta.__table__.c).where(DetalleVenta.venta_id == venta_id)
+                              .order_by(DetalleVenta.id)).all()
+    pagos = session.execute(select(*FormaPago.__table__.c).where(FormaPago.venta_id == venta_id)
+                            .order_by(FormaPago.id)).all()
+    return vista(VentaRegistrada(venta, list(detalle), list(pagos)))
 
 
 def listar(session: Session, desde: datetime | None, hasta: datetime | None, sucursal_id: int | None,
