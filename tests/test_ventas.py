@@ -81,6 +81,22 @@ def test_product_allowed_without_stock_is_sold_and_flagged(tienda, cajero):
     assert contar("notificaciones", "tipo = 'VENTA_SIN_STOCK'") == 1
 
 
+def test_traceable_product_is_sold_from_a_named_lot_recorded_on_the_line(tienda, cajero):
+    producto = tienda.producto("VACUNA", precio="20.00", stock=None, trazabilidad=True)
+    tienda.entrada(producto, "5", numero_lote="V-1", fecha_vencimiento="2099-01-31")
+    sin_lote = tienda.client.post("/api/ventas/", headers=cajero, json=venta(producto, "2", "40.00"))
+    assert sin_lote.status_code == 400 and sin_lote.json()["errors"][0]["field"] == "lineas.0.numero_lote"
+    con_lote = venta(producto, "2", "40.00")
+    con_lote["lineas"][0]["numero_lote"] = "V-1"
+    res = tienda.client.post("/api/ventas/", headers=cajero, json=con_lote)
+    assert res.status_code == 201, res.text
+    linea = res.json()["detalle"][0]
+    traza = tienda.client.get("/api/inventario/trazabilidad/V-1/", headers=tienda.admin).json()
+    assert linea["lote_id"] == traza["lotes"][0]["id"]
+    assert traza["lotes"][0]["cantidad_actual"] == "3.000"
+    assert [m["tipo_movimiento"] for m in traza["movimientos"]] == ["ENTRADA", "VENTA"]
+
+
 def test_factura_for_ruc_customer_and_credit_limit(tienda, cajero):
     cliente = tienda.client.post("/api/clientes/", headers=tienda.admin, json={
         "tipo_doc": "6", "numero_doc": RUC_CLIENTE, "razon_social": "CLIENTE SAC", "limite_credito": "50.00"}).json()
