@@ -14,6 +14,7 @@ from sqlalchemy import select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import Session
 
+from core import outbox
 from core.db import session_scope
 from core.settings import get_settings
 from integrations.mail.client import send_mail
@@ -357,6 +358,9 @@ def _aplicar_resultado_resumen(tipo: str, registro_id: int, r: ResultadoEnvio) -
             c.estado_sunat = _estado_tras_resumen(condicion, r)
             c.codigo_respuesta, c.mensaje_respuesta = r.codigo, r.mensaje[:1000]
             session.add(c)
+            # A boleta's workflow waits for this (a voided document's workflow has ended: the relay drops it).
+            outbox.request_signal(session, c.workflow_id, "decidido_en_resumen", {"estado": str(c.estado_sunat)},
+                                  dedupe_key=f"{tipo}-{registro_id}")
         return registro.estado_envio
 
 

@@ -2,7 +2,8 @@
 
 EmitirComprobante (id `comprobante-<tipo>-<serie>-<numero>`, started through the outbox by the
 transaction that numbered the document):
-    preparar (build → sign → store the XML once) → [boletas: informed later by the resumen diario]
+    preparar (build → sign → store the XML once) → [boletas: PDF, e-mail, then wait for the signal of the
+    resumen diario that informs them, and end with SUNAT's decision]
     → wait while a lower number of the series is queued in contingency → send → CDR + estado
     → PDF → e-mail → wake the next queued document of the series.
 SUNAT unreachable: estado CONTINGENCIA and a durable timer with exponential backoff (settings
@@ -53,6 +54,7 @@ class EmitirComprobante:
         self._estado = "PENDIENTE"
         self._despertar = False
         self._intento = 0
+        self._decision_resumen: str | None = None
 
     @workflow.query(name="estado")
     def estado(self) -> str:
@@ -62,6 +64,12 @@ class EmitirComprobante:
     def reintentar(self, _payload: dict | None = None) -> None:
         """Idempotent: it only wakes a waiting workflow."""
         self._despertar = True
+
+    @workflow.signal(name="decidido_en_resumen")
+    def decidido_en_resumen(self, payload: dict) -> None:
+        """A boleta's fate is decided by the resumen diario that informs it (sent by EnviarResumen's
+        activity through the outbox); idempotent."""
+        self._decision_resumen = payload["estado"]
 
     def _cambiar_estado(self, estado: str) -> None:
         if estado != self._estado:
@@ -112,6 +120,10 @@ class EmitirComprobante:
         if self._estado in ("ACEPTADO", "OBSERVADO") or preparado["modo_emision"] == "RESUMEN":
             await _actividad("generar_pdf_comprobante", cid)
             await _actividad("notificar_cliente", cid)
+        if preparado["modo_emision"] == "RESUMEN":
+            # Stay open until the resumen diario decides, so the Estado search attribute tells the truth.
+            await workflow.wait_condition(lambda: self._decision_resumen is not None)
+            self._cambiar_estado(self._decision_resumen)
         return self._estado
 
 

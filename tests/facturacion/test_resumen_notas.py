@@ -41,7 +41,18 @@ async def test_resumen_diario_enviado_por_el_workflow_programado(client, admin_h
         "ResumenDiarioBoletas", args=[None], id="resumen-diario-test", task_queue=get_settings().temporal_task_queue)
     assert len(resultado) == 1 and resultado[0].endswith("ACEPTADO")
     for cid in ids:
-        assert esperar(cid, "ACEPTADO")["codigo_respuesta"] == "0"
+        body = esperar(cid, "ACEPTADO")
+        assert body["codigo_respuesta"] == "0"
+        # The boleta's own workflow waited for the summary and ends with SUNAT's decision, searchable by Estado.
+        handle = temporal_client.get_workflow_handle(f"comprobante-03-{body['serie']}-{body['numero']}")
+        assert await asyncio.wait_for(handle.result(), timeout=30) == "ACEPTADO"
+    for _ in range(100):  # visibility is eventually consistent
+        encontrados = [w.id async for w in temporal_client.list_workflows(
+            'WorkflowType = "EmitirComprobante" AND Estado = "ACEPTADO" AND Serie = "B001"')]
+        if len(encontrados) == 2:
+            break
+        await asyncio.sleep(0.1)
+    assert len(encontrados) == 2
     with session_scope() as s:
         resumen = s.exec(select(ResumenDiario)).one()
         assert (resumen.cantidad_documentos, resumen.estado_envio) == (2, "ACEPTADO")
