@@ -150,25 +150,22 @@ def up() -> None:
 
 
 def _start_sandboxes(env: dict[str, str]) -> list[subprocess.Popen]:
-    """Local servers that speak SUNAT's and SMTP's real protocols, for a self-contained install."""
+    """Local servers that speak SUNAT's, SMTP's and Google Sign-In's real protocols, for a self-contained
+    install. Updates `env` (for the worker and API started next) when a sandbox replaces a default."""
     settings = get_settings()
-    procs = []
     sandboxes = [
         ("integrations.sunat.sandbox", ["--port", str(settings.sunat_sandbox_port),
                                         "--data-dir", str(settings.data_dir / "sunat-sandbox")]),
         ("integrations.mail.sandbox", ["--port", str(settings.smtp_port),
                                        "--maildir", str(settings.data_dir / "mail")]),
     ]
-    for module, args in sandboxes:
-        if _module_exists(module):
-            procs.append(_spawn([sys.executable, "-m", module, *args], env))
-    return procs
-
-
-def _module_exists(module: str) -> bool:
-    import importlib.util
-
-    return importlib.util.find_spec(module) is not None
+    if "google_issuer" not in settings.model_fields_set:  # no real Google configured: use the local one
+        issuer = f"http://127.0.0.1:{settings.google_sandbox_port}"
+        env.update(GOOGLE_ISSUER=issuer, GOOGLE_JWKS_URL=f"{issuer}/oauth2/v3/certs",
+                   GOOGLE_CLIENT_ID=settings.google_client_id)
+        sandboxes.append(("integrations.google.sandbox", ["--port", str(settings.google_sandbox_port),
+                                                          "--client-id", settings.google_client_id]))
+    return [_spawn([sys.executable, "-m", module, *args], env) for module, args in sandboxes]
 
 
 def _wait_forever(children: list[subprocess.Popen]) -> None:

@@ -32,6 +32,8 @@ class Settings(BaseSettings):
     google_client_id: str = "erp-local"
     google_issuer: str = "https://accounts.google.com"
     google_jwks_url: str = "https://www.googleapis.com/oauth2/v3/certs"
+    # `erp up` without GOOGLE_ISSUER serves a local Google Sign-In stand-in on this loopback port.
+    google_sandbox_port: int = 8710
 
     # Business defaults
     timezone: str = "America/Lima"
