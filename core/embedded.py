@@ -124,7 +124,8 @@ def start_temporal_dev_server(db_file: Path | None, port: int, ui_port: int | No
     args += ["--db-filename", str(db_file)] if db_file else []
     args += [arg for flag in _search_attribute_flags() for arg in ("--search-attribute", flag)]
     args += ["--ui-port", str(ui_port)] if ui_port else ["--headless"]
-    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # Own session: a terminal Ctrl-C reaches `erp up`, which stops the server after the processes using it.
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     wait_for_port(port, timeout=60)
     _wait_until_serving(port, timeout=60)
     return proc

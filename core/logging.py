@@ -28,3 +28,6 @@ def configure(level: str = "INFO") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    if root.level > logging.DEBUG:
+        # weasyprint logs every rendering step at INFO: noise in an ERP's log.
+        logging.getLogger("weasyprint").setLevel(logging.WARNING)
