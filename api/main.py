@@ -3,7 +3,10 @@
 import importlib
 import logging
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
+import anyio.to_thread
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from starlette.datastructures import MutableHeaders
@@ -84,10 +87,16 @@ class HeadersAndAccessLog:
         await self.app(scope, receive, send_with_headers)
 
 
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    anyio.to_thread.current_default_thread_limiter().total_tokens = get_settings().api_threads
+    yield
+
+
 def create_app() -> FastAPI:
     settings = get_settings()
     audit.install()
-    app = FastAPI(title="JSOLUCIONES ERP", version="0.1.0",
+    app = FastAPI(lifespan=_lifespan, title="JSOLUCIONES ERP", version="0.1.0",
                   description="ERP para empresas peruanas; procesos largos como workflows de Temporal.")
     app.add_middleware(
         CORSMiddleware, allow_origins=settings.cors_origins, allow_credentials=True,

@@ -29,6 +29,9 @@ class Settings(BaseSettings):
     twofa_token_minutes: int = 5
     login_rate_limit_per_minute: int = 5
     cors_origins: list[str] = ["http://localhost:3000"]
+    # Thread pool for sync endpoints per API process. Small on purpose: fewer threads contending for one GIL
+    # means a request that holds a row lock (numbering series, hot stock row) finishes sooner: fair latency.
+    api_threads: int = 8
     google_client_id: str = "erp-local"
     google_issuer: str = "https://accounts.google.com"
     google_jwks_url: str = "https://www.googleapis.com/oauth2/v3/certs"
