@@ -35,6 +35,9 @@ def _authenticated(request: Request, session: Session, credentials: HTTPAuthoriz
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthorized("Falta el token de acceso (Authorization: Bearer ...)")
     user = authenticate(session, credentials.credentials, permiso)
+    # End the read-only transaction: its connection goes back to the pool while the request waits for a
+    # thread to run the endpoint. Holding it across that wait deadlocks a burst larger than the pool.
+    session.commit()
     # The audit hook reads the actor from the session: every row this request writes is attributed.
     session.info["actor"] = Actor(user.id, client_ip(request), request.headers.get("user-agent"))
     return user

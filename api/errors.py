@@ -7,6 +7,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from psycopg import errors as pg_errors
 from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from core.errors import Conflict, DomainError, FieldError, ValidationError
@@ -58,6 +59,13 @@ def _dbapi(_: Request, exc: DBAPIError) -> JSONResponse:
     return JSONResponse(status_code=500, content={"code": "internal_error", "message": "Error interno", "errors": []})
 
 
+def _pool_exhausted(_: Request, exc: PoolTimeout) -> JSONResponse:
+    log.error("no database connection available: %s", exc)
+    return JSONResponse(status_code=503, headers={"Retry-After": "1"},
+                        content={"code": "unavailable", "message": "Servicio ocupado, reintente en un momento",
+                                 "errors": []})
+
+
 def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
     code = {401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed"}.get(
         exc.status_code, "error")
@@ -75,5 +83,6 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(IntegrityError, _integrity)
     app.add_exception_handler(DBAPIError, _dbapi)
+    app.add_exception_handler(PoolTimeout, _pool_exhausted)
     app.add_exception_handler(StarletteHTTPException, _http)
     app.add_exception_handler(Exception, _unhandled)
