@@ -16,6 +16,10 @@ class CodigoIn(BaseModel):
     codigo: str = Field(pattern=r"^\d{6}$")
 
 
+class DesactivarIn(BaseModel):
+    codigo: str | None = Field(default=None, pattern=r"^\d{6}$")
+
+
 @router.get("/", response_model=list[usuarios.UsuarioOut])
 def listar(session: SessionDep, _: Allowed("usuarios", "ver"), rol_id: int | None = None,
            activo: bool | None = None, buscar: Annotated[str | None, Query(max_length=100)] = None,
@@ -46,3 +50,13 @@ def activar_2fa(usuario_id: int, session: SessionDep, user: CurrentUser) -> dict
 def confirmar_2fa(usuario_id: int, body: CodigoIn, session: SessionDep, user: CurrentUser) -> usuarios.UsuarioOut:
     es_admin = tiene_permiso(session, user.rol_id, "usuarios", "editar")
     return usuarios.confirmar_2fa(session, user, usuario_id, body.codigo, es_admin)
+
+
+@router.post("/{usuario_id}/desactivar-2fa/", response_model=usuarios.UsuarioOut)
+def desactivar_2fa(usuario_id: int, session: SessionDep, user: CurrentUser,
+                   body: DesactivarIn | None = None) -> usuarios.UsuarioOut:
+    """The user turns 2FA off with a current code; an administrator can do it without one. Every live
+    token of the user is revoked."""
+    es_admin = tiene_permiso(session, user.rol_id, "usuarios", "editar")
+    return usuarios.desactivar_2fa(session, user, usuario_id, body.codigo if body else None, es_admin)
+

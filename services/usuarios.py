@@ -124,6 +124,13 @@ def _self_or_admin(actor: AuthUser, usuario_id: int, es_admin: bool) -> None:
         raise Forbidden("Solo el propio usuario o un administrador pueden configurar su 2FA")
 
 
+def _codigo_de_la_app(session: Session, usuario_id: int, codigo: str) -> Usuario:
+    try:
+        return accept_totp(session, usuario_id, codigo)
+    except Unauthorized as exc:  # the caller is authenticated: a wrong code is bad input, not a bad token
+        raise ValidationError(exc.message, field="codigo") from exc
+
+
 def activar_2fa(session: Session, actor: AuthUser, usuario_id: int, es_admin: bool) -> dict[str, str]:
     """Step 1: a new secret (stored encrypted, not yet active) and its otpauth URI + QR for the app."""
     _self_or_admin(actor, usuario_id, es_admin)
@@ -145,11 +152,30 @@ def confirmar_2fa(session: Session, actor: AuthUser, usuario_id: int, codigo: st
     user = obtener(session, usuario_id)
     if not user.twofa_secret:
         raise Conflict("Primero active 2FA para obtener el código QR", field="codigo")
-    try:
-        user = accept_totp(session, usuario_id, codigo)
-    except Unauthorized as exc:  # the caller is authenticated: a wrong code is bad input, not a bad token
-        raise ValidationError(exc.message, field="codigo") from exc
+    user = _codigo_de_la_app(session, usuario_id, codigo)
     user.twofa_activo = True
     session.add(user)
     session.commit()
     return _out(session, user)
+
+
+def desactivar_2fa(session: Session, actor: AuthUser, usuario_id: int, codigo: str | None,
+                   es_admin: bool) -> UsuarioOut:
+    """Turn 2FA off: the user proves it with a current code; an admin may do it without one (lost phone).
+    The secret is erased and every live token revoked, so the next login is a fresh one."""
+    _self_or_admin(actor, usuario_id, es_admin)
+    user = obtener(session, usuario_id)
+    if not user.twofa_activo:
+        raise Conflict("El usuario no tiene 2FA activo", field="twofa_activo")
+    if actor.id == usuario_id or codigo is not None:
+        if codigo is None:
+            raise ValidationError("Ingrese el código de su aplicación de autenticación", field="codigo")
+        user = _codigo_de_la_app(session, usuario_id, codigo)
+    user.twofa_activo = False
+    user.twofa_secret = None
+    user.twofa_ultimo_paso = None
+    session.add(user)
+    revoke_all_sessions(session, user.id)
+    session.commit()
+    return _out(session, user)
+

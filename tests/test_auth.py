@@ -12,6 +12,7 @@ from core.db import session_scope
 from core.security import ACCESS, issue_token
 from integrations.google.client import _jwks_client
 from integrations.google.sandbox import GoogleSandbox, new_key
+from models.usuarios import Usuario
 from tests.conftest import login, set_env
 
 PROTECTED = "/api/usuarios/"
@@ -100,6 +101,33 @@ def test_login_with_2fa_needs_the_totp_code(client, make_user):
     assert client.get("/api/productos/", headers=full).status_code == 200
     # the 2FA token is single-use
     assert client.post("/api/auth/login/2fa/", json=step2 | {"codigo": next_code}).status_code == 401
+
+
+def test_turning_2fa_off_needs_a_current_code_or_an_admin(client, make_user, admin_headers):
+    user_id, headers = make_user("VENDEDOR", email="apaga2fa@test.pe")
+    otro_id, otro = make_user("VENDEDOR")
+    _fresh_totp_window()
+    totp, used_code = _enable_2fa(client, user_id, headers)
+    url = f"/api/usuarios/{user_id}/desactivar-2fa/"
+    assert client.post(url, headers=otro, json={}).status_code == 403  # nobody else's 2FA
+    for sin_codigo in (None, {}, {"codigo": used_code}):  # no code, or a code already spent
+        res = client.post(url, headers=headers, json=sin_codigo)
+        assert res.status_code == 400 and res.json()["errors"][0]["field"] == "codigo", res.text
+    res = client.post(url, headers=headers, json={"codigo": totp.at(int(time.time()) + totp.interval)})
+    assert res.status_code == 200 and res.json()["twofa_activo"] is False
+    assert client.get("/api/productos/", headers=headers).status_code == 401  # live tokens revoked
+    with session_scope() as s:
+        assert s.get(Usuario, user_id).twofa_secret is None
+    # the next login is a plain one; a second switch-off is a 409 naming the state
+    again = login(client, "apaga2fa@test.pe", "secret-pass-123")
+    res = client.post(url, headers=again, json={})
+    assert res.status_code == 409 and res.json()["errors"][0]["field"] == "twofa_activo"
+    # an administrator resets a user who lost the phone, without a code
+    _fresh_totp_window()
+    _enable_2fa(client, otro_id, otro)
+    res = client.post(f"/api/usuarios/{otro_id}/desactivar-2fa/", headers=admin_headers)
+    assert res.status_code == 200 and res.json()["twofa_activo"] is False
+    assert client.post("/api/usuarios/999999/desactivar-2fa/", headers=admin_headers).status_code == 404
 
 
 @pytest.fixture
