@@ -141,7 +141,6 @@ class Comprobante:
     tasa_igv: Decimal = IGV_TASA_DEFAULT
     tasa_ivap: Decimal = IVAP_TASA_DEFAULT
     tarifa_icbper: Decimal = ICBPER_TARIFA_DEFAULT
-    total_anticipos: Decimal = Decimal("0")
     redondeo: Decimal = Decimal("0")
 
     @property

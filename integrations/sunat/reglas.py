@@ -2,24 +2,52 @@
 
 ``validar_reglas(xml) -> list[Hallazgo]``: codes 2000-3999 reject the document, 4000+ are observations
 (the document is accepted and the CDR lists them). The local SUNAT sandbox runs these on every sendBill.
+Codes, wording and formulas follow SUNAT's validation stylesheet for facturas UBL 2.1
+(``ValidaExprRegFactura-2.0.1.xsl``) and its return-code list; where SUNAT compares sums it allows ±1.00.
 Rules implemented:
+- 1001: a factura's ID must be ``F`` + 3 alphanumerics, ``-``, 1 to 8 digits.
 - 2017: a factura's customer must be identified by RUC (schemeID 6), except exports (operation type 02xx).
-- 4288: a line's LineExtensionAmount must equal quantity × PriceAmount − line allowances + line charges.
-- 4290: a line's IGV must equal its taxable amount × rate (±1 céntimo).
-- 4309: the lines' LineExtensionAmount must add up to LegalMonetaryTotal/LineExtensionAmount.
-- 4310: the lines' IGV must add up to the document's IGV subtotal (tributo 1000).
+- 2040: a line's tipo de afectación (catálogo 07) must exist and belong to the line's tributo
+  (10 → 1000, 17 → 1016, 40 → 9995, 11-16/21/31-37 → 9996, 20 → 9997, 30 → 9998).
+- 2071: every amount's currencyID must be the DocumentCurrencyCode (except PaymentTerms/Amount, which carries
+  the detracción in PEN, DeliveryTerms/Amount and percepción charges 51-53).
+- 2072 / 2073: CustomizationID must be present and be "2.0".
+- 4288: a line's LineExtensionAmount must equal quantity × PriceAmount − line 00 discounts + line 47 charges
+  (01 / 48 do not touch the line's value).
+- 3103 / 3108: a line's IGV or IVAP / ISC must equal its taxable amount × Percent (±1 céntimo).
+- 3104: a line's ISC Percent must not be 0.
+- 4293: a line's TaxTotal/TaxAmount must equal the sum of its TaxSubtotal amounts.
+- 4307: AllowanceTotalAmount must equal the global 03 discounts + the line 01 discounts.
+- 4308: ChargeTotalAmount must equal the global 45/46/50-53 charges + the line 48 charges.
+- 4309: LegalMonetaryTotal/LineExtensionAmount must equal the non-free lines' LineExtensionAmount − global 02
+  discounts + global 49 charges.
+- 4290: the document's IGV must equal the lines' IGV + (global 49 − 02 − 04) × rate.
+- 4312: PayableAmount must equal TaxInclusiveAmount + ChargeTotalAmount − AllowanceTotalAmount − PrepaidAmount
+  + PayableRoundingAmount.
+- 4314: PayableRoundingAmount must be between -1.00 and 1.00.
 """
 
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
 from lxml import etree
 
+from integrations.sunat import catalogos as cat
 from integrations.sunat.ubl import NS
 
 TOLERANCIA = Decimal("0.01")
+TOLERANCIA_SUNAT = Decimal("1")  # SUNAT's stylesheet: (x + 1) < calculado or (x - 1) > calculado
+CERO = Decimal(0)
 _LINEAS = ("cac:InvoiceLine", "cac:CreditNoteLine", "cac:DebitNoteLine")
 _CANTIDADES = ("cbc:InvoicedQuantity", "cbc:CreditedQuantity", "cbc:DebitedQuantity")
+_TOTALES = ("cac:LegalMonetaryTotal", "cac:RequestedMonetaryTotal")
+_SERIE_FACTURA = re.compile(r"F[A-Z0-9]{3}-[0-9]{1,8}")
+_TRIBUTOS_CON_AFECTACION = frozenset({"1000", "1016", "9995", "9996", "9997", "9998"})
+_TRIBUTOS_ONEROSOS = frozenset({"1000", "1016", "9995", "9997", "9998"})
+_CARGOS_GLOBALES_NO_BASE = frozenset({"45", "46", "50", "51", "52", "53"})
+_PERCEPCION = frozenset({"51", "52", "53"})
 
 
 @dataclass(frozen=True)
@@ -29,22 +57,87 @@ class Hallazgo:
     es_observacion: bool
 
 
+def _hallazgo(codigo: str, mensaje: str) -> Hallazgo:
+    return Hallazgo(codigo, mensaje, int(codigo) >= 4000)
+
+
 def _dec(node: etree._Element, path: str) -> Decimal | None:
     found = node.find(path, NS)
     return Decimal(found.text) if found is not None and found.text else None
+
+
+def _difiere(valor: Decimal, calculado: Decimal, tolerancia: Decimal = TOLERANCIA_SUNAT) -> bool:
+    return abs(valor - calculado) > tolerancia
 
 
 def _lineas(raiz: etree._Element) -> list[etree._Element]:
     return [linea for tag in _LINEAS for linea in raiz.findall(tag, NS)]
 
 
+def _total(raiz: etree._Element) -> etree._Element | None:
+    return next((t for tag in _TOTALES if (t := raiz.find(tag, NS)) is not None), None)
+
+
+def _tributo(sub: etree._Element) -> str | None:
+    return sub.findtext("cac:TaxCategory/cac:TaxScheme/cbc:ID", namespaces=NS)
+
+
 def _igv(node: etree._Element) -> tuple[Decimal | None, Decimal | None, Decimal | None]:
     """(taxable amount, tax amount, percent) of the IGV subtotal under `node`'s TaxTotal."""
     for sub in node.findall("cac:TaxTotal/cac:TaxSubtotal", NS):
-        if sub.findtext("cac:TaxCategory/cac:TaxScheme/cbc:ID", namespaces=NS) == "1000":
+        if _tributo(sub) == "1000":
             return (_dec(sub, "cbc:TaxableAmount"), _dec(sub, "cbc:TaxAmount"),
                     _dec(sub, "cac:TaxCategory/cbc:Percent"))
     return None, None, None
+
+
+def _suma_cargos(nodos: Iterable[etree._Element], codigos: Iterable[str]) -> Decimal:
+    """Sum of the cac:AllowanceCharge/cbc:Amount directly under `nodos` whose reason code is in `codigos`."""
+    codigos = set(codigos)
+    return sum((_dec(ac, "cbc:Amount") or CERO for nodo in nodos for ac in nodo.findall("cac:AllowanceCharge", NS)
+                if ac.findtext("cbc:AllowanceChargeReasonCode", namespaces=NS) in codigos), CERO)
+
+
+# --- document header ---------------------------------------------------------------------------------
+
+
+def _regla_version(raiz: etree._Element) -> list[Hallazgo]:
+    version = raiz.findtext("cbc:CustomizationID", namespaces=NS)
+    if not version:
+        return [_hallazgo("2073", "El XML no existe informacion de CustomizationID")]
+    if version != "2.0":
+        return [_hallazgo("2072", "CustomizationID - La versión del documento no es la correcta")]
+    return []
+
+
+def _regla_numeracion(raiz: etree._Element) -> list[Hallazgo]:
+    if raiz.findtext("cbc:InvoiceTypeCode", namespaces=NS) != cat.FACTURA:
+        return []
+    if _SERIE_FACTURA.fullmatch(raiz.findtext("cbc:ID", default="", namespaces=NS)):
+        return []
+    return [_hallazgo("1001", "ID - El dato SERIE-CORRELATIVO no cumple con el formato de acuerdo al tipo de "
+                              "comprobante")]
+
+
+def _moneda_exenta(nodo: etree._Element) -> bool:
+    """Amounts SUNAT lets differ from the document currency (2071)."""
+    padre = nodo.getparent()
+    local = etree.QName(nodo).localname
+    if local == "Amount" and padre is not None and etree.QName(padre).localname in ("PaymentTerms", "DeliveryTerms"):
+        return True
+    if local == "DeclaredForCarriageValueAmount":
+        return True
+    return any(ac.findtext("cbc:AllowanceChargeReasonCode", namespaces=NS) in _PERCEPCION
+               for ac in nodo.iterancestors(f"{{{NS['cac']}}}AllowanceCharge"))
+
+
+def _regla_moneda(raiz: etree._Element) -> list[Hallazgo]:
+    moneda = raiz.findtext("cbc:DocumentCurrencyCode", namespaces=NS)
+    for nodo in raiz.iter():
+        if nodo.get("currencyID") not in (None, moneda) and not _moneda_exenta(nodo):
+            return [_hallazgo("2071", "La moneda debe ser la misma en todo el documento. Salvo las percepciones "
+                                      "que sólo son en moneda nacional.")]
+    return []
 
 
 def _regla_receptor_ruc(raiz: etree._Element) -> list[Hallazgo]:
@@ -57,35 +150,136 @@ def _regla_receptor_ruc(raiz: etree._Element) -> list[Hallazgo]:
     return []
 
 
+# --- lines -------------------------------------------------------------------------------------------
+
+
+def _afectacion_valida(tributo: str, afectacion: str | None) -> bool:
+    try:
+        return afectacion is not None and cat.tributo_de_afectacion(afectacion) == tributo
+    except KeyError:
+        return False
+
+
+def _regla_afectacion(linea: etree._Element, numero: str | None) -> list[Hallazgo]:
+    for sub in linea.findall("cac:TaxTotal/cac:TaxSubtotal", NS):
+        tributo = _tributo(sub)
+        afectacion = sub.findtext("cac:TaxCategory/cbc:TaxExemptionReasonCode", namespaces=NS)
+        if tributo in _TRIBUTOS_CON_AFECTACION and afectacion is not None \
+                and not _afectacion_valida(tributo, afectacion):
+            return [_hallazgo("2040", f"Línea {numero}: El tipo de afectacion del IGV es incorrecto")]
+    return []
+
+
+def _regla_impuestos_linea(linea: etree._Element, numero: str | None) -> list[Hallazgo]:
+    total = _dec(linea, "cac:TaxTotal/cbc:TaxAmount")
+    suma = sum((_dec(sub, "cbc:TaxAmount") or CERO for sub in linea.findall("cac:TaxTotal/cac:TaxSubtotal", NS)),
+               CERO)
+    if total is not None and _difiere(total, suma):
+        return [_hallazgo("4293", f"Línea {numero}: El importe total de impuestos por línea no coincide con la "
+                                  "sumatoria de los impuestos por línea.")]
+    return []
+
+
 def _reglas_linea(linea: etree._Element) -> list[Hallazgo]:
     hallazgos = []
     numero = linea.findtext("cbc:ID", namespaces=NS)
     valor = _dec(linea, "cbc:LineExtensionAmount")
     cantidad = next((_dec(linea, tag) for tag in _CANTIDADES if linea.find(tag, NS) is not None), None)
     precio = _dec(linea, "cac:Price/cbc:PriceAmount")
-    ajustes = sum((Decimal(a.findtext("cbc:Amount", namespaces=NS)) * (1 if a.findtext(
-        "cbc:ChargeIndicator", namespaces=NS) == "true" else -1) for a in linea.findall("cac:AllowanceCharge", NS)),
-        Decimal(0))
+    ajustes = _suma_cargos([linea], ["47"]) - _suma_cargos([linea], ["00"])  # only those that affect the base
     if None not in (valor, cantidad, precio) and precio and abs(cantidad * precio + ajustes - valor) > TOLERANCIA:
         hallazgos.append(Hallazgo("4288", f"Línea {numero}: el valor de venta no corresponde a cantidad × valor "
                                           "unitario", True))
-    base, igv, tasa = _igv(linea)
-    if None not in (base, igv, tasa) and abs(base * tasa / 100 - igv) > TOLERANCIA:
-        hallazgos.append(Hallazgo("4290", f"Línea {numero}: el cálculo del IGV es incorrecto", True))
+    return (hallazgos + _reglas_factor(linea, numero) + _regla_afectacion(linea, numero)
+            + _regla_impuestos_linea(linea, numero))
+
+
+_FACTOR = {"1000": ("3103", "IGV/IVAP"), "1016": ("3103", "IGV/IVAP"), "2000": ("3108", "ISC")}
+
+
+def _reglas_factor(linea: etree._Element, numero: str | None) -> list[Hallazgo]:
+    """3103 (IGV/IVAP) and 3108 (ISC): a line's base × Percent must give its tax amount; 3104: no ISC at 0 %."""
+    hallazgos = []
+    for sub in linea.findall("cac:TaxTotal/cac:TaxSubtotal", NS):
+        tributo = _tributo(sub)
+        base, monto = _dec(sub, "cbc:TaxableAmount"), _dec(sub, "cbc:TaxAmount")
+        tasa = _dec(sub, "cac:TaxCategory/cbc:Percent")
+        if tributo not in _FACTOR or None in (base, monto, tasa):
+            continue
+        if tributo == "2000" and not tasa:
+            hallazgos.append(_hallazgo("3104", f"Línea {numero}: El factor de afectación de ISC por linea debe ser "
+                                               "diferente a 0.00"))
+        elif abs(base * tasa / 100 - monto) > TOLERANCIA:
+            codigo, nombre = _FACTOR[tributo]
+            hallazgos.append(_hallazgo(codigo, f"Línea {numero}: El producto del factor y monto base de la "
+                                               f"afectación del {nombre} no corresponde al monto de afectacion de "
+                                               "linea"))
+    return hallazgos
+
+
+# --- document totals ---------------------------------------------------------------------------------
+
+
+def _es_onerosa(linea: etree._Element) -> bool:
+    return any(_tributo(sub) in _TRIBUTOS_ONEROSOS for sub in linea.findall("cac:TaxTotal/cac:TaxSubtotal", NS))
+
+
+def _regla_valor_venta(raiz: etree._Element, lineas: list[etree._Element]) -> list[Hallazgo]:
+    total = _dec(raiz, "cac:LegalMonetaryTotal/cbc:LineExtensionAmount")
+    suma = sum((_dec(linea, "cbc:LineExtensionAmount") or CERO for linea in lineas if _es_onerosa(linea)), CERO)
+    calculado = suma - _suma_cargos([raiz], ["02"]) + _suma_cargos([raiz], ["49"])
+    if total is not None and _difiere(total, calculado):
+        return [Hallazgo("4309", "La sumatoria de valor de venta no corresponde a los importes consignados", True)]
+    return []
+
+
+def _regla_igv_total(raiz: etree._Element, lineas: list[etree._Element]) -> list[Hallazgo]:
+    _, igv_total, _ = _igv(raiz)
+    if igv_total is None:
+        return []
+    igv_lineas = [_igv(linea) for linea in lineas]
+    tasa = next((t for _, _, t in igv_lineas if t is not None), CERO) / 100
+    ajuste = _suma_cargos([raiz], ["49"]) - _suma_cargos([raiz], ["02", "04"])
+    calculado = sum((igv or CERO for _, igv, _ in igv_lineas), CERO) + ajuste * tasa
+    if _difiere(igv_total, calculado):
+        return [_hallazgo("4290", "El cálculo del IGV es Incorrecto")]
+    return []
+
+
+def _reglas_descuentos_cargos(total: etree._Element, raiz: etree._Element,
+                              lineas: list[etree._Element]) -> list[Hallazgo]:
+    hallazgos = []
+    descuentos = _suma_cargos([raiz], ["03"]) + _suma_cargos(lineas, ["01"])
+    if _difiere(_dec(total, "cbc:AllowanceTotalAmount") or CERO, descuentos):
+        hallazgos.append(_hallazgo("4307", "La sumatoria consignados en descuentos globales no corresponden al "
+                                           "total."))
+    cargos = _suma_cargos([raiz], _CARGOS_GLOBALES_NO_BASE) + _suma_cargos(lineas, ["48"])
+    if _difiere(_dec(total, "cbc:ChargeTotalAmount") or CERO, cargos):
+        hallazgos.append(_hallazgo("4308", "La sumatoria consignados en cargos globales no corresponden al total"))
+    return hallazgos
+
+
+def _reglas_importe_total(total: etree._Element) -> list[Hallazgo]:
+    hallazgos = []
+    redondeo = _dec(total, "cbc:PayableRoundingAmount") or CERO
+    if abs(redondeo) > 1:
+        hallazgos.append(_hallazgo("4314", "El monto para el redondeo del Importe Total excede el valor permitido"))
+    precio_venta, importe = _dec(total, "cbc:TaxInclusiveAmount"), _dec(total, "cbc:PayableAmount") or CERO
+    if precio_venta is None:
+        return hallazgos
+    calculado = (precio_venta + (_dec(total, "cbc:ChargeTotalAmount") or CERO)
+                 - (_dec(total, "cbc:AllowanceTotalAmount") or CERO) - (_dec(total, "cbc:PrepaidAmount") or CERO)
+                 + redondeo)
+    if _difiere(importe, calculado):
+        hallazgos.append(_hallazgo("4312", "El importe total del comprobante no coincide con el valor calculado"))
     return hallazgos
 
 
 def _reglas_totales(raiz: etree._Element, lineas: list[etree._Element]) -> list[Hallazgo]:
-    hallazgos = []
-    total_valor = _dec(raiz, "cac:LegalMonetaryTotal/cbc:LineExtensionAmount")
-    suma_valor = sum((_dec(linea, "cbc:LineExtensionAmount") or Decimal(0) for linea in lineas), Decimal(0))
-    if total_valor is not None and abs(total_valor - suma_valor) > TOLERANCIA:
-        hallazgos.append(Hallazgo("4309", "La sumatoria de valores de venta de las líneas no corresponde al total "
-                                          "valor de venta", True))
-    _, igv_total, _ = _igv(raiz)
-    suma_igv = sum((_igv(linea)[1] or Decimal(0) for linea in lineas), Decimal(0))
-    if igv_total is not None and abs(igv_total - suma_igv) > TOLERANCIA:
-        hallazgos.append(Hallazgo("4310", "La sumatoria del IGV de las líneas no corresponde al IGV total", True))
+    hallazgos = _regla_valor_venta(raiz, lineas) + _regla_igv_total(raiz, lineas)
+    total = _total(raiz)
+    if total is not None:
+        hallazgos += _reglas_descuentos_cargos(total, raiz, lineas) + _reglas_importe_total(total)
     return hallazgos
 
 
@@ -94,7 +288,8 @@ def validar_reglas(xml: bytes) -> list[Hallazgo]:
     if etree.QName(raiz).localname in ("SummaryDocuments", "VoidedDocuments"):
         return []
     lineas = _lineas(raiz)
-    hallazgos = _regla_receptor_ruc(raiz)
+    hallazgos = (_regla_version(raiz) + _regla_numeracion(raiz) + _regla_moneda(raiz)
+                 + _regla_receptor_ruc(raiz))
     for linea in lineas:
         hallazgos += _reglas_linea(linea)
     return hallazgos + _reglas_totales(raiz, lineas)

@@ -8,11 +8,14 @@ Rules:
 - Totals and every amount written as a 2-decimal UBL amount use ROUND_HALF_UP at 2 decimals.
   Unit prices keep up to 10 decimals (SUNAT's n(12,10)).
 - Rates come from the Comprobante (``tasa_igv``, ``tasa_ivap``, ``tarifa_icbper``); nothing is hard-coded.
-- Line discounts/charges that affect the base (00 / 47) change the line's valor de venta; 01 / 48 are
-  informative. Global 02 / 04 discounts and 49 charges change the gravado base (and the IGV), 03 / 50 change
-  only the amount payable (AllowanceTotalAmount / ChargeTotalAmount).
-- ISC: sistema 01 = valor de venta × tasa; 02 = cantidad × monto fijo; 03 = cantidad × precio de venta al público
-  × tasa / (1 + IGV). The IGV base of a gravado line is valor de venta + ISC.
+- Line discounts/charges that affect the base (00 / 47) change the line's valor de venta; 01 / 48 don't, and
+  like the global 03 / 50 they only change the amount payable (AllowanceTotalAmount / ChargeTotalAmount, SUNAT
+  rules 4307 / 4308). Global 02 discounts and 49 charges change the gravado base (and the IGV).
+- Advances (anticipos: global 04, PrepaidAmount, cac:PrepaidPayment with the advance's document) are not
+  supported and are refused, rather than written in a form SUNAT would observe or reject.
+- ISC: sistema 01 = valor de venta × tasa; 02 = cantidad × monto fijo (Percent = the effective rate);
+  03 = (cantidad × precio de venta al público / (1 + IGV)) × tasa, that net price being the ISC base.
+  In every case base × Percent = ISC (SUNAT 3108). The IGV base of a gravado line is valor de venta + ISC.
 - Gratuitas (07: 11-16, 21, 31-37): valor referencial as LineExtensionAmount, nothing charged; 11-16 carry
   the IGV that would apply (tributo 9996), informative only.
 - Detracción amount is in PEN rounded to whole soles (SUNAT deposits have no cents).
@@ -31,8 +34,10 @@ from integrations.sunat.documento import Comprobante, DescuentoCargo, Linea
 
 CENTIMO = Decimal("0.01")
 UNIDAD_PRECIO = Decimal("0.0000000001")  # 10 decimals
+TASA = Decimal("0.00001")  # Percent: SUNAT's n(3,5)
 CIEN = Decimal("100")
 CERO = Decimal("0")
+ANTICIPO = "04"  # catálogo 53: global discount for advances
 
 
 def redondear(valor: Decimal, exp: Decimal = CENTIMO) -> Decimal:
@@ -108,7 +113,6 @@ class Totales:
     precio_venta: Decimal  # TaxInclusiveAmount
     descuentos: Decimal  # AllowanceTotalAmount
     cargos: Decimal  # ChargeTotalAmount
-    anticipos: Decimal  # PrepaidAmount
     redondeo: Decimal  # PayableRoundingAmount
     importe_total: Decimal  # PayableAmount
     monto_detraccion: Decimal  # PEN
@@ -149,9 +153,13 @@ def _calcular_isc(linea: Linea, valor_venta: Decimal, tasa_igv: Decimal) -> tupl
     if linea.isc_sistema == "01":
         return valor_venta, redondear(valor_venta * tasa), tasa * CIEN
     if linea.isc_sistema == "02":
-        return valor_venta, redondear(linea.cantidad * tasa), CERO
-    base = redondear(linea.cantidad * (linea.isc_precio_publico or CERO))
-    return base, redondear(base * tasa / (1 + tasa_igv)), tasa * CIEN
+        # A fixed amount per unit: SUNAT still wants base × Percent = ISC (3108) and Percent ≠ 0 (3104), so the
+        # Percent written is the effective rate.
+        isc = redondear(linea.cantidad * tasa)
+        return valor_venta, isc, redondear(isc / valor_venta * CIEN, TASA) if valor_venta else CERO
+    # Public sale price: the base is that price net of IGV, so that base × rate = ISC (3108).
+    base = redondear(linea.cantidad * (linea.isc_precio_publico or CERO) / (1 + tasa_igv))
+    return base, redondear(base * tasa), tasa * CIEN
 
 
 def calcular_linea(linea: Linea, comprobante: Comprobante) -> TotalesLinea:
@@ -207,7 +215,13 @@ def _neto_pendiente(comprobante: Comprobante, importe_total: Decimal, detraccion
     return importe_total - redondear(detraccion / (comprobante.tipo_cambio or Decimal(1)))
 
 
+def _no_base(items: list[DescuentoCargoCalculado], es_cargo: bool) -> Decimal:
+    return sum((d.monto for d in items if not d.afecta_base and d.es_cargo == es_cargo), CERO)
+
+
 def calcular(comprobante: Comprobante) -> Totales:
+    if any(dc.codigo == ANTICIPO for dc in comprobante.descuentos_cargos):
+        raise ValueError("Descuentos por anticipos (catálogo 53 código 04) no soportados")
     lineas = [calcular_linea(linea, comprobante) for linea in comprobante.lineas]
     gravado_lineas = _suma(lineas, "valor_venta", "1000")
     base_igv_lineas = _suma(lineas, "base_igv", "1000")
@@ -225,10 +239,10 @@ def calcular(comprobante: Comprobante) -> Totales:
     valor_venta = onerosas + ajuste_base
     total_impuestos = igv + ivap + isc + icbper
     precio_venta = valor_venta + total_impuestos
-    descuentos = sum((d.monto for d in globales if not d.afecta_base and not d.es_cargo), CERO)
-    cargos = sum((d.monto for d in globales if not d.afecta_base and d.es_cargo), CERO)
-    anticipos, redondeo = redondear(comprobante.total_anticipos), redondear(comprobante.redondeo)
-    importe_total = precio_venta - descuentos + cargos - anticipos + redondeo
+    no_base = globales + [dc for t in lineas for dc in t.descuentos_cargos]
+    descuentos, cargos = _no_base(no_base, es_cargo=False), _no_base(no_base, es_cargo=True)
+    redondeo = redondear(comprobante.redondeo)
+    importe_total = precio_venta - descuentos + cargos + redondeo
     detraccion = _detraccion(comprobante, importe_total)
     presentes = {t.tributo for t in lineas}
     tributos = _tributos(presentes, base_igv, igv, ivap_base, ivap, lineas, isc, icbper, exportacion,
@@ -238,7 +252,7 @@ def calcular(comprobante: Comprobante) -> Totales:
         exonerado=exonerado, inafecto=inafecto, exportacion=exportacion, gratuito=gratuito, igv=igv, ivap=ivap,
         isc=isc, icbper=icbper, igv_gratuito=igv_gratuito, valor_venta=valor_venta,
         total_impuestos=total_impuestos, precio_venta=precio_venta, descuentos=descuentos, cargos=cargos,
-        anticipos=anticipos, redondeo=redondeo, importe_total=importe_total, monto_detraccion=detraccion,
+        redondeo=redondeo, importe_total=importe_total, monto_detraccion=detraccion,
         monto_neto_pendiente=_neto_pendiente(comprobante, importe_total, detraccion),
         leyendas=leyendas(comprobante, importe_total, gratuito > 0 or "9996" in presentes, ivap_base > 0),
     )

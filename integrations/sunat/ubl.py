@@ -337,8 +337,6 @@ def _monetary_total(root: etree._Element, c: Comprobante, totales: Totales) -> N
         _amt(lmt, "cbc:AllowanceTotalAmount", totales.descuentos, m)
     if totales.cargos:
         _amt(lmt, "cbc:ChargeTotalAmount", totales.cargos, m)
-    if totales.anticipos:
-        _amt(lmt, "cbc:PrepaidAmount", totales.anticipos, m)
     if totales.redondeo:
         _amt(lmt, "cbc:PayableRoundingAmount", totales.redondeo, m)
     _amt(lmt, "cbc:PayableAmount", totales.importe_total, m)

@@ -168,8 +168,9 @@ def test_rules_flag_a_wrong_igv_with_sunat_codes():
     raiz = etree.fromstring(xml)
     linea_igv = raiz.find("cac:InvoiceLine/cac:TaxTotal/cac:TaxSubtotal/cbc:TaxAmount", NS)
     linea_igv.text = "30.00"
-    codigos = {h.codigo for h in reglas.validar_reglas(etree.tostring(raiz))}
-    assert {"4290", "4310"} <= codigos
+    hallazgos = {h.codigo: h.es_observacion for h in reglas.validar_reglas(etree.tostring(raiz))}
+    assert hallazgos["3103"] is False  # the line's IGV ≠ base × rate: SUNAT rejects
+    assert hallazgos["4290"] is True  # the document's IGV ≠ the lines' IGV: observation
 
 
 def test_rules_refuse_a_factura_to_a_customer_without_ruc():
