@@ -1,10 +1,10 @@
 """Foundation: health, error contract, login basics, outbox, schedules, audit immutability."""
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
 from sqlalchemy.exc import DBAPIError
 
-from core.db import session_scope
+from core.db import get_engine, normalize_url, session_scope
 
 
 def test_login_returns_jwt_and_protected_endpoint_needs_it(client, admin_headers):
@@ -19,6 +19,21 @@ def test_validation_error_is_400_with_field(client):
     body = res.json()
     assert body["code"] == "validation_error"
     assert body["errors"][0]["field"] == "email"
+
+
+def test_no_free_database_connection_is_a_503_to_retry_not_a_500(client, admin_headers, monkeypatch):
+    """A request that cannot get a connection within the pool timeout answers 503 + Retry-After."""
+    tiny = create_engine(normalize_url(str(get_engine().url.render_as_string(hide_password=False))),
+                         pool_size=1, max_overflow=0, pool_timeout=0.2)
+    monkeypatch.setattr("api.deps.get_engine", lambda: tiny)
+    try:
+        with tiny.connect():  # the only connection is taken
+            res = client.get("/api/productos/", headers=admin_headers)
+        assert res.status_code == 503 and res.headers["retry-after"] == "1"
+        assert res.json()["code"] == "unavailable"
+        assert client.get("/api/productos/", headers=admin_headers).status_code == 200  # and back once free
+    finally:
+        tiny.dispose()
 
 
 def test_audit_logs_cannot_be_updated_or_deleted(db):
