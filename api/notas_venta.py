@@ -215,6 +215,7 @@ async def _drive(session: SessionDep, nota_id: int, update: str, solicitud: Soli
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
         id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
         search_attributes=typed_search_attributes({"Documento": nota.nv_number, "Estado": nota.status}))
+    session.rollback()  # hand the connection back while the workflow works (its activity needs one too)
     try:
         client = await connect()
         await client.execute_update_with_start_workflow(
