@@ -17,6 +17,7 @@ movements add up and that boleta numbers are 1..N without gaps.
 import asyncio
 import os
 import random
+import secrets
 import statistics
 import subprocess
 import sys
@@ -27,6 +28,7 @@ from pathlib import Path
 
 import httpx
 import psycopg
+from cryptography.fernet import Fernet
 
 from core.embedded import EmbeddedPostgres, free_port, wait_for_port
 from core.migrate import upgrade
@@ -39,6 +41,9 @@ PRECIO = Decimal("11.80")
 
 def _seed(url: str) -> None:
     os.environ["DATABASE_URL"] = url
+    # The bench's database is its own and thrown away: fresh keys when the shell has none (no .env needed).
+    os.environ.setdefault("ENCRYPTION_KEY", Fernet.generate_key().decode())
+    os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(32))
     from core import audit
     from core.db import reset_engine, session_scope
     from core.settings import get_settings
