@@ -10,7 +10,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from core.errors import Conflict, DomainError, FieldError, ValidationError
+from core.errors import Conflict, DomainError, FieldError, Unavailable, ValidationError
 
 log = logging.getLogger(__name__)
 
@@ -61,9 +61,9 @@ def _dbapi(_: Request, exc: DBAPIError) -> JSONResponse:
 
 def _pool_exhausted(_: Request, exc: PoolTimeout) -> JSONResponse:
     log.error("no database connection available: %s", exc)
-    return JSONResponse(status_code=503, headers={"Retry-After": "1"},
-                        content={"code": "unavailable", "message": "Servicio ocupado, reintente en un momento",
-                                 "errors": []})
+    response = _response(Unavailable("Servicio ocupado, reintente en un momento"))
+    response.headers["Retry-After"] = "1"
+    return response
 
 
 def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -20,7 +20,7 @@ from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
 from api.deps import Allowed, SessionDep, client_ip
-from core.errors import DomainError, Forbidden
+from core.errors import DomainError, Forbidden, Unavailable
 from core.settings import get_settings
 from core.temporal import connect, typed_search_attributes
 from services import notas_venta as nv
@@ -146,8 +146,8 @@ class RemoteDomainError(DomainError):
         return self._body
 
 
-class WorkflowsUnavailable(DomainError):
-    status, code = 503, "workflows_unavailable"
+class WorkflowsUnavailable(Unavailable):
+    code = "workflows_unavailable"
 
 
 def _operador(user: AuthUser, request: Request) -> nv.Operador:

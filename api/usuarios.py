@@ -59,4 +59,3 @@ def desactivar_2fa(usuario_id: int, session: SessionDep, user: CurrentUser,
     token of the user is revoked."""
     es_admin = tiene_permiso(session, user.rol_id, "usuarios", "editar")
     return usuarios.desactivar_2fa(session, user, usuario_id, body.codigo if body else None, es_admin)
-

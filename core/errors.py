@@ -71,3 +71,9 @@ class UnprocessableError(DomainError):
 
 class TooManyRequests(DomainError):
     status, code = 429, "too_many_requests"
+
+
+class Unavailable(DomainError):
+    """A dependency (database connections, Temporal) cannot serve the request right now: retry."""
+
+    status, code = 503, "unavailable"

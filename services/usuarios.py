@@ -167,9 +167,9 @@ def desactivar_2fa(session: Session, actor: AuthUser, usuario_id: int, codigo: s
     user = obtener(session, usuario_id)
     if not user.twofa_activo:
         raise Conflict("El usuario no tiene 2FA activo", field="twofa_activo")
-    if actor.id == usuario_id or codigo is not None:
-        if codigo is None:
-            raise ValidationError("Ingrese el código de su aplicación de autenticación", field="codigo")
+    if codigo is None and actor.id == usuario_id:
+        raise ValidationError("Ingrese el código de su aplicación de autenticación", field="codigo")
+    if codigo is not None:
         user = _codigo_de_la_app(session, usuario_id, codigo)
     user.twofa_activo = False
     user.twofa_secret = None
@@ -178,4 +178,3 @@ def desactivar_2fa(session: Session, actor: AuthUser, usuario_id: int, codigo: s
     revoke_all_sessions(session, user.id)
     session.commit()
     return _out(session, user)
-

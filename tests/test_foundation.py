@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import DBAPIError
 
-from core.db import get_engine, normalize_url, session_scope
+from core.db import get_engine, session_scope
 
 
 def test_login_returns_jwt_and_protected_endpoint_needs_it(client, admin_headers):
@@ -23,8 +23,7 @@ def test_validation_error_is_400_with_field(client):
 
 def test_no_free_database_connection_is_a_503_to_retry_not_a_500(client, admin_headers, monkeypatch):
     """A request that cannot get a connection within the pool timeout answers 503 + Retry-After."""
-    tiny = create_engine(normalize_url(str(get_engine().url.render_as_string(hide_password=False))),
-                         pool_size=1, max_overflow=0, pool_timeout=0.2)
+    tiny = create_engine(get_engine().url, pool_size=1, max_overflow=0, pool_timeout=0.2)
     monkeypatch.setattr("api.deps.get_engine", lambda: tiny)
     try:
         with tiny.connect():  # the only connection is taken

@@ -146,7 +146,7 @@ def _regla_receptor_ruc(raiz: etree._Element) -> list[Hallazgo]:
     exportacion = operacion is not None and (operacion.get("listID") or "").startswith("02")
     scheme = raiz.find("cac:AccountingCustomerParty/cac:Party/cac:PartyIdentification/cbc:ID", NS)
     if es_factura and not exportacion and (scheme is None or scheme.get("schemeID") != "6"):
-        return [Hallazgo("2017", "El numero de documento de identidad del receptor debe ser RUC", False)]
+        return [_hallazgo("2017", "El numero de documento de identidad del receptor debe ser RUC")]
     return []
 
 
@@ -187,9 +187,9 @@ def _reglas_linea(linea: etree._Element) -> list[Hallazgo]:
     cantidad = next((_dec(linea, tag) for tag in _CANTIDADES if linea.find(tag, NS) is not None), None)
     precio = _dec(linea, "cac:Price/cbc:PriceAmount")
     ajustes = _suma_cargos([linea], ["47"]) - _suma_cargos([linea], ["00"])  # only those that affect the base
-    if None not in (valor, cantidad, precio) and precio and abs(cantidad * precio + ajustes - valor) > TOLERANCIA:
-        hallazgos.append(Hallazgo("4288", f"Línea {numero}: el valor de venta no corresponde a cantidad × valor "
-                                          "unitario", True))
+    if None not in (valor, cantidad, precio) and precio and _difiere(valor, cantidad * precio + ajustes, TOLERANCIA):
+        hallazgos.append(_hallazgo("4288", f"Línea {numero}: el valor de venta no corresponde a cantidad × valor "
+                                           "unitario"))
     return (hallazgos + _reglas_factor(linea, numero) + _regla_afectacion(linea, numero)
             + _regla_impuestos_linea(linea, numero))
 
@@ -209,7 +209,7 @@ def _reglas_factor(linea: etree._Element, numero: str | None) -> list[Hallazgo]:
         if tributo == "2000" and not tasa:
             hallazgos.append(_hallazgo("3104", f"Línea {numero}: El factor de afectación de ISC por linea debe ser "
                                                "diferente a 0.00"))
-        elif abs(base * tasa / 100 - monto) > TOLERANCIA:
+        elif _difiere(monto, base * tasa / 100, TOLERANCIA):
             codigo, nombre = _FACTOR[tributo]
             hallazgos.append(_hallazgo(codigo, f"Línea {numero}: El producto del factor y monto base de la "
                                                f"afectación del {nombre} no corresponde al monto de afectacion de "
@@ -229,7 +229,7 @@ def _regla_valor_venta(raiz: etree._Element, lineas: list[etree._Element]) -> li
     suma = sum((_dec(linea, "cbc:LineExtensionAmount") or CERO for linea in lineas if _es_onerosa(linea)), CERO)
     calculado = suma - _suma_cargos([raiz], ["02"]) + _suma_cargos([raiz], ["49"])
     if total is not None and _difiere(total, calculado):
-        return [Hallazgo("4309", "La sumatoria de valor de venta no corresponde a los importes consignados", True)]
+        return [_hallazgo("4309", "La sumatoria de valor de venta no corresponde a los importes consignados")]
     return []
 
 
