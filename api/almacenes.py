@@ -3,15 +3,15 @@
 from typing import Any
 
 from fastapi import APIRouter
-from pydantic import BaseModel
 
 from api.deps import Allowed, SessionDep
+from core.schemas import Entrada
 from services import inventario
 
 router = APIRouter(prefix="/api/almacenes", tags=["inventario"])
 
 
-class AsignacionIn(BaseModel):
+class AsignacionIn(Entrada):
     usuario_id: int
 
 

@@ -1,18 +1,18 @@
 """Module 9 authentication endpoints: /api/auth/..."""
 
-from typing import Annotated
 
-from fastapi import APIRouter, Body, Request
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, EmailStr, Field
 
 from api.deps import CurrentUser, SessionDep, client_ip
+from core.schemas import Entrada
 from integrations.google.client import verify_id_token
 from services import auth
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 
 
-class LoginIn(BaseModel):
+class LoginIn(Entrada):
     email: EmailStr
     password: str
 
@@ -25,7 +25,7 @@ class TokensOut(BaseModel):
     token_2fa: str | None = None
 
 
-class RefreshIn(BaseModel):
+class RefreshIn(Entrada):
     refresh_token: str
 
 
@@ -47,19 +47,22 @@ def refresh(body: RefreshIn, request: Request, session: SessionDep) -> TokensOut
     return _out(auth.refresh(session, body.refresh_token, client_ip(request), request.headers.get("user-agent")))
 
 
+class LogoutIn(Entrada):
+    refresh_token: str | None = None
+
+
 @router.post("/logout/", status_code=204)
-def logout(user: CurrentUser, session: SessionDep,
-           refresh_token: Annotated[str | None, Body(embed=True)] = None) -> None:
+def logout(user: CurrentUser, session: SessionDep, datos: LogoutIn | None = None) -> None:
     """Revokes the access token (and the refresh token if sent) until they would expire."""
-    auth.logout(session, user, refresh_token)
+    auth.logout(session, user, datos.refresh_token if datos else None)
 
 
-class Login2FAIn(BaseModel):
+class Login2FAIn(Entrada):
     token_2fa: str
     codigo: str = Field(pattern=r"^\d{6}$", description="TOTP code from the authenticator app")
 
 
-class GoogleIn(BaseModel):
+class GoogleIn(Entrada):
     id_token: str
 
 

@@ -24,8 +24,14 @@ def _field_path(loc: tuple) -> str:
     return ".".join(parts) or "body"
 
 
+def _message(error: dict) -> str:
+    if error["type"] == "extra_forbidden":
+        return "Campo no reconocido: este campo no existe en la API"
+    return error["msg"].removeprefix("Value error, ")
+
+
 def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
-    errors = [FieldError(_field_path(e["loc"]), e["msg"]) for e in exc.errors()]
+    errors = [FieldError(_field_path(e["loc"]), _message(e)) for e in exc.errors()]
     message = "; ".join(f"{e.field}: {e.message}" for e in errors[:5])
     return _response(ValidationError(f"Datos inválidos: {message}", errors=errors))
 

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
 from api.deps import Allowed, SessionDep
 from core.errors import NotFound
+from core.schemas import Entrada
 from integrations.storage import get_storage
 from services import facturacion as svc
 
@@ -18,7 +19,7 @@ router = APIRouter(prefix="/api/facturacion", tags=["facturacion"])
 Texto = Annotated[str, Field(max_length=200)]
 
 
-class ClienteIn(BaseModel):
+class ClienteIn(Entrada):
     tipo_documento: Annotated[str, Field(min_length=1, max_length=1)]
     numero_documento: Annotated[str, Field(min_length=1, max_length=15)]
     razon_social: Texto
@@ -26,7 +27,7 @@ class ClienteIn(BaseModel):
     email: EmailStr | None = None
 
 
-class LineaIn(BaseModel):
+class LineaIn(Entrada):
     codigo_producto: Annotated[str, Field(min_length=1, max_length=30)]
     descripcion: Annotated[str, Field(min_length=1, max_length=500)]
     cantidad: Annotated[Decimal, Field(gt=0, max_digits=14, decimal_places=4)]
@@ -38,7 +39,7 @@ class LineaIn(BaseModel):
         return svc.LineaDatos(**self.model_dump())
 
 
-class EmitirIn(BaseModel):
+class EmitirIn(Entrada):
     tipo: Annotated[str | None, Field(pattern="^(01|03)$")] = None
     cliente: ClienteIn
     lineas: Annotated[list[LineaIn], Field(min_length=1, max_length=1000)]
@@ -46,7 +47,7 @@ class EmitirIn(BaseModel):
     tipo_cambio: Annotated[Decimal | None, Field(gt=0, max_digits=10, decimal_places=4)] = None
 
 
-class NotaIn(BaseModel):
+class NotaIn(Entrada):
     tipo: Annotated[str, Field(pattern="^(07|08)$")]
     comprobante_origen_id: int
     motivo_codigo: Annotated[str, Field(min_length=2, max_length=2)]
@@ -54,11 +55,11 @@ class NotaIn(BaseModel):
     lineas: Annotated[list[LineaIn], Field(max_length=1000)] = []
 
 
-class AnularIn(BaseModel):
+class AnularIn(Entrada):
     motivo: Annotated[str, Field(min_length=1, max_length=100)]
 
 
-class ResumenIn(BaseModel):
+class ResumenIn(Entrada):
     fecha: date | None = None
 
 

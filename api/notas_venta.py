@@ -21,6 +21,7 @@ from temporalio.service import RPCError
 
 from api.deps import Allowed, SessionDep, client_ip
 from core.errors import DomainError, Forbidden, Unavailable
+from core.schemas import Entrada
 from core.settings import get_settings
 from core.temporal import connect, typed_search_attributes
 from services import notas_venta as nv
@@ -34,14 +35,14 @@ PAGE = Path(__file__).parent / "templates" / "nota_venta.html"
 Text = Annotated[str, Field(max_length=200)]
 
 
-class ItemIn(BaseModel):
+class ItemIn(Entrada):
     description: str = Field(min_length=1, max_length=500)
     quantity: Decimal = Field(gt=0, max_digits=14, decimal_places=4)
     unit_price: Decimal = Field(ge=0, max_digits=14, decimal_places=2)
     discount_pct: Decimal = Field(default=Decimal(0), ge=0, le=100, decimal_places=2)
 
 
-class NotaIn(BaseModel):
+class NotaIn(Entrada):
     """The whole document (POST and PUT). `issue_date` defaults to today in America/Santiago."""
 
     customer_rut: str = Field(max_length=20)
@@ -117,11 +118,11 @@ class AuditOut(BaseModel):
     created_at: datetime
 
 
-class CancelIn(BaseModel):
+class CancelIn(Entrada):
     motivo: str = Field(default="", max_length=500)
 
 
-class ConfigIn(BaseModel):
+class ConfigIn(Entrada):
     razon_social: Text | None = None
     rut: str | None = Field(default=None, max_length=20)
     giro: Text | None = None

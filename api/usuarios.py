@@ -3,20 +3,21 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from api.deps import Allowed, CurrentUser, SessionDep
+from core.schemas import Entrada
 from services import usuarios
 from services.permisos import tiene_permiso
 
 router = APIRouter(prefix="/api/usuarios", tags=["usuarios"])
 
 
-class CodigoIn(BaseModel):
+class CodigoIn(Entrada):
     codigo: str = Field(pattern=r"^\d{6}$")
 
 
-class DesactivarIn(BaseModel):
+class DesactivarIn(Entrada):
     codigo: str | None = Field(default=None, pattern=r"^\d{6}$")
 
 

@@ -3,23 +3,24 @@
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import Field, field_validator
 from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from core.errors import Conflict, ValidationError
+from core.schemas import Entrada
 from models.ventas import METODOS_PAGO, ArqueoCaja, Caja
 from services.auth import AuthUser
 
 Monto = Field(ge=0, max_digits=14, decimal_places=2)
 
 
-class AperturaIn(BaseModel):
+class AperturaIn(Entrada):
     monto_apertura: Decimal = Monto
 
 
-class CierreIn(BaseModel):
+class CierreIn(Entrada):
     # What the cashier counted, per payment method: {"EFECTIVO": "520.50", "YAPE": "80.00"}.
     conteo: dict[str, Decimal] = Field(default_factory=dict)
 

@@ -2,7 +2,7 @@
 
 from decimal import Decimal
 
-from pydantic import BaseModel, EmailStr, Field, ValidationInfo, field_validator
+from pydantic import EmailStr, Field, ValidationInfo, field_validator
 from sqlalchemy import func, or_, select
 from sqlmodel import Session
 from stdnum.exceptions import ValidationError as StdnumError
@@ -10,6 +10,7 @@ from stdnum.pe import cui, ruc
 
 from core.db import get_or_404
 from core.errors import Conflict
+from core.schemas import Entrada
 from integrations.sunat.catalogos import CAT_06_DOC_IDENTIDAD, DOC_DNI, DOC_RUC
 from models.ventas import Cliente
 
@@ -29,7 +30,7 @@ def validar_documento(tipo_doc: str, numero_doc: str) -> str:
     return numero
 
 
-class ClienteIn(BaseModel):
+class ClienteIn(Entrada):
     tipo_doc: str = Field(max_length=1)
     numero_doc: str = Field(max_length=15)
     razon_social: str = Field(min_length=1, max_length=200)

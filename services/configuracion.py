@@ -3,19 +3,20 @@
 from decimal import Decimal
 
 from cryptography.hazmat.primitives.serialization import pkcs12
-from pydantic import BaseModel, Field, field_validator
+from pydantic import Field, field_validator
 from sqlmodel import Session
 from stdnum.pe import ruc as pe_ruc
 
 from core.db import get_or_404, per_session
 from core.errors import ValidationError
+from core.schemas import Entrada
 from models.configuracion import Configuracion
 
 SECRETS = ("sunat_clave_sol", "nubefact_token", "whatsapp_token", "whatsapp_app_secret", "smtp_password")
 SERIE = r"^[A-Z0-9]{4}$"
 
 
-class ConfiguracionUpdate(BaseModel):
+class ConfiguracionUpdate(Entrada):
     ruc: str | None = None
     razon_social: str | None = Field(default=None, min_length=2, max_length=200)
     nombre_comercial: str | None = Field(default=None, max_length=200)

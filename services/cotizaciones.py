@@ -3,12 +3,13 @@
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 from sqlalchemy import delete, select, text
 from sqlmodel import Session
 
 from core.db import get_or_404
 from core.errors import Conflict, Forbidden, NotFound
+from core.schemas import Entrada
 from models.ventas import Cotizacion, DetalleCotizacion, OrdenVenta
 from services import productos as productos_srv
 from services.auth import AuthUser
@@ -18,14 +19,14 @@ from services.ventas import LineaVentaIn, calcular_linea, cliente_activo, tasa_i
 DIAS_VALIDEZ = 15
 
 
-class LineaCotizacionIn(BaseModel):
+class LineaCotizacionIn(Entrada):
     producto_id: int
     cantidad: Decimal = Field(gt=0, max_digits=14, decimal_places=3)
     precio: Decimal | None = Field(default=None, ge=0, max_digits=14, decimal_places=2)
     descuento: Decimal = Field(default=Decimal("0"), ge=0, max_digits=14, decimal_places=2)
 
 
-class CotizacionIn(BaseModel):
+class CotizacionIn(Entrada):
     cliente_id: int
     lineas: list[LineaCotizacionIn] = Field(min_length=1, max_length=500)
     dias_validez: int | None = Field(default=None, ge=1, le=365)  # None: 15 on create, unchanged on edit

@@ -7,12 +7,13 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 from sqlalchemy import select, text
 from sqlmodel import Session
 
 from core import audit
 from core.errors import Forbidden, NotFound, UnprocessableError, ValidationError
+from core.schemas import Entrada
 from core.settings import get_settings
 from models.inventario import Almacen, LoteSerie, Producto, ProductoAlmacen, UsuarioAlmacen
 from services import stock
@@ -26,7 +27,7 @@ Cantidad = Field(gt=0, max_digits=14, decimal_places=3)
 # --- warehouses and access ----------------------------------------------------------------------------
 
 
-class AlmacenIn(BaseModel):
+class AlmacenIn(Entrada):
     nombre: str = Field(min_length=1, max_length=100)
     tipo: str = Field(default="PRINCIPAL", pattern="^(PRINCIPAL|SUCURSAL|TRANSITO|DEVOLUCIONES)$")
     sucursal_id: int
@@ -70,7 +71,7 @@ def asignar_usuario(session: Session, almacen_id: int, usuario_id: int) -> None:
     session.commit()
 
 
-class NivelesIn(BaseModel):
+class NivelesIn(Entrada):
     stock_minimo: Decimal = Field(ge=0, max_digits=14, decimal_places=3)
     stock_maximo: Decimal = Field(ge=0, max_digits=14, decimal_places=3)
     stock_seguridad: Decimal = Field(default=Decimal("0"), ge=0, max_digits=14, decimal_places=3)
@@ -95,7 +96,7 @@ def fijar_niveles(session: Session, user: AuthUser, almacen_id: int, producto_id
 # --- movements ----------------------------------------------------------------------------------------
 
 
-class MovimientoIn(BaseModel):
+class MovimientoIn(Entrada):
     producto_id: int
     almacen_id: int
     cantidad: Decimal = Cantidad

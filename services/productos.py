@@ -3,19 +3,20 @@
 from decimal import Decimal
 from typing import Any
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import Field, field_validator
 from sqlalchemy import func, or_, select
 from sqlmodel import Session
 
 from core.db import get_or_404
 from core.errors import ValidationError
+from core.schemas import Entrada
 from integrations.sunat.catalogos import CAT_03_UNIDAD_MEDIDA, CAT_07_AFECTACION_IGV
 from models.inventario import CategoriaProducto, Producto, ProductoAlmacen
 
 Precio = Field(ge=0, max_digits=14, decimal_places=2)
 
 
-class ProductoIn(BaseModel):
+class ProductoIn(Entrada):
     sku: str = Field(min_length=1, max_length=50)
     nombre: str = Field(min_length=1, max_length=200)
     descripcion: str = Field(default="", max_length=500)

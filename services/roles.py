@@ -6,24 +6,25 @@ from sqlmodel import Session
 
 from core.db import get_or_404
 from core.errors import Conflict
+from core.schemas import Entrada
 from models.usuarios import Permiso, Rol
 
 NAME = r"^[A-Z][A-Z0-9_]{1,49}$"
 TOKEN = r"^(\*|[a-z][a-z0-9_]{0,49})$"
 
 
-class RolIn(BaseModel):
+class RolIn(Entrada):
     nombre: str = Field(pattern=NAME, description="UPPER_SNAKE_CASE, e.g. JEFE_TIENDA")
     descripcion: str = Field(default="", max_length=255)
 
 
-class PermisoIn(BaseModel):
+class PermisoIn(Entrada):
     modulo: str = Field(pattern=TOKEN, description="module name or * for all")
     accion: str = Field(pattern=TOKEN, description="action name or * for all")
     permitido: bool = True
 
 
-class PermisosIn(BaseModel):
+class PermisosIn(Entrada):
     permisos: list[PermisoIn]
 
 

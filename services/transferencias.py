@@ -11,13 +11,14 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 from sqlalchemy import select, text
 from sqlmodel import Session
 
 from core import outbox
 from core.db import get_or_404
 from core.errors import Conflict, NotFound, ValidationError
+from core.schemas import Entrada
 from models.inventario import DetalleTransferencia, IncidenciaTransferencia, LoteSerie, Producto, Transferencia
 from services import stock
 from services.auth import AuthUser
@@ -32,30 +33,30 @@ def workflow_id(transferencia_id: int) -> str:
     return f"transferencia-{transferencia_id}"
 
 
-class LineaTransferenciaIn(BaseModel):
+class LineaTransferenciaIn(Entrada):
     producto_id: int
     cantidad: Decimal = Cantidad
     numero_lote: str | None = Field(default=None, max_length=50)
     numero_serie: str | None = Field(default=None, max_length=80)
 
 
-class TransferenciaIn(BaseModel):
+class TransferenciaIn(Entrada):
     almacen_origen_id: int
     almacen_destino_id: int
     lineas: list[LineaTransferenciaIn] = Field(min_length=1, max_length=500)
     observaciones: str = Field(default="", max_length=300)
 
 
-class RecepcionLineaIn(BaseModel):
+class RecepcionLineaIn(Entrada):
     detalle_id: int
     cantidad_recibida: Decimal = Field(ge=0, max_digits=14, decimal_places=3)
 
 
-class ConfirmacionIn(BaseModel):
+class ConfirmacionIn(Entrada):
     lineas: list[RecepcionLineaIn] = Field(min_length=1, max_length=500)
 
 
-class ResolucionIn(BaseModel):
+class ResolucionIn(Entrada):
     # ACEPTAR_RECIBIDO: the missing units are written off as MERMA; DEVOLVER_A_ORIGEN: they never left.
     accion: str = Field(pattern="^(ACEPTAR_RECIBIDO|DEVOLVER_A_ORIGEN)$")
     resolucion: str = Field(min_length=1, max_length=300)

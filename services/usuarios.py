@@ -11,6 +11,7 @@ from sqlmodel import Session
 
 from core.db import get_or_404
 from core.errors import Conflict, Forbidden, Unauthorized, ValidationError
+from core.schemas import Entrada
 from core.security import hash_password
 from models.configuracion import Sucursal
 from models.usuarios import Rol, Usuario
@@ -26,7 +27,7 @@ def _password_policy(value: str | None) -> str | None:
     return value
 
 
-class UsuarioIn(BaseModel):
+class UsuarioIn(Entrada):
     nombre: str = Field(min_length=2, max_length=150)
     email: EmailStr
     password: str
@@ -36,7 +37,7 @@ class UsuarioIn(BaseModel):
     _pw = field_validator("password")(_password_policy)
 
 
-class UsuarioUpdate(BaseModel):
+class UsuarioUpdate(Entrada):
     nombre: str | None = Field(default=None, min_length=2, max_length=150)
     rol_id: int | None = None
     sucursal_id: int | None = None

@@ -8,13 +8,14 @@ from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import Field, field_validator
 from sqlalchemy import Row, Select, select, text
 from sqlmodel import Session
 
 from core.context import Actor
 from core.db import get_engine, insert_rows
 from core.errors import Conflict, DomainError, NotFound, ValidationError
+from core.schemas import Entrada
 from integrations.sunat.catalogos import DOC_RUC
 from models.inventario import Almacen, Producto
 from models.ventas import METODOS_PAGO, Caja, Cliente, DetalleVenta, FormaPago, Venta, VentaOffline
@@ -32,7 +33,7 @@ def redondear(valor: Decimal, exp: Decimal = CENTIMO) -> Decimal:
     return valor.quantize(exp, rounding=ROUND_HALF_UP)
 
 
-class LineaVentaIn(BaseModel):
+class LineaVentaIn(Entrada):
     producto_id: int
     cantidad: Decimal = Field(gt=0, max_digits=14, decimal_places=3)
     precio_unitario: Decimal | None = Field(default=None, ge=0, max_digits=14, decimal_places=2)  # default: list
@@ -41,7 +42,7 @@ class LineaVentaIn(BaseModel):
     numero_serie: str | None = Field(default=None, max_length=80)
 
 
-class PagoIn(BaseModel):
+class PagoIn(Entrada):
     metodo: str
     monto: Decimal = Field(gt=0, max_digits=14, decimal_places=2)
     referencia: str = Field(default="", max_length=100)
@@ -54,7 +55,7 @@ class PagoIn(BaseModel):
         return v
 
 
-class VentaIn(BaseModel):
+class VentaIn(Entrada):
     cliente_id: int | None = None
     lineas: list[LineaVentaIn] = Field(min_length=1, max_length=500)
     formas_pago: list[PagoIn] = Field(min_length=1, max_length=10)
@@ -292,7 +293,7 @@ class VentaOfflineIn(VentaIn):
         return v
 
 
-class LoteOfflineIn(BaseModel):
+class LoteOfflineIn(Entrada):
     ventas: list[VentaOfflineIn] = Field(min_length=1, max_length=500)
 
 

@@ -1,0 +1,43 @@
+"""The one base of every API request body: unknown fields are refused, and no text may carry a character
+that PostgreSQL text cannot store (NUL) or that a SUNAT XML 1.0 document cannot carry (control characters,
+lone surrogates, U+FFFE/U+FFFF). Refusing them at the door is what keeps a numbered document from getting
+stuck later, when its XML is built."""
+
+import re
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, field_validator
+
+# Everything outside XML 1.0's Char production: #x9 | #xA | #xD | [#x20-#xD7FF] | [#xE000-#xFFFD] | [#x10000-#x10FFFF]
+_NOT_XML_CHAR = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def caracter_no_permitido(texto: str) -> str | None:
+    """The first character a document cannot carry, as U+XXXX, or None."""
+    match = _NOT_XML_CHAR.search(texto)
+    return f"U+{ord(match.group()):04X}" if match else None
+
+
+def _revisar(value: Any) -> Any:
+    if isinstance(value, str):
+        if (malo := caracter_no_permitido(value)) is not None:
+            raise ValueError(f"contiene un carácter no permitido ({malo})")
+    elif isinstance(value, list | tuple | set):
+        for item in value:
+            _revisar(item)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _revisar(key)
+            _revisar(item)
+    return value
+
+
+class Entrada(BaseModel):
+    """Base of every request model (see docs/CONVENTIONS.md)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _texto_almacenable(cls, value: Any) -> Any:
+        return _revisar(value)
