@@ -4,9 +4,11 @@ lone surrogates, U+FFFE/U+FFFF). Refusing them at the door is what keeps a numbe
 stuck later, when its XML is built."""
 
 import re
-from typing import Any
+from dataclasses import dataclass
+from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, field_validator
+from fastapi import Query
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 # Everything outside XML 1.0's Char production: #x9 | #xA | #xD | [#x20-#xD7FF] | [#xE000-#xFFFD] | [#x10000-#x10FFFF]
 _NOT_XML_CHAR = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -41,3 +43,26 @@ class Entrada(BaseModel):
     @classmethod
     def _texto_almacenable(cls, value: Any) -> Any:
         return _revisar(value)
+
+
+T = TypeVar("T")
+
+
+class Pagina(BaseModel, Generic[T]):
+    """The one shape of every list endpoint: ``?limit=&offset=`` in, this out."""
+
+    items: list[T]
+    total: int = Field(description="rows matching the filters, across all pages")
+    limit: int
+    offset: int
+
+
+@dataclass(frozen=True)
+class Paginacion:
+    """Query parameters of every list endpoint (``pagina: Annotated[Paginacion, Depends()]``)."""
+
+    limit: Annotated[int, Query(ge=1, le=200, description="page size")] = 50
+    offset: Annotated[int, Query(ge=0, le=1_000_000, description="rows to skip")] = 0
+
+    def pagina(self, items: list[T], total: int) -> Pagina[T]:
+        return Pagina(items=items, total=total, limit=self.limit, offset=self.offset)
