@@ -2,17 +2,20 @@
 
 import uuid
 from datetime import date, datetime, time
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
 from api.deps import Allowed, SessionDep
-from core.errors import NotFound
-from core.schemas import Entrada
+from core.errors import NotFound, ValidationError
+from core.schemas import Entrada, Pagina, Paginacion
 from integrations.storage import get_storage
+from models.facturacion import Comprobante
 from services import facturacion as svc
+from services import facturacion_notas as notas_svc
+from services import facturacion_resumenes as resumenes_svc
 
 router = APIRouter(prefix="/api/facturacion", tags=["facturacion"])
 
@@ -47,12 +50,27 @@ class EmitirIn(Entrada):
     tipo_cambio: Annotated[Decimal | None, Field(gt=0, max_digits=10, decimal_places=4)] = None
 
 
+class LineaNotaIn(Entrada):
+    """A note line: the line of the original it modifies (`linea_origen`, its `orden`) and what changes.
+    Credit notes: `cantidad` defaults to what is still returnable, `valor_unitario` to the original's.
+    A debit-note line without `linea_origen` is a new charge and gives codigo_producto, descripcion, cantidad."""
+
+    linea_origen: Annotated[int | None, Field(ge=1, le=1000)] = None
+    cantidad: Annotated[Decimal | None, Field(gt=0, max_digits=14, decimal_places=4)] = None
+    valor_unitario: Annotated[Decimal | None, Field(ge=0, max_digits=22, decimal_places=10)] = None
+    descripcion: Annotated[str | None, Field(min_length=1, max_length=500)] = None
+    codigo_producto: Annotated[str | None, Field(min_length=1, max_length=30)] = None
+    unidad_medida: Annotated[str | None, Field(max_length=3)] = None
+    afectacion_igv: Annotated[str | None, Field(max_length=2)] = None
+
+
 class NotaIn(Entrada):
     tipo: Annotated[str, Field(pattern="^(07|08)$")]
     comprobante_origen_id: int
     motivo_codigo: Annotated[str, Field(min_length=2, max_length=2)]
     motivo_descripcion: Annotated[str, Field(min_length=1, max_length=250)]
-    lineas: Annotated[list[LineaIn], Field(max_length=1000)] = []
+    lineas: Annotated[list[LineaNotaIn], Field(max_length=1000,
+                                               description="empty for motivos 01, 02, 06 (the whole balance)")] = []
 
 
 class AnularIn(Entrada):
@@ -91,10 +109,62 @@ class ComprobanteOut(BaseModel):
     comprobante_origen_id: int | None
     motivo_codigo: str | None
     created_at: datetime
+    total_acreditado: Decimal | None = Field(
+        None, description="facturas/boletas: importe of their live credit notes (not rejected, not voided)")
+    saldo_por_acreditar: Decimal | None = Field(None, description="total_venta - total_acreditado")
+    cerrado_para_credito: bool | None = Field(
+        None, description="true after an anulación (motivo 01/02) or once everything was credited")
 
 
-def _out(c: object) -> ComprobanteOut:
-    return ComprobanteOut.model_validate(c)
+class DocumentoResumenOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    comprobante_id: int
+    tipo: str
+    serie: str
+    numero: int
+    documento: str
+    estado_sunat: str
+    total_venta: Decimal
+    condicion: str = Field(description="catálogo 19: 1 adicionar, 3 anular")
+    motivo: str | None = Field(None, description="RA: reason of the voiding")
+
+
+class ResumenOut(BaseModel):
+    """A resumen diario (RC) or comunicación de baja (RA) with what SUNAT answered."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    tipo: str = Field(description="RC resumen diario, RA comunicación de baja")
+    id: int = Field(description="row id within its tipo; the identificador is the key across both")
+    identificador: str
+    fecha: date = Field(description="date of the documents it informs")
+    fecha_generacion: date
+    cantidad_documentos: int
+    estado_envio: str
+    codigo_ticket: str | None
+    codigo_respuesta: str | None
+    mensaje_respuesta: str | None
+    workflow_id: str
+    created_at: datetime
+    documentos: list[DocumentoResumenOut]
+
+
+def _resumen_out(r: resumenes_svc.Resumen) -> ResumenOut:
+    return ResumenOut.model_validate(r)
+
+
+def _out(c: Comprobante, saldo: notas_svc.SaldoCredito | None = None) -> ComprobanteOut:
+    out = ComprobanteOut.model_validate(c)
+    if saldo is not None:
+        out.total_acreditado, out.saldo_por_acreditar = saldo.total_acreditado, saldo.saldo_por_acreditar
+        out.cerrado_para_credito = saldo.cerrado_para_credito
+    return out
+
+
+def _con_saldos(session: SessionDep, comprobantes: list[Comprobante]) -> list[ComprobanteOut]:
+    saldos = notas_svc.saldos(session, comprobantes)
+    return [_out(c, saldos.get(c.id)) for c in comprobantes]
 
 
 @router.post("/emitir/", status_code=201, response_model=ComprobanteOut)
@@ -108,10 +178,12 @@ def emitir(body: EmitirIn, session: SessionDep, _user: Allowed("facturacion", "e
 
 @router.post("/notas/", status_code=201, response_model=ComprobanteOut)
 def emitir_nota(body: NotaIn, session: SessionDep, _user: Allowed("facturacion", "emitir")) -> ComprobanteOut:
-    """Nota de crédito (motivo catálogo 09) or débito (catálogo 10) on an accepted comprobante."""
-    datos = svc.DatosNota(body.tipo, body.comprobante_origen_id, body.motivo_codigo, body.motivo_descripcion,
-                          [linea.datos() for linea in body.lineas])
-    return _out(svc.emitir_nota(session, datos))
+    """Nota de crédito (motivo catálogo 09) or débito (catálogo 10) on an accepted comprobante, line by line
+    against the original: 422 naming the line that asks for more than is left, 409 once the original is
+    closed by an anulación (motivo 01/02)."""
+    datos = notas_svc.DatosNota(body.tipo, body.comprobante_origen_id, body.motivo_codigo, body.motivo_descripcion,
+                                [notas_svc.LineaNota(**linea.model_dump()) for linea in body.lineas])
+    return _out(notas_svc.emitir_nota(session, datos))
 
 
 @router.get("/comprobantes/", response_model=list[ComprobanteOut])
@@ -122,16 +194,24 @@ def listar(session: SessionDep, _user: Allowed("facturacion", "ver"), estado: st
            limite: Annotated[int, Query(ge=1, le=500)] = 100, desde: Annotated[int, Query(ge=0)] = 0,
            ) -> list[ComprobanteOut]:
     filtros = svc.Filtros(estado, tipo, fecha_desde, fecha_hasta, cliente, limite, desde)
-    return [_out(c) for c in svc.listar(session, filtros)]
+    return _con_saldos(session, svc.listar(session, filtros))
+
+
+def _linea_out(s: notas_svc.SaldoLinea) -> dict:
+    return {**s.detalle.model_dump(mode="json", exclude={"comprobante_id"}),
+            "cantidad_devuelta": str(s.cantidad_devuelta), "cantidad_por_devolver": str(s.cantidad_por_devolver),
+            "valor_por_acreditar": str(s.valor_por_acreditar.quantize(Decimal("0.01"), ROUND_DOWN))}
 
 
 @router.get("/comprobantes/{comprobante_id}/")
 def obtener(comprobante_id: int, session: SessionDep, _user: Allowed("facturacion", "ver")) -> dict:
-    """The comprobante with its lines and every SUNAT attempt."""
+    """The comprobante with its lines (facturas/boletas: what each line has left to credit) and every SUNAT
+    attempt."""
     c = svc.obtener(session, comprobante_id)
     envios = svc.envios(session, c.id)
-    return {**_out(c).model_dump(mode="json"),
-            "lineas": [d.model_dump(mode="json", exclude={"comprobante_id"}) for d in svc.detalle(session, c.id)],
+    lineas = ([_linea_out(s) for s in notas_svc.saldos_por_linea(session, c.id)] if c.comprobante_origen_id is None
+              else [d.model_dump(mode="json", exclude={"comprobante_id"}) for d in svc.detalle(session, c.id)])
+    return {**_con_saldos(session, [c])[0].model_dump(mode="json"), "lineas": lineas,
             "envios_sunat": [e.model_dump(mode="json") for e in envios]}
 
 
@@ -139,30 +219,40 @@ ARCHIVOS = {"xml": ("xml_path", "application/xml"), "cdr": ("cdr_path", "applica
             "pdf": ("pdf_path", "application/pdf")}
 
 
-def _archivo(session: SessionDep, comprobante_id: int, tipo: str) -> Response:
-    c = svc.obtener(session, comprobante_id)
+def _descarga(registro: object, tipo: str, documento: str, estado: str) -> Response:
+    """The stored file `tipo` (xml, cdr, pdf) of a comprobante or a summary, as an attachment."""
     atributo, media = ARCHIVOS[tipo]
-    clave = getattr(c, atributo)
+    clave = getattr(registro, atributo)
     if not clave:
-        raise NotFound(f"El {tipo.upper()} de {c.documento} aún no está disponible (estado {c.estado_sunat})")
+        raise NotFound(f"El {tipo.upper()} de {documento} aún no está disponible (estado {estado})")
     nombre = clave.rsplit("/", 1)[-1]
     return Response(get_storage().get(clave), media_type=media,
                     headers={"Content-Disposition": f'attachment; filename="{nombre}"'})
 
 
-@router.get("/comprobantes/{comprobante_id}/xml/")
+def _archivo(session: SessionDep, comprobante_id: int, tipo: str) -> Response:
+    c = svc.obtener(session, comprobante_id)
+    return _descarga(c, tipo, c.documento, c.estado_sunat)
+
+
+def _media(tipo: str) -> dict:
+    """OpenAPI: the download's media type."""
+    return {200: {"content": {ARCHIVOS[tipo][1]: {}}, "description": f"{tipo.upper()} file"}}
+
+
+@router.get("/comprobantes/{comprobante_id}/xml/", response_class=Response, responses=_media("xml"))
 def xml(comprobante_id: int, session: SessionDep, _user: Allowed("facturacion", "ver")) -> Response:
     """The signed UBL 2.1 XML."""
     return _archivo(session, comprobante_id, "xml")
 
 
-@router.get("/comprobantes/{comprobante_id}/cdr/")
+@router.get("/comprobantes/{comprobante_id}/cdr/", response_class=Response, responses=_media("cdr"))
 def cdr(comprobante_id: int, session: SessionDep, _user: Allowed("facturacion", "ver")) -> Response:
     """SUNAT's Constancia de Recepción (zip)."""
     return _archivo(session, comprobante_id, "cdr")
 
 
-@router.get("/comprobantes/{comprobante_id}/pdf/")
+@router.get("/comprobantes/{comprobante_id}/pdf/", response_class=Response, responses=_media("pdf"))
 def pdf(comprobante_id: int, session: SessionDep, _user: Allowed("facturacion", "ver")) -> Response:
     return _archivo(session, comprobante_id, "pdf")
 
@@ -173,11 +263,13 @@ def reenviar(comprobante_id: int, session: SessionDep, _user: Allowed("facturaci
     return _out(svc.reenviar(session, comprobante_id, uuid.uuid4().hex))
 
 
-@router.post("/comprobantes/{comprobante_id}/anular/", status_code=202)
+@router.post("/comprobantes/{comprobante_id}/anular/", status_code=202, response_model=ResumenOut)
 def anular(comprobante_id: int, body: AnularIn, session: SessionDep,
-           _user: Allowed("facturacion", "anular")) -> dict:
-    """Facturas: comunicación de baja (RA). Boletas: resumen diario with estado 3. Within 7 days."""
-    return svc.anular(session, comprobante_id, body.motivo)
+           _user: Allowed("facturacion", "anular")) -> ResumenOut:
+    """Facturas: comunicación de baja (RA). Boletas: resumen diario with estado 3. Within 7 days. Answers the
+    RA/RC (follow it at /resumenes/{identificador}/)."""
+    baja = svc.anular(session, comprobante_id, body.motivo)
+    return _resumen_out(resumenes_svc.obtener(session, baja["identificador"]))
 
 
 @router.get("/cola-contingencia/", response_model=list[ComprobanteOut])
@@ -186,8 +278,47 @@ def cola_contingencia(session: SessionDep, _user: Allowed("facturacion", "ver"))
     return [_out(c) for c in svc.cola_contingencia(session)]
 
 
-@router.post("/resumen-diario/", status_code=202)
+@router.post("/resumen-diario/", status_code=202, response_model=list[ResumenOut])
 def resumen_diario(session: SessionDep, _user: Allowed("facturacion", "resumen"),
-                   body: ResumenIn | None = None) -> list[dict]:
-    """Summarize the boletas not yet informed (up to `fecha`, default today) and send each RC now."""
-    return svc.solicitar_resumen_diario(session, body.fecha if body else None)
+                   body: ResumenIn | None = None) -> list[ResumenOut]:
+    """Summarize the boletas (and boleta notes) not yet informed, issued up to `fecha` (default today, Lima),
+    one RC per issue date, and send each now. An empty list: nothing was waiting."""
+    fecha = body.fecha if body else None
+    if fecha is not None and fecha > svc.ahora_lima().date():
+        raise ValidationError("La fecha del resumen no puede ser futura", field="fecha")
+    creados = svc.solicitar_resumen_diario(session, fecha)
+    return [_resumen_out(resumenes_svc.obtener(session, r["identificador"])) for r in creados]
+
+
+@router.get("/resumenes/", response_model=Pagina[ResumenOut])
+def resumenes(session: SessionDep, _user: Allowed("facturacion", "ver"), pagina: Annotated[Paginacion, Depends()],
+              tipo: Annotated[str | None, Query(pattern="^(RC|RA)$")] = None,
+              estado: Annotated[str | None, Query(pattern="^(PENDIENTE|ENVIADO|ACEPTADO|RECHAZADO|ERROR)$")] = None,
+              fecha: date | None = None, fecha_desde: date | None = None,
+              fecha_hasta: date | None = None) -> Pagina[ResumenOut]:
+    """Resúmenes diarios (RC) and comunicaciones de baja (RA), newest first, with the documents each informs;
+    `fecha` is the date of those documents."""
+    filtros = resumenes_svc.FiltrosResumen(tipo, estado, fecha, fecha_desde, fecha_hasta)
+    items, total = resumenes_svc.listar(session, filtros, pagina.limit, pagina.offset)
+    return pagina.pagina([_resumen_out(r) for r in items], total)
+
+
+@router.get("/resumenes/{identificador}/", response_model=ResumenOut)
+def resumen(identificador: str, session: SessionDep,
+            _user: Allowed("facturacion", "ver")) -> ResumenOut:
+    """One RC or RA by its identificador (RC-20261201-1, RA-20261201-1)."""
+    return _resumen_out(resumenes_svc.obtener(session, identificador))
+
+
+@router.get("/resumenes/{identificador}/xml/", response_class=Response, responses=_media("xml"))
+def resumen_xml(identificador: str, session: SessionDep, _user: Allowed("facturacion", "ver")) -> Response:
+    """The signed RC/RA XML (stored before it is sent, so a summary SUNAT refused can be inspected)."""
+    r = resumenes_svc.obtener(session, identificador)
+    return _descarga(r, "xml", r.identificador, r.estado_envio)
+
+
+@router.get("/resumenes/{identificador}/cdr/", response_class=Response, responses=_media("cdr"))
+def resumen_cdr(identificador: str, session: SessionDep, _user: Allowed("facturacion", "ver")) -> Response:
+    """SUNAT's CDR (zip) of the ticket, once decided."""
+    r = resumenes_svc.obtener(session, identificador)
+    return _descarga(r, "cdr", r.identificador, r.estado_envio)

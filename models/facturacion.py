@@ -62,6 +62,7 @@ class Comprobante(SQLModel, table=True):
         Index("ix_comprobantes_estado", "estado_sunat"),
         Index("ix_comprobantes_fecha", "fecha_emision"),
         Index("ix_comprobantes_cliente", "cliente_numero_doc"),
+        Index("ix_comprobantes_origen", "comprobante_origen_id"),  # a document's notes (credited balance)
         Index("uq_comprobantes_venta", "venta_id", unique=True,
               postgresql_where=text("venta_id IS NOT NULL AND tipo IN ('01', '03')")),
     )
@@ -131,6 +132,8 @@ class DetalleComprobante(SQLModel, table=True):
     igv: Decimal = money()
     total: Decimal = money()
     afectacion_igv: str = Field(default="10", max_length=2)  # catálogo 07
+    # Notes: the line of the original document this line credits or debits (bounds what may be credited).
+    detalle_origen_id: int | None = Field(default=None, foreign_key="detalle_comprobante.id", index=True)
 
 
 class EnvioSunat(SQLModel, table=True):

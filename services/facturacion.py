@@ -5,7 +5,7 @@ Issuing = validate → number → write the comprobante and its lines (estado PE
 to SUNAT happens in the workflow (see workflows/facturacion.py).
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -42,8 +42,6 @@ WORKFLOW_EMISION = "EmitirComprobante"
 CLIENTE_VARIOS = ("0", "-", "CLIENTES VARIOS")
 BOLETA_SIN_DOCUMENTO_MAX = Decimal("700.00")  # SUNAT: above S/ 700 the boleta must identify the buyer
 DIAS_PARA_BAJA = 7  # comunicación de baja: up to 7 calendar days after the issue date
-SERIES_NOTAS = {("07", "01"): "FC01", ("08", "01"): "FD01", ("07", "03"): "BC01", ("08", "03"): "BD01"}
-CATALOGO_MOTIVOS = {"07": cat.CAT_09_TIPO_NOTA_CREDITO, "08": cat.CAT_10_TIPO_NOTA_DEBITO}
 
 
 @dataclass
@@ -63,6 +61,7 @@ class LineaDatos:
     valor_unitario: Decimal  # without IGV
     unidad_medida: str = "NIU"
     afectacion_igv: str = "10"
+    detalle_origen_id: int | None = None  # notes: the original's line it credits or debits
 
 
 @dataclass
@@ -74,15 +73,6 @@ class DatosEmision:
     tipo_cambio: Decimal | None = None
     venta_id: int | None = None
     total_esperado: Decimal | None = None  # the sale's total, which the comprobante must match
-
-
-@dataclass
-class DatosNota:
-    tipo: str  # 07 | 08
-    comprobante_origen_id: int
-    motivo_codigo: str
-    motivo_descripcion: str
-    lineas: list[LineaDatos] = field(default_factory=list)  # empty: the origin's lines (full amount)
 
 
 # --- dates --------------------------------------------------------------------------------------
@@ -225,7 +215,7 @@ def _detalle(comprobante_id: int, i: int, linea: LineaDatos,
         "valor_unitario": linea.valor_unitario, "precio_unitario": tl.precio_unitario, "subtotal": tl.valor_venta,
         "igv": tl.igv if not tl.es_gratuita else Decimal("0.00"),
         "total": redondear(tl.valor_venta + tl.total_impuestos) if not tl.es_gratuita else Decimal("0.00"),
-        "afectacion_igv": linea.afectacion_igv,
+        "afectacion_igv": linea.afectacion_igv, "detalle_origen_id": linea.detalle_origen_id,
     }
 
 
@@ -328,51 +318,6 @@ def solicitar_comprobante_de_venta(session: Session, venta: Venta, cliente: Clie
     datos = DatosEmision(cliente=_cliente_de_venta(cliente), lineas=[_linea_de_venta(*fila) for fila in lineas],
                          tipo=venta.tipo_comprobante or None, venta_id=venta.id, total_esperado=venta.total)
     return registrar_emision(session, datos).id
-
-
-# --- notes -------------------------------------------------------------------------------------------
-
-
-def _origen_de_nota(session: Session, datos: DatosNota) -> Comprobante:
-    origen = session.get(Comprobante, datos.comprobante_origen_id)
-    if origen is None or origen.tipo not in (cat.FACTURA, cat.BOLETA):
-        raise NotFound("Comprobante de origen no encontrado", field="comprobante_origen_id")
-    if origen.estado_sunat not in (EstadoComprobante.ACEPTADO, EstadoComprobante.OBSERVADO):
-        raise Conflict("Solo se emiten notas sobre comprobantes aceptados por SUNAT",
-                       field="comprobante_origen_id")
-    return origen
-
-
-def _validar_nota(datos: DatosNota) -> None:
-    if datos.tipo not in CATALOGO_MOTIVOS:
-        raise ValidationError("Tipo de nota debe ser 07 (crédito) o 08 (débito)", field="tipo")
-    if datos.motivo_codigo not in CATALOGO_MOTIVOS[datos.tipo]:
-        catalogo = "09" if datos.tipo == cat.NOTA_CREDITO else "10"
-        raise ValidationError(f"Motivo no válido (catálogo {catalogo})", field="motivo_codigo")
-    if not datos.motivo_descripcion.strip():
-        raise ValidationError("Descripción del motivo requerida", field="motivo_descripcion")
-
-
-def _lineas_de(session: Session, comprobante: Comprobante) -> list[LineaDatos]:
-    detalle = session.execute(select(DetalleComprobante).where(
-        DetalleComprobante.comprobante_id == comprobante.id).order_by(DetalleComprobante.orden)).scalars()
-    return [LineaDatos(d.codigo_producto, d.descripcion, d.cantidad, d.valor_unitario, d.unidad_medida,
-                       d.afectacion_igv) for d in detalle]
-
-
-def emitir_nota(session: Session, datos: DatosNota) -> Comprobante:
-    """POST /api/facturacion/notas/: nota de crédito (catálogo 09) or débito (catálogo 10)."""
-    _validar_nota(datos)
-    origen = _origen_de_nota(session, datos)
-    cliente = ClienteDatos(origen.cliente_tipo_doc, origen.cliente_numero_doc, origen.cliente_razon_social,
-                           origen.cliente_direccion, origen.cliente_email)
-    lineas = datos.lineas or _lineas_de(session, origen)
-    modo = ModoEmision.INDIVIDUAL if origen.tipo == cat.FACTURA else ModoEmision.RESUMEN
-    nota = _registrar(session, datos.tipo, SERIES_NOTAS[(datos.tipo, origen.tipo)], cliente, lineas,
-                      origen.moneda, origen.tipo_cambio, modo, origen=origen,
-                      motivo=(datos.motivo_codigo, datos.motivo_descripcion))
-    session.commit()
-    return nota
 
 
 # --- reading ------------------------------------------------------------------------------------------

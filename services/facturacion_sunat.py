@@ -300,7 +300,9 @@ def enviar_resumen(tipo: str, registro_id: int) -> str | None:
             pfx, password = certificado(session)
             return firma.firmar_xml(construir(documento), pfx, password)[0]
 
-        clave = archivo_una_vez(f"resumenes/{documento.nombre_archivo}.xml", firmar)
+        registro.xml_path = archivo_una_vez(f"resumenes/{documento.nombre_archivo}.xml", firmar)
+        clave = registro.xml_path  # recorded before sending: a summary SUNAT refuses can still be inspected
+        session.add(registro)
         prov = proveedor(configuracion_srv.obtener(session))
     try:
         ticket = prov.enviar_resumen(documento.nombre_archivo, get_storage().get(clave))
@@ -311,7 +313,7 @@ def enviar_resumen(tipo: str, registro_id: int) -> str | None:
         return None
     with session_scope() as session:
         registro = _registro(session, tipo, registro_id)
-        registro.codigo_ticket, registro.xml_path = ticket, clave
+        registro.codigo_ticket = ticket
         registro.estado_envio = EstadoResumen.ENVIADO
         session.add(registro)
     return ticket
