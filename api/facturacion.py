@@ -20,6 +20,7 @@ from services import facturacion_resumenes as resumenes_svc
 router = APIRouter(prefix="/api/facturacion", tags=["facturacion"])
 
 Texto = Annotated[str, Field(max_length=200)]
+CANTIDAD = Decimal("0.0001")  # detalle_comprobante.cantidad: NUMERIC(14, 4)
 
 
 class ClienteIn(Entrada):
@@ -199,7 +200,8 @@ def listar(session: SessionDep, _user: Allowed("facturacion", "ver"), estado: st
 
 def _linea_out(s: notas_svc.SaldoLinea) -> dict:
     return {**s.detalle.model_dump(mode="json", exclude={"comprobante_id"}),
-            "cantidad_devuelta": str(s.cantidad_devuelta), "cantidad_por_devolver": str(s.cantidad_por_devolver),
+            "cantidad_devuelta": str(s.cantidad_devuelta.quantize(CANTIDAD)),
+            "cantidad_por_devolver": str(s.cantidad_por_devolver.quantize(CANTIDAD)),
             "valor_por_acreditar": str(s.valor_por_acreditar.quantize(Decimal("0.01"), ROUND_DOWN))}
 
 

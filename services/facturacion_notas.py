@@ -80,7 +80,7 @@ class SaldoCredito:
     """A factura's or boleta's credited balance (importe total of its live credit notes)."""
 
     total_venta: Decimal
-    total_acreditado: Decimal = CERO
+    total_acreditado: Decimal = Decimal("0.00")
     anulado: bool = False  # a live anulación (motivo 01/02) closed it
 
     @property
