@@ -174,7 +174,7 @@ def emitir(body: EmitirIn, session: SessionDep, _user: Allowed("facturacion", "e
     cliente = svc.ClienteDatos(**body.cliente.model_dump(exclude={"email"}), email=body.cliente.email or "")
     datos = svc.DatosEmision(cliente=cliente, lineas=[linea.datos() for linea in body.lineas], tipo=body.tipo,
                              moneda=body.moneda, tipo_cambio=body.tipo_cambio)
-    return _out(svc.emitir(session, datos))
+    return _con_saldos(session, [svc.emitir(session, datos)])[0]
 
 
 @router.post("/notas/", status_code=201, response_model=ComprobanteOut)
@@ -262,7 +262,7 @@ def pdf(comprobante_id: int, session: SessionDep, _user: Allowed("facturacion", 
 @router.post("/comprobantes/{comprobante_id}/reenviar/", status_code=202, response_model=ComprobanteOut)
 def reenviar(comprobante_id: int, session: SessionDep, _user: Allowed("facturacion", "emitir")) -> ComprobanteOut:
     """Try SUNAT now (CONTINGENCIA, PENDIENTE, ERROR). 409 for RECHAZADO: that number is void at SUNAT."""
-    return _out(svc.reenviar(session, comprobante_id, uuid.uuid4().hex))
+    return _con_saldos(session, [svc.reenviar(session, comprobante_id, uuid.uuid4().hex)])[0]
 
 
 @router.post("/comprobantes/{comprobante_id}/anular/", status_code=202, response_model=ResumenOut)
@@ -277,7 +277,7 @@ def anular(comprobante_id: int, body: AnularIn, session: SessionDep,
 @router.get("/cola-contingencia/", response_model=list[ComprobanteOut])
 def cola_contingencia(session: SessionDep, _user: Allowed("facturacion", "ver")) -> list[ComprobanteOut]:
     """Documents waiting for SUNAT to come back, in the order they will be sent."""
-    return [_out(c) for c in svc.cola_contingencia(session)]
+    return _con_saldos(session, svc.cola_contingencia(session))
 
 
 @router.post("/resumen-diario/", status_code=202, response_model=list[ResumenOut])
