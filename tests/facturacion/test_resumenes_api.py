@@ -95,6 +95,20 @@ def test_resumen_diario_y_baja_visibles_con_xml_y_cdr(client, admin_headers, wor
     assert malo.status_code == 400 and malo.json()["errors"][0]["field"].endswith("tipo"), malo.text
     assert client.get(f"{RESUMENES}RA-19990101-1/", headers=admin_headers).status_code == 404
 
+    # A boleta's credit note is informed by the next resumen, bounded like any note.
+    res = client.post("/api/facturacion/notas/", json={"tipo": "07", "comprobante_origen_id": boletas[0]["id"],
+                                                       "motivo_codigo": "01", "motivo_descripcion": "Anulación"},
+                      headers=admin_headers)
+    assert res.status_code == 201 and res.json()["serie"] == "BC01", res.text
+    nota = esperar(res.json()["id"], "PENDIENTE", archivo="xml")
+    [rc2] = client.post("/api/facturacion/resumen-diario/", headers=admin_headers).json()
+    assert [(d["tipo"], d["documento"], d["condicion"]) for d in rc2["documentos"]] == [
+        ("07", f"BC01-{nota['numero']}", "1")]
+    rc2 = _hasta(client, admin_headers, rc2["identificador"], "ACEPTADO")
+    assert rc2["documentos"][0]["estado_sunat"] == "ACEPTADO"
+    vista = client.get(f"/api/facturacion/comprobantes/{boletas[0]['id']}/", headers=admin_headers).json()
+    assert (vista["saldo_por_acreditar"], vista["cerrado_para_credito"]) == ("0.00", True)
+
 
 def test_baja_no_recibida_por_sunat_muestra_el_error_y_su_xml(client, admin_headers, worker, sunat, emitir,
                                                               esperar, make_user):
