@@ -54,7 +54,7 @@ def test_unknown_field_is_refused_naming_it(client: TestClient, admin_headers: d
 ])
 def test_text_a_document_cannot_carry_is_refused(client: TestClient, admin_headers: dict[str, str],
                                                   escape: str, reason: str) -> None:
-    raw = '{"tipo_doc": "6", "numero_doc": "20100066603", "razon_social": "ACME%s SAC"}' % escape
+    raw = '{"tipo_doc": "6", "numero_doc": "20100066603", "razon_social": "ACME' + escape + ' SAC"}'
     res = client.post("/api/clientes/", content=raw, headers={**admin_headers, "content-type": "application/json"})
     assert res.status_code == 400, res.text
     assert res.json()["errors"][0]["field"] == "razon_social"
