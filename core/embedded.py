@@ -182,20 +182,28 @@ def _search_attribute_flags() -> list[str]:
     return [f"{name}={kinds[key.indexed_value_type.name]}" for name, key in SEARCH_ATTRIBUTES.items()]
 
 
-def start_temporal_dev_server(db_file: Path | None, port: int, ui_port: int | None) -> subprocess.Popen:
+def temporal_dev_server_args(db_file: Path | None, port: int, ui_port: int | None) -> list[str]:
     args = [temporal_cli(), "server", "start-dev", "--ip", "127.0.0.1", "--port", str(port),
             "--log-level", "warn"]
     args += ["--db-filename", str(db_file)] if db_file else []
     args += [arg for flag in _search_attribute_flags() for arg in ("--search-attribute", flag)]
-    args += ["--ui-port", str(ui_port)] if ui_port else ["--headless"]
+    return args + (["--ui-port", str(ui_port)] if ui_port else ["--headless"])
+
+
+def start_temporal_dev_server(db_file: Path | None, port: int, ui_port: int | None) -> subprocess.Popen:
     # Own session: a terminal Ctrl-C reaches `erp up`, which stops the server after the processes using it.
-    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    wait_for_port(port, timeout=60)
-    _wait_until_serving(port, timeout=60)
+    proc = subprocess.Popen(temporal_dev_server_args(db_file, port, ui_port), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
+    wait_until_serving(port)
     return proc
 
 
-def _wait_until_serving(port: int, timeout: float) -> None:
+def wait_until_serving(port: int, timeout: float = 60) -> None:
+    wait_for_port(port, timeout=timeout)
+    _wait_until_healthy(port, timeout=timeout)
+
+
+def _wait_until_healthy(port: int, timeout: float) -> None:
     """The port opens before the frontend is healthy; clients connecting in between are refused."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -27,7 +27,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 
 with workflow.unsafe.imports_passed_through():
     from core.schedules import ScheduleDef
-    from core.temporal import ESTADO
+    from core.temporal import ESTADO, HEARTBEAT_TIMEOUT
 
 # Activities only fail on infrastructure trouble (database, storage): retry forever, gently.
 RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), backoff_coefficient=2.0,
@@ -38,6 +38,8 @@ RETRY_RESUMEN = RetryPolicy(initial_interval=timedelta(seconds=2), backoff_coeff
                             maximum_interval=timedelta(minutes=15),
                             non_retryable_error_types=["SunatErrorEnvio", "SunatYaRegistrado", "SunatCdrNoEncontrado",
                                                        "SunatRechazo", "LookupError"])
+# Bounds one attempt (a send is connect 5 s + read 30 s, plus getStatusCdr after a 1033); a worker that dies
+# mid-attempt is noticed through the missing heartbeats, after HEARTBEAT_TIMEOUT.
 TIMEOUT = timedelta(minutes=2)
 FINALES = ("ACEPTADO", "OBSERVADO", "RECHAZADO", "ANULADO")
 CONSULTA_TICKET = (timedelta(seconds=1), timedelta(minutes=10))  # first wait, cap
@@ -45,7 +47,7 @@ CONSULTA_TICKET = (timedelta(seconds=1), timedelta(minutes=10))  # first wait, c
 
 async def _actividad(nombre: str, *args: object, retry: RetryPolicy = RETRY) -> object:
     return await workflow.execute_activity(nombre, args=list(args), start_to_close_timeout=TIMEOUT,
-                                           retry_policy=retry)
+                                           heartbeat_timeout=HEARTBEAT_TIMEOUT, retry_policy=retry)
 
 
 @workflow.defn(name="EmitirComprobante")
