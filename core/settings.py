@@ -51,9 +51,11 @@ class Settings(BaseSettings):
     sunat_bill_url: str = ""
     sunat_consult_url: str = ""
     sunat_sandbox_port: int = 8700
-    # Contingency: wait before resending to an unreachable SUNAT, doubling up to the maximum (seconds).
-    sunat_reintento_inicial_s: float = 60.0
-    sunat_reintento_maximo_s: float = 900.0
+    # Contingency: wait before resending to an unreachable SUNAT, doubling up to the maximum (seconds). The
+    # maximum is the probe interval of a long outage: a recovered SUNAT is noticed within it (one probe per
+    # series, so a short interval costs SUNAT nothing).
+    sunat_reintento_inicial_s: float = Field(default=10.0, gt=0)
+    sunat_reintento_maximo_s: float = Field(default=60.0, gt=0)
 
     # Mail (SMTP). `erp up` starts a local SMTP server on this port.
     smtp_host: str = "127.0.0.1"

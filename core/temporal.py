@@ -9,7 +9,6 @@ from datetime import timedelta
 from typing import ParamSpec, TypeVar
 
 from temporalio import activity
-
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest, ListSearchAttributesRequest
 from temporalio.client import Client
