@@ -158,7 +158,8 @@ ADOPT_SQL = """
 DO $$ DECLARE r record; BEGIN
     FOR r IN SELECT c.oid::regclass AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
              WHERE n.nspname = 'public' AND c.relowner = 'postgres'::regrole AND c.relkind IN ('r', 'p', 'v', 'S')
-               AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = c.oid AND d.deptype IN ('a', 'i'))
+               AND NOT (c.relkind = 'S'  -- a column's sequence follows its table
+                        AND EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = c.oid AND d.deptype IN ('a', 'i')))
     LOOP EXECUTE format('ALTER TABLE %s OWNER TO {owner}', r.name); END LOOP;
     FOR r IN SELECT p.oid::regprocedure AS name FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
              WHERE n.nspname = 'public' AND p.proowner = 'postgres'::regrole
