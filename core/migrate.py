@@ -63,8 +63,12 @@ def ensure_login_role(conn: Connection, user: str, password: str | None) -> None
     if row is None:
         if not password:
             raise RuntimeError(f"DATABASE_URL names role {user!r}, which does not exist; give it a password")
-        _execute_formatted(conn, "CREATE ROLE %I LOGIN PASSWORD %L NOSUPERUSER NOCREATEDB NOCREATEROLE "
-                                 "NOREPLICATION NOBYPASSRLS", user, password)
+        try:
+            _execute_formatted(conn, "CREATE ROLE %I LOGIN PASSWORD %L NOSUPERUSER NOCREATEDB NOCREATEROLE "
+                                     "NOREPLICATION NOBYPASSRLS", user, password)
+        except DBAPIError as exc:  # re-raised without the statement: it holds the password
+            raise RuntimeError(f"could not create role {user!r} (the owner needs CREATEROLE): "
+                               f"{exc.orig.diag.message_primary}") from None
         return
     if row[0]:
         raise RuntimeError(f"the app role {user!r} is a superuser or holds role/database/replication "
