@@ -12,7 +12,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api import errors
+from api import contrato, errors
 from core import audit
 from core.settings import get_settings
 
@@ -106,5 +106,6 @@ def create_app() -> FastAPI:
     app.add_middleware(HeadersAndAccessLog, log_everything=settings.log_level == "DEBUG")
     errors.install(app)
     for name in ROUTERS:
-        app.include_router(importlib.import_module(f"api.{name}").router)
+        app.include_router(contrato.declarar(importlib.import_module(f"api.{name}").router))
+    contrato.install(app)
     return app

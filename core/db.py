@@ -5,7 +5,7 @@ from contextlib import contextmanager
 from functools import lru_cache
 from typing import TypeVar
 
-from sqlalchemy import Engine, Row, insert
+from sqlalchemy import Engine, Row, Select, func, insert, select, text
 from sqlmodel import Session, create_engine
 
 from core.errors import NotFound
@@ -78,6 +78,20 @@ def insert_rows(session: Session, model: type, rows: list[dict], returning: bool
         return []
     stmt = insert(table).returning(*table.c, sort_by_parameter_order=True)
     return list(session.connection().execute(stmt, rows))
+
+
+def paginar(session: Session, stmt: Select, limit: int, offset: int) -> tuple[list, int]:
+    """One page of an ORM query and how many rows match it in all (the list endpoints' ``total``)."""
+    total = session.execute(select(func.count()).select_from(stmt.order_by(None).subquery())).scalar_one()
+    filas = session.execute(stmt.limit(limit).offset(offset))
+    return list(filas.scalars() if len(stmt.selected_columns) == 1 else filas.mappings()), total
+
+
+def paginar_sql(session: Session, sql: str, params: dict, limit: int, offset: int) -> tuple[list[dict], int]:
+    """The same for a hand-written query (its ORDER BY kept): rows as dicts."""
+    total = session.execute(text(f"SELECT count(*) FROM ({sql}) AS q"), params).scalar_one()
+    filas = session.execute(text(f"{sql} LIMIT :_limit OFFSET :_offset"), params | {"_limit": limit, "_offset": offset})
+    return [dict(r._mapping) for r in filas], total
 
 
 @contextmanager

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Query
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator
 
 # Everything outside XML 1.0's Char production: #x9 | #xA | #xD | [#x20-#xD7FF] | [#xE000-#xFFFD] | [#x10000-#x10FFFF]
 _NOT_XML_CHAR = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -66,3 +66,43 @@ class Paginacion:
 
     def pagina(self, items: list[T], total: int) -> Pagina[T]:
         return Pagina(items=items, total=total, limit=self.limit, offset=self.offset)
+
+
+class Salida(BaseModel):
+    """Base of every response model. The contract is exact: a field a service returns that its model does not
+    declare fails the request (and so the tests) instead of silently vanishing from the answer."""
+
+    model_config = ConfigDict(from_attributes=True, extra="forbid")
+
+
+def salida_de(tabla: type[BaseModel], nombre: str, *, excluir: tuple[str, ...] = (), doc: str | None = None,
+              ejemplo: dict[str, Any] | None = None, **campos: Any) -> type[Salida]:
+    """A response model with every column of `tabla` (all present in the answer; the primary key never
+    null) plus `campos` (name=(type, default or ...)). The table stays the one place a column is declared."""
+    definiciones: dict[str, Any] = {}
+    for name, info in tabla.model_fields.items():
+        if name in excluir:
+            continue
+        anotacion = int if name == "id" else info.annotation
+        definiciones[name] = (anotacion, Field(description=info.description))
+    extra = {"json_schema_extra": {"examples": [ejemplo]}} if ejemplo else {}
+    return create_model(nombre, __base__=Salida, __doc__=doc or tabla.__doc__, __cls_kwargs__=extra,
+                        **definiciones, **campos)
+
+
+class ErrorCampo(BaseModel):
+    field: str = Field(description="the field at fault, dotted for nested ones (lineas.0.cantidad)")
+    message: str
+
+
+class ErrorOut(BaseModel):
+    """The one error body of the API (core.errors.DomainError.body)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "code": "validation_error", "message": "Datos inválidos: lineas.0.cantidad: debe ser mayor que 0",
+        "errors": [{"field": "lineas.0.cantidad", "message": "debe ser mayor que 0"}]}]})
+
+    code: str = Field(description="validation_error, unauthorized, forbidden, not_found, conflict, "
+                                  "unprocessable, too_many_requests, unavailable, …")
+    message: str
+    errors: list[ErrorCampo] = Field(description="one entry per field at fault; empty when no field is")

@@ -1,0 +1,103 @@
+"""The API's typed contract in the OpenAPI: the one error shape on every operation that can answer it, and
+file downloads with their media types. Error codes are derived from what each route is (authenticated,
+with path parameters, writing, reaching the database) so a new module is covered without declaring them;
+an endpoint adds what cannot be derived with `responses=errores(422)`."""
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Response
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
+
+from api.deps import Permission, current_user, get_session
+from core.schemas import ErrorOut
+
+ERROR_REF = {"$ref": "#/components/schemas/ErrorOut"}
+DESCRIPCIONES = {
+    400: "Datos inválidos: `errors` nombra cada campo y su motivo (también campos desconocidos)",
+    401: "Falta el token de acceso, o es inválido, vencido o revocado",
+    403: "Autenticado, pero sin el permiso que la operación exige",
+    404: "No existe (o no está disponible aún)",
+    409: "Conflicto: duplicado, o una transición que el estado actual no permite",
+    422: "Datos semánticamente incorrectos (p. ej. rango de fechas invertido)",
+    429: "Demasiadas solicitudes: espere y reintente",
+    503: "Servicio ocupado o dependencia caída (base de datos, Temporal): reintente (Retry-After)",
+}
+
+
+def errores(*codigos: int) -> dict[int | str, dict[str, Any]]:
+    """`responses=` entries for these status codes, each with the one error body."""
+    return {c: {"description": DESCRIPCIONES[c], "content": {"application/json": {"schema": ERROR_REF}}}
+            for c in codigos}
+
+
+def descarga(media_type: str, descripcion: str) -> dict[str, Any]:
+    """Route keyword arguments for a file download: its media type instead of a JSON body."""
+    return {"response_class": Response, "responses": {200: {
+        "description": descripcion, "content": {media_type: {"schema": {"type": "string", "format": "binary"}}}}}}
+
+
+def _dependencias(dependant: Dependant) -> Iterator[Callable[..., Any]]:
+    for dep in dependant.dependencies:
+        if dep.call is not None:
+            yield dep.call
+        yield from _dependencias(dep)
+
+
+def _codigos(route: APIRoute) -> set[int]:
+    """The error statuses a route can answer, from what it is."""
+    calls = list(_dependencias(route.dependant))
+    d = route.dependant
+    codigos = set()
+    if d.path_params or d.query_params or d.header_params or d.body_params or d.cookie_params:
+        codigos.add(400)  # also an unknown body field, a NUL byte, an out-of-range id
+    if d.path_params:
+        codigos.add(404)
+    if any(isinstance(c, Permission) or c is current_user for c in calls):
+        codigos |= {401, 403}
+    if route.methods - {"GET", "HEAD"}:
+        codigos.add(409)  # unique violations and state transitions become 409
+    if get_session in calls:
+        codigos.add(503)  # no database connection within the pool timeout
+    return codigos
+
+
+def _publicar_errores(spec: dict[str, Any]) -> None:
+    """ErrorOut in the components; FastAPI's own 422 (HTTPValidationError) removed: we answer 400 ErrorOut."""
+    schemas = spec.setdefault("components", {}).setdefault("schemas", {})
+    for name in ("HTTPValidationError", "ValidationError"):
+        schemas.pop(name, None)
+    error = ErrorOut.model_json_schema(ref_template="#/components/schemas/{model}")
+    schemas.update(error.pop("$defs", {}))
+    schemas["ErrorOut"] = error
+    for methods in spec["paths"].values():
+        for op in methods.values():
+            schema = op.get("responses", {}).get("422", {}).get("content", {}).get("application/json", {})
+            if schema.get("schema", {}).get("$ref", "").endswith("/HTTPValidationError"):
+                del op["responses"]["422"]
+
+
+def _openapi(app: FastAPI) -> Callable[[], dict[str, Any]]:
+    generar = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            _publicar_errores(generar())  # generar caches its result in app.openapi_schema
+        return app.openapi_schema
+
+    return openapi
+
+
+def declarar(router: APIRouter) -> APIRouter:
+    """Declare the derived error responses on every route of a module's router (before it is included)."""
+    for route in router.routes:
+        if isinstance(route, APIRoute):
+            for codigo, respuesta in errores(*sorted(_codigos(route))).items():
+                route.responses.setdefault(codigo, respuesta)
+    return router
+
+
+def install(app: FastAPI) -> None:
+    """Publish ErrorOut in the app's OpenAPI (and drop FastAPI's unused 422 shape)."""
+    app.openapi = _openapi(app)  # type: ignore[method-assign]
