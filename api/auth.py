@@ -2,14 +2,16 @@
 
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel, EmailStr, Field
+from pydantic import ConfigDict, EmailStr, Field
 
+from api.contrato import errores
 from api.deps import CurrentUser, SessionDep, client_ip
-from core.schemas import Entrada
+from core.schemas import Entrada, Salida
 from integrations.google.client import verify_id_token
 from services import auth
 
-router = APIRouter(prefix="/api/auth", tags=["auth"])
+# Wrong credentials, a revoked refresh token or a bad code answer 401; an inactive user 403; too many logins 429.
+router = APIRouter(prefix="/api/auth", tags=["auth"], responses=errores(401, 403, 429))
 
 
 class LoginIn(Entrada):
@@ -17,7 +19,13 @@ class LoginIn(Entrada):
     password: str
 
 
-class TokensOut(BaseModel):
+class TokensOut(Salida):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"access_token": "eyJhbGciOi…", "refresh_token": "eyJhbGciOi…", "token_type": "bearer",
+         "requiere_2fa": False, "token_2fa": None},
+        {"access_token": None, "refresh_token": None, "token_type": "2fa", "requiere_2fa": True,
+         "token_2fa": "eyJhbGciOi…"}]})
+
     access_token: str | None = None
     refresh_token: str | None = None
     token_type: str = "bearer"

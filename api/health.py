@@ -4,12 +4,20 @@ import asyncio
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
+from pydantic import Field
 from sqlalchemy import text
 
 from core.db import get_engine
+from core.schemas import Salida
 from core.settings import get_settings
 
 router = APIRouter(tags=["health"])
+
+
+class HealthOut(Salida):
+    status: str = Field(description="ok when both dependencies answer, degraded otherwise", examples=["ok"])
+    database: bool
+    temporal: bool
 
 
 def _db_ok() -> bool:
@@ -32,7 +40,8 @@ async def _temporal_ok() -> bool:
         return False
 
 
-@router.get("/health")
+@router.get("/health", response_model=HealthOut, responses={
+    503: {"model": HealthOut, "description": "database or Temporal unreachable"}})
 async def health() -> JSONResponse:
     db, temporal = await asyncio.to_thread(_db_ok), await _temporal_ok()
     body = {"status": "ok" if db and temporal else "degraded", "database": db, "temporal": temporal}

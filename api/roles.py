@@ -1,16 +1,20 @@
 """Module 9: /api/roles/ and their permissions (admin)."""
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
 
 from api.deps import Allowed, SessionDep
+from core.schemas import Pagina, Paginacion
 from services import roles
 
 router = APIRouter(prefix="/api/roles", tags=["usuarios"])
 
 
-@router.get("/", response_model=list[roles.RolOut])
-def listar(session: SessionDep, _: Allowed("roles", "ver")) -> list[roles.RolOut]:
-    return roles.listar(session)
+@router.get("/", response_model=Pagina[roles.RolOut])
+def listar(session: SessionDep, _: Allowed("roles", "ver"),
+           pagina: Annotated[Paginacion, Depends()]) -> Pagina[roles.RolOut]:
+    return pagina.pagina(*roles.listar(session, pagina))
 
 
 @router.post("/", response_model=roles.RolOut, status_code=201)

@@ -2,11 +2,11 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from pydantic import Field
 
 from api.deps import Allowed, CurrentUser, SessionDep
-from core.schemas import Entrada
+from core.schemas import Entrada, Pagina, Paginacion
 from services import usuarios
 from services.permisos import tiene_permiso
 
@@ -21,11 +21,11 @@ class DesactivarIn(Entrada):
     codigo: str | None = Field(default=None, pattern=r"^\d{6}$")
 
 
-@router.get("/", response_model=list[usuarios.UsuarioOut])
-def listar(session: SessionDep, _: Allowed("usuarios", "ver"), rol_id: int | None = None,
-           activo: bool | None = None, buscar: Annotated[str | None, Query(max_length=100)] = None,
-           ) -> list[usuarios.UsuarioOut]:
-    return usuarios.listar(session, rol_id, activo, buscar)
+@router.get("/", response_model=Pagina[usuarios.UsuarioOut])
+def listar(session: SessionDep, _: Allowed("usuarios", "ver"), pagina: Annotated[Paginacion, Depends()],
+           rol_id: int | None = None, activo: bool | None = None,
+           buscar: Annotated[str | None, Query(max_length=100)] = None) -> Pagina[usuarios.UsuarioOut]:
+    return pagina.pagina(*usuarios.listar(session, rol_id, activo, buscar, pagina))
 
 
 @router.post("/", response_model=usuarios.UsuarioOut, status_code=201)
@@ -40,8 +40,8 @@ def editar(usuario_id: int, datos: usuarios.UsuarioUpdate, session: SessionDep,
     return usuarios.editar(session, usuario_id, datos)
 
 
-@router.post("/{usuario_id}/activar-2fa/")
-def activar_2fa(usuario_id: int, session: SessionDep, user: CurrentUser) -> dict[str, str]:
+@router.post("/{usuario_id}/activar-2fa/", response_model=usuarios.Activacion2FAOut)
+def activar_2fa(usuario_id: int, session: SessionDep, user: CurrentUser) -> usuarios.Activacion2FAOut:
     """Returns the otpauth URI and its QR; confirm with a first code at /confirmar-2fa/."""
     es_admin = tiene_permiso(session, user.rol_id, "usuarios", "editar")
     return usuarios.activar_2fa(session, user, usuario_id, es_admin)

@@ -84,7 +84,7 @@ def paginar(session: Session, stmt: Select, limit: int, offset: int) -> tuple[li
     """One page of an ORM query and how many rows match it in all (the list endpoints' ``total``)."""
     total = session.execute(select(func.count()).select_from(stmt.order_by(None).subquery())).scalar_one()
     filas = session.execute(stmt.limit(limit).offset(offset))
-    return list(filas.scalars() if len(stmt.selected_columns) == 1 else filas.mappings()), total
+    return list(filas.scalars() if len(stmt.column_descriptions) == 1 else filas.mappings()), total
 
 
 def paginar_sql(session: Session, sql: str, params: dict, limit: int, offset: int) -> tuple[list[dict], int]:

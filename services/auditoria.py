@@ -1,13 +1,13 @@
 """Reading the audit trail (`audit_logs` is append-only; nothing here writes)."""
 
 from datetime import datetime
-from typing import Any
-
 from pydantic import BaseModel
 from sqlalchemy import select
 from sqlmodel import Session
 
+from core.db import paginar
 from core.errors import UnprocessableError
+from core.schemas import Paginacion
 from models.usuarios import AuditLog
 
 
@@ -19,14 +19,13 @@ class FiltroAuditoria(BaseModel):
     objeto_id: str | None = None
     desde: datetime | None = None
     hasta: datetime | None = None
-    antes_de_id: int | None = None  # keyset pagination: pass the last id of the previous page
-    limite: int = 50
+    antes_de_id: int | None = None  # only entries older than this one
 
 
-def listar(session: Session, f: FiltroAuditoria) -> dict[str, Any]:
+def listar(session: Session, f: FiltroAuditoria, pagina: Paginacion) -> tuple[list[AuditLog], int]:
     if f.desde and f.hasta and f.hasta < f.desde:
         raise UnprocessableError("'hasta' es anterior a 'desde'", field="hasta")
-    query = select(AuditLog).order_by(AuditLog.id.desc()).limit(min(max(f.limite, 1), 500))
+    query = select(AuditLog).order_by(AuditLog.id.desc())
     for column, value in ((AuditLog.usuario_id, f.usuario_id), (AuditLog.modulo, f.modulo),
                           (AuditLog.accion, f.accion), (AuditLog.objeto_tipo, f.objeto_tipo),
                           (AuditLog.objeto_id, f.objeto_id)):
@@ -38,5 +37,4 @@ def listar(session: Session, f: FiltroAuditoria) -> dict[str, Any]:
         query = query.where(AuditLog.created_at <= f.hasta)
     if f.antes_de_id:
         query = query.where(AuditLog.id < f.antes_de_id)
-    items = [row.model_dump() for row in session.execute(query).scalars()]
-    return {"items": items, "siguiente_antes_de_id": items[-1]["id"] if len(items) == f.limite else None}
+    return paginar(session, query, pagina.limit, pagina.offset)

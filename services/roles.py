@@ -1,12 +1,12 @@
 """Module 9 roles and their permission sets."""
 
-from pydantic import BaseModel, Field
+from pydantic import ConfigDict, Field
 from sqlalchemy import select
 from sqlmodel import Session
 
-from core.db import get_or_404
+from core.db import get_or_404, paginar
 from core.errors import Conflict
-from core.schemas import Entrada
+from core.schemas import Entrada, Paginacion, Salida
 from models.usuarios import Permiso, Rol
 
 NAME = r"^[A-Z][A-Z0-9_]{1,49}$"
@@ -28,7 +28,11 @@ class PermisosIn(Entrada):
     permisos: list[PermisoIn]
 
 
-class RolOut(BaseModel):
+class RolOut(Salida):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "id": 3, "nombre": "CAJERO", "descripcion": "Caja y ventas POS",
+        "permisos": [{"modulo": "ventas", "accion": "crear", "permitido": True}]}]})
+
     id: int
     nombre: str
     descripcion: str
@@ -42,8 +46,9 @@ def _out(session: Session, rol: Rol) -> RolOut:
                   permisos=[PermisoIn(modulo=p.modulo, accion=p.accion, permitido=p.permitido) for p in permisos])
 
 
-def listar(session: Session) -> list[RolOut]:
-    return [_out(session, r) for r in session.execute(select(Rol).order_by(Rol.id)).scalars()]
+def listar(session: Session, pagina: Paginacion) -> tuple[list[RolOut], int]:
+    roles, total = paginar(session, select(Rol).order_by(Rol.id), pagina.limit, pagina.offset)
+    return [_out(session, r) for r in roles], total
 
 
 def crear(session: Session, datos: RolIn) -> RolOut:

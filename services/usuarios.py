@@ -5,13 +5,13 @@ from typing import Any
 
 import pyotp
 import segno
-from pydantic import BaseModel, EmailStr, Field, field_validator
+from pydantic import ConfigDict, EmailStr, Field, field_validator
 from sqlalchemy import func, or_, select
 from sqlmodel import Session
 
-from core.db import get_or_404
+from core.db import get_or_404, paginar
 from core.errors import Conflict, Forbidden, Unauthorized, ValidationError
-from core.schemas import Entrada
+from core.schemas import Entrada, Paginacion, Salida
 from core.security import hash_password
 from models.configuracion import Sucursal
 from models.usuarios import Rol, Usuario
@@ -47,7 +47,12 @@ class UsuarioUpdate(Entrada):
     _pw = field_validator("password")(_password_policy)
 
 
-class UsuarioOut(BaseModel):
+class UsuarioOut(Salida):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "id": 2, "nombre": "Ana Cajera", "email": "ana@empresa.pe", "rol_id": 3, "rol": "CAJERO", "sucursal_id": 1,
+        "activo": True, "twofa_activo": False, "ultimo_acceso": "2026-03-02T14:05:00Z",
+        "created_at": "2026-03-01T09:00:00Z"}]})
+
     id: int
     nombre: str
     email: str
@@ -79,7 +84,8 @@ def obtener(session: Session, usuario_id: int) -> Usuario:
     return user
 
 
-def listar(session: Session, rol_id: int | None, activo: bool | None, buscar: str | None) -> list[UsuarioOut]:
+def listar(session: Session, rol_id: int | None, activo: bool | None, buscar: str | None,
+           pagina: Paginacion) -> tuple[list[UsuarioOut], int]:
     query = select(Usuario).order_by(Usuario.id)
     if rol_id is not None:
         query = query.where(Usuario.rol_id == rol_id)
@@ -88,7 +94,8 @@ def listar(session: Session, rol_id: int | None, activo: bool | None, buscar: st
     if buscar:
         pattern = f"%{buscar}%"
         query = query.where(or_(Usuario.nombre.ilike(pattern), Usuario.email.ilike(pattern)))
-    return [_out(session, u) for u in session.execute(query).scalars()]
+    usuarios, total = paginar(session, query, pagina.limit, pagina.offset)
+    return [_out(session, u) for u in usuarios], total
 
 
 def crear(session: Session, datos: UsuarioIn) -> UsuarioOut:
@@ -132,7 +139,13 @@ def _codigo_de_la_app(session: Session, usuario_id: int, codigo: str) -> Usuario
         raise ValidationError(exc.message, field="codigo") from exc
 
 
-def activar_2fa(session: Session, actor: AuthUser, usuario_id: int, es_admin: bool) -> dict[str, str]:
+class Activacion2FAOut(Salida):
+    otpauth_uri: str = Field(description="otpauth://totp/… for the authenticator app")
+    qr_svg: str = Field(description="the same URI as a QR code, an SVG data: URI")
+    siguiente_paso: str = Field(description="where to confirm with a first code")
+
+
+def activar_2fa(session: Session, actor: AuthUser, usuario_id: int, es_admin: bool) -> Activacion2FAOut:
     """Step 1: a new secret (stored encrypted, not yet active) and its otpauth URI + QR for the app."""
     _self_or_admin(actor, usuario_id, es_admin)
     user = obtener(session, usuario_id)
@@ -144,7 +157,7 @@ def activar_2fa(session: Session, actor: AuthUser, usuario_id: int, es_admin: bo
     session.commit()
     uri = pyotp.TOTP(user.twofa_secret).provisioning_uri(name=user.email, issuer_name=ISSUER)
     qr = segno.make(uri, error="m").svg_data_uri(scale=4)
-    return {"otpauth_uri": uri, "qr_svg": qr, "siguiente_paso": f"/api/usuarios/{usuario_id}/confirmar-2fa/"}
+    return Activacion2FAOut(otpauth_uri=uri, qr_svg=qr, siguiente_paso=f"/api/usuarios/{usuario_id}/confirmar-2fa/")
 
 
 def confirmar_2fa(session: Session, actor: AuthUser, usuario_id: int, codigo: str, es_admin: bool) -> UsuarioOut:

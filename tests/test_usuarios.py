@@ -7,7 +7,7 @@ from integrations.sunat.firma import generar_certificado_demo
 
 
 def _rol_id(client, headers, nombre: str) -> int:
-    return next(r["id"] for r in client.get("/api/roles/", headers=headers).json() if r["nombre"] == nombre)
+    return next(r["id"] for r in client.get("/api/roles/", headers=headers).json()["items"] if r["nombre"] == nombre)
 
 
 def test_create_user_validates_and_refuses_duplicates(client, admin_headers):
@@ -22,7 +22,7 @@ def test_create_user_validates_and_refuses_duplicates(client, admin_headers):
     bad_rol = client.post("/api/usuarios/", headers=admin_headers, json=body | {"email": "c@test.pe", "rol_id": 999})
     assert bad_rol.status_code == 400 and bad_rol.json()["errors"][0]["field"] == "rol_id"
     listed = client.get("/api/usuarios/", headers=admin_headers, params={"buscar": "ana"}).json()
-    assert [u["email"] for u in listed] == ["ana@test.pe"]
+    assert [u["email"] for u in listed["items"]] == ["ana@test.pe"] and listed["total"] == 1
 
 
 def test_role_permissions_are_enforced_and_replaceable(client, admin_headers, make_user):
@@ -52,7 +52,7 @@ def test_changes_to_critical_models_are_audited_automatically(client, admin_head
                       params={"objeto_tipo": "usuarios", "objeto_id": str(user["id"])}).json()["items"]
     by_action = {log["accion"]: log for log in logs}
     created, updated = by_action["create"], by_action["update"]
-    admin_id = client.get("/api/usuarios/", headers=admin_headers, params={"buscar": "admin@test.pe"}).json()[0]["id"]
+    admin_id = client.get("/api/usuarios/", headers=admin_headers, params={"buscar": "admin@test.pe"}).json()["items"][0]["id"]
     assert created["usuario_id"] == admin_id and created["ip"] and created["user_agent"] == "pytest-agent/1.0"
     assert created["modulo"] == "usuarios" and created["datos_nuevos_json"]["email"] == "luis@test.pe"
     assert updated["datos_anteriores_json"] == {"nombre": "Luis"}
