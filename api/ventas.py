@@ -1,49 +1,94 @@
 """Module 1 sales: /api/ventas/ (POS sale, list, detail, offline sync, payment methods)."""
 
+import uuid
+from dataclasses import asdict
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends
+from pydantic import Field
 
+from api.contrato import errores
 from api.deps import Allowed, SessionDep
 from core.context import Actor
-from models.ventas import METODOS_PAGO
+from core.schemas import Pagina, Paginacion, Salida, salida_de
+from models.ventas import METODOS_PAGO, DetalleVenta, FormaPago, Venta
 from services import ventas
 from services.inventario import limites_lima
 
 router = APIRouter(prefix="/api/ventas", tags=["ventas"])
 
+_VENTA = {"id": 31, "cliente_id": None, "usuario_id": 2, "sucursal_id": 1, "almacen_id": 1, "caja_id": 4,
+          "fecha": "2026-03-02T15:30:00Z", "tipo_comprobante": "03", "comprobante_id": 57, "subtotal": "20.00",
+          "descuento": "0.00", "igv": "3.60", "total": "23.60", "estado": "registrada", "modo_emision": "POS",
+          "metodo_pago": "EFECTIVO", "id_local": None}
+VentaResumenOut = salida_de(Venta, "VentaResumenOut", ejemplo=_VENTA,
+                            doc="A sale without its lines (tipo_comprobante 01 factura | 03 boleta).")
+DetalleVentaOut = salida_de(DetalleVenta, "DetalleVentaOut")
+FormaPagoOut = salida_de(FormaPago, "FormaPagoOut")
+VentaOut = salida_de(
+    Venta, "VentaOut", doc="A sale with its lines and payments.",
+    detalle=(list[DetalleVentaOut], ...), formas_pago=(list[FormaPagoOut], ...),  # type: ignore[valid-type]
+    ejemplo=_VENTA | {
+        "detalle": [{"id": 40, "venta_id": 31, "producto_id": 5, "lote_id": None, "cantidad": "2.000",
+                     "precio_unitario": "11.80", "valor_unitario": "10.000000", "afectacion_igv": "10",
+                     "descuento": "0.00", "subtotal": "20.00", "igv": "3.60", "total": "23.60",
+                     "alerta_stock": False}],
+        "formas_pago": [{"id": 41, "venta_id": 31, "metodo": "EFECTIVO", "monto": "23.60", "referencia": "",
+                         "confirmado": True}]})
 
-@router.post("/", status_code=201)
+
+class MetodoPagoOut(Salida):
+    codigo: str = Field(examples=["YAPE"])
+    nombre: str = Field(examples=["Yape"])
+    efectivo: bool = Field(description="counted in the register's cash")
+    credito: bool = Field(description="a credit sale (needs a customer with available credit)")
+
+
+class ResultadoSyncOut(Salida):
+    id_local: uuid.UUID
+    estado: str = Field(description="creada | duplicada | error_sync")
+    venta_id: int | None
+    motivo: str | None
+
+
+class SincronizacionOut(Salida):
+    resultados: list[ResultadoSyncOut] = Field(description="in the order the sales happened")
+    creadas: int
+    errores: int
+
+
+@router.post("/", status_code=201, response_model=VentaOut)
 def registrar(datos: ventas.VentaIn, session: SessionDep, user: Allowed("ventas", "crear")) -> dict[str, Any]:
     """Register a sale: stock, IGV, payments and the comprobante request in one transaction."""
     return ventas.vista(ventas.registrar(session, user, datos))
 
 
-@router.get("/")
-def listar(session: SessionDep, _: Allowed("ventas", "ver"), desde: date | None = None, hasta: date | None = None,
-           sucursal_id: int | None = None, cliente_id: int | None = None, usuario_id: int | None = None,
-           limit: Annotated[int, Query(ge=1, le=200)] = 50, offset: Annotated[int, Query(ge=0)] = 0) -> list[dict]:
+@router.get("/", response_model=Pagina[VentaResumenOut], responses=errores(422))
+def listar(session: SessionDep, _: Allowed("ventas", "ver"), pagina: Annotated[Paginacion, Depends()],
+           desde: date | None = None, hasta: date | None = None, sucursal_id: int | None = None,
+           cliente_id: int | None = None, usuario_id: int | None = None) -> Pagina[VentaResumenOut]:
+    """Newest first; `desde`/`hasta` are Lima business days, both inclusive."""
     inicio, fin = limites_lima(desde, hasta)
-    return [v.model_dump() for v in ventas.listar(session, inicio, fin, sucursal_id, cliente_id, usuario_id,
-                                                  limit, offset)]
+    return pagina.pagina(*ventas.listar(session, inicio, fin, sucursal_id, cliente_id, usuario_id, pagina))
 
 
-@router.get("/metodos-pago/")
-def metodos_pago(_: Allowed("ventas", "ver")) -> list[dict[str, Any]]:
-    return [{"codigo": k, "nombre": n, "efectivo": e, "credito": c} for k, (n, e, c) in METODOS_PAGO.items()]
+@router.get("/metodos-pago/", response_model=Pagina[MetodoPagoOut])
+def metodos_pago(_: Allowed("ventas", "ver"), pagina: Annotated[Paginacion, Depends()]) -> Pagina[MetodoPagoOut]:
+    metodos = [MetodoPagoOut(codigo=k, nombre=n, efectivo=e, credito=c) for k, (n, e, c) in METODOS_PAGO.items()]
+    return pagina.pagina(metodos[pagina.offset:pagina.offset + pagina.limit], len(metodos))
 
 
-@router.post("/offline-sync/")
+@router.post("/offline-sync/", response_model=SincronizacionOut)
 def offline_sync(lote: ventas.LoteOfflineIn, session: SessionDep, user: Allowed("ventas", "crear")) -> dict[str, Any]:
     """Sales made offline, processed in the order they happened; each reported creada/duplicada/error_sync."""
     actor: Actor = session.info["actor"]
     resultados = ventas.sincronizar_offline(user, actor, lote)
-    return {"resultados": [r.__dict__ for r in resultados],
+    return {"resultados": [asdict(r) for r in resultados],
             "creadas": sum(r.estado == "creada" for r in resultados),
             "errores": sum(r.estado == "error_sync" for r in resultados)}
 
 
-@router.get("/{venta_id}/")
+@router.get("/{venta_id}/", response_model=VentaOut)
 def obtener(venta_id: int, session: SessionDep, _: Allowed("ventas", "ver")) -> dict[str, Any]:
     return ventas.obtener(session, venta_id)

@@ -80,7 +80,7 @@ def _prepare(api: str) -> tuple[dict[str, str], list[int]]:
                     "sku": f"B{i:03d}", "nombre": f"Producto {i}", "precio": str(PRECIO)}).json()["id"]
                 c.post("/api/inventario/entrada/", headers=headers, json={
                     "producto_id": pid, "almacen_id": almacen, "cantidad": "1000000"}).raise_for_status()
-        productos = [p["id"] for p in c.get("/api/productos/", headers=headers).json()]
+        productos = [p["id"] for p in c.get("/api/productos/", headers=headers).json()["items"]]
     return headers, productos
 
 

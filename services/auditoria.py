@@ -1,6 +1,7 @@
 """Reading the audit trail (`audit_logs` is append-only; nothing here writes)."""
 
 from datetime import datetime
+
 from pydantic import BaseModel
 from sqlalchemy import select
 from sqlmodel import Session

@@ -8,9 +8,9 @@ from sqlmodel import Session
 from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.pe import cui, ruc
 
-from core.db import get_or_404
+from core.db import get_or_404, paginar
 from core.errors import Conflict
-from core.schemas import Entrada
+from core.schemas import Entrada, Paginacion
 from integrations.sunat.catalogos import CAT_06_DOC_IDENTIDAD, DOC_DNI, DOC_RUC
 from models.ventas import Cliente
 
@@ -91,8 +91,8 @@ def editar(session: Session, cliente_id: int, datos: ClienteIn) -> Cliente:
     return cliente
 
 
-def buscar(session: Session, q: str | None, categoria: str | None, tag: str | None, limit: int,
-           offset: int) -> list[Cliente]:
+def buscar(session: Session, q: str | None, categoria: str | None, tag: str | None,
+           pagina: Paginacion) -> tuple[list[Cliente], int]:
     """By document number prefix or by name (trigram index serves the ILIKE); best name matches first."""
     stmt = select(Cliente).where(Cliente.activo.is_(True))
     if q:
@@ -104,4 +104,4 @@ def buscar(session: Session, q: str | None, categoria: str | None, tag: str | No
         stmt = stmt.where(Cliente.categoria == categoria)
     if tag:
         stmt = stmt.where(Cliente.tags.any(tag))
-    return list(session.execute(stmt.limit(limit).offset(offset)).scalars())
+    return paginar(session, stmt, pagina.limit, pagina.offset)

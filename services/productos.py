@@ -7,9 +7,9 @@ from pydantic import Field, field_validator
 from sqlalchemy import func, or_, select
 from sqlmodel import Session
 
-from core.db import get_or_404
+from core.db import get_or_404, paginar
 from core.errors import ValidationError
-from core.schemas import Entrada
+from core.schemas import Entrada, Paginacion
 from integrations.sunat.catalogos import CAT_03_UNIDAD_MEDIDA, CAT_07_AFECTACION_IGV
 from models.inventario import CategoriaProducto, Producto, ProductoAlmacen
 
@@ -84,13 +84,13 @@ def stock_total(session: Session, producto_ids: list[int]) -> dict[int, Decimal]
     return {pid: total for pid, total in rows}
 
 
-def buscar(session: Session, q: str | None, limit: int, offset: int) -> list[dict[str, Any]]:
-    stmt = select(Producto).where(Producto.activo.is_(True)).order_by(Producto.nombre).limit(limit).offset(offset)
+def buscar(session: Session, q: str | None, pagina: Paginacion) -> tuple[list[dict[str, Any]], int]:
+    stmt = select(Producto).where(Producto.activo.is_(True)).order_by(Producto.nombre, Producto.id)
     if q:
         stmt = stmt.where(or_(Producto.sku == q, Producto.nombre.ilike(f"%{q}%")))
-    productos = list(session.execute(stmt).scalars())
+    productos, total = paginar(session, stmt, pagina.limit, pagina.offset)
     totales = stock_total(session, [p.id for p in productos])
-    return [p.model_dump() | {"stock_actual": totales.get(p.id, Decimal("0"))} for p in productos]
+    return [p.model_dump() | {"stock_actual": totales.get(p.id, Decimal("0"))} for p in productos], total
 
 
 def cargar(session: Session, producto_ids: set[int], campo: str = "producto_id") -> dict[int, Producto]:

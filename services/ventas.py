@@ -13,9 +13,9 @@ from sqlalchemy import Row, Select, select, text
 from sqlmodel import Session
 
 from core.context import Actor
-from core.db import get_engine, insert_rows
+from core.db import get_engine, insert_rows, paginar
 from core.errors import Conflict, DomainError, NotFound, ValidationError
-from core.schemas import Entrada
+from core.schemas import Entrada, Paginacion
 from integrations.sunat.catalogos import DOC_RUC
 from models.inventario import Almacen, Producto
 from models.ventas import METODOS_PAGO, Caja, Cliente, DetalleVenta, FormaPago, Venta, VentaOffline
@@ -375,8 +375,8 @@ def obtener(session: Session, venta_id: int) -> dict[str, Any]:
 
 
 def listar(session: Session, desde: datetime | None, hasta: datetime | None, sucursal_id: int | None,
-           cliente_id: int | None, usuario_id: int | None, limit: int, offset: int) -> list[Venta]:
-    stmt = select(Venta).order_by(Venta.fecha.desc(), Venta.id.desc()).limit(limit).offset(offset)
+           cliente_id: int | None, usuario_id: int | None, pagina: Paginacion) -> tuple[list[Venta], int]:
+    stmt = select(Venta).order_by(Venta.fecha.desc(), Venta.id.desc())
     for column, value in ((Venta.sucursal_id, sucursal_id), (Venta.cliente_id, cliente_id),
                           (Venta.usuario_id, usuario_id)):
         if value is not None:
@@ -385,5 +385,5 @@ def listar(session: Session, desde: datetime | None, hasta: datetime | None, suc
         stmt = stmt.where(Venta.fecha >= desde)
     if hasta is not None:
         stmt = stmt.where(Venta.fecha < hasta)
-    return list(session.execute(stmt).scalars())
+    return paginar(session, stmt, pagina.limit, pagina.offset)
 

@@ -59,4 +59,4 @@ def test_text_a_document_cannot_carry_is_refused(client: TestClient, admin_heade
     assert res.status_code == 400, res.text
     assert res.json()["errors"][0]["field"] == "razon_social"
     assert reason in res.json()["errors"][0]["message"]
-    assert client.get("/api/clientes/?q=ACME", headers=admin_headers).json() == []
+    assert client.get("/api/clientes/?q=ACME", headers=admin_headers).json()["items"] == []

@@ -52,7 +52,8 @@ def test_changes_to_critical_models_are_audited_automatically(client, admin_head
                       params={"objeto_tipo": "usuarios", "objeto_id": str(user["id"])}).json()["items"]
     by_action = {log["accion"]: log for log in logs}
     created, updated = by_action["create"], by_action["update"]
-    admin_id = client.get("/api/usuarios/", headers=admin_headers, params={"buscar": "admin@test.pe"}).json()["items"][0]["id"]
+    admins = client.get("/api/usuarios/", headers=admin_headers, params={"buscar": "admin@test.pe"}).json()
+    admin_id = admins["items"][0]["id"]
     assert created["usuario_id"] == admin_id and created["ip"] and created["user_agent"] == "pytest-agent/1.0"
     assert created["modulo"] == "usuarios" and created["datos_nuevos_json"]["email"] == "luis@test.pe"
     assert updated["datos_anteriores_json"] == {"nombre": "Luis"}

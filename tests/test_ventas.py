@@ -144,7 +144,7 @@ def test_customers_validate_documents_are_unique_and_searchable(client, admin_he
     assert client.post("/api/clientes/", headers=admin_headers, json=body).status_code == 409
     for q in ("201000", "los andes"):
         found = client.get("/api/clientes/", headers=admin_headers, params={"q": q}).json()
-        assert [c["numero_doc"] for c in found] == [RUC_CLIENTE], q
+        assert [c["numero_doc"] for c in found["items"]] == [RUC_CLIENTE] and found["total"] == 1, q
 
 
 def test_product_unit_must_be_in_sunat_catalog_03(client, admin_headers):
