@@ -5,14 +5,15 @@ from datetime import date, datetime, time
 from decimal import ROUND_DOWN, Decimal
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from fastapi import APIRouter, Depends, Path, Query, Response
+from pydantic import ConfigDict, EmailStr, Field
 
+from api.contrato import descarga, errores
 from api.deps import Allowed, SessionDep
 from core.errors import NotFound, ValidationError
-from core.schemas import Entrada, Pagina, Paginacion
+from core.schemas import Entrada, Id, Pagina, Paginacion, Salida, salida_de
 from integrations.storage import get_storage
-from models.facturacion import Comprobante
+from models.facturacion import Comprobante, DetalleComprobante, EnvioSunat
 from services import facturacion as svc
 from services import facturacion_notas as notas_svc
 from services import facturacion_resumenes as resumenes_svc
@@ -21,6 +22,7 @@ router = APIRouter(prefix="/api/facturacion", tags=["facturacion"])
 
 Texto = Annotated[str, Field(max_length=200)]
 CANTIDAD = Decimal("0.0001")  # detalle_comprobante.cantidad: NUMERIC(14, 4)
+Identificador = Annotated[str, Path(max_length=30, pattern=r"^R[AC]-\d{8}-\d+$", examples=["RC-20261201-1"])]
 
 
 class ClienteIn(Entrada):
@@ -67,7 +69,7 @@ class LineaNotaIn(Entrada):
 
 class NotaIn(Entrada):
     tipo: Annotated[str, Field(pattern="^(07|08)$")]
-    comprobante_origen_id: int
+    comprobante_origen_id: Id
     motivo_codigo: Annotated[str, Field(min_length=2, max_length=2)]
     motivo_descripcion: Annotated[str, Field(min_length=1, max_length=250)]
     lineas: Annotated[list[LineaNotaIn], Field(max_length=1000,
@@ -82,8 +84,19 @@ class ResumenIn(Entrada):
     fecha: date | None = None
 
 
-class ComprobanteOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+class ComprobanteOut(Salida):
+    """A comprobante (01 factura, 03 boleta, 07 nota de crédito, 08 nota de débito) and its SUNAT state."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "id": 57, "tipo": "01", "serie": "F001", "numero": 123, "fecha_emision": "2026-03-02",
+        "hora_emision": "15:30:00", "cliente_tipo_doc": "6", "cliente_numero_doc": "20100066603",
+        "cliente_razon_social": "ACME S.A.C.", "moneda": "PEN", "total_gravada": "100.00", "total_exonerada": "0.00",
+        "total_inafecta": "0.00", "total_igv": "18.00", "total_venta": "118.00", "estado_sunat": "ACEPTADO",
+        "codigo_respuesta": "0", "mensaje_respuesta": "La Factura numero F001-123, ha sido aceptada",
+        "hash": "q1Yw…=", "qr": "20123456789|01|F001|123|18.00|118.00|2026-03-02|6|20100066603|q1Yw…=|",
+        "modo_emision": "INDIVIDUAL", "venta_id": 31, "comprobante_origen_id": None, "motivo_codigo": None,
+        "created_at": "2026-03-02T20:30:00Z", "total_acreditado": "0.00", "saldo_por_acreditar": "118.00",
+        "cerrado_para_credito": False}]})
 
     id: int
     tipo: str
@@ -117,8 +130,7 @@ class ComprobanteOut(BaseModel):
         None, description="true after an anulación (motivo 01/02) or once everything was credited")
 
 
-class DocumentoResumenOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+class DocumentoResumenOut(Salida):
 
     comprobante_id: int
     tipo: str
@@ -131,10 +143,8 @@ class DocumentoResumenOut(BaseModel):
     motivo: str | None = Field(None, description="RA: reason of the voiding")
 
 
-class ResumenOut(BaseModel):
+class ResumenOut(Salida):
     """A resumen diario (RC) or comunicación de baja (RA) with what SUNAT answered."""
-
-    model_config = ConfigDict(from_attributes=True)
 
     tipo: str = Field(description="RC resumen diario, RA comunicación de baja")
     id: int = Field(description="row id within its tipo; the identificador is the key across both")
@@ -149,6 +159,21 @@ class ResumenOut(BaseModel):
     workflow_id: str
     created_at: datetime
     documentos: list[DocumentoResumenOut]
+
+
+EnvioSunatOut = salida_de(EnvioSunat, "EnvioSunatOut", doc="One attempt to inform the comprobante to SUNAT.")
+LineaComprobanteOut = salida_de(
+    DetalleComprobante, "LineaComprobanteOut", excluir=("comprobante_id",),
+    doc="A line of the comprobante; on facturas and boletas, also what it has left to credit.",
+    cantidad_devuelta=(Decimal | None, None), cantidad_por_devolver=(Decimal | None, None),
+    valor_por_acreditar=(Decimal | None, None))
+
+
+class ComprobanteDetalleOut(ComprobanteOut):
+    """The comprobante with its lines and every attempt to inform it to SUNAT."""
+
+    lineas: list[LineaComprobanteOut]  # type: ignore[valid-type]
+    envios_sunat: list[EnvioSunatOut]  # type: ignore[valid-type]
 
 
 def _resumen_out(r: resumenes_svc.Resumen) -> ResumenOut:
@@ -177,7 +202,7 @@ def emitir(body: EmitirIn, session: SessionDep, _user: Allowed("facturacion", "e
     return _con_saldos(session, [svc.emitir(session, datos)])[0]
 
 
-@router.post("/notas/", status_code=201, response_model=ComprobanteOut)
+@router.post("/notas/", status_code=201, response_model=ComprobanteOut, responses=errores(422))
 def emitir_nota(body: NotaIn, session: SessionDep, _user: Allowed("facturacion", "emitir")) -> ComprobanteOut:
     """Nota de crédito (motivo catálogo 09) or débito (catálogo 10) on an accepted comprobante, line by line
     against the original: 422 naming the line that asks for more than is left, 409 once the original is
@@ -187,15 +212,15 @@ def emitir_nota(body: NotaIn, session: SessionDep, _user: Allowed("facturacion",
     return _out(notas_svc.emitir_nota(session, datos))
 
 
-@router.get("/comprobantes/", response_model=list[ComprobanteOut])
-def listar(session: SessionDep, _user: Allowed("facturacion", "ver"), estado: str | None = None,
+@router.get("/comprobantes/", response_model=Pagina[ComprobanteOut])
+def listar(session: SessionDep, _user: Allowed("facturacion", "ver"), pagina: Annotated[Paginacion, Depends()],
+           estado: Annotated[str | None, Query(max_length=15)] = None,
            tipo: Annotated[str | None, Query(pattern="^(01|03|07|08)$")] = None,
            fecha_desde: date | None = None, fecha_hasta: date | None = None,
-           cliente: Annotated[str | None, Query(max_length=100)] = None,
-           limite: Annotated[int, Query(ge=1, le=500)] = 100, desde: Annotated[int, Query(ge=0)] = 0,
-           ) -> list[ComprobanteOut]:
-    filtros = svc.Filtros(estado, tipo, fecha_desde, fecha_hasta, cliente, limite, desde)
-    return _con_saldos(session, svc.listar(session, filtros))
+           cliente: Annotated[str | None, Query(max_length=100)] = None) -> Pagina[ComprobanteOut]:
+    filtros = svc.Filtros(estado, tipo, fecha_desde, fecha_hasta, cliente)
+    comprobantes, total = svc.listar(session, filtros, pagina)
+    return pagina.pagina(_con_saldos(session, comprobantes), total)
 
 
 def _linea_out(s: notas_svc.SaldoLinea) -> dict:
@@ -205,8 +230,8 @@ def _linea_out(s: notas_svc.SaldoLinea) -> dict:
             "valor_por_acreditar": str(s.valor_por_acreditar.quantize(Decimal("0.01"), ROUND_DOWN))}
 
 
-@router.get("/comprobantes/{comprobante_id}/")
-def obtener(comprobante_id: int, session: SessionDep, _user: Allowed("facturacion", "ver")) -> dict:
+@router.get("/comprobantes/{comprobante_id}/", response_model=ComprobanteDetalleOut)
+def obtener(comprobante_id: Id, session: SessionDep, _user: Allowed("facturacion", "ver")) -> dict:
     """The comprobante with its lines (facturas/boletas: what each line has left to credit) and every SUNAT
     attempt."""
     c = svc.obtener(session, comprobante_id)
@@ -238,35 +263,35 @@ def _archivo(session: SessionDep, comprobante_id: int, tipo: str) -> Response:
 
 
 def _media(tipo: str) -> dict:
-    """OpenAPI: the download's media type."""
-    return {200: {"content": {ARCHIVOS[tipo][1]: {}}, "description": f"{tipo.upper()} file"}}
+    """Route arguments of the download of `tipo`: its media type in the OpenAPI."""
+    return descarga(ARCHIVOS[tipo][1], f"{tipo.upper()} file")
 
 
-@router.get("/comprobantes/{comprobante_id}/xml/", response_class=Response, responses=_media("xml"))
-def xml(comprobante_id: int, session: SessionDep, _user: Allowed("facturacion", "ver")) -> Response:
+@router.get("/comprobantes/{comprobante_id}/xml/", **_media("xml"))
+def xml(comprobante_id: Id, session: SessionDep, _user: Allowed("facturacion", "ver")) -> Response:
     """The signed UBL 2.1 XML."""
     return _archivo(session, comprobante_id, "xml")
 
 
-@router.get("/comprobantes/{comprobante_id}/cdr/", response_class=Response, responses=_media("cdr"))
-def cdr(comprobante_id: int, session: SessionDep, _user: Allowed("facturacion", "ver")) -> Response:
+@router.get("/comprobantes/{comprobante_id}/cdr/", **_media("cdr"))
+def cdr(comprobante_id: Id, session: SessionDep, _user: Allowed("facturacion", "ver")) -> Response:
     """SUNAT's Constancia de Recepción (zip)."""
     return _archivo(session, comprobante_id, "cdr")
 
 
-@router.get("/comprobantes/{comprobante_id}/pdf/", response_class=Response, responses=_media("pdf"))
-def pdf(comprobante_id: int, session: SessionDep, _user: Allowed("facturacion", "ver")) -> Response:
+@router.get("/comprobantes/{comprobante_id}/pdf/", **_media("pdf"))
+def pdf(comprobante_id: Id, session: SessionDep, _user: Allowed("facturacion", "ver")) -> Response:
     return _archivo(session, comprobante_id, "pdf")
 
 
 @router.post("/comprobantes/{comprobante_id}/reenviar/", status_code=202, response_model=ComprobanteOut)
-def reenviar(comprobante_id: int, session: SessionDep, _user: Allowed("facturacion", "emitir")) -> ComprobanteOut:
+def reenviar(comprobante_id: Id, session: SessionDep, _user: Allowed("facturacion", "emitir")) -> ComprobanteOut:
     """Try SUNAT now (CONTINGENCIA, PENDIENTE, ERROR). 409 for RECHAZADO: that number is void at SUNAT."""
     return _con_saldos(session, [svc.reenviar(session, comprobante_id, uuid.uuid4().hex)])[0]
 
 
 @router.post("/comprobantes/{comprobante_id}/anular/", status_code=202, response_model=ResumenOut)
-def anular(comprobante_id: int, body: AnularIn, session: SessionDep,
+def anular(comprobante_id: Id, body: AnularIn, session: SessionDep,
            _user: Allowed("facturacion", "anular")) -> ResumenOut:
     """Facturas: comunicación de baja (RA). Boletas: resumen diario with estado 3. Within 7 days. Answers the
     RA/RC (follow it at /resumenes/{identificador}/)."""
@@ -274,10 +299,12 @@ def anular(comprobante_id: int, body: AnularIn, session: SessionDep,
     return _resumen_out(resumenes_svc.obtener(session, baja["identificador"]))
 
 
-@router.get("/cola-contingencia/", response_model=list[ComprobanteOut])
-def cola_contingencia(session: SessionDep, _user: Allowed("facturacion", "ver")) -> list[ComprobanteOut]:
+@router.get("/cola-contingencia/", response_model=Pagina[ComprobanteOut])
+def cola_contingencia(session: SessionDep, _user: Allowed("facturacion", "ver"),
+                      pagina: Annotated[Paginacion, Depends()]) -> Pagina[ComprobanteOut]:
     """Documents waiting for SUNAT to come back, in the order they will be sent."""
-    return _con_saldos(session, svc.cola_contingencia(session))
+    comprobantes, total = svc.cola_contingencia(session, pagina)
+    return pagina.pagina(_con_saldos(session, comprobantes), total)
 
 
 @router.post("/resumen-diario/", status_code=202, response_model=list[ResumenOut])
@@ -306,21 +333,21 @@ def resumenes(session: SessionDep, _user: Allowed("facturacion", "ver"), pagina:
 
 
 @router.get("/resumenes/{identificador}/", response_model=ResumenOut)
-def resumen(identificador: str, session: SessionDep,
+def resumen(identificador: Identificador, session: SessionDep,
             _user: Allowed("facturacion", "ver")) -> ResumenOut:
     """One RC or RA by its identificador (RC-20261201-1, RA-20261201-1)."""
     return _resumen_out(resumenes_svc.obtener(session, identificador))
 
 
-@router.get("/resumenes/{identificador}/xml/", response_class=Response, responses=_media("xml"))
-def resumen_xml(identificador: str, session: SessionDep, _user: Allowed("facturacion", "ver")) -> Response:
+@router.get("/resumenes/{identificador}/xml/", **_media("xml"))
+def resumen_xml(identificador: Identificador, session: SessionDep, _user: Allowed("facturacion", "ver")) -> Response:
     """The signed RC/RA XML (stored before it is sent, so a summary SUNAT refused can be inspected)."""
     r = resumenes_svc.obtener(session, identificador)
     return _descarga(r, "xml", r.identificador, r.estado_envio)
 
 
-@router.get("/resumenes/{identificador}/cdr/", response_class=Response, responses=_media("cdr"))
-def resumen_cdr(identificador: str, session: SessionDep, _user: Allowed("facturacion", "ver")) -> Response:
+@router.get("/resumenes/{identificador}/cdr/", **_media("cdr"))
+def resumen_cdr(identificador: Identificador, session: SessionDep, _user: Allowed("facturacion", "ver")) -> Response:
     """SUNAT's CDR (zip) of the ticket, once decided."""
     r = resumenes_svc.obtener(session, identificador)
     return _descarga(r, "cdr", r.identificador, r.estado_envio)

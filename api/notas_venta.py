@@ -5,23 +5,23 @@ gets the outcome synchronously; the acting user always comes from the JWT, never
 """
 
 import uuid
-from dataclasses import asdict
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import HTMLResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 from temporalio.client import WithStartWorkflowOperation, WorkflowUpdateFailedError
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
+from api.contrato import descarga
 from api.deps import Allowed, SessionDep, client_ip
 from core.errors import DomainError, Forbidden, Unavailable
-from core.schemas import Entrada
+from core.schemas import Entrada, Pagina, Paginacion, Salida
 from core.settings import get_settings
 from core.temporal import connect, typed_search_attributes
 from services import notas_venta as nv
@@ -68,8 +68,21 @@ class ItemOut(ItemIn):
     line_total: Decimal
 
 
-class NotaOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+class NotaOut(Salida):
+    """A Chilean nota de venta (draft → approved → issued → cancelled) with its items."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "id": 7, "nv_number": "001-2026", "nv_year": 2026, "nv_seq": 1, "status": "issued", "version": 3,
+        "issue_date": "2026-03-02", "customer_rut": "76.086.428-5", "customer_razon_social": "Constructora Andes SpA",
+        "customer_giro": "Construcción", "customer_direccion": "Av. Apoquindo 4501", "customer_comuna": "Las Condes",
+        "customer_ciudad": "Santiago", "customer_contacto": "", "forma_pago": "30 días", "proyecto": "",
+        "presupuesto": "",
+        "observaciones": "", "vendedor": "M. Rojas", "vat_rate": "0.1900", "neto": "100000.00", "iva": "19000.00",
+        "total": "119000.00", "approved_by": 3, "approved_by_name": "Gerente", "approved_at": "2026-03-02T14:00:00Z",
+        "approved_ip": "10.0.0.5", "approved_ua": "Mozilla/5.0", "emitted_at": "2026-03-02T14:05:00Z",
+        "pdf_hash": "9f2c…", "pdf_url": "/api/notas-venta/7/pdf", "cancelled_at": None, "cancel_reason": None,
+        "items": [{"description": "Cemento 25 kg", "quantity": "100.0000", "unit_price": "1000.00",
+                   "discount_pct": "0.00", "position": 1, "line_total": "100000.00"}]}]})
     id: int
     nv_number: str
     nv_year: int
@@ -106,8 +119,7 @@ class NotaOut(BaseModel):
     items: list[ItemOut] = []
 
 
-class AuditOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+class AuditOut(Salida):
     id: int
     action: str
     actor_id: int | None
@@ -134,6 +146,17 @@ class ConfigIn(Entrada):
 
 class ConfigOut(ConfigIn):
     model_config = ConfigDict(from_attributes=True)
+
+
+class VerificacionOut(Salida):
+    """Does the stored PDF still match the hash frozen at issue (and the document re-rendered now)?"""
+
+    nv_number: str
+    pdf_hash: str
+    rendered_hash: str
+    stored_file_hash: str | None
+    matches: bool
+    stored_file_matches: bool
 
 
 class RemoteDomainError(DomainError):
@@ -185,11 +208,13 @@ def create(body: NotaIn, request: Request, session: SessionDep, user: Allowed("n
     return _out(session, nota)
 
 
-@router.get(f"{PREFIX}/", response_model=list[NotaOut])
-def list_(session: SessionDep, _: Allowed("notas_venta", "ver"), status: str | None = None,
-          year: int | None = None, customer: str | None = Query(default=None, max_length=200),
-          limit: int = Query(default=100, ge=1, le=500), offset: int = Query(default=0, ge=0)) -> list[NotaOut]:
-    return [_out(session, n) for n in nv.list_notes(session, status, year, customer, limit, offset)]
+@router.get(f"{PREFIX}/", response_model=Pagina[NotaOut])
+def list_(session: SessionDep, _: Allowed("notas_venta", "ver"), pagina: Annotated[Paginacion, Depends()],
+          status: str | None = Query(default=None, pattern="^(draft|approved|issued|cancelled)$"),
+          year: int | None = Query(default=None, ge=2000, le=2100),
+          customer: str | None = Query(default=None, max_length=200)) -> Pagina[NotaOut]:
+    notas, total = nv.list_notes(session, status, year, customer, pagina)
+    return pagina.pagina([_out(session, n) for n in notas], total)
 
 
 @router.get(f"{PREFIX}/{{nota_id}}", response_model=NotaOut)
@@ -264,7 +289,7 @@ async def cancel(nota_id: int, body: CancelIn, request: Request, session: Sessio
     return await _drive(session, nota_id, "anular", _solicitud(user, request, motivo))
 
 
-@router.get(f"{PREFIX}/{{nota_id}}/pdf")
+@router.get(f"{PREFIX}/{{nota_id}}/pdf", **descarga("application/pdf", "The PDF frozen at issue"))
 def pdf(nota_id: int, session: SessionDep, _: Allowed("notas_venta", "ver")) -> Response:
     nota = nv.get_note(session, nota_id)
     return Response(nv.stored_pdf(nota), media_type="application/pdf", headers={
@@ -272,14 +297,17 @@ def pdf(nota_id: int, session: SessionDep, _: Allowed("notas_venta", "ver")) -> 
         "X-Content-SHA256": nota.pdf_hash or ""})
 
 
-@router.get(f"{PREFIX}/{{nota_id}}/verify")
-def verify(nota_id: int, session: SessionDep, _: Allowed("notas_venta", "ver")) -> dict[str, Any]:
-    return asdict(nv.verify(session, nota_id))
+@router.get(f"{PREFIX}/{{nota_id}}/verify", response_model=VerificacionOut)
+def verify(nota_id: int, session: SessionDep, _: Allowed("notas_venta", "ver")) -> nv.Verificacion:
+    return nv.verify(session, nota_id)
 
 
-@router.get(f"{PREFIX}/{{nota_id}}/audit", response_model=list[AuditOut])
-def audit(nota_id: int, session: SessionDep, _: Allowed("notas_venta", "ver")) -> Any:
-    return nv.audit_trail(session, nota_id)
+@router.get(f"{PREFIX}/{{nota_id}}/audit", response_model=Pagina[AuditOut])
+def audit(nota_id: int, session: SessionDep, _: Allowed("notas_venta", "ver"),
+          pagina: Annotated[Paginacion, Depends()]) -> Pagina[AuditOut]:
+    """The note's business audit trail, oldest first."""
+    filas, total = nv.audit_trail(session, nota_id, pagina)
+    return pagina.pagina([AuditOut.model_validate(a) for a in filas], total)
 
 
 # --- detail page (spec §4) ----------------------------------------------------------------------

@@ -15,8 +15,9 @@ from sqlmodel import Session
 from stdnum.pe import ruc as pe_ruc
 
 from core import outbox
-from core.db import get_or_404, insert_rows, per_session
+from core.db import get_or_404, insert_rows, paginar, per_session
 from core.errors import Conflict, FieldError, NotFound, ValidationError
+from core.schemas import Paginacion
 from core.settings import get_settings
 from integrations.sunat import catalogos as cat
 from integrations.sunat import documento as doc
@@ -330,11 +331,9 @@ class Filtros:
     fecha_desde: date | None = None
     fecha_hasta: date | None = None
     cliente: str | None = None  # document number or part of the name
-    limite: int = 100
-    desde: int = 0
 
 
-def listar(session: Session, f: Filtros) -> list[Comprobante]:
+def listar(session: Session, f: Filtros, pagina: Paginacion) -> tuple[list[Comprobante], int]:
     q = select(Comprobante)
     if f.estado:
         q = q.where(Comprobante.estado_sunat == f.estado.upper())
@@ -347,8 +346,8 @@ def listar(session: Session, f: Filtros) -> list[Comprobante]:
     if f.cliente:
         patron = f"%{f.cliente}%"
         q = q.where(Comprobante.cliente_numero_doc.ilike(patron) | Comprobante.cliente_razon_social.ilike(patron))
-    q = q.order_by(Comprobante.fecha_emision.desc(), Comprobante.id.desc()).offset(f.desde).limit(f.limite)
-    return list(session.execute(q).scalars())
+    q = q.order_by(Comprobante.fecha_emision.desc(), Comprobante.id.desc())
+    return paginar(session, q, pagina.limit, pagina.offset)
 
 
 def obtener(session: Session, comprobante_id: int) -> Comprobante:
@@ -366,11 +365,11 @@ def envios(session: Session, comprobante_id: int) -> list[EnvioSunat]:
                                 .order_by(EnvioSunat.intento)).scalars())
 
 
-def cola_contingencia(session: Session) -> list[Comprobante]:
+def cola_contingencia(session: Session, pagina: Paginacion) -> tuple[list[Comprobante], int]:
     """Documents SUNAT has not received yet because it was unreachable, in the order they will go out."""
     q = select(Comprobante).where(Comprobante.estado_sunat == EstadoComprobante.CONTINGENCIA).order_by(
         Comprobante.tipo, Comprobante.serie, Comprobante.numero)
-    return list(session.execute(q).scalars())
+    return paginar(session, q, pagina.limit, pagina.offset)
 
 
 # --- manual resend ------------------------------------------------------------------------------------

@@ -1,19 +1,19 @@
 """Module 2: warehouses and who may use them, stock entries/exits/adjustments with lots, stock queries,
 the movement history (keyset pages), lot traceability, and the daily alerts."""
 
-import base64
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from pydantic import Field
-from sqlalchemy import select, text
+from sqlalchemy import Select, select, text
 from sqlmodel import Session
 
 from core import audit
+from core.db import paginar, paginar_sql
 from core.errors import Forbidden, NotFound, UnprocessableError, ValidationError
-from core.schemas import Entrada
+from core.schemas import Entrada, Paginacion
 from core.settings import get_settings
 from models.inventario import Almacen, LoteSerie, Producto, ProductoAlmacen, UsuarioAlmacen
 from services import stock
@@ -45,12 +45,21 @@ def es_admin(user: AuthUser) -> bool:
     return user.rol == "ADMIN"
 
 
-def almacenes_visibles(session: Session, user: AuthUser) -> list[Almacen]:
+def _visibles(user: AuthUser) -> Select:
     stmt = select(Almacen).where(Almacen.activo.is_(True)).order_by(Almacen.id)
     if not es_admin(user):
         stmt = stmt.join(UsuarioAlmacen, UsuarioAlmacen.almacen_id == Almacen.id).where(
             UsuarioAlmacen.usuario_id == user.id)
-    return list(session.execute(stmt).scalars())
+    return stmt
+
+
+def almacenes_visibles(session: Session, user: AuthUser) -> list[Almacen]:
+    return list(session.execute(_visibles(user)).scalars())
+
+
+def listar_almacenes(session: Session, user: AuthUser, pagina: Paginacion) -> tuple[list[Almacen], int]:
+    """The warehouses the user may operate on (admins: all), one page."""
+    return paginar(session, _visibles(user), pagina.limit, pagina.offset)
 
 
 def verificar_acceso(session: Session, user: AuthUser, almacen_id: int, campo: str = "almacen_id") -> Almacen:
@@ -201,9 +210,9 @@ def _filtro_almacenes(session: Session, user: AuthUser, almacen_id: int | None) 
 
 
 def consultar_stock(session: Session, user: AuthUser, almacen_id: int | None, producto_id: int | None,
-                    solo_alertas: bool = False) -> list[dict[str, Any]]:
+                    pagina: Paginacion, solo_alertas: bool = False) -> tuple[list[dict[str, Any]], int]:
     ids = _filtro_almacenes(session, user, almacen_id)
-    rows = session.execute(text("""
+    return paginar_sql(session, """
         SELECT pa.id, pa.producto_id, p.sku, p.nombre, pa.almacen_id, a.nombre AS almacen, pa.stock_actual,
                pa.stock_minimo, pa.stock_maximo, pa.stock_seguridad,
                pa.stock_minimo > 0 AND pa.stock_actual <= pa.stock_minimo AS bajo_minimo
@@ -212,8 +221,7 @@ def consultar_stock(session: Session, user: AuthUser, almacen_id: int | None, pr
           AND (CAST(:producto AS int) IS NULL OR pa.producto_id = :producto)
           AND (NOT :alertas OR (pa.stock_minimo > 0 AND pa.stock_actual <= pa.stock_minimo))
         ORDER BY p.sku, pa.almacen_id
-    """), {"ids": ids, "producto": producto_id, "alertas": solo_alertas})
-    return [dict(r._mapping) for r in rows]
+    """, {"ids": ids, "producto": producto_id, "alertas": solo_alertas}, pagina.limit, pagina.offset)
 
 
 def limites_lima(desde: date | None, hasta: date | None) -> tuple[datetime | None, datetime | None]:
@@ -226,34 +234,21 @@ def limites_lima(desde: date | None, hasta: date | None) -> tuple[datetime | Non
     return inicio, fin
 
 
-def _cursor(created_at: datetime, mov_id: int) -> str:
-    return base64.urlsafe_b64encode(f"{created_at.isoformat()}|{mov_id}".encode()).decode()
-
-
-def _leer_cursor(cursor: str) -> tuple[datetime, int]:
-    try:
-        momento, mov_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
-        return datetime.fromisoformat(momento), int(mov_id)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ValidationError("Cursor inválido", field="cursor") from exc
-
-
 _MOVIMIENTOS = """
     SELECT m.id, m.created_at, m.producto_id, m.almacen_id, m.almacen_origen_id, m.almacen_destino_id,
            m.tipo_movimiento, m.cantidad, m.motivo, m.usuario_id, m.lote_id, m.referencia_doc
     FROM movimientos_stock m
     WHERE {where}
     ORDER BY m.created_at DESC, m.id DESC
-    LIMIT :limit
 """
 
 
 def movimientos(session: Session, user: AuthUser, producto_id: int | None, almacen_id: int | None,
-                tipo: str | None, desde: date | None, hasta: date | None, cursor: str | None,
-                limit: int) -> dict[str, Any]:
-    """The kardex, newest first, in keyset pages on (created_at, id): `siguiente` is the next page's cursor."""
+                tipo: str | None, desde: date | None, hasta: date | None,
+                pagina: Paginacion) -> tuple[list[dict[str, Any]], int]:
+    """The kardex, newest first (the date range prunes the monthly partitions)."""
     inicio, fin = limites_lima(desde, hasta)
-    params: dict[str, Any] = {"limit": limit}
+    params: dict[str, Any] = {}
     where = ["true"]
     for sql, key, value in (("m.producto_id = :producto", "producto", producto_id),
                             ("m.tipo_movimiento = :tipo", "tipo", tipo), ("m.created_at >= :inicio", "inicio", inicio),
@@ -265,12 +260,7 @@ def movimientos(session: Session, user: AuthUser, producto_id: int | None, almac
     if ids is not None:
         where.append("m.almacen_id = ANY(:ids)")
         params["ids"] = ids
-    if cursor:
-        params["c_at"], params["c_id"] = _leer_cursor(cursor)
-        where.append("(m.created_at, m.id) < (:c_at, :c_id)")
-    rows = [dict(r._mapping) for r in session.execute(text(_MOVIMIENTOS.format(where=" AND ".join(where))), params)]
-    siguiente = _cursor(rows[-1]["created_at"], rows[-1]["id"]) if len(rows) == limit else None
-    return {"resultados": rows, "siguiente": siguiente}
+    return paginar_sql(session, _MOVIMIENTOS.format(where=" AND ".join(where)), params, pagina.limit, pagina.offset)
 
 
 def trazabilidad(session: Session, codigo: str) -> dict[str, Any]:
@@ -280,8 +270,8 @@ def trazabilidad(session: Session, codigo: str) -> dict[str, Any]:
     if not lotes:
         raise NotFound("Lote o serie no encontrado")
     historial = session.execute(text("""
-        SELECT m.id, m.created_at, m.producto_id, m.almacen_id, m.tipo_movimiento, m.cantidad, m.motivo,
-               m.usuario_id, m.lote_id, m.referencia_doc
+        SELECT m.id, m.created_at, m.producto_id, m.almacen_id, m.almacen_origen_id, m.almacen_destino_id,
+               m.tipo_movimiento, m.cantidad, m.motivo, m.usuario_id, m.lote_id, m.referencia_doc
         FROM movimientos_stock m WHERE m.lote_id = ANY(:ids) ORDER BY m.created_at, m.id
     """), {"ids": [lote.id for lote in lotes]})
     return {"codigo": codigo, "lotes": [lote.model_dump() for lote in lotes],

@@ -19,7 +19,9 @@ from sqlmodel import Session
 from core import outbox
 from core.audit import snapshot
 from core.context import Actor
+from core.db import paginar
 from core.errors import Conflict, NotFound, ValidationError
+from core.schemas import Paginacion
 from core.settings import get_settings
 from models.notas_venta import (
     EDITABLES,
@@ -128,8 +130,8 @@ def items_of(session: Session, nota_id: int) -> list[SalesNoteItem]:
     return list(session.execute(stmt).scalars())
 
 
-def list_notes(session: Session, status: str | None = None, year: int | None = None,
-               customer: str | None = None, limit: int = 100, offset: int = 0) -> list[SalesNote]:
+def list_notes(session: Session, status: str | None, year: int | None,
+               customer: str | None, pagina: Paginacion) -> tuple[list[SalesNote], int]:
     stmt = select(SalesNote).order_by(SalesNote.nv_year.desc(), SalesNote.nv_seq.desc())
     if status:
         stmt = stmt.where(SalesNote.status == status)
@@ -138,7 +140,7 @@ def list_notes(session: Session, status: str | None = None, year: int | None = N
     if customer:
         stmt = stmt.where(or_(SalesNote.customer_rut == _rut_or_text(customer),
                               SalesNote.customer_razon_social.ilike(f"%{customer}%")))
-    return list(session.execute(stmt.limit(limit).offset(offset)).scalars())
+    return paginar(session, stmt, pagina.limit, pagina.offset)
 
 
 def _rut_or_text(value: str) -> str:
@@ -148,10 +150,10 @@ def _rut_or_text(value: str) -> str:
         return value
 
 
-def audit_trail(session: Session, nota_id: int) -> list[SalesNoteAudit]:
+def audit_trail(session: Session, nota_id: int, pagina: Paginacion) -> tuple[list[SalesNoteAudit], int]:
     get_note(session, nota_id)
     stmt = select(SalesNoteAudit).where(SalesNoteAudit.sales_note_id == nota_id).order_by(SalesNoteAudit.id)
-    return list(session.execute(stmt).scalars())
+    return paginar(session, stmt, pagina.limit, pagina.offset)
 
 
 # --- writing ------------------------------------------------------------------------------------

@@ -3,9 +3,10 @@
 from datetime import date
 from typing import Any
 
-from sqlalchemy import text
 from sqlmodel import Session
 
+from core.db import paginar_sql
+from core.schemas import Paginacion
 from core.settings import get_settings
 from services.inventario import limites_lima
 
@@ -27,10 +28,10 @@ _CONSULTAS = {
 }
 
 
-def reporte(session: Session, tipo: str, desde: date, hasta: date, sucursal_id: int | None) -> list[dict[str, Any]]:
+def reporte(session: Session, tipo: str, desde: date, hasta: date, sucursal_id: int | None,
+            pagina: Paginacion) -> tuple[list[dict[str, Any]], int]:
     select_sql, join, tail = _CONSULTAS[tipo]
     inicio, fin = limites_lima(desde, hasta)
     sql = f"{select_sql} {_BASE.format(join=join)} {tail}"
-    rows = session.execute(text(sql), {"inicio": inicio, "fin": fin, "sucursal": sucursal_id,
-                                       "tz": get_settings().timezone})
-    return [dict(r._mapping) for r in rows]
+    params = {"inicio": inicio, "fin": fin, "sucursal": sucursal_id, "tz": get_settings().timezone}
+    return paginar_sql(session, sql, params, pagina.limit, pagina.offset)

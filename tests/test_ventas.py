@@ -164,13 +164,17 @@ def test_reports_aggregate_by_lima_day_product_and_customer(tienda, cajero):
 
     hoy = hoy_lima()
     params = {"desde": str(hoy.replace(day=1) if hoy.day > 1 else hoy), "hasta": str(hoy)}
-    diarias = tienda.client.get("/api/reportes/ventas-diarias/", headers=tienda.admin, params=params).json()
+    diarias = tienda.client.get("/api/reportes/ventas-diarias/", headers=tienda.admin, params=params).json()["items"]
     assert diarias[-1]["dia"] == str(hoy) and diarias[-1]["ventas"] == 2
     solo_hoy = {"desde": str(hoy), "hasta": str(hoy)}
     productos = tienda.client.get("/api/reportes/ventas-por-producto/", headers=tienda.admin, params=solo_hoy).json()
-    assert [(p["sku"], Decimal(p["total"])) for p in productos] == [("REP-A", Decimal("20.00")),
-                                                                    ("REP-B", Decimal("10.00"))]
-    clientes = tienda.client.get("/api/reportes/ventas-por-cliente/", headers=tienda.admin, params=solo_hoy).json()
+    assert [(p["sku"], Decimal(p["total"])) for p in productos["items"]] == [("REP-A", Decimal("20.00")),
+                                                                             ("REP-B", Decimal("10.00"))]
+    segunda = tienda.client.get("/api/reportes/ventas-por-producto/", headers=tienda.admin,
+                                params=solo_hoy | {"limit": 1, "offset": 1}).json()
+    assert [p["sku"] for p in segunda["items"]] == ["REP-B"] and segunda["total"] == 2
+    clientes = tienda.client.get("/api/reportes/ventas-por-cliente/", headers=tienda.admin,
+                                 params=solo_hoy).json()["items"]
     assert clientes[0]["cliente"] == "CLIENTES VARIOS" and Decimal(clientes[0]["total"]) == Decimal("30.00")
     bad = tienda.client.get("/api/reportes/ventas-diarias/", headers=tienda.admin,
                             params={"desde": "2026-02-01", "hasta": "2026-01-01"})

@@ -22,7 +22,7 @@ def _recibidos(sunat) -> list[str]:
 def _cola(client, headers) -> list[str]:
     res = client.get("/api/facturacion/cola-contingencia/", headers=headers)
     assert res.status_code == 200
-    return [f"{c['serie']}-{c['numero']}" for c in res.json()]
+    return [f"{c['serie']}-{c['numero']}" for c in res.json()["items"]]
 
 
 def test_sunat_caido_cola_y_reenvio_automatico_en_orden(client, admin_headers, worker, sunat, emitir, esperar):

@@ -83,9 +83,10 @@ def test_listado_con_filtros(client, admin_headers):
     def documentos(**params: str) -> list[str]:
         res = client.get("/api/facturacion/comprobantes/", params=params, headers=admin_headers)
         assert res.status_code == 200, res.text
-        return sorted(f"{c['serie']}-{c['numero']}" for c in res.json())
+        assert res.json()["total"] == len(res.json()["items"])
+        return sorted(f"{c['serie']}-{c['numero']}" for c in res.json()["items"])
 
-    hoy = client.get("/api/facturacion/comprobantes/", headers=admin_headers).json()[0]["fecha_emision"]
+    hoy = client.get("/api/facturacion/comprobantes/", headers=admin_headers).json()["items"][0]["fecha_emision"]
     assert documentos() == ["B001-1", "F001-1"]
     assert documentos(tipo="03") == ["B001-1"]
     assert documentos(cliente="juan") == ["B001-1"] and documentos(cliente="20100047218") == ["F001-1"]

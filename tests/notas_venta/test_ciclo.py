@@ -39,7 +39,7 @@ async def test_approve_then_issue_records_who_where_and_the_pdf_hash(client, adm
     assert pdf.headers["content-type"] == "application/pdf"
     assert nv.sha256(pdf.content) == issued["pdf_hash"]
 
-    audit = client.get(f"/api/notas-venta/{nota['id']}/audit", headers=admin_headers).json()
+    audit = client.get(f"/api/notas-venta/{nota['id']}/audit", headers=admin_headers).json()["items"]
     assert [a["action"] for a in audit] == ["create", "approve", "issue"]
     for row in audit[1:]:
         assert (row["actor_id"], row["ip"], row["user_agent"]) == (contador_id, "testclient", UA["User-Agent"])
@@ -73,7 +73,7 @@ def test_invalid_transitions_are_409_with_the_current_state(client, admin_header
                                                                                     "Cliente desiste")
     res = _post(client, nota["id"], "issue", admin_headers)
     assert (res.status_code, res.json()["estado_actual"]) == (409, "cancelled")
-    audit = client.get(f"/api/notas-venta/{nota['id']}/audit", headers=admin_headers).json()
+    audit = client.get(f"/api/notas-venta/{nota['id']}/audit", headers=admin_headers).json()["items"]
     assert [a["action"] for a in audit] == ["create", "approve", "issue", "cancel"]
     # The PDF of the cancelled note is still the one issued, and still verifies.
     assert client.get(f"/api/notas-venta/{nota['id']}/verify", headers=admin_headers).json()["matches"] is True
@@ -87,7 +87,7 @@ def test_issuing_a_draft_approves_it_and_needs_both_permissions(client, admin_he
     res = _post(client, nota["id"], "issue", gerente)
     assert res.status_code == 200, res.text
     assert (res.json()["status"], res.json()["approved_by"]) == ("issued", gerente_id)
-    audit = client.get(f"/api/notas-venta/{nota['id']}/audit", headers=admin_headers).json()
+    audit = client.get(f"/api/notas-venta/{nota['id']}/audit", headers=admin_headers).json()["items"]
     assert [a["action"] for a in audit] == ["create", "approve", "issue"]
     assert audit[1]["payload_json"]["implicita_en_emision"] is True
 

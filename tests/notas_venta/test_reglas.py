@@ -223,7 +223,8 @@ def test_list_filters_by_status_year_and_customer(client, admin_headers):
     def numbers(**params: str) -> list[str]:
         res = client.get("/api/notas-venta/", params=params, headers=admin_headers)
         assert res.status_code == 200
-        return [n["nv_number"] for n in res.json()]
+        assert res.json()["total"] == len(res.json()["items"])
+        return [n["nv_number"] for n in res.json()["items"]]
 
     assert numbers(status="issued") == ["001-2025"]
     assert numbers(year="2026") == ["001-2026"]
