@@ -38,21 +38,21 @@ def descarga(media_type: str, descripcion: str) -> dict[str, Any]:
         "description": descripcion, "content": {media_type: {"schema": {"type": "string", "format": "binary"}}}}}}
 
 
-def _dependencias(dependant: Dependant) -> Iterator[Callable[..., Any]]:
+def _arbol(dependant: Dependant) -> Iterator[Dependant]:
+    """The route's dependant and every sub-dependency, depth first."""
+    yield dependant
     for dep in dependant.dependencies:
-        if dep.call is not None:
-            yield dep.call
-        yield from _dependencias(dep)
+        yield from _arbol(dep)
 
 
 def _codigos(route: APIRoute) -> set[int]:
     """The error statuses a route can answer, from what it is."""
-    calls = list(_dependencias(route.dependant))
-    d = route.dependant
+    arbol = list(_arbol(route.dependant))
+    calls = [d.call for d in arbol[1:]]
     codigos = set()
-    if d.path_params or d.query_params or d.header_params or d.body_params or d.cookie_params:
+    if any(d.path_params or d.query_params or d.body_params or d.cookie_params for d in arbol):
         codigos.add(400)  # also an unknown body field, a NUL byte, an out-of-range id
-    if d.path_params:
+    if route.dependant.path_params:
         codigos.add(404)
     if any(isinstance(c, Permission) or c is current_user for c in calls):
         codigos |= {401, 403}

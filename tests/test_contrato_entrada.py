@@ -1,15 +1,44 @@
-"""Every request body refuses fields the ERP does not know and text a document cannot carry (400 naming
-the field, nothing written)."""
+"""The API is a typed contract, checked by walking every operation of /openapi.json: every request body
+refuses fields the ERP does not know and text a document cannot carry (400 naming the field, nothing written);
+every JSON answer has a named schema; lists are one Pagina shape; errors are declared with the one error body."""
+
+from functools import cache
 
 import pytest
 from fastapi.testclient import TestClient
 
-from api.main import create_app
+from api.main import PUBLIC_ROUTES, create_app
+
+
+@cache
+def _spec() -> dict:
+    return create_app().openapi()
+
+
+def _operations() -> list[tuple[str, str]]:
+    return [(method.upper(), path) for path, methods in _spec()["paths"].items() for method in methods]
+
+
+def _op(method: str, path: str) -> dict:
+    return _spec()["paths"][path][method.lower()]
+
+
+def _resolve(schema: dict) -> dict:
+    while "$ref" in schema:
+        schema = _spec()["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]]
+    return schema
+
+
+def _is_named_object(schema: dict) -> bool:
+    """A component with declared properties (not `{}`, not `dict[str, Any]`), or an array of them."""
+    if schema.get("type") == "array":
+        return _is_named_object(schema.get("items", {}))
+    return "$ref" in schema and bool(_resolve(schema).get("properties"))
 
 
 def _request_schemas() -> list[tuple[str, str]]:
     """(operation, component) for every JSON request body in the OpenAPI, nested models included."""
-    spec = create_app().openapi()
+    spec = _spec()
     components = spec["components"]["schemas"]
     found: set[tuple[str, str]] = set()
 
@@ -35,7 +64,7 @@ def _request_schemas() -> list[tuple[str, str]]:
 
 @pytest.mark.parametrize(("operation", "ref"), _request_schemas())
 def test_every_request_body_refuses_unknown_fields(operation: str, ref: str) -> None:
-    schema = create_app().openapi()["components"]["schemas"][ref.rsplit("/", 1)[1]]
+    schema = _spec()["components"]["schemas"][ref.rsplit("/", 1)[1]]
     if schema.get("type") == "object":
         assert schema.get("additionalProperties") is False, f"{operation}: {ref} must inherit core.schemas.Entrada"
 
@@ -60,3 +89,64 @@ def test_text_a_document_cannot_carry_is_refused(client: TestClient, admin_heade
     assert res.json()["errors"][0]["field"] == "razon_social"
     assert reason in res.json()["errors"][0]["message"]
     assert client.get("/api/clientes/?q=ACME", headers=admin_headers).json()["items"] == []
+
+
+@pytest.mark.parametrize(("method", "path"), _operations())
+def test_every_answer_has_a_declared_schema(method: str, path: str) -> None:
+    """2xx JSON answers are named models with properties; file downloads declare their media type."""
+    ok = {code: r for code, r in _op(method, path)["responses"].items() if code.startswith("2")}
+    assert ok, f"{method} {path}: no success response declared"
+    for code, response in ok.items():
+        content = response.get("content", {})
+        if code == "204":
+            assert not content, f"{method} {path}: 204 has no body"
+            continue
+        assert content, f"{method} {path}: {code} declares no content"
+        for media, body in content.items():
+            if media == "application/json":
+                assert _is_named_object(body.get("schema", {})), f"{method} {path}: {code} has no response model"
+            else:
+                assert media in {"application/pdf", "application/xml", "application/zip"}, media
+                assert body["schema"] == {"type": "string", "format": "binary"}
+
+
+@pytest.mark.parametrize(("method", "path"), [op for op in _operations() if op[0] == "GET"])
+def test_lists_are_one_page_shape_with_the_same_parameters(method: str, path: str) -> None:
+    """A GET never answers a bare JSON array: collections are Pagina[...] with ?limit=&offset=."""
+    schema = _op(method, path)["responses"]["200"].get("content", {}).get("application/json", {}).get("schema")
+    if schema is None:
+        return  # a file download
+    assert schema.get("type") != "array", f"{method} {path}: a list must be a Pagina[...]"
+    if schema.get("$ref", "").split("/")[-1].startswith("Pagina_"):
+        fields = set(_resolve(schema)["properties"])
+        assert fields == {"items", "total", "limit", "offset"}, f"{method} {path}: not the Pagina shape"
+        params = {p["name"] for p in _op(method, path).get("parameters", []) if p["in"] == "query"}
+        assert {"limit", "offset"} <= params, f"{method} {path}: lists take ?limit=&offset="
+
+
+@pytest.mark.parametrize(("method", "path"), _operations())
+def test_errors_are_declared_with_the_one_error_body(method: str, path: str) -> None:
+    op = _op(method, path)
+    codes = set(op["responses"])
+    errores = {c for c in codes if c[0] in "45"}
+    if (method, path) not in PUBLIC_ROUTES:
+        assert {"401", "403"} <= codes, f"{method} {path}: authenticated operations declare 401 and 403"
+    if op.get("parameters") or op.get("requestBody"):
+        assert "400" in codes, f"{method} {path}: operations with input declare 400"
+    if path.startswith("/api/"):
+        assert "503" in codes, f"{method} {path}: operations on the database declare 503"
+        assert errores <= {"400", "401", "403", "404", "409", "422", "429", "503"}
+        for code in errores:
+            schema = op["responses"][code]["content"]["application/json"]["schema"]
+            assert schema == {"$ref": "#/components/schemas/ErrorOut"}, f"{method} {path}: {code} is not ErrorOut"
+    assert "HTTPValidationError" not in _spec()["components"]["schemas"]  # validation answers 400 ErrorOut
+
+
+def test_the_error_model_is_what_the_api_answers(client: TestClient, admin_headers: dict[str, str]) -> None:
+    from core.schemas import ErrorOut
+
+    for res in (client.get("/api/clientes/999999/", headers=admin_headers),
+                client.get("/api/clientes/"),
+                client.post("/api/almacenes/", json={"nombre": ""}, headers=admin_headers)):
+        assert res.status_code in (400, 401, 404), res.text
+        ErrorOut.model_validate(res.json())

@@ -178,7 +178,7 @@ def test_put_on_an_approved_note_withdraws_the_approval(client, admin_headers):
     res = client.put(f"/api/notas-venta/{nota['id']}", json=documento(vendedor="Otra"), headers=admin_headers)
     assert res.status_code == 200
     assert (res.json()["status"], res.json()["approved_by"], res.json()["approved_at"]) == ("draft", None, None)
-    audit = client.get(f"/api/notas-venta/{nota['id']}/audit", headers=admin_headers).json()
+    audit = client.get(f"/api/notas-venta/{nota['id']}/audit", headers=admin_headers).json()["items"]
     assert [a["action"] for a in audit] == ["create", "approve", "update"]
     assert audit[-1]["payload_json"]["aprobacion_retirada"] is True
 
