@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 
 from api.deps import Allowed, SessionDep
-from core.schemas import Entrada, Pagina, Paginacion, salida_de
+from core.schemas import Entrada, Id, Pagina, Paginacion, salida_de
 from models.inventario import Almacen, ProductoAlmacen
 from services import inventario
 
@@ -19,7 +19,7 @@ NivelesOut = salida_de(ProductoAlmacen, "NivelesOut", doc="A product's stock and
 
 
 class AsignacionIn(Entrada):
-    usuario_id: int
+    usuario_id: Id
 
 
 @router.get("/", response_model=Pagina[AlmacenOut])
@@ -35,13 +35,13 @@ def crear(datos: inventario.AlmacenIn, session: SessionDep, _: Allowed("almacene
 
 
 @router.post("/{almacen_id}/usuarios/", status_code=204)
-def asignar_usuario(almacen_id: int, datos: AsignacionIn, session: SessionDep,
+def asignar_usuario(almacen_id: Id, datos: AsignacionIn, session: SessionDep,
                     _: Allowed("almacenes", "editar")) -> None:
     inventario.asignar_usuario(session, almacen_id, datos.usuario_id)
 
 
 @router.put("/{almacen_id}/productos/{producto_id}/", response_model=NivelesOut)
-def fijar_niveles(almacen_id: int, producto_id: int, datos: inventario.NivelesIn, session: SessionDep,
+def fijar_niveles(almacen_id: Id, producto_id: Id, datos: inventario.NivelesIn, session: SessionDep,
                   user: Allowed("almacenes", "editar")) -> ProductoAlmacen:
     """Minimum, maximum and safety stock of a product in this warehouse."""
     return inventario.fijar_niveles(session, user, almacen_id, producto_id, datos)

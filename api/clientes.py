@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 
 from api.deps import Allowed, SessionDep
-from core.schemas import Pagina, Paginacion, salida_de
+from core.schemas import Id, Pagina, Paginacion, salida_de
 from models.ventas import Cliente
 from services import clientes
 
@@ -33,11 +33,11 @@ def crear(datos: clientes.ClienteIn, session: SessionDep, _: Allowed("clientes",
 
 
 @router.get("/{cliente_id}/", response_model=ClienteOut)
-def obtener(cliente_id: int, session: SessionDep, _: Allowed("clientes", "ver")) -> Cliente:
+def obtener(cliente_id: Id, session: SessionDep, _: Allowed("clientes", "ver")) -> Cliente:
     return clientes.obtener(session, cliente_id)
 
 
 @router.put("/{cliente_id}/", response_model=ClienteOut)
-def editar(cliente_id: int, datos: clientes.ClienteIn, session: SessionDep,
+def editar(cliente_id: Id, datos: clientes.ClienteIn, session: SessionDep,
            _: Allowed("clientes", "editar")) -> Cliente:
     return clientes.editar(session, cliente_id, datos)

@@ -9,7 +9,7 @@ from pydantic import Field
 
 from api.contrato import errores
 from api.deps import Allowed, SessionDep
-from core.schemas import Pagina, Paginacion, Salida, salida_de
+from core.schemas import Id, Pagina, Paginacion, Salida, salida_de
 from models.inventario import DetalleTransferencia, IncidenciaTransferencia, LoteSerie, MovimientoStock, Transferencia
 from services import inventario, transferencias
 from services.stock import Saldo
@@ -69,14 +69,14 @@ def _saldo(saldo: Saldo) -> SaldoOut:
 
 
 @router.get("/stock/", response_model=Pagina[StockOut])
-def stock(session: SessionDep, user: Allowed("inventario", "ver"), pagina: Pag, almacen_id: int | None = None,
-          producto_id: int | None = None) -> Pagina[StockOut]:
+def stock(session: SessionDep, user: Allowed("inventario", "ver"), pagina: Pag, almacen_id: Id | None = None,
+          producto_id: Id | None = None) -> Pagina[StockOut]:
     return pagina.pagina(*inventario.consultar_stock(session, user, almacen_id, producto_id, pagina))
 
 
 @router.get("/alertas-stock/", response_model=Pagina[StockOut])
 def alertas_stock(session: SessionDep, user: Allowed("inventario", "ver"), pagina: Pag,
-                  almacen_id: int | None = None) -> Pagina[StockOut]:
+                  almacen_id: Id | None = None) -> Pagina[StockOut]:
     """Products at or under their minimum stock."""
     return pagina.pagina(*inventario.consultar_stock(session, user, almacen_id, None, pagina, solo_alertas=True))
 
@@ -97,8 +97,8 @@ def ajuste(datos: inventario.AjusteIn, session: SessionDep, user: Allowed("inven
 
 
 @router.get("/movimientos/", response_model=Pagina[MovimientoOut], responses=errores(422))
-def movimientos(session: SessionDep, user: Allowed("inventario", "ver"), pagina: Pag, producto_id: int | None = None,
-                almacen_id: int | None = None, tipo: Annotated[str | None, Query(max_length=25)] = None,
+def movimientos(session: SessionDep, user: Allowed("inventario", "ver"), pagina: Pag, producto_id: Id | None = None,
+                almacen_id: Id | None = None, tipo: Annotated[str | None, Query(max_length=25)] = None,
                 desde: date | None = None, hasta: date | None = None) -> Pagina[MovimientoOut]:
     """The kardex, newest first; `desde`/`hasta` are Lima business days, both inclusive."""
     return pagina.pagina(*inventario.movimientos(session, user, producto_id, almacen_id, tipo, desde, hasta, pagina))
@@ -117,23 +117,23 @@ def crear_transferencia(datos: transferencias.TransferenciaIn, session: SessionD
 
 
 @router.get("/transferencia/{transferencia_id}/", response_model=TransferenciaOut)
-def obtener_transferencia(transferencia_id: int, session: SessionDep,
+def obtener_transferencia(transferencia_id: Id, session: SessionDep,
                           _: Allowed("inventario", "ver")) -> dict[str, Any]:
     return transferencias.obtener(session, transferencia_id)
 
 
 @router.post("/transferencia/{transferencia_id}/despachar/", response_model=TransferenciaOut)
-def despachar(transferencia_id: int, session: SessionDep, user: Allowed("inventario", "transferir")) -> dict[str, Any]:
+def despachar(transferencia_id: Id, session: SessionDep, user: Allowed("inventario", "transferir")) -> dict[str, Any]:
     return transferencias.obtener(session, transferencias.despachar(session, user, transferencia_id).id)
 
 
 @router.post("/transferencia/{transferencia_id}/confirmar/", response_model=TransferenciaOut)
-def confirmar(transferencia_id: int, datos: transferencias.ConfirmacionIn, session: SessionDep,
+def confirmar(transferencia_id: Id, datos: transferencias.ConfirmacionIn, session: SessionDep,
               user: Allowed("inventario", "confirmar")) -> dict[str, Any]:
     return transferencias.obtener(session, transferencias.confirmar(session, user, transferencia_id, datos).id)
 
 
 @router.post("/transferencia/{transferencia_id}/resolver/", response_model=TransferenciaOut)
-def resolver(transferencia_id: int, datos: transferencias.ResolucionIn, session: SessionDep,
+def resolver(transferencia_id: Id, datos: transferencias.ResolucionIn, session: SessionDep,
              user: Allowed("inventario", "resolver")) -> dict[str, Any]:
     return transferencias.obtener(session, transferencias.resolver(session, user, transferencia_id, datos).id)

@@ -21,7 +21,7 @@ from temporalio.service import RPCError
 from api.contrato import descarga
 from api.deps import Allowed, SessionDep, client_ip
 from core.errors import DomainError, Forbidden, Unavailable
-from core.schemas import Entrada, Pagina, Paginacion, Salida
+from core.schemas import Entrada, Id, Pagina, Paginacion, Salida
 from core.settings import get_settings
 from core.temporal import connect, typed_search_attributes
 from services import notas_venta as nv
@@ -218,18 +218,18 @@ def list_(session: SessionDep, _: Allowed("notas_venta", "ver"), pagina: Annotat
 
 
 @router.get(f"{PREFIX}/{{nota_id}}", response_model=NotaOut)
-def get(nota_id: int, session: SessionDep, _: Allowed("notas_venta", "ver")) -> NotaOut:
+def get(nota_id: Id, session: SessionDep, _: Allowed("notas_venta", "ver")) -> NotaOut:
     return _out(session, nv.get_note(session, nota_id))
 
 
 @router.put(f"{PREFIX}/{{nota_id}}", response_model=NotaOut)
-def update(nota_id: int, body: NotaIn, request: Request, session: SessionDep,
+def update(nota_id: Id, body: NotaIn, request: Request, session: SessionDep,
            user: Allowed("notas_venta", "editar")) -> NotaOut:
     nota = nv.update_note(session, nota_id, body.model_dump(mode="python"), _operador(user, request))
     return _out(session, nota)
 
 
-async def _drive(session: SessionDep, nota_id: int, update: str, solicitud: Solicitud) -> NotaOut:
+async def _drive(session: SessionDep, nota_id: Id, update: str, solicitud: Solicitud) -> NotaOut:
     """Run `update` on the note's workflow; start the workflow first if the outbox has not yet."""
     nota = nv.get_note(session, nota_id)
     if nota.status == "cancelled":
@@ -266,13 +266,13 @@ def _solicitud(user: AuthUser, request: Request, motivo: str | None = None) -> S
 
 
 @router.post(f"{PREFIX}/{{nota_id}}/approve", response_model=NotaOut)
-async def approve(nota_id: int, request: Request, session: SessionDep,
+async def approve(nota_id: Id, request: Request, session: SessionDep,
                   user: Allowed("notas_venta", "aprobar")) -> NotaOut:
     return await _drive(session, nota_id, "aprobar", _solicitud(user, request))
 
 
 @router.post(f"{PREFIX}/{{nota_id}}/issue", response_model=NotaOut)
-async def issue(nota_id: int, request: Request, session: SessionDep,
+async def issue(nota_id: Id, request: Request, session: SessionDep,
                 user: Allowed("notas_venta", "emitir")) -> NotaOut:
     """Issue and freeze: the answer carries `pdf_hash` and `pdf_url`. Issuing a draft also approves it,
     so it needs `notas_venta:aprobar` as well."""
@@ -283,14 +283,14 @@ async def issue(nota_id: int, request: Request, session: SessionDep,
 
 
 @router.post(f"{PREFIX}/{{nota_id}}/cancel", response_model=NotaOut)
-async def cancel(nota_id: int, body: CancelIn, request: Request, session: SessionDep,
+async def cancel(nota_id: Id, body: CancelIn, request: Request, session: SessionDep,
                  user: Allowed("notas_venta", "anular")) -> NotaOut:
     motivo = nv.check_motivo(body.motivo)
     return await _drive(session, nota_id, "anular", _solicitud(user, request, motivo))
 
 
 @router.get(f"{PREFIX}/{{nota_id}}/pdf", **descarga("application/pdf", "The PDF frozen at issue"))
-def pdf(nota_id: int, session: SessionDep, _: Allowed("notas_venta", "ver")) -> Response:
+def pdf(nota_id: Id, session: SessionDep, _: Allowed("notas_venta", "ver")) -> Response:
     nota = nv.get_note(session, nota_id)
     return Response(nv.stored_pdf(nota), media_type="application/pdf", headers={
         "Content-Disposition": f'inline; filename="nota-venta-{nota.nv_number}.pdf"',
@@ -298,12 +298,12 @@ def pdf(nota_id: int, session: SessionDep, _: Allowed("notas_venta", "ver")) -> 
 
 
 @router.get(f"{PREFIX}/{{nota_id}}/verify", response_model=VerificacionOut)
-def verify(nota_id: int, session: SessionDep, _: Allowed("notas_venta", "ver")) -> nv.Verificacion:
+def verify(nota_id: Id, session: SessionDep, _: Allowed("notas_venta", "ver")) -> nv.Verificacion:
     return nv.verify(session, nota_id)
 
 
 @router.get(f"{PREFIX}/{{nota_id}}/audit", response_model=Pagina[AuditOut])
-def audit(nota_id: int, session: SessionDep, _: Allowed("notas_venta", "ver"),
+def audit(nota_id: Id, session: SessionDep, _: Allowed("notas_venta", "ver"),
           pagina: Annotated[Paginacion, Depends()]) -> Pagina[AuditOut]:
     """The note's business audit trail, oldest first."""
     filas, total = nv.audit_trail(session, nota_id, pagina)
@@ -314,6 +314,6 @@ def audit(nota_id: int, session: SessionDep, _: Allowed("notas_venta", "ver"),
 
 
 @router.get("/finanzas/notas-venta/{nota_id}", response_class=HTMLResponse, include_in_schema=False)
-def page(nota_id: int) -> HTMLResponse:
+def page(nota_id: Id) -> HTMLResponse:
     """Static HTML: it shows nothing until its script has a valid token and calls the REST API."""
     return HTMLResponse(PAGE.read_text(encoding="utf-8"))

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import Field
 
 from api.deps import Allowed, SessionDep
-from core.schemas import Pagina, Paginacion, salida_de
+from core.schemas import Id, Pagina, Paginacion, salida_de
 from models.inventario import Producto
 from services import productos
 
@@ -38,13 +38,13 @@ def crear(datos: productos.ProductoIn, session: SessionDep, _: Allowed("producto
 
 
 @router.get("/{producto_id}/", response_model=ProductoStockOut)
-def obtener(producto_id: int, session: SessionDep, _: Allowed("productos", "ver")) -> dict[str, Any]:
+def obtener(producto_id: Id, session: SessionDep, _: Allowed("productos", "ver")) -> dict[str, Any]:
     producto = productos.obtener(session, producto_id)
     stock = productos.stock_total(session, [producto_id]).get(producto_id, Decimal("0"))
     return producto.model_dump() | {"stock_actual": stock}
 
 
 @router.put("/{producto_id}/", response_model=ProductoOut)
-def editar(producto_id: int, datos: productos.ProductoIn, session: SessionDep,
+def editar(producto_id: Id, datos: productos.ProductoIn, session: SessionDep,
            _: Allowed("productos", "editar")) -> Producto:
     return productos.editar(session, producto_id, datos)

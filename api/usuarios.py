@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import Field
 
 from api.deps import Allowed, CurrentUser, SessionDep
-from core.schemas import Entrada, Pagina, Paginacion
+from core.schemas import Entrada, Id, Pagina, Paginacion
 from services import usuarios
 from services.permisos import tiene_permiso
 
@@ -23,7 +23,7 @@ class DesactivarIn(Entrada):
 
 @router.get("/", response_model=Pagina[usuarios.UsuarioOut])
 def listar(session: SessionDep, _: Allowed("usuarios", "ver"), pagina: Annotated[Paginacion, Depends()],
-           rol_id: int | None = None, activo: bool | None = None,
+           rol_id: Id | None = None, activo: bool | None = None,
            buscar: Annotated[str | None, Query(max_length=100)] = None) -> Pagina[usuarios.UsuarioOut]:
     return pagina.pagina(*usuarios.listar(session, rol_id, activo, buscar, pagina))
 
@@ -34,27 +34,27 @@ def crear(datos: usuarios.UsuarioIn, session: SessionDep, _: Allowed("usuarios",
 
 
 @router.put("/{usuario_id}/", response_model=usuarios.UsuarioOut)
-def editar(usuario_id: int, datos: usuarios.UsuarioUpdate, session: SessionDep,
+def editar(usuario_id: Id, datos: usuarios.UsuarioUpdate, session: SessionDep,
            _: Allowed("usuarios", "editar")) -> usuarios.UsuarioOut:
     """Deactivating a user (activo=false) revokes all their live tokens in the same transaction."""
     return usuarios.editar(session, usuario_id, datos)
 
 
 @router.post("/{usuario_id}/activar-2fa/", response_model=usuarios.Activacion2FAOut)
-def activar_2fa(usuario_id: int, session: SessionDep, user: CurrentUser) -> usuarios.Activacion2FAOut:
+def activar_2fa(usuario_id: Id, session: SessionDep, user: CurrentUser) -> usuarios.Activacion2FAOut:
     """Returns the otpauth URI and its QR; confirm with a first code at /confirmar-2fa/."""
     es_admin = tiene_permiso(session, user.rol_id, "usuarios", "editar")
     return usuarios.activar_2fa(session, user, usuario_id, es_admin)
 
 
 @router.post("/{usuario_id}/confirmar-2fa/", response_model=usuarios.UsuarioOut)
-def confirmar_2fa(usuario_id: int, body: CodigoIn, session: SessionDep, user: CurrentUser) -> usuarios.UsuarioOut:
+def confirmar_2fa(usuario_id: Id, body: CodigoIn, session: SessionDep, user: CurrentUser) -> usuarios.UsuarioOut:
     es_admin = tiene_permiso(session, user.rol_id, "usuarios", "editar")
     return usuarios.confirmar_2fa(session, user, usuario_id, body.codigo, es_admin)
 
 
 @router.post("/{usuario_id}/desactivar-2fa/", response_model=usuarios.UsuarioOut)
-def desactivar_2fa(usuario_id: int, session: SessionDep, user: CurrentUser,
+def desactivar_2fa(usuario_id: Id, session: SessionDep, user: CurrentUser,
                    body: DesactivarIn | None = None) -> usuarios.UsuarioOut:
     """The user turns 2FA off with a current code; an administrator can do it without one. Every live
     token of the user is revoked."""

@@ -11,7 +11,7 @@ from pydantic import Field
 from api.contrato import errores
 from api.deps import Allowed, SessionDep
 from core.context import Actor
-from core.schemas import Pagina, Paginacion, Salida, salida_de
+from core.schemas import Id, Pagina, Paginacion, Salida, salida_de
 from models.ventas import METODOS_PAGO, DetalleVenta, FormaPago, Venta
 from services import ventas
 from services.inventario import limites_lima
@@ -66,8 +66,8 @@ def registrar(datos: ventas.VentaIn, session: SessionDep, user: Allowed("ventas"
 
 @router.get("/", response_model=Pagina[VentaResumenOut], responses=errores(422))
 def listar(session: SessionDep, _: Allowed("ventas", "ver"), pagina: Annotated[Paginacion, Depends()],
-           desde: date | None = None, hasta: date | None = None, sucursal_id: int | None = None,
-           cliente_id: int | None = None, usuario_id: int | None = None) -> Pagina[VentaResumenOut]:
+           desde: date | None = None, hasta: date | None = None, sucursal_id: Id | None = None,
+           cliente_id: Id | None = None, usuario_id: Id | None = None) -> Pagina[VentaResumenOut]:
     """Newest first; `desde`/`hasta` are Lima business days, both inclusive."""
     inicio, fin = limites_lima(desde, hasta)
     return pagina.pagina(*ventas.listar(session, inicio, fin, sucursal_id, cliente_id, usuario_id, pagina))
@@ -90,5 +90,5 @@ def offline_sync(lote: ventas.LoteOfflineIn, session: SessionDep, user: Allowed(
 
 
 @router.get("/{venta_id}/", response_model=VentaOut)
-def obtener(venta_id: int, session: SessionDep, _: Allowed("ventas", "ver")) -> dict[str, Any]:
+def obtener(venta_id: Id, session: SessionDep, _: Allowed("ventas", "ver")) -> dict[str, Any]:
     return ventas.obtener(session, venta_id)

@@ -106,3 +106,8 @@ class ErrorOut(BaseModel):
                                   "unprocessable, too_many_requests, unavailable, …")
     message: str
     errors: list[ErrorCampo] = Field(description="one entry per field at fault; empty when no field is")
+
+
+# A row id as the API accepts it in paths, queries and bodies: PostgreSQL's `integer` range, so an id no row
+# can have is a 400 naming the parameter instead of a database error.
+Id = Annotated[int, Field(ge=1, le=2_147_483_647)]

@@ -8,12 +8,12 @@ from sqlmodel import Session
 
 from core.db import paginar
 from core.errors import UnprocessableError
-from core.schemas import Paginacion
+from core.schemas import Id, Paginacion
 from models.usuarios import AuditLog
 
 
 class FiltroAuditoria(BaseModel):
-    usuario_id: int | None = None
+    usuario_id: Id | None = None
     modulo: str | None = None
     accion: str | None = None
     objeto_tipo: str | None = None

@@ -11,7 +11,7 @@ from sqlmodel import Session
 
 from core.db import get_or_404, paginar
 from core.errors import Conflict, Forbidden, Unauthorized, ValidationError
-from core.schemas import Entrada, Paginacion, Salida
+from core.schemas import Entrada, Id, Paginacion, Salida
 from core.security import hash_password
 from models.configuracion import Sucursal
 from models.usuarios import Rol, Usuario
@@ -31,16 +31,16 @@ class UsuarioIn(Entrada):
     nombre: str = Field(min_length=2, max_length=150)
     email: EmailStr
     password: str
-    rol_id: int
-    sucursal_id: int | None = None
+    rol_id: Id
+    sucursal_id: Id | None = None
 
     _pw = field_validator("password")(_password_policy)
 
 
 class UsuarioUpdate(Entrada):
     nombre: str | None = Field(default=None, min_length=2, max_length=150)
-    rol_id: int | None = None
-    sucursal_id: int | None = None
+    rol_id: Id | None = None
+    sucursal_id: Id | None = None
     activo: bool | None = None
     password: str | None = None
 
