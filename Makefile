@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 SYSTEM_PKGS := libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core libzbar0 xmlsec1 chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install system-deps up test lint bench clean
+.PHONY: install system-deps up test fuzz lint bench clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -31,6 +31,12 @@ up: install system-deps
 
 test: install system-deps
 	$(BIN)/pytest -q
+
+# The API fuzzer with many more examples and a fresh seed (make test runs a bounded, derandomized pass).
+FUZZ_EXAMPLES ?= 200
+FUZZ_SEED ?= random
+fuzz: install system-deps
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) FUZZ_SEED=$(FUZZ_SEED) $(BIN)/pytest -q -p no:cacheprovider tests/test_contrato_fuzz.py
 
 lint: install
 	$(BIN)/ruff check .
