@@ -5,6 +5,7 @@ from temporalio import activity
 from core.db import session_scope
 from integrations.mail.client import send_mail
 from services import inventario, transferencias
+from workflows.entradas import EnvioAlertas, RecordatorioTransferencia
 
 
 @activity.defn(name="crear_particiones_movimientos")
@@ -21,8 +22,9 @@ def generar_alertas_inventario() -> list[int]:
 
 
 @activity.defn(name="enviar_alertas_inventario")
-def enviar_alertas_inventario(ids: list[int]) -> int:
+def enviar_alertas_inventario(envio: EnvioAlertas) -> int:
     """One e-mail with every pending alert, then marked as sent (a retry after a lost mark may resend)."""
+    ids = envio.notificaciones
     with session_scope() as session:
         destinatarios = inventario.destinatarios_alertas(session)
         asunto, cuerpo = inventario.resumen_alertas(session, ids)
@@ -34,9 +36,9 @@ def enviar_alertas_inventario(ids: list[int]) -> int:
 
 
 @activity.defn(name="recordar_transferencia")
-def recordar_transferencia(transferencia_id: int) -> bool:
+def recordar_transferencia(entrada: RecordatorioTransferencia) -> bool:
     with session_scope() as session:
-        return transferencias.recordar(session, transferencia_id)
+        return transferencias.recordar(session, entrada.transferencia_id)
 
 
 ACTIVITIES = [crear_particiones_movimientos, generar_alertas_inventario, enviar_alertas_inventario,

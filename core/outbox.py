@@ -8,6 +8,7 @@ Signals are delivered at-least-once, so signal handlers must be idempotent (carr
 """
 
 import asyncio
+import dataclasses
 import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -51,25 +52,25 @@ class OutboxMessage(SQLModel, table=True):
 
 
 def request_workflow(
-    session: Session, workflow: str, workflow_id: str, payload: dict[str, Any] | None = None,
+    session: Session, workflow: str, workflow_id: str, payload: Any = None,
     search_attributes: dict[str, Any] | None = None, task_queue: str | None = None,
 ) -> None:
-    """Start `workflow` with id `workflow_id` once this transaction commits. Idempotent per id."""
+    """Start `workflow` with id `workflow_id` once this transaction commits. Idempotent per id. `payload` is the
+    workflow's input dataclass (workflows/entradas.py), stored as JSON."""
     _insert(session, f"start:{workflow_id}", "start", workflow, workflow_id, payload, search_attributes,
             task_queue)
 
 
-def request_signal(
-    session: Session, workflow_id: str, signal: str, payload: dict[str, Any], dedupe_key: str
-) -> None:
+def request_signal(session: Session, workflow_id: str, signal: str, payload: Any, dedupe_key: str) -> None:
     """Signal a running workflow once this transaction commits."""
     _insert(session, f"signal:{workflow_id}:{signal}:{dedupe_key}", "signal", signal, workflow_id, payload,
             None, None)
 
 
 def _insert(session: Session, dedupe_key: str, kind: str, workflow: str, workflow_id: str,
-            payload: dict[str, Any] | None, search_attributes: dict[str, Any] | None,
-            task_queue: str | None) -> None:
+            payload: Any, search_attributes: dict[str, Any] | None, task_queue: str | None) -> None:
+    if dataclasses.is_dataclass(payload):  # the one place a payload becomes JSON; Temporal's converter undoes it
+        payload = dataclasses.asdict(payload)
     stmt = insert(OutboxMessage.__table__).values(
         dedupe_key=dedupe_key, kind=kind, workflow=workflow, workflow_id=workflow_id,
         task_queue=task_queue or get_settings().temporal_task_queue, payload=payload,

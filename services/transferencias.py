@@ -25,6 +25,7 @@ from services.auth import AuthUser
 from services.inventario import Cantidad, verificar_acceso
 from services.notificaciones import notificar
 from services.productos import cargar
+from workflows.entradas import EstadoTransferencia, TransferenciaEntrada
 
 WORKFLOW = "TransferenciaStock"
 
@@ -63,8 +64,8 @@ class ResolucionIn(Entrada):
 
 
 def _senal(session: Session, transferencia: Transferencia) -> None:
-    outbox.request_signal(session, workflow_id(transferencia.id), "actualizar", {"estado": transferencia.estado},
-                          dedupe_key=transferencia.estado)
+    outbox.request_signal(session, workflow_id(transferencia.id), "actualizar",
+                          EstadoTransferencia(transferencia.estado), dedupe_key=transferencia.estado)
 
 
 def _productos(session: Session, ids: set[int]) -> dict[int, Producto]:
@@ -95,7 +96,7 @@ def crear(session: Session, user: AuthUser, datos: TransferenciaIn) -> Transfere
     session.add_all([DetalleTransferencia(transferencia_id=transferencia.id, producto_id=linea.producto_id,
                                           cantidad_enviada=linea.cantidad, lote_id=_lote_origen(session, datos, linea))
                      for linea in datos.lineas])
-    outbox.request_workflow(session, WORKFLOW, workflow_id(transferencia.id), {"transferencia_id": transferencia.id},
+    outbox.request_workflow(session, WORKFLOW, workflow_id(transferencia.id), TransferenciaEntrada(transferencia.id),
                             search_attributes={"Documento": f"TR-{transferencia.id}", "Estado": "SOLICITADA"})
     session.commit()
     return transferencia

@@ -6,8 +6,15 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
+    from activities.inventario import (
+        crear_particiones_movimientos,
+        enviar_alertas_inventario,
+        generar_alertas_inventario,
+        recordar_transferencia,
+    )
     from core.schedules import ScheduleDef
     from core.temporal import ESTADO
+    from workflows.entradas import EnvioAlertas, EstadoTransferencia, RecordatorioTransferencia, TransferenciaEntrada
 
 RETRY = RetryPolicy(initial_interval=timedelta(seconds=2), backoff_coefficient=2.0,
                     maximum_interval=timedelta(minutes=2), maximum_attempts=10)
@@ -25,9 +32,9 @@ class TransferenciaStock:
         self.estado = "SOLICITADA"
 
     @workflow.signal
-    def actualizar(self, datos: dict) -> None:
+    def actualizar(self, datos: EstadoTransferencia) -> None:
         # Signals may arrive twice or out of order (outbox redelivery): states only move forward.
-        nuevo = datos.get("estado")
+        nuevo = datos.estado
         if nuevo in ORDEN and ORDEN.index(nuevo) > ORDEN.index(self.estado):
             self.estado = nuevo
             workflow.upsert_search_attributes([ESTADO.value_set(nuevo)])
@@ -37,13 +44,13 @@ class TransferenciaStock:
         return self.estado
 
     @workflow.run
-    async def run(self, datos: dict) -> str:
-        transferencia_id = int(datos["transferencia_id"])
+    async def run(self, datos: TransferenciaEntrada) -> str:
         while self.estado != "CONFIRMADA":
             try:
                 await workflow.wait_condition(lambda: self.estado == "CONFIRMADA", timeout=RECORDATORIO)
             except TimeoutError:
-                await workflow.execute_activity("recordar_transferencia", transferencia_id,
+                await workflow.execute_activity(recordar_transferencia,
+                                                RecordatorioTransferencia(datos.transferencia_id),
                                                 start_to_close_timeout=timedelta(minutes=1), retry_policy=RETRY)
         return self.estado
 
@@ -55,10 +62,10 @@ class AlertasInventario:
     @workflow.run
     async def run(self) -> int:
         opts = {"start_to_close_timeout": timedelta(minutes=5), "retry_policy": RETRY}
-        await workflow.execute_activity("crear_particiones_movimientos", **opts)
-        nuevas: list[int] = await workflow.execute_activity("generar_alertas_inventario", **opts)
+        await workflow.execute_activity(crear_particiones_movimientos, **opts)
+        nuevas = await workflow.execute_activity(generar_alertas_inventario, **opts)
         if nuevas:
-            await workflow.execute_activity("enviar_alertas_inventario", nuevas, **opts)
+            await workflow.execute_activity(enviar_alertas_inventario, EnvioAlertas(nuevas), **opts)
         return len(nuevas)
 
 

@@ -5,7 +5,9 @@ from datetime import timedelta
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 
-from core.schedules import ScheduleDef
+with workflow.unsafe.imports_passed_through():
+    from activities.sistema import purgar_tokens_expirados
+    from core.schedules import ScheduleDef
 
 DEFAULT_RETRY = RetryPolicy(initial_interval=timedelta(seconds=2), backoff_coefficient=2.0,
                             maximum_interval=timedelta(minutes=2), maximum_attempts=10)
@@ -18,7 +20,7 @@ class MantenimientoSeguridad:
     @workflow.run
     async def run(self) -> int:
         return await workflow.execute_activity(
-            "purgar_tokens_expirados", start_to_close_timeout=timedelta(minutes=5), retry_policy=DEFAULT_RETRY)
+            purgar_tokens_expirados, start_to_close_timeout=timedelta(minutes=5), retry_policy=DEFAULT_RETRY)
 
 
 WORKFLOWS = [MantenimientoSeguridad]

@@ -5,7 +5,9 @@ from datetime import timedelta
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 
-from core.schedules import ScheduleDef
+with workflow.unsafe.imports_passed_through():
+    from activities.ventas import vencer_cotizaciones
+    from core.schedules import ScheduleDef
 
 RETRY = RetryPolicy(initial_interval=timedelta(seconds=2), backoff_coefficient=2.0,
                     maximum_interval=timedelta(minutes=2), maximum_attempts=10)
@@ -15,7 +17,7 @@ RETRY = RetryPolicy(initial_interval=timedelta(seconds=2), backoff_coefficient=2
 class VencerCotizaciones:
     @workflow.run
     async def run(self) -> int:
-        return await workflow.execute_activity("vencer_cotizaciones", start_to_close_timeout=timedelta(minutes=5),
+        return await workflow.execute_activity(vencer_cotizaciones, start_to_close_timeout=timedelta(minutes=5),
                                                retry_policy=RETRY)
 
 
