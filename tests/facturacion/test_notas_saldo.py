@@ -96,10 +96,10 @@ def test_devolucion_parcial_y_anulacion_cierran_la_factura(client, admin_headers
 
     for nota in (devolucion, anulacion):  # both go to SUNAT and pass its rules
         assert esperar(nota["id"], "ACEPTADO")["comprobante_origen_id"] == f["id"]
-    listado = client.get("/api/facturacion/comprobantes/?tipo=01", headers=admin_headers).json()
+    listado = client.get("/api/facturacion/comprobantes/?tipo=01", headers=admin_headers).json()["items"]
     assert [(c["total_acreditado"], c["saldo_por_acreditar"], c["cerrado_para_credito"]) for c in listado] == [
         ("295.00", "0.00", True)]
-    notas = client.get("/api/facturacion/comprobantes/?tipo=07", headers=admin_headers).json()
+    notas = client.get("/api/facturacion/comprobantes/?tipo=07", headers=admin_headers).json()["items"]
     assert {c["total_acreditado"] for c in notas} == {None}  # notes have no credited balance of their own
 
 
