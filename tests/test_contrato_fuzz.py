@@ -13,7 +13,7 @@ import schemathesis
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, Phase, seed, settings
 from schemathesis.checks import content_type_conformance, response_schema_conformance, status_code_conformance
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 
 from api.main import create_app
 from core.db import session_scope
@@ -55,7 +55,7 @@ def temporal_inalcanzable() -> Iterator[None]:
 
 
 @pytest.fixture(scope="module")
-def empresa(pg_url: str) -> int:
+def empresa(owner_engine: Engine) -> int:
     """One clean, seeded database for the whole run (truncating per operation costs seconds each)."""
     from sqlmodel import select
 
@@ -63,8 +63,8 @@ def empresa(pg_url: str) -> int:
     from services.seed import seed_demo_company, seed_roles
     from tests.conftest import _truncate_all
 
+    _truncate_all(owner_engine)
     with session_scope() as session:
-        _truncate_all(session)
         seed_roles(session)
         seed_demo_company(session, "admin@test.pe", "admin-password-123")
         session.flush()
