@@ -5,7 +5,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from api.deps import Allowed, SessionDep
+from api.deps import Allowed, SessionDep, idempotent
 from core.context import Actor
 from models.ventas import METODOS_PAGO
 from services import ventas
@@ -15,6 +15,7 @@ router = APIRouter(prefix="/api/ventas", tags=["ventas"])
 
 
 @router.post("/", status_code=201)
+@idempotent
 def registrar(datos: ventas.VentaIn, session: SessionDep, user: Allowed("ventas", "crear")) -> dict[str, Any]:
     """Register a sale: stock, IGV, payments and the comprobante request in one transaction."""
     return ventas.vista(ventas.registrar(session, user, datos))
