@@ -14,26 +14,15 @@ from core import idempotency
 from core.context import Actor
 from core.db import get_engine
 from core.errors import Unauthorized
-from core.settings import get_settings
 from services.auth import AuthUser, authenticate
 
 bearer = HTTPBearer(auto_error=False)
 
 
 def client_ip(request: Request) -> str:
-    """The caller's address: the peer, or the X-Forwarded-For hop a configured proxy (TRUSTED_PROXIES) saw.
-
-    Forwarded headers from anyone else are ignored, so a client cannot pick its own rate-limit bucket."""
-    peer = request.client.host if request.client else "unknown"
-    trusted = get_settings().trusted_proxies
-    if peer not in trusted:
-        return peer
-    hops = [h.strip() for h in request.headers.get("x-forwarded-for", "").split(",") if h.strip()]
-    # Walk back from the nearest hop: the first address not a trusted proxy is the client.
-    for hop in reversed(hops):
-        if hop not in trusted:
-            return hop
-    return hops[0] if hops else peer
+    """The caller's address. Behind a configured proxy (TRUSTED_PROXIES) uvicorn has already replaced the
+    peer with the X-Forwarded-For client; from anyone else the header is ignored (`cli.uvicorn_options`)."""
+    return request.client.host if request.client else "unknown"
 
 
 async def get_session() -> AsyncIterator[Session]:

@@ -22,11 +22,11 @@ def registrar(datos: ventas.VentaIn, session: SessionDep, user: Allowed("ventas"
 
 
 @router.get("/")
-def listar(session: SessionDep, _: Allowed("ventas", "ver"), desde: date | None = None, hasta: date | None = None,
+def listar(session: SessionDep, user: Allowed("ventas", "ver"), desde: date | None = None, hasta: date | None = None,
            sucursal_id: int | None = None, cliente_id: int | None = None, usuario_id: int | None = None,
            limit: Annotated[int, Query(ge=1, le=200)] = 50, offset: Annotated[int, Query(ge=0)] = 0) -> list[dict]:
     inicio, fin = limites_lima(desde, hasta)
-    return [v.model_dump() for v in ventas.listar(session, inicio, fin, sucursal_id, cliente_id, usuario_id,
+    return [v.model_dump() for v in ventas.listar(session, user, inicio, fin, sucursal_id, cliente_id, usuario_id,
                                                   limit, offset)]
 
 
@@ -46,5 +46,6 @@ def offline_sync(lote: ventas.LoteOfflineIn, session: SessionDep, user: Allowed(
 
 
 @router.get("/{venta_id}/")
-def obtener(venta_id: int, session: SessionDep, _: Allowed("ventas", "ver")) -> dict[str, Any]:
-    return ventas.obtener(session, venta_id)
+def obtener(venta_id: int, session: SessionDep, user: Allowed("ventas", "ver")) -> dict[str, Any]:
+    """403 for another seller's sale (without ventas:ver_todas) or another branch's."""
+    return ventas.obtener(session, user, venta_id)

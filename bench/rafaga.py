@@ -52,10 +52,12 @@ async def _burst(api: str, headers: dict[str, str], productos: list[int], method
                     outcome = "503 without Retry-After"
             except httpx.TimeoutException:
                 outcome = "unanswered"
+            except httpx.TransportError as exc:  # the server dropped the connection: no answer either
+                outcome = f"unanswered ({type(exc).__name__})"
             return outcome, time.perf_counter() - started
 
         results = await asyncio.gather(*(one() for _ in range(n)))
-    times = sorted(t for o, t in results if o != "unanswered") or [float("nan")]
+    times = sorted(t for o, t in results if not o.startswith("unanswered")) or [float("nan")]
     q = statistics.quantiles(times, n=100) if len(times) > 1 else times * 99
     return {"outcomes": Counter(o for o, _ in results), "p50": q[49], "p99": q[98], "max": times[-1]}
 

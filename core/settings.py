@@ -40,7 +40,7 @@ class Settings(BaseSettings):
     # Admission control per API process: at most this many business requests inside the app at once; the
     # rest queue, and one that cannot get in within API_QUEUE_TIMEOUT_S answers 503 + Retry-After (a burst
     # degrades into bounded waiting or a fast refusal, never into a stall). /health is never queued.
-    api_max_in_flight: int = 32
+    api_max_in_flight: int = 16
     api_queue_timeout_s: float = 5.0
     # Seconds a request waits for a free database connection before answering 503 + Retry-After.
     db_pool_timeout_s: float = 10.0

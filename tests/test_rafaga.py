@@ -1,38 +1,26 @@
 """A burst larger than the connection pool and the thread pool, against a real uvicorn process and a real
 PostgreSQL: every request gets an answer (200, or 503 with Retry-After) within a bound, and /health keeps
-answering during the burst. Before the fix, 100 concurrent reads stalled for minutes: read endpoints held
-their transaction until a teardown that needed a thread of the same pool other requests waited in."""
+answering during the burst. Before the fix, of 300 simultaneous reads 274 got no answer within 120 s
+(docs/BENCHMARKS.md): with no bound on queueing, the burst piled up behind 8 threads and 40 connections."""
 
 import asyncio
-import os
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 
 import httpx
 import pytest
 
-from core.embedded import free_port, wait_for_port
-from core.settings import ROOT
+from tests.conftest import api_process
 
-RAFAGA = 100  # > API_THREADS (8) and > the pool (20 + 20 overflow)
+RAFAGA = 300  # > API_THREADS (8), the pool (20 + 20 overflow) and the admission limit (16)
 LIMITE_S = 30.0  # every answer within this, the whole burst included
 HEALTH_LIMITE_S = 5.0
 
 
 @pytest.fixture
 def api_proceso(db: None) -> Iterator[str]:
-    """`erp api` in its own process (own GIL, own pool), as operators run it."""
-    port = free_port()
-    env = dict(os.environ, TEMPORAL_ADDRESS="127.0.0.1:1", LOG_LEVEL="WARNING")
-    proc = subprocess.Popen([sys.executable, "-m", "cli", "api", "--port", str(port)], cwd=ROOT, env=env)
-    try:
-        wait_for_port(port, timeout=60)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+    with api_process() as url:
+        yield url
 
 
 async def _rafaga(api: str) -> tuple[list[tuple[int, float, str | None]], list[float]]:
@@ -78,6 +66,6 @@ def test_burst_of_reads_larger_than_the_pools_is_answered_and_health_stays_up(ap
     estados = [r[0] for r in respuestas]
     assert set(estados) <= {200, 503}, estados
     assert all(ra is not None for status, _, ra in respuestas if status == 503), "503 without Retry-After"
-    assert estados.count(200) >= RAFAGA // 2, estados  # degrades, does not collapse
+    assert estados.count(200) >= RAFAGA // 10, estados  # degrades, does not collapse
     assert max(r[1] for r in respuestas) < LIMITE_S, sorted(r[1] for r in respuestas)[-5:]
     assert health and max(health) < HEALTH_LIMITE_S, health

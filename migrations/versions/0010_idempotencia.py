@@ -1,4 +1,5 @@
-"""idempotencia: claves_idempotencia (first answer of a creating request, replayed on retry)
+"""idempotencia: claves_idempotencia (first answer of a creating request, replayed on retry); the
+accountant role reads every sale of its branches (ventas:ver_todas, new with read scoping)
 
 Revision ID: 0010
 Revises: 0001
@@ -26,8 +27,14 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("usuario_id", "clave"),
     )
     op.create_index("ix_claves_idempotencia_created_at", "claves_idempotencia", ["created_at"])
+    op.execute("""INSERT INTO permisos (rol_id, modulo, accion, permitido)
+                  SELECT r.id, 'ventas', 'ver_todas', true FROM roles r WHERE r.nombre = 'CONTADOR'
+                  AND NOT EXISTS (SELECT 1 FROM permisos p WHERE p.rol_id = r.id AND p.modulo = 'ventas'
+                                  AND p.accion = 'ver_todas')""")
 
 
 def downgrade() -> None:
+    op.execute("DELETE FROM permisos WHERE modulo = 'ventas' AND accion = 'ver_todas' "
+               "AND rol_id IN (SELECT id FROM roles WHERE nombre = 'CONTADOR')")
     op.drop_index("ix_claves_idempotencia_created_at", table_name="claves_idempotencia")
     op.drop_table("claves_idempotencia")
