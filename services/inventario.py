@@ -194,20 +194,19 @@ def ajuste(session: Session, user: AuthUser, datos: AjusteIn) -> stock.Saldo:
 
 def almacenes_de_lectura(session: Session, user: AuthUser, almacen_id: int | None = None) -> list[int] | None:
     """None = every warehouse (admin without filter); otherwise the ids a read may cover: the one asked for
-    (403 if not the user's) or all the user's — those assigned to them, or for a user with none assigned
-    (a cashier) the warehouses of their branches. Stock, kardex, lots and product totals are scoped by it."""
-    ids = None if es_admin(user) else _almacenes_del_usuario(session, user)
-    if almacen_id is None:
+    (403 if not the user's) or all those assigned to the user. Stock, kardex and lots are scoped by it."""
+    if almacen_id is not None:
+        verificar_acceso(session, user, almacen_id)
+        return [almacen_id]
+    return None if es_admin(user) else [a.id for a in almacenes_visibles(session, user)]
+
+
+def almacenes_de_venta(session: Session, user: AuthUser) -> list[int] | None:
+    """The warehouses whose stock a product's total shows: the user's assigned ones or, for a user with
+    none (a cashier, a seller), those of their branches. None = every warehouse (admin)."""
+    ids = almacenes_de_lectura(session, user)
+    if ids is None or ids:
         return ids
-    if ids is None or almacen_id not in ids:
-        verificar_acceso(session, user, almacen_id)  # 400 unknown warehouse, 403 someone else's
-    return [almacen_id]
-
-
-def _almacenes_del_usuario(session: Session, user: AuthUser) -> list[int]:
-    asignados = [a.id for a in almacenes_visibles(session, user)]
-    if asignados:
-        return asignados
     return list(session.execute(select(Almacen.id).where(
         Almacen.activo.is_(True), Almacen.sucursal_id.in_(user.sucursales_permitidas))).scalars())
 

@@ -13,7 +13,7 @@ from core.schemas import Entrada
 from integrations.sunat.catalogos import CAT_03_UNIDAD_MEDIDA, CAT_07_AFECTACION_IGV, CAT_54_BIEN_SERVICIO_DETRACCION
 from models.inventario import CategoriaProducto, Producto, ProductoAlmacen
 from services.auth import AuthUser
-from services.inventario import almacenes_de_lectura
+from services.inventario import almacenes_de_venta
 
 Precio = Field(ge=0, max_digits=14, decimal_places=2)
 
@@ -89,10 +89,10 @@ def editar(session: Session, producto_id: int, datos: ProductoIn) -> Producto:
 
 def stock_total(session: Session, user: AuthUser, producto_ids: list[int]) -> dict[int, Decimal]:
     """The spec's `productos.stock_actual`: the sum of the product's stock over the warehouses the user
-    may read (every warehouse for an administrator)."""
+    works with (every warehouse for an administrator)."""
     stmt = (select(ProductoAlmacen.producto_id, func.sum(ProductoAlmacen.stock_actual))
             .where(ProductoAlmacen.producto_id.in_(producto_ids)).group_by(ProductoAlmacen.producto_id))
-    almacenes = almacenes_de_lectura(session, user)
+    almacenes = almacenes_de_venta(session, user)
     if almacenes is not None:
         stmt = stmt.where(ProductoAlmacen.almacen_id.in_(almacenes))
     return {pid: total for pid, total in session.execute(stmt)}

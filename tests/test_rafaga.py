@@ -14,7 +14,9 @@ from tests.conftest import api_process
 
 RAFAGA = 300  # > API_THREADS (8), the pool (20 + 20 overflow) and the admission limit (16)
 LIMITE_S = 30.0  # every answer within this, the whole burst included
-HEALTH_LIMITE_S = 5.0
+# /health takes no thread, no pooled connection and no admission slot; what is left is the event loop's share
+# of a CPU-starved process while it parses the burst (seconds on a shared 2-vCPU machine; minutes before).
+HEALTH_LIMITE_S = 15.0
 
 
 @pytest.fixture
