@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from fastapi.encoders import jsonable_encoder
+from pydantic_core import to_jsonable_python
 from sqlalchemy import delete, func, insert, select, text
 from sqlmodel import Session
 
@@ -31,7 +31,7 @@ class Answer:
 
 def fingerprint(operation: str, inputs: list[Any]) -> str:
     """What the request asked for: the operation and its inputs as canonical JSON."""
-    canonical = json.dumps([operation, jsonable_encoder(inputs)], sort_keys=True, separators=(",", ":"))
+    canonical = json.dumps([operation, to_jsonable_python(inputs)], sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
@@ -50,7 +50,7 @@ def run(session: Session, usuario_id: int, key: str, huella: str, status: int,
             return Answer(stored.estado, stored.cuerpo, replayed=True)
         with Session(bind=conn, join_transaction_mode="create_savepoint", expire_on_commit=False,
                      info={k: v for k, v in session.info.items() if k == "actor"}) as joined:
-            body = jsonable_encoder(create(joined))
+            body = to_jsonable_python(create(joined))
         conn.execute(insert(ClaveIdempotencia.__table__).values(  # type: ignore[attr-defined]
             usuario_id=usuario_id, clave=key, huella=huella, estado=status, cuerpo=body))
     return Answer(status, body, replayed=False)

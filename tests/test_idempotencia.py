@@ -34,9 +34,11 @@ def test_a_retried_sale_returns_the_first_answer_and_sells_once(tienda, cajero):
     assert segunda.headers["idempotent-replayed"] == "true"
     assert contar("ventas") == 1 and contar("comprobantes") == 1
     assert contar("movimientos_stock", "tipo_movimiento = 'VENTA'") == 1
-    # Without a key every POST is a new sale, as before.
-    assert tienda.client.post("/api/ventas/", headers=cajero, json=venta(producto, "1", "11.80")).status_code == 201
-    assert contar("ventas") == 2
+    # Without a key every POST is a new sale, as before, and answered in the same shape (money as strings).
+    sin_clave = tienda.client.post("/api/ventas/", headers=cajero, json=venta(producto, "2", "23.60"))
+    assert sin_clave.status_code == 201 and contar("ventas") == 2
+    assert sin_clave.json().keys() == primera.json().keys() and primera.json()["total"] == "23.60"
+    assert primera.json() == tienda.client.get(f"/api/ventas/{primera.json()['id']}/", headers=cajero).json()
 
 
 def test_same_key_with_another_body_is_422_and_writes_nothing(tienda, cajero):
