@@ -66,9 +66,9 @@ def main(sizes: list[int]) -> None:
     tmp = Path(tempfile.mkdtemp(prefix="bench-rafaga-"))
     tmp.chmod(0o755)
     pg = EmbeddedPostgres(tmp / "pg", port=free_port())
-    url = pg.start()
+    owner_url, url = pg.start(), pg.app_url  # the API runs as the restricted role, as in production
     try:
-        _seed(url)
+        _seed(owner_url, url)
         port = free_port()
         server = _serve(url, port, 1)
         api = f"http://127.0.0.1:{port}"
