@@ -11,11 +11,12 @@ from services import clientes
 
 router = APIRouter(prefix="/api/clientes", tags=["clientes"])
 
-ClienteOut = salida_de(Cliente, "ClienteOut", doc="A customer; tipo_doc is SUNAT's catálogo 06.", ejemplo={
-    "id": 12, "tipo_doc": "6", "numero_doc": "20100066603", "razon_social": "ACME S.A.C.",
-    "direccion": "Av. Arequipa 123, Lima", "email": "compras@acme.pe", "telefono": "014445555",
-    "categoria": "MAYORISTA", "limite_credito": "5000.00", "dias_credito": 30, "tags": ["vip"], "activo": True,
-    "created_at": "2026-03-01T09:00:00Z"})
+ClienteOut = salida_de(
+    Cliente, "ClienteOut", doc="A customer; tipo_doc is SUNAT's catálogo 06, pais ISO 3166-1 (abroad: exportación).",
+    ejemplo={"id": 12, "tipo_doc": "6", "numero_doc": "20100066603", "razon_social": "ACME S.A.C.",
+             "direccion": "Av. Arequipa 123, Lima", "email": "compras@acme.pe", "telefono": "014445555",
+             "categoria": "MAYORISTA", "limite_credito": "5000.00", "dias_credito": 30, "pais": "PE", "tags": ["vip"],
+             "activo": True, "created_at": "2026-03-01T09:00:00Z"})
 
 
 @router.get("/", response_model=Pagina[ClienteOut])

@@ -1,7 +1,7 @@
 """The API's typed contract in the OpenAPI: the one error shape on every operation that can answer it, and
 file downloads with their media types. Error codes are derived from what each route is (authenticated,
-with path parameters, writing, reaching the database) so a new module is covered without declaring them;
-an endpoint adds what cannot be derived with `responses=errores(422)`."""
+with path parameters, writing, idempotent; any request may meet a full admission queue) so a new module is
+covered without declaring them; an endpoint adds what cannot be derived with `responses=errores(422)`."""
 
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -10,7 +10,7 @@ from fastapi import APIRouter, FastAPI, Response
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 
-from api.deps import Permission, current_user, get_session
+from api.deps import IDEMPOTENCY_HEADER, Permission, current_user
 from core.schemas import ErrorOut
 
 ERROR_REF = {"$ref": "#/components/schemas/ErrorOut"}
@@ -20,7 +20,8 @@ DESCRIPCIONES = {
     403: "Autenticado, pero sin el permiso que la operación exige",
     404: "No existe (o no está disponible aún)",
     409: "Conflicto: duplicado, o una transición que el estado actual no permite",
-    422: "Datos semánticamente incorrectos (p. ej. rango de fechas invertido)",
+    422: "Datos semánticamente incorrectos (p. ej. rango de fechas invertido, o la misma Idempotency-Key con "
+         "otra solicitud)",
     429: "Demasiadas solicitudes: espere y reintente",
     503: "Servicio ocupado o dependencia caída (base de datos, Temporal): reintente (Retry-After)",
 }
@@ -50,7 +51,7 @@ def _codigos(route: APIRoute) -> set[int]:
     arbol = list(_arbol(route.dependant))
     calls = [d.call for d in arbol[1:]]
     codigos = set()
-    if any(d.path_params or d.query_params or d.body_params or d.cookie_params for d in arbol):
+    if any(d.path_params or d.query_params or d.body_params or d.header_params or d.cookie_params for d in arbol):
         codigos.add(400)  # also an unknown body field, a NUL byte, an out-of-range id
     if route.dependant.path_params:
         codigos.add(404)
@@ -58,8 +59,11 @@ def _codigos(route: APIRoute) -> set[int]:
         codigos |= {401, 403}
     if route.methods - {"GET", "HEAD"}:
         codigos.add(409)  # unique violations and state transitions become 409
-    if get_session in calls:
-        codigos.add(503)  # no database connection within the pool timeout
+    if any(p.alias == IDEMPOTENCY_HEADER for d in arbol for p in d.header_params):
+        codigos.add(422)  # the same Idempotency-Key with another body
+    # Any request: admission control (api.admission) answers 503 + Retry-After when its queue times out, and
+    # a database connection may not come within the pool timeout. (/health declares its own "degraded" 503.)
+    codigos.add(503)
     return codigos
 
 

@@ -9,14 +9,16 @@ from fastapi import APIRouter, Depends, Path, Query, Response
 from pydantic import ConfigDict, EmailStr, Field
 
 from api.contrato import descarga, errores
-from api.deps import Allowed, SessionDep
+from api.deps import Allowed, SessionDep, idempotent
 from core.errors import NotFound, ValidationError
 from core.schemas import Entrada, Id, Pagina, Paginacion, Salida, salida_de
 from integrations.storage import get_storage
-from models.facturacion import Comprobante, DetalleComprobante, EnvioSunat
+from models.facturacion import Comprobante, CuotaComprobante, DetalleComprobante, EnvioSunat
 from services import facturacion as svc
 from services import facturacion_notas as notas_svc
+from services import facturacion_pago as pago
 from services import facturacion_resumenes as resumenes_svc
+from services.cuotas import CuotaIn, FormaPagoIn
 
 router = APIRouter(prefix="/api/facturacion", tags=["facturacion"])
 
@@ -31,6 +33,7 @@ class ClienteIn(Entrada):
     razon_social: Texto
     direccion: Annotated[str, Field(max_length=300)] = ""
     email: EmailStr | None = None
+    pais: Annotated[str, Field(pattern="^[A-Z]{2}$")] = "PE"  # ISO 3166-1 alpha-2; abroad -> exportación
 
 
 class LineaIn(Entrada):
@@ -39,10 +42,19 @@ class LineaIn(Entrada):
     cantidad: Annotated[Decimal, Field(gt=0, max_digits=14, decimal_places=4)]
     valor_unitario: Annotated[Decimal, Field(ge=0, max_digits=22, decimal_places=10)]
     unidad_medida: Annotated[str, Field(max_length=3)] = "NIU"
-    afectacion_igv: Annotated[str, Field(max_length=2)] = "10"
+    afectacion_igv: Annotated[str | None, Field(max_length=2)] = None  # catálogo 07; default 10, 40 in exports
+    codigo_detraccion: Annotated[str | None, Field(pattern="^[0-9]{3}$")] = None  # catálogo 54; default: product's
 
     def datos(self) -> svc.LineaDatos:
         return svc.LineaDatos(**self.model_dump())
+
+
+class DetraccionIn(Entrada):
+    """States that the operation is subject to the SPOT whatever its amount (the code's own rule)."""
+
+    codigo: Annotated[str, Field(pattern="^[0-9]{3}$")]  # catálogo 54
+    porcentaje: Annotated[Decimal | None, Field(gt=0, le=100, max_digits=5, decimal_places=2)] = None
+    medio_pago: Annotated[str, Field(pattern="^[0-9]{3}$")] = "001"  # catálogo 59
 
 
 class EmitirIn(Entrada):
@@ -51,6 +63,16 @@ class EmitirIn(Entrada):
     lineas: Annotated[list[LineaIn], Field(min_length=1, max_length=1000)]
     moneda: Annotated[str, Field(min_length=3, max_length=3)] = "PEN"
     tipo_cambio: Annotated[Decimal | None, Field(gt=0, max_digits=10, decimal_places=4)] = None
+    tipo_operacion: Annotated[str | None, Field(pattern="^(0101|020[0-8])$")] = None  # default: 0200 abroad
+    forma_pago: FormaPagoIn = "Contado"
+    cuotas: Annotated[list[CuotaIn] | None, Field(max_length=999)] = None  # Credito; default: días de crédito
+    detraccion: DetraccionIn | None = None
+
+    def condiciones(self) -> pago.Condiciones:
+        d = self.detraccion
+        return pago.Condiciones(
+            forma_pago=self.forma_pago, cuotas=self.cuotas, tipo_operacion=self.tipo_operacion,
+            detraccion=pago.DetraccionDatos(d.codigo, d.porcentaje, d.medio_pago) if d else None)
 
 
 class LineaNotaIn(Entrada):
@@ -95,6 +117,9 @@ class ComprobanteOut(Salida):
         "codigo_respuesta": "0", "mensaje_respuesta": "La Factura numero F001-123, ha sido aceptada",
         "hash": "q1Yw…=", "qr": "20123456789|01|F001|123|18.00|118.00|2026-03-02|6|20100066603|q1Yw…=|",
         "modo_emision": "INDIVIDUAL", "venta_id": 31, "comprobante_origen_id": None, "motivo_codigo": None,
+        "tipo_operacion": "0101", "forma_pago": "Credito", "monto_neto_pendiente": "118.00", "cliente_pais": "PE",
+        "detraccion_codigo": None, "detraccion_porcentaje": None, "detraccion_monto": None,
+        "detraccion_cuenta": None, "detraccion_medio_pago": None,
         "created_at": "2026-03-02T20:30:00Z", "total_acreditado": "0.00", "saldo_por_acreditar": "118.00",
         "cerrado_para_credito": False}]})
 
@@ -122,6 +147,15 @@ class ComprobanteOut(Salida):
     venta_id: int | None
     comprobante_origen_id: int | None
     motivo_codigo: str | None
+    tipo_operacion: str
+    forma_pago: str
+    monto_neto_pendiente: Decimal | None
+    cliente_pais: str
+    detraccion_codigo: str | None
+    detraccion_porcentaje: Decimal | None
+    detraccion_monto: Decimal | None  # PEN
+    detraccion_cuenta: str | None
+    detraccion_medio_pago: str | None
     created_at: datetime
     total_acreditado: Decimal | None = Field(
         None, description="facturas/boletas: importe of their live credit notes (not rejected, not voided)")
@@ -167,12 +201,15 @@ LineaComprobanteOut = salida_de(
     doc="A line of the comprobante; on facturas and boletas, also what it has left to credit.",
     cantidad_devuelta=(Decimal | None, None), cantidad_por_devolver=(Decimal | None, None),
     valor_por_acreditar=(Decimal | None, None))
+CuotaOut = salida_de(CuotaComprobante, "CuotaOut", excluir=("id", "comprobante_id"),
+                     doc="One credit instalment (Cuota001...) of a comprobante issued al Crédito.")
 
 
 class ComprobanteDetalleOut(ComprobanteOut):
-    """The comprobante with its lines and every attempt to inform it to SUNAT."""
+    """The comprobante with its lines, its credit instalments and every attempt to inform it to SUNAT."""
 
     lineas: list[LineaComprobanteOut]  # type: ignore[valid-type]
+    cuotas: list[CuotaOut] = Field(description="empty unless forma_pago is Credito")  # type: ignore[valid-type]
     envios_sunat: list[EnvioSunatOut]  # type: ignore[valid-type]
 
 
@@ -194,15 +231,17 @@ def _con_saldos(session: SessionDep, comprobantes: list[Comprobante]) -> list[Co
 
 
 @router.post("/emitir/", status_code=201, response_model=ComprobanteOut)
+@idempotent
 def emitir(body: EmitirIn, session: SessionDep, _user: Allowed("facturacion", "emitir")) -> ComprobanteOut:
     """Number the comprobante and send it to SUNAT in the background (estado starts PENDIENTE)."""
     cliente = svc.ClienteDatos(**body.cliente.model_dump(exclude={"email"}), email=body.cliente.email or "")
     datos = svc.DatosEmision(cliente=cliente, lineas=[linea.datos() for linea in body.lineas], tipo=body.tipo,
-                             moneda=body.moneda, tipo_cambio=body.tipo_cambio)
+                             moneda=body.moneda, tipo_cambio=body.tipo_cambio, condiciones=body.condiciones())
     return _con_saldos(session, [svc.emitir(session, datos)])[0]
 
 
 @router.post("/notas/", status_code=201, response_model=ComprobanteOut, responses=errores(422))
+@idempotent
 def emitir_nota(body: NotaIn, session: SessionDep, _user: Allowed("facturacion", "emitir")) -> ComprobanteOut:
     """Nota de crédito (motivo catálogo 09) or débito (catálogo 10) on an accepted comprobante, line by line
     against the original: 422 naming the line that asks for more than is left, 409 once the original is
@@ -232,13 +271,14 @@ def _linea_out(s: notas_svc.SaldoLinea) -> dict:
 
 @router.get("/comprobantes/{comprobante_id}/", response_model=ComprobanteDetalleOut)
 def obtener(comprobante_id: Id, session: SessionDep, _user: Allowed("facturacion", "ver")) -> dict:
-    """The comprobante with its lines (facturas/boletas: what each line has left to credit) and every SUNAT
-    attempt."""
+    """The comprobante with its lines (facturas/boletas: what each line has left to credit), its credit
+    instalments and every SUNAT attempt."""
     c = svc.obtener(session, comprobante_id)
     envios = svc.envios(session, c.id)
     lineas = ([_linea_out(s) for s in notas_svc.saldos_por_linea(session, c.id)] if c.comprobante_origen_id is None
               else [d.model_dump(mode="json", exclude={"comprobante_id"}) for d in svc.detalle(session, c.id)])
     return {**_con_saldos(session, [c])[0].model_dump(mode="json"), "lineas": lineas,
+            "cuotas": [q.model_dump(mode="json", exclude={"comprobante_id", "id"}) for q in pago.cuotas(session, c.id)],
             "envios_sunat": [e.model_dump(mode="json") for e in envios]}
 
 

@@ -106,8 +106,8 @@ def movimientos(session: SessionDep, user: Allowed("inventario", "ver"), pagina:
 
 @router.get("/trazabilidad/{lote}/", response_model=TrazabilidadOut)
 def trazabilidad(lote: Annotated[str, Path(max_length=80)], session: SessionDep,
-                 _: Allowed("inventario", "ver")) -> dict[str, Any]:
-    return inventario.trazabilidad(session, lote)
+                 user: Allowed("inventario", "ver")) -> dict[str, Any]:
+    return inventario.trazabilidad(session, user, lote)
 
 
 @router.post("/transferencia/", status_code=201, response_model=TransferenciaOut)

@@ -43,18 +43,18 @@ class VentasClienteOut(Salida):
 
 
 @router.get("/ventas-diarias/", response_model=Pagina[VentasDiaOut])
-def ventas_diarias(desde: date, hasta: date, session: SessionDep, _: Allowed("reportes", "ver"), pagina: Pag,
+def ventas_diarias(desde: date, hasta: date, session: SessionDep, user: Allowed("reportes", "ver"), pagina: Pag,
                    sucursal_id: Id | None = None) -> Pagina[VentasDiaOut]:
-    return pagina.pagina(*reporte(session, "diarias", desde, hasta, sucursal_id, pagina))
+    return pagina.pagina(*reporte(session, user, "diarias", desde, hasta, sucursal_id, pagina))
 
 
 @router.get("/ventas-por-producto/", response_model=Pagina[VentasProductoOut])
-def ventas_por_producto(desde: date, hasta: date, session: SessionDep, _: Allowed("reportes", "ver"), pagina: Pag,
+def ventas_por_producto(desde: date, hasta: date, session: SessionDep, user: Allowed("reportes", "ver"), pagina: Pag,
                         sucursal_id: Id | None = None) -> Pagina[VentasProductoOut]:
-    return pagina.pagina(*reporte(session, "por_producto", desde, hasta, sucursal_id, pagina))
+    return pagina.pagina(*reporte(session, user, "por_producto", desde, hasta, sucursal_id, pagina))
 
 
 @router.get("/ventas-por-cliente/", response_model=Pagina[VentasClienteOut])
-def ventas_por_cliente(desde: date, hasta: date, session: SessionDep, _: Allowed("reportes", "ver"), pagina: Pag,
+def ventas_por_cliente(desde: date, hasta: date, session: SessionDep, user: Allowed("reportes", "ver"), pagina: Pag,
                        sucursal_id: Id | None = None) -> Pagina[VentasClienteOut]:
-    return pagina.pagina(*reporte(session, "por_cliente", desde, hasta, sucursal_id, pagina))
+    return pagina.pagina(*reporte(session, user, "por_cliente", desde, hasta, sucursal_id, pagina))

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends
 from pydantic import Field
 
 from api.contrato import errores
-from api.deps import Allowed, SessionDep
+from api.deps import Allowed, SessionDep, idempotent
 from core.context import Actor
 from core.schemas import Id, Pagina, Paginacion, Salida, salida_de
 from models.ventas import METODOS_PAGO, DetalleVenta, FormaPago, Venta
@@ -59,18 +59,20 @@ class SincronizacionOut(Salida):
 
 
 @router.post("/", status_code=201, response_model=VentaOut)
+@idempotent
 def registrar(datos: ventas.VentaIn, session: SessionDep, user: Allowed("ventas", "crear")) -> dict[str, Any]:
     """Register a sale: stock, IGV, payments and the comprobante request in one transaction."""
     return ventas.vista(ventas.registrar(session, user, datos))
 
 
 @router.get("/", response_model=Pagina[VentaResumenOut], responses=errores(422))
-def listar(session: SessionDep, _: Allowed("ventas", "ver"), pagina: Annotated[Paginacion, Depends()],
+def listar(session: SessionDep, user: Allowed("ventas", "ver"), pagina: Annotated[Paginacion, Depends()],
            desde: date | None = None, hasta: date | None = None, sucursal_id: Id | None = None,
            cliente_id: Id | None = None, usuario_id: Id | None = None) -> Pagina[VentaResumenOut]:
-    """Newest first; `desde`/`hasta` are Lima business days, both inclusive."""
+    """Newest first; `desde`/`hasta` are Lima business days, both inclusive. Cashiers and sellers see their
+    own sales; ventas:ver_todas those of their branches; ADMIN every sale."""
     inicio, fin = limites_lima(desde, hasta)
-    return pagina.pagina(*ventas.listar(session, inicio, fin, sucursal_id, cliente_id, usuario_id, pagina))
+    return pagina.pagina(*ventas.listar(session, user, inicio, fin, sucursal_id, cliente_id, usuario_id, pagina))
 
 
 @router.get("/metodos-pago/", response_model=Pagina[MetodoPagoOut])
@@ -90,5 +92,6 @@ def offline_sync(lote: ventas.LoteOfflineIn, session: SessionDep, user: Allowed(
 
 
 @router.get("/{venta_id}/", response_model=VentaOut)
-def obtener(venta_id: Id, session: SessionDep, _: Allowed("ventas", "ver")) -> dict[str, Any]:
-    return ventas.obtener(session, venta_id)
+def obtener(venta_id: Id, session: SessionDep, user: Allowed("ventas", "ver")) -> dict[str, Any]:
+    """403 for another seller's sale (without ventas:ver_todas) or another branch's."""
+    return ventas.obtener(session, user, venta_id)

@@ -5,12 +5,14 @@ from models.configuracion import Configuracion, Sucursal
 from models.facturacion import (
     Comprobante,
     ComunicacionBaja,
+    CuotaComprobante,
     DetalleComprobante,
     EnvioSunat,
     ResumenDiario,
     ResumenDiarioItem,
     Serie,
 )
+from models.idempotencia import ClaveIdempotencia
 from models.inventario import (
     Almacen,
     CategoriaProducto,
@@ -47,8 +49,8 @@ from models.ventas import (
 )
 
 __all__ = [
-    "AuditLog", "Configuracion", "IntentoLogin", "OutboxMessage", "Permiso", "Rol", "Sesion", "Sucursal",
-    "TokenRevocado", "Usuario", "UsuarioSucursal",
+    "AuditLog", "ClaveIdempotencia", "Configuracion", "IntentoLogin", "OutboxMessage", "Permiso", "Rol", "Sesion",
+    "Sucursal", "TokenRevocado", "Usuario", "UsuarioSucursal",
 ]
 __all__ += [  # modules 1 (ventas) and 2 (inventario)
     "Almacen", "ArqueoCaja", "Caja", "CategoriaProducto", "Cliente", "Cotizacion", "DetalleCotizacion",
@@ -57,8 +59,8 @@ __all__ += [  # modules 1 (ventas) and 2 (inventario)
     "Venta", "VentaOffline",
 ]
 __all__ += [  # module 3 (facturación)
-    "Comprobante", "ComunicacionBaja", "DetalleComprobante", "EnvioSunat", "ResumenDiario", "ResumenDiarioItem",
-    "Serie",
+    "Comprobante", "ComunicacionBaja", "CuotaComprobante", "DetalleComprobante", "EnvioSunat", "ResumenDiario",
+    "ResumenDiarioItem", "Serie",
 ]
 __all__ += [  # spec 003 (notas de venta, Chile)
     "ConfiguracionChile", "SalesNote", "SalesNoteAudit", "SalesNoteItem", "SalesNoteSequence",

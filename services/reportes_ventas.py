@@ -8,12 +8,14 @@ from sqlmodel import Session
 from core.db import paginar_sql
 from core.schemas import Paginacion
 from core.settings import get_settings
+from services.auth import AuthUser
 from services.inventario import limites_lima
+from services.permisos import sucursales_visibles
 
 _BASE = """
     FROM ventas v {join}
     WHERE v.estado = 'registrada' AND v.fecha >= :inicio AND v.fecha < :fin
-      AND (CAST(:sucursal AS int) IS NULL OR v.sucursal_id = :sucursal)
+      AND (CAST(:sucursales AS int[]) IS NULL OR v.sucursal_id = ANY(:sucursales))
 """
 _CONSULTAS = {
     "diarias": ("SELECT (v.fecha AT TIME ZONE :tz)::date AS dia, count(*) AS ventas, sum(v.subtotal) AS subtotal, "
@@ -28,10 +30,12 @@ _CONSULTAS = {
 }
 
 
-def reporte(session: Session, tipo: str, desde: date, hasta: date, sucursal_id: int | None,
+def reporte(session: Session, user: AuthUser, tipo: str, desde: date, hasta: date, sucursal_id: int | None,
             pagina: Paginacion) -> tuple[list[dict[str, Any]], int]:
+    """Over the branches the user may read (all for ADMIN; 403 for a branch not theirs)."""
     select_sql, join, tail = _CONSULTAS[tipo]
     inicio, fin = limites_lima(desde, hasta)
     sql = f"{select_sql} {_BASE.format(join=join)} {tail}"
-    params = {"inicio": inicio, "fin": fin, "sucursal": sucursal_id, "tz": get_settings().timezone}
+    params = {"inicio": inicio, "fin": fin, "tz": get_settings().timezone,
+              "sucursales": sucursales_visibles(user, sucursal_id)}
     return paginar_sql(session, sql, params, pagina.limit, pagina.offset)

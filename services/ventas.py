@@ -14,7 +14,7 @@ from sqlmodel import Session
 
 from core.context import Actor
 from core.db import get_engine, insert_rows, paginar
-from core.errors import Conflict, DomainError, NotFound, ValidationError
+from core.errors import Conflict, DomainError, Forbidden, NotFound, ValidationError
 from core.schemas import Entrada, Id, Paginacion
 from integrations.sunat.catalogos import DOC_RUC
 from models.inventario import Almacen, Producto
@@ -23,7 +23,9 @@ from services import configuracion as configuracion_srv
 from services import productos as productos_srv
 from services import stock
 from services.auth import AuthUser
+from services.cuotas import CuotaIn
 from services.notificaciones import notificar
+from services.permisos import sucursales_visibles, tiene_permiso
 
 CENTIMO = Decimal("0.01")
 GRAVADO = "1"  # catálogo 07 codes 10-17 are taxed with IGV
@@ -60,6 +62,8 @@ class VentaIn(Entrada):
     lineas: list[LineaVentaIn] = Field(min_length=1, max_length=500)
     formas_pago: list[PagoIn] = Field(min_length=1, max_length=10)
     modo_emision: str = Field(default="POS", pattern="^(POS|ECOMMERCE)$")
+    # The CREDITO part in instalments; None: one at the customer's días de crédito.
+    cuotas: list[CuotaIn] | None = Field(default=None, max_length=999)
 
 
 @dataclass
@@ -143,7 +147,7 @@ def _validar_pagos(session: Session, pagos: list[PagoIn], total: Decimal, client
     if suma != total:
         raise ValidationError(f"La suma de formas de pago ({suma}) debe ser igual al total ({total})",
                               field="formas_pago")
-    credito = sum((p.monto for p in pagos if METODOS_PAGO[p.metodo][2]), Decimal("0"))
+    credito = monto_credito(pagos)
     if not credito:
         return
     if cliente is None:
@@ -264,18 +268,32 @@ def registrar(session: Session, user: AuthUser, datos: VentaIn, fecha: datetime 
                   f"{productos[producto_id].sku}", "El producto permite venta sin stock; reponer",
                   "ventas", str(venta.id))
     venta.comprobante_id = _solicitar_comprobante(session, venta, cliente,
-                                                  [(d, productos[d.producto_id]) for d in detalle])
+                                                  [(d, productos[d.producto_id]) for d in detalle],
+                                                  _credito(datos), datos.cuotas)
     session.flush()
     if commit:
         session.commit()
     return VentaRegistrada(venta, detalle, pagos)
 
 
+def monto_credito(pagos: list[PagoIn]) -> Decimal:
+    """The part of the sale left to pay later (CREDITO payments): the factura's pending amount."""
+    return sum((p.monto for p in pagos if METODOS_PAGO[p.metodo][2]), Decimal("0"))
+
+
+def _credito(datos: VentaIn) -> Decimal:
+    credito = monto_credito(datos.formas_pago)
+    if datos.cuotas is not None and not credito:
+        raise ValidationError("Las cuotas solo corresponden a una venta con pago CREDITO", field="cuotas")
+    return credito
+
+
 def _solicitar_comprobante(session: Session, venta: Venta, cliente: Cliente | None,
-                           lineas: list[tuple[Row, Producto]]) -> int:
+                           lineas: list[tuple[Row, Producto]], credito: Decimal,
+                           cuotas: list[CuotaIn] | None) -> int:
     from services.facturacion import solicitar_comprobante_de_venta  # module 3 (imported late: it imports ours)
 
-    return solicitar_comprobante_de_venta(session, venta, cliente, lineas)
+    return solicitar_comprobante_de_venta(session, venta, cliente, lineas, credito, cuotas)
 
 
 # --- offline sync -------------------------------------------------------------------------------------
@@ -363,10 +381,13 @@ def vista(registrada: VentaRegistrada) -> dict[str, Any]:
                                             "formas_pago": [p._asdict() for p in registrada.pagos]}
 
 
-def obtener(session: Session, venta_id: int) -> dict[str, Any]:
+def obtener(session: Session, user: AuthUser, venta_id: int) -> dict[str, Any]:
     venta = session.get(Venta, venta_id)
     if venta is None:
         raise NotFound("Venta no encontrada")
+    sucursales, propias = alcance(session, user)
+    if (sucursales is not None and venta.sucursal_id not in sucursales) or propias not in (None, venta.usuario_id):
+        raise Forbidden("No puede ver esta venta: es de otro vendedor o de otra sucursal")
     detalle = session.execute(select(*DetalleVenta.__table__.c).where(DetalleVenta.venta_id == venta_id)
                               .order_by(DetalleVenta.id)).all()
     pagos = session.execute(select(*FormaPago.__table__.c).where(FormaPago.venta_id == venta_id)
@@ -374,13 +395,26 @@ def obtener(session: Session, venta_id: int) -> dict[str, Any]:
     return vista(VentaRegistrada(venta, list(detalle), list(pagos)))
 
 
-def listar(session: Session, desde: datetime | None, hasta: datetime | None, sucursal_id: int | None,
-           cliente_id: int | None, usuario_id: int | None, pagina: Paginacion) -> tuple[list[Venta], int]:
+def alcance(session: Session, user: AuthUser, sucursal_id: int | None = None) -> tuple[list[int] | None, int | None]:
+    """Which sales `user` may read: (branches or None for all, only this seller's or None). ADMIN reads
+    every sale; a role with ventas:ver_todas (managers, accountants) those of its branches; anyone else
+    (cashiers, sellers) only the sales they made, in their branches."""
+    sucursales = sucursales_visibles(user, sucursal_id)
+    propias = None if tiene_permiso(session, user.rol_id, "ventas", "ver_todas") else user.id
+    return sucursales, propias
+
+
+def listar(session: Session, user: AuthUser, desde: datetime | None, hasta: datetime | None,
+           sucursal_id: int | None, cliente_id: int | None, usuario_id: int | None,
+           pagina: Paginacion) -> tuple[list[Venta], int]:
+    sucursales, propias = alcance(session, user, sucursal_id)
     stmt = select(Venta).order_by(Venta.fecha.desc(), Venta.id.desc())
-    for column, value in ((Venta.sucursal_id, sucursal_id), (Venta.cliente_id, cliente_id),
-                          (Venta.usuario_id, usuario_id)):
+    for column, value in ((Venta.cliente_id, cliente_id), (Venta.usuario_id, usuario_id),
+                          (Venta.usuario_id, propias)):
         if value is not None:
             stmt = stmt.where(column == value)
+    if sucursales is not None:
+        stmt = stmt.where(Venta.sucursal_id.in_(sucursales))
     if desde is not None:
         stmt = stmt.where(Venta.fecha >= desde)
     if hasta is not None:
