@@ -13,9 +13,11 @@ from core.errors import NotFound, ValidationError
 from core.schemas import Entrada, Pagina, Paginacion
 from integrations.storage import get_storage
 from models.facturacion import Comprobante
+from services import calculo
 from services import facturacion as svc
 from services import facturacion_notas as notas_svc
 from services import facturacion_resumenes as resumenes_svc
+from services.calculo import DescuentoCargoIn
 
 router = APIRouter(prefix="/api/facturacion", tags=["facturacion"])
 
@@ -35,12 +37,24 @@ class LineaIn(Entrada):
     codigo_producto: Annotated[str, Field(min_length=1, max_length=30)]
     descripcion: Annotated[str, Field(min_length=1, max_length=500)]
     cantidad: Annotated[Decimal, Field(gt=0, max_digits=14, decimal_places=4)]
-    valor_unitario: Annotated[Decimal, Field(ge=0, max_digits=22, decimal_places=10)]
+    # exactly one of the two (400 naming the field otherwise)
+    valor_unitario: Annotated[Decimal | None, Field(ge=0, max_digits=22, decimal_places=10,
+                                                    description="sin IGV")] = None
+    precio_unitario: Annotated[Decimal | None, Field(ge=0, max_digits=22, decimal_places=10,
+                                                     description="con IGV: la línea cobra precio × cantidad − "
+                                                                 "descuento")] = None
+    descuento: Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2,
+                                        description="de la línea, en los términos del importe unitario")] = Decimal(0)
+    bolsa_plastica: Annotated[bool | None, Field(description="la línea son bolsas plásticas (ICBPER por unidad); "
+                                                 "por omisión, si el código es un producto marcado como bolsa")] = None
     unidad_medida: Annotated[str, Field(max_length=3)] = "NIU"
     afectacion_igv: Annotated[str, Field(max_length=2)] = "10"
 
     def datos(self) -> svc.LineaDatos:
-        return svc.LineaDatos(**self.model_dump())
+        datos = svc.LineaDatos(**self.model_dump(exclude={"bolsa_plastica"}))
+        if self.bolsa_plastica is not None:
+            datos.icbper_cantidad = int(self.cantidad) if self.bolsa_plastica else 0
+        return datos
 
 
 class EmitirIn(Entrada):
@@ -49,6 +63,7 @@ class EmitirIn(Entrada):
     lineas: Annotated[list[LineaIn], Field(min_length=1, max_length=1000)]
     moneda: Annotated[str, Field(min_length=3, max_length=3)] = "PEN"
     tipo_cambio: Annotated[Decimal | None, Field(gt=0, max_digits=10, decimal_places=4)] = None
+    descuentos_cargos: Annotated[list[DescuentoCargoIn], Field(max_length=10)] = []  # global, catálogo 53
 
 
 class LineaNotaIn(Entrada):
@@ -59,6 +74,8 @@ class LineaNotaIn(Entrada):
     linea_origen: Annotated[int | None, Field(ge=1, le=1000)] = None
     cantidad: Annotated[Decimal | None, Field(gt=0, max_digits=14, decimal_places=4)] = None
     valor_unitario: Annotated[Decimal | None, Field(ge=0, max_digits=22, decimal_places=10)] = None
+    precio_unitario: Annotated[Decimal | None, Field(ge=0, max_digits=22, decimal_places=10,
+                                                     description="con IGV, instead of valor_unitario")] = None
     descripcion: Annotated[str | None, Field(min_length=1, max_length=500)] = None
     codigo_producto: Annotated[str | None, Field(min_length=1, max_length=30)] = None
     unidad_medida: Annotated[str | None, Field(max_length=3)] = None
@@ -99,7 +116,11 @@ class ComprobanteOut(BaseModel):
     total_exonerada: Decimal
     total_inafecta: Decimal
     total_igv: Decimal
+    total_icbper: Decimal
+    total_descuentos: Decimal
+    total_cargos: Decimal
     total_venta: Decimal
+    descuentos_cargos: list[dict]  # global, catálogo 53, as given: codigo, monto or factor
     estado_sunat: str
     codigo_respuesta: str | None
     mensaje_respuesta: str | None
@@ -173,7 +194,8 @@ def emitir(body: EmitirIn, session: SessionDep, _user: Allowed("facturacion", "e
     """Number the comprobante and send it to SUNAT in the background (estado starts PENDIENTE)."""
     cliente = svc.ClienteDatos(**body.cliente.model_dump(exclude={"email"}), email=body.cliente.email or "")
     datos = svc.DatosEmision(cliente=cliente, lineas=[linea.datos() for linea in body.lineas], tipo=body.tipo,
-                             moneda=body.moneda, tipo_cambio=body.tipo_cambio)
+                             moneda=body.moneda, tipo_cambio=body.tipo_cambio,
+                             descuentos_cargos=calculo.globales_json(body.descuentos_cargos))
     return _con_saldos(session, [svc.emitir(session, datos)])[0]
 
 

@@ -29,6 +29,7 @@ class ConfiguracionUpdate(Entrada):
     email: str | None = None
     web: str | None = None
     igv_tasa: Decimal | None = Field(default=None, ge=0, le=Decimal("0.5"), decimal_places=4)
+    icbper_tarifa: Decimal | None = Field(default=None, ge=0, le=Decimal("10"), decimal_places=2)  # S/ per bag
     serie_factura: str | None = Field(default=None, pattern=r"^F[A-Z0-9]{3}$")
     serie_boleta: str | None = Field(default=None, pattern=r"^B[A-Z0-9]{3}$")
     proveedor_sunat: str | None = Field(default=None, pattern=r"^(SEE|NUBEFACT)$")

@@ -5,7 +5,7 @@ Issuing = validate → number → write the comprobante and its lines (estado PE
 to SUNAT happens in the workflow (see workflows/facturacion.py).
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -16,11 +16,11 @@ from stdnum.pe import ruc as pe_ruc
 
 from core import outbox
 from core.db import get_or_404, insert_rows, per_session
-from core.errors import Conflict, FieldError, NotFound, ValidationError
+from core.errors import Conflict, FieldError, NotFound, UnprocessableError, ValidationError
 from core.settings import get_settings
 from integrations.sunat import catalogos as cat
 from integrations.sunat import documento as doc
-from integrations.sunat.totales import Totales, calcular, redondear
+from integrations.sunat.totales import Totales, calcular
 from models.configuracion import Sucursal
 from models.facturacion import (
     FINALES,
@@ -35,6 +35,7 @@ from models.facturacion import (
 )
 from models.inventario import Producto
 from models.ventas import Cliente, Venta
+from services import calculo
 from services import configuracion as configuracion_srv
 from services.numeracion import siguiente_numero
 
@@ -58,10 +59,13 @@ class LineaDatos:
     codigo_producto: str
     descripcion: str
     cantidad: Decimal
-    valor_unitario: Decimal  # without IGV
+    valor_unitario: Decimal | None = None  # without IGV; or precio_unitario, exactly one
     unidad_medida: str = "NIU"
     afectacion_igv: str = "10"
     detalle_origen_id: int | None = None  # notes: the original's line it credits or debits
+    precio_unitario: Decimal | None = None  # with IGV (the shelf price)
+    descuento: Decimal = Decimal("0")  # line discount, in the terms of the unit amount given
+    icbper_cantidad: int | None = None  # plastic bags (= cantidad); None: from the SKU's product (bolsa_plastica)
 
 
 @dataclass
@@ -73,6 +77,7 @@ class DatosEmision:
     tipo_cambio: Decimal | None = None
     venta_id: int | None = None
     total_esperado: Decimal | None = None  # the sale's total, which the comprobante must match
+    descuentos_cargos: list[dict] = field(default_factory=list)  # global, catálogo 53 (calculo.globales_json)
 
 
 # --- dates --------------------------------------------------------------------------------------
@@ -101,15 +106,32 @@ def _errores_cliente(tipo: str, cliente: ClienteDatos) -> list[FieldError]:
     return errores
 
 
+def _errores_importe(campo: str, linea: LineaDatos) -> list[FieldError]:
+    """Exactly one of valor_unitario (sin IGV) / precio_unitario (con IGV), not negative, ≤ 10 decimals."""
+    if (linea.valor_unitario is None) == (linea.precio_unitario is None):
+        nombre = "precio_unitario" if linea.precio_unitario is not None else "valor_unitario"
+        return [FieldError(f"{campo}.{nombre}", "Indique valor_unitario (sin IGV) o precio_unitario (con IGV), "
+                                                 "uno de los dos")]
+    nombre, importe = (("valor_unitario", linea.valor_unitario) if linea.valor_unitario is not None
+                       else ("precio_unitario", linea.precio_unitario))
+    if importe < 0:  # type: ignore[operator]
+        return [FieldError(f"{campo}.{nombre}", "El importe unitario no puede ser negativo")]
+    if -importe.as_tuple().exponent > 10:  # type: ignore[union-attr,operator]
+        return [FieldError(f"{campo}.{nombre}", "Máximo 10 decimales")]
+    if linea.descuento < 0 or linea.descuento > linea.cantidad * importe:  # type: ignore[operator]
+        return [FieldError(f"{campo}.descuento", "El descuento no puede ser negativo ni superar el importe de la "
+                                                  "línea")]
+    return []
+
+
 def _errores_linea(i: int, linea: LineaDatos) -> list[FieldError]:
     errores = []
     campo = f"lineas.{i}"
     if linea.cantidad <= 0:
         errores.append(FieldError(f"{campo}.cantidad", "La cantidad debe ser mayor que cero"))
-    if linea.valor_unitario < 0:
-        errores.append(FieldError(f"{campo}.valor_unitario", "El valor unitario no puede ser negativo"))
-    if -linea.valor_unitario.as_tuple().exponent > 10:  # type: ignore[operator]
-        errores.append(FieldError(f"{campo}.valor_unitario", "Máximo 10 decimales"))
+    errores.extend(_errores_importe(campo, linea))
+    if linea.icbper_cantidad and linea.icbper_cantidad != linea.cantidad:
+        errores.append(FieldError(f"{campo}.cantidad", "Las bolsas plásticas (ICBPER) se venden por unidad entera"))
     if linea.unidad_medida not in cat.CAT_03_UNIDAD_MEDIDA:
         errores.append(FieldError(f"{campo}.unidad_medida", "Unidad de medida no válida (catálogo 03)"))
     if linea.afectacion_igv not in cat.CAT_07_AFECTACION_IGV:
@@ -139,10 +161,11 @@ def _validar_totales(tipo: str, datos: DatosEmision, totales: Totales) -> None:
             and totales.importe_total > BOLETA_SIN_DOCUMENTO_MAX):
         raise ValidationError("Boletas mayores a S/ 700 requieren el documento del cliente",
                               field="cliente.numero_documento")
-    if datos.total_esperado is not None and abs(totales.importe_total - datos.total_esperado) > Decimal("0.01"):
-        raise ValidationError(
-            f"El total calculado según SUNAT ({totales.importe_total}) no coincide con el de la venta "
-            f"({datos.total_esperado})", field="total")
+    if datos.total_esperado is not None and totales.importe_total != datos.total_esperado:
+        # Both come from totales.calcular_importes of the same lines: a difference is our bug, not SUNAT's.
+        raise UnprocessableError(
+            f"La venta no se registró: el comprobante ({totales.importe_total}) no coincide con el total de la "
+            f"venta ({datos.total_esperado}). Es un error de cálculo del sistema; informe a soporte.", field="total")
 
 
 # --- building the SUNAT document from our data ---------------------------------------------------------
@@ -158,21 +181,34 @@ def emisor(session: Session) -> doc.Emisor:
                       codigo_establecimiento=sucursal.codigo_establecimiento if sucursal else "0000")
 
 
-def _linea_sunat(linea: LineaDatos | DetalleComprobante) -> doc.Linea:
+def _linea_sunat(linea: LineaDatos) -> doc.Linea:
     return doc.Linea(codigo_producto=linea.codigo_producto, descripcion=linea.descripcion,
-                     cantidad=Decimal(linea.cantidad), valor_unitario=Decimal(linea.valor_unitario),
-                     unidad_medida=linea.unidad_medida, afectacion_igv=linea.afectacion_igv)
+                     cantidad=Decimal(linea.cantidad), valor_unitario=linea.valor_unitario,
+                     precio_unitario=linea.precio_unitario, descuento=Decimal(linea.descuento),
+                     icbper_cantidad=linea.icbper_cantidad or 0, unidad_medida=linea.unidad_medida,
+                     afectacion_igv=linea.afectacion_igv)
+
+
+def _linea_guardada(d: DetalleComprobante) -> LineaDatos:
+    """A stored line as it was given (price with IGV or value without), so the XML is rebuilt identically."""
+    return LineaDatos(d.codigo_producto, d.descripcion, Decimal(d.cantidad),
+                      valor_unitario=None if d.precio_incluye_igv else Decimal(d.valor_unitario),
+                      precio_unitario=Decimal(d.precio_unitario) if d.precio_incluye_igv else None,
+                      unidad_medida=d.unidad_medida, afectacion_igv=d.afectacion_igv, descuento=Decimal(d.descuento),
+                      icbper_cantidad=d.icbper_cantidad)
 
 
 def _documento(session: Session, tipo: str, serie: str, numero: int | None, fecha: date, hora: time,
                cliente: ClienteDatos, lineas: list[doc.Linea], moneda: str,
-               tipo_cambio: Decimal | None) -> doc.Comprobante:
+               tipo_cambio: Decimal | None, globales: list[dict]) -> doc.Comprobante:
+    tasas = calculo.tasas(session)
     return doc.Comprobante(
         tipo_documento=tipo, serie=serie, numero=numero, fecha_emision=fecha, hora_emision=hora,
         emisor=emisor(session),
         adquirente=doc.Adquirente(cliente.tipo_documento, cliente.numero_documento, cliente.razon_social,
                                   cliente.direccion),
-        lineas=lineas, moneda=moneda, tipo_cambio=tipo_cambio, tasa_igv=configuracion_srv.obtener(session).igv_tasa,
+        lineas=lineas, moneda=moneda, tipo_cambio=tipo_cambio, tasa_igv=tasas.igv, tarifa_icbper=tasas.icbper,
+        descuentos_cargos=calculo.globales_sunat(globales),
     )
 
 
@@ -185,7 +221,8 @@ def documento_sunat(session: Session, comprobante: Comprobante) -> doc.Comproban
                            comprobante.cliente_razon_social, comprobante.cliente_direccion)
     documento = _documento(session, comprobante.tipo, comprobante.serie, comprobante.numero,
                            comprobante.fecha_emision, comprobante.hora_emision, cliente,
-                           [_linea_sunat(linea) for linea in lineas], comprobante.moneda, comprobante.tipo_cambio)
+                           [_linea_sunat(_linea_guardada(linea)) for linea in lineas], comprobante.moneda,
+                           comprobante.tipo_cambio, comprobante.descuentos_cargos)
     if comprobante.comprobante_origen_id is not None:
         origen = session.get(Comprobante, comprobante.comprobante_origen_id)
         documento.documento_referencia = doc.DocumentoReferencia(origen.tipo, origen.serie, origen.numero)
@@ -203,34 +240,42 @@ def _totales_en(comprobante: Comprobante, t: Totales) -> None:
     comprobante.total_gratuita, comprobante.total_igv = t.gratuito, t.igv + t.ivap
     comprobante.total_isc, comprobante.total_icbper = t.isc, t.icbper
     comprobante.total_descuentos, comprobante.total_venta = t.descuentos, t.importe_total
+    comprobante.total_cargos = t.cargos
 
 
 def _detalle(comprobante_id: int, i: int, linea: LineaDatos,
              t: Totales) -> dict:
-    """A `detalle_comprobante` row."""
+    """A `detalle_comprobante` row: the line as given plus what the calculator derived."""
     tl = t.lineas[i]
+    con_igv = linea.precio_unitario is not None
     return {
         "comprobante_id": comprobante_id, "orden": i + 1, "codigo_producto": linea.codigo_producto,
         "descripcion": linea.descripcion, "cantidad": linea.cantidad, "unidad_medida": linea.unidad_medida,
-        "valor_unitario": linea.valor_unitario, "precio_unitario": tl.precio_unitario, "subtotal": tl.valor_venta,
-        "igv": tl.igv if not tl.es_gratuita else Decimal("0.00"),
-        "total": redondear(tl.valor_venta + tl.total_impuestos) if not tl.es_gratuita else Decimal("0.00"),
-        "afectacion_igv": linea.afectacion_igv, "detalle_origen_id": linea.detalle_origen_id,
+        "valor_unitario": linea.valor_unitario if not con_igv else (tl.valor_referencial or tl.valor_unitario),
+        "precio_unitario": linea.precio_unitario if con_igv else tl.precio_unitario,
+        "precio_incluye_igv": con_igv, "descuento": linea.descuento, "subtotal": tl.valor_venta,
+        "igv": tl.igv if not tl.es_gratuita else Decimal("0.00"), "icbper_cantidad": linea.icbper_cantidad or 0,
+        "icbper": tl.icbper, "total": calculo.linea_total(tl), "afectacion_igv": linea.afectacion_igv,
+        "detalle_origen_id": linea.detalle_origen_id,
     }
 
 
 def _registrar(session: Session, tipo: str, serie: str, cliente: ClienteDatos, lineas: list[LineaDatos],
                moneda: str, tipo_cambio: Decimal | None, modo: ModoEmision, venta_id: int | None = None,
                total_esperado: Decimal | None = None, origen: Comprobante | None = None,
-               motivo: tuple[str, str] | None = None) -> Comprobante:
+               motivo: tuple[str, str] | None = None, globales: list[dict] | None = None) -> Comprobante:
     """Validate, number, write and request the workflow, in the caller's transaction."""
-    datos = DatosEmision(cliente, lineas, tipo, moneda, tipo_cambio, venta_id, total_esperado)
+    datos = DatosEmision(cliente, lineas, tipo, moneda, tipo_cambio, venta_id, total_esperado, globales or [])
     _validar(tipo, datos)
+    _completar_bolsas(session, lineas)
     momento = ahora_lima()
     fecha, hora = momento.date(), momento.time().replace(microsecond=0)
     borrador = _documento(session, tipo, serie, None, fecha, hora, cliente,
-                          [_linea_sunat(linea) for linea in lineas], moneda, tipo_cambio)
-    totales = calcular(borrador)
+                          [_linea_sunat(linea) for linea in lineas], moneda, tipo_cambio, datos.descuentos_cargos)
+    try:
+        totales = calcular(borrador)
+    except ValueError as exc:
+        raise ValidationError(str(exc), field="lineas") from exc
     _validar_totales(tipo, datos, totales)
     numero = siguiente_numero(session, tipo, serie)
     comprobante = Comprobante(
@@ -242,12 +287,28 @@ def _registrar(session: Session, tipo: str, serie: str, cliente: ClienteDatos, l
         motivo_codigo=motivo[0] if motivo else None, motivo_descripcion=motivo[1] if motivo else None,
     )
     _totales_en(comprobante, totales)
+    comprobante.descuentos_cargos = datos.descuentos_cargos
     session.add(comprobante)
     session.flush()
     insert_rows(session, DetalleComprobante,
                 [_detalle(comprobante.id, i, linea, totales) for i, linea in enumerate(lineas)])
     _pedir_emision(session, comprobante)
     return comprobante
+
+
+def _completar_bolsas(session: Session, lineas: list[LineaDatos]) -> None:
+    """Lines that do not say how many plastic bags they carry: the quantity when their SKU is a product marked
+    as a plastic bag (ICBPER), else none."""
+    sin_dato = {linea.codigo_producto for linea in lineas if linea.icbper_cantidad is None}
+    bolsas = set(session.execute(select(Producto.sku).where(Producto.sku.in_(sin_dato),
+                                                            Producto.bolsa_plastica)).scalars()) if sin_dato else set()
+    for i, linea in enumerate(lineas):
+        if linea.icbper_cantidad is None:
+            es_bolsa = linea.codigo_producto in bolsas
+            if es_bolsa and linea.cantidad != linea.cantidad.to_integral_value():
+                raise ValidationError("Las bolsas plásticas (ICBPER) se venden por unidad entera",
+                                      field=f"lineas.{i}.cantidad")
+            linea.icbper_cantidad = int(linea.cantidad) if es_bolsa else 0
 
 
 def _pedir_emision(session: Session, comprobante: Comprobante) -> None:
@@ -280,7 +341,7 @@ def registrar_emision(session: Session, datos: DatosEmision) -> Comprobante:
     tipo = _tipo_de(datos)
     serie, modo = _serie_y_modo(session, tipo)
     return _registrar(session, tipo, serie, datos.cliente, datos.lineas, datos.moneda, datos.tipo_cambio, modo,
-                      venta_id=datos.venta_id, total_esperado=datos.total_esperado)
+                      venta_id=datos.venta_id, total_esperado=datos.total_esperado, globales=datos.descuentos_cargos)
 
 
 def emitir(session: Session, datos: DatosEmision) -> Comprobante:
@@ -301,11 +362,13 @@ def _cliente_de_venta(cliente: Cliente | None) -> ClienteDatos:
 
 
 def _linea_de_venta(detalle: Row, producto: Producto) -> LineaDatos:
-    """A `detalle_venta` row as a comprobante line."""
-    # With a line discount the sale's subtotal (without IGV) is the truth; otherwise its unit value.
-    valor = detalle.valor_unitario if not detalle.descuento else detalle.subtotal / detalle.cantidad
+    """A `detalle_venta` row as a comprobante line: the same price, discount and bags the sale was priced
+    with, so the calculator gives the comprobante exactly the sale's amounts."""
+    con_igv = detalle.precio_incluye_igv
     return LineaDatos(codigo_producto=producto.sku, descripcion=producto.nombre, cantidad=detalle.cantidad,
-                      valor_unitario=redondear(Decimal(valor), Decimal("0.0000000001")).normalize(),
+                      valor_unitario=None if con_igv else detalle.precio_unitario,
+                      precio_unitario=detalle.precio_unitario if con_igv else None, descuento=detalle.descuento,
+                      icbper_cantidad=calculo.bolsas(producto, detalle.cantidad, ""),
                       unidad_medida=producto.unidad_medida, afectacion_igv=detalle.afectacion_igv)
 
 
@@ -316,7 +379,8 @@ def solicitar_comprobante_de_venta(session: Session, venta: Venta, cliente: Clie
     workflow once the sale commits. Returns the comprobante id. Does not commit; any error leaves nothing
     written (the caller rolls back)."""
     datos = DatosEmision(cliente=_cliente_de_venta(cliente), lineas=[_linea_de_venta(*fila) for fila in lineas],
-                         tipo=venta.tipo_comprobante or None, venta_id=venta.id, total_esperado=venta.total)
+                         tipo=venta.tipo_comprobante or None, venta_id=venta.id, total_esperado=venta.total,
+                         descuentos_cargos=venta.descuentos_cargos)
     return registrar_emision(session, datos).id
 
 

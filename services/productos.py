@@ -26,6 +26,7 @@ class ProductoIn(Entrada):
     unidad_medida: str = "NIU"
     permite_venta_sin_stock: bool = False
     trazabilidad: bool = False
+    bolsa_plastica: bool = False  # ICBPER per unit sold (configuracion.icbper_tarifa)
     categoria: str | None = Field(default=None, max_length=100)
 
     @field_validator("unidad_medida")
