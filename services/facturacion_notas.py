@@ -202,6 +202,10 @@ def _todo_lo_acreditable(origen: Comprobante, lineas: list[SaldoLinea]) -> list[
             salida.append(_linea_de(s, Decimal(s.detalle.cantidad), Decimal(s.detalle.valor_unitario), None))
             continue
         cantidad = s.cantidad_por_devolver if s.cantidad_por_devolver > 0 else Decimal(s.detalle.cantidad)
+        unitario = Decimal(s.detalle.valor_unitario)
+        if abs(s.valor_por_acreditar - cantidad * unitario) < CENTIMO:  # only whole units were returned so far
+            salida.append(_linea_de(s, cantidad, unitario, None))  # at the original unit value (or price)
+            continue
         valor = (s.valor_por_acreditar / cantidad).quantize(DECIMALES_VALOR, ROUND_DOWN)
         salida.append(_linea_de(s, cantidad, valor, None))
     if not salida:
