@@ -10,8 +10,9 @@
 - The original's row is locked (SELECT ... FOR UPDATE) from reading its balance until the note is written
   and committed, so two notes racing against one document are decided one after the other.
 - Debit notes add charges: they are not bounded, but a document closed by an anulación takes none.
-- A line of the original priced with IGV (precio_incluye_igv) is credited at that same price (with its discount
-  prorated and its plastic bags), so the note credits exactly what the customer paid for it; a note line may
+- A line of the original priced with IGV (precio_incluye_igv) is credited at that same price (its discount
+  folded into the net unit price, as notes carry no line allowances, and its plastic bags kept), so the note
+  credits exactly what the customer paid for it; a note line may
   give ``precio_unitario`` (con IGV) instead of ``valor_unitario``, its value without IGV counted by the one
   calculator (services/calculo).
 """
@@ -175,11 +176,15 @@ def _linea_de(s: SaldoLinea, cantidad: Decimal, valor_unitario: Decimal | None, 
     credited at its price (discount prorated, bags kept): what the customer paid, not a recomputed IGV."""
     d = s.detalle
     mismo_unitario = precio_unitario is None and valor_unitario == d.valor_unitario
-    if mismo_unitario and d.precio_incluye_igv:
+    if mismo_unitario and Decimal(d.descuento):
+        # A note line carries no discount (SUNAT's notes have no line allowances): the original's net unit amount.
+        neto = Decimal(d.total) - Decimal(d.icbper) if d.precio_incluye_igv else Decimal(d.subtotal)
+        unitario = (neto / Decimal(d.cantidad)).quantize(DECIMALES_VALOR)
+        valor_unitario, precio_unitario = (None, unitario) if d.precio_incluye_igv else (unitario, None)
+    elif mismo_unitario and d.precio_incluye_igv:
         valor_unitario, precio_unitario = None, Decimal(d.precio_unitario)
-    descuento = (Decimal(d.descuento) * cantidad / Decimal(d.cantidad)).quantize(CENTIMO) if mismo_unitario else CERO
     return LineaDatos(codigo_producto=d.codigo_producto, descripcion=descripcion or d.descripcion, cantidad=cantidad,
-                      valor_unitario=valor_unitario, precio_unitario=precio_unitario, descuento=descuento,
+                      valor_unitario=valor_unitario, precio_unitario=precio_unitario,
                       icbper_cantidad=int(cantidad) if d.icbper_cantidad and cantidad == int(cantidad) else 0,
                       unidad_medida=d.unidad_medida, afectacion_igv=d.afectacion_igv, detalle_origen_id=d.id)
 

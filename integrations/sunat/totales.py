@@ -306,6 +306,9 @@ def _no_base(items: list[DescuentoCargoCalculado], es_cargo: bool) -> Decimal:
 
 def calcular(comprobante: Comprobante) -> Totales:
     """Totals of a whole document: :func:`calcular_importes` plus detracción and legends."""
+    if comprobante.es_nota and any(linea.descuento or linea.descuentos_cargos for linea in comprobante.lineas):
+        # CreditNoteLine/DebitNoteLine: SUNAT checks quantity × valor unitario = valor de venta, no allowances.
+        raise ValueError("Las líneas de una nota no llevan descuentos: indique el importe unitario neto")
     t = calcular_importes(comprobante.lineas, comprobante.descuentos_cargos, Tasas.de(comprobante),
                           comprobante.redondeo)
     detraccion = _detraccion(comprobante, t.importe_total)
