@@ -8,6 +8,7 @@ from temporalio.exceptions import ApplicationError
 
 from core.db import session_scope
 from core.errors import DomainError
+from core.temporal import heartbeating
 from services import notas_venta as nv
 from workflows.notas_venta import DOMAIN_ERROR, Solicitud
 
@@ -26,16 +27,19 @@ def _run(operation: Callable[..., dict[str, Any]], *args: Any) -> dict[str, Any]
 
 
 @activity.defn(name="nv_aprobar")
+@heartbeating
 def nv_aprobar(nota_id: int, s: Solicitud) -> dict[str, Any]:
     return _run(nv.approve, nota_id, _operador(s), s.request_id)
 
 
 @activity.defn(name="nv_emitir")
+@heartbeating
 def nv_emitir(nota_id: int, s: Solicitud) -> dict[str, Any]:
     return _run(nv.issue, nota_id, _operador(s), s.request_id)
 
 
 @activity.defn(name="nv_anular")
+@heartbeating
 def nv_anular(nota_id: int, s: Solicitud) -> dict[str, Any]:
     return _run(nv.cancel, nota_id, _operador(s), s.motivo, s.request_id)
 

@@ -16,8 +16,10 @@ from models.facturacion import Comprobante
 from services import calculo
 from services import facturacion as svc
 from services import facturacion_notas as notas_svc
+from services import facturacion_pago as pago
 from services import facturacion_resumenes as resumenes_svc
 from services.calculo import DescuentoCargoIn
+from services.cuotas import CuotaIn, FormaPagoIn
 
 router = APIRouter(prefix="/api/facturacion", tags=["facturacion"])
 
@@ -31,6 +33,7 @@ class ClienteIn(Entrada):
     razon_social: Texto
     direccion: Annotated[str, Field(max_length=300)] = ""
     email: EmailStr | None = None
+    pais: Annotated[str, Field(pattern="^[A-Z]{2}$")] = "PE"  # ISO 3166-1 alpha-2; abroad -> exportación
 
 
 class LineaIn(Entrada):
@@ -48,13 +51,22 @@ class LineaIn(Entrada):
     bolsa_plastica: Annotated[bool | None, Field(description="la línea son bolsas plásticas (ICBPER por unidad); "
                                                  "por omisión, si el código es un producto marcado como bolsa")] = None
     unidad_medida: Annotated[str, Field(max_length=3)] = "NIU"
-    afectacion_igv: Annotated[str, Field(max_length=2)] = "10"
+    afectacion_igv: Annotated[str | None, Field(max_length=2)] = None  # catálogo 07; default 10, 40 in exports
+    codigo_detraccion: Annotated[str | None, Field(pattern="^[0-9]{3}$")] = None  # catálogo 54; default: product's
 
     def datos(self) -> svc.LineaDatos:
         datos = svc.LineaDatos(**self.model_dump(exclude={"bolsa_plastica"}))
         if self.bolsa_plastica is not None:
             datos.icbper_cantidad = int(self.cantidad) if self.bolsa_plastica else 0
         return datos
+
+
+class DetraccionIn(Entrada):
+    """States that the operation is subject to the SPOT whatever its amount (the code's own rule)."""
+
+    codigo: Annotated[str, Field(pattern="^[0-9]{3}$")]  # catálogo 54
+    porcentaje: Annotated[Decimal | None, Field(gt=0, le=100, max_digits=5, decimal_places=2)] = None
+    medio_pago: Annotated[str, Field(pattern="^[0-9]{3}$")] = "001"  # catálogo 59
 
 
 class EmitirIn(Entrada):
@@ -64,6 +76,16 @@ class EmitirIn(Entrada):
     moneda: Annotated[str, Field(min_length=3, max_length=3)] = "PEN"
     tipo_cambio: Annotated[Decimal | None, Field(gt=0, max_digits=10, decimal_places=4)] = None
     descuentos_cargos: Annotated[list[DescuentoCargoIn], Field(max_length=10)] = []  # global, catálogo 53
+    tipo_operacion: Annotated[str | None, Field(pattern="^(0101|020[0-8])$")] = None  # default: 0200 abroad
+    forma_pago: FormaPagoIn = "Contado"
+    cuotas: Annotated[list[CuotaIn] | None, Field(max_length=999)] = None  # Credito; default: días de crédito
+    detraccion: DetraccionIn | None = None
+
+    def condiciones(self) -> pago.Condiciones:
+        d = self.detraccion
+        return pago.Condiciones(
+            forma_pago=self.forma_pago, cuotas=self.cuotas, tipo_operacion=self.tipo_operacion,
+            detraccion=pago.DetraccionDatos(d.codigo, d.porcentaje, d.medio_pago) if d else None)
 
 
 class LineaNotaIn(Entrada):
@@ -130,6 +152,15 @@ class ComprobanteOut(BaseModel):
     venta_id: int | None
     comprobante_origen_id: int | None
     motivo_codigo: str | None
+    tipo_operacion: str
+    forma_pago: str
+    monto_neto_pendiente: Decimal | None
+    cliente_pais: str
+    detraccion_codigo: str | None
+    detraccion_porcentaje: Decimal | None
+    detraccion_monto: Decimal | None  # PEN
+    detraccion_cuenta: str | None
+    detraccion_medio_pago: str | None
     created_at: datetime
     total_acreditado: Decimal | None = Field(
         None, description="facturas/boletas: importe of their live credit notes (not rejected, not voided)")
@@ -195,7 +226,8 @@ def emitir(body: EmitirIn, session: SessionDep, _user: Allowed("facturacion", "e
     cliente = svc.ClienteDatos(**body.cliente.model_dump(exclude={"email"}), email=body.cliente.email or "")
     datos = svc.DatosEmision(cliente=cliente, lineas=[linea.datos() for linea in body.lineas], tipo=body.tipo,
                              moneda=body.moneda, tipo_cambio=body.tipo_cambio,
-                             descuentos_cargos=calculo.globales_json(body.descuentos_cargos))
+                             descuentos_cargos=calculo.globales_json(body.descuentos_cargos),
+                             condiciones=body.condiciones())
     return _con_saldos(session, [svc.emitir(session, datos)])[0]
 
 
@@ -229,13 +261,14 @@ def _linea_out(s: notas_svc.SaldoLinea) -> dict:
 
 @router.get("/comprobantes/{comprobante_id}/")
 def obtener(comprobante_id: int, session: SessionDep, _user: Allowed("facturacion", "ver")) -> dict:
-    """The comprobante with its lines (facturas/boletas: what each line has left to credit) and every SUNAT
-    attempt."""
+    """The comprobante with its lines (facturas/boletas: what each line has left to credit), its credit
+    instalments and every SUNAT attempt."""
     c = svc.obtener(session, comprobante_id)
     envios = svc.envios(session, c.id)
     lineas = ([_linea_out(s) for s in notas_svc.saldos_por_linea(session, c.id)] if c.comprobante_origen_id is None
               else [d.model_dump(mode="json", exclude={"comprobante_id"}) for d in svc.detalle(session, c.id)])
     return {**_con_saldos(session, [c])[0].model_dump(mode="json"), "lineas": lineas,
+            "cuotas": [q.model_dump(mode="json", exclude={"comprobante_id", "id"}) for q in pago.cuotas(session, c.id)],
             "envios_sunat": [e.model_dump(mode="json") for e in envios]}
 
 

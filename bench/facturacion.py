@@ -127,7 +127,7 @@ def main(n_emisiones: int, n_firmas: int, ligero: bool) -> None:
     tmp = Path(tempfile.mkdtemp(prefix="bench-facturacion-"))
     tmp.chmod(0o755)
     pg = EmbeddedPostgres(tmp / "pg", port=free_port())
-    url = pg.start()
+    owner_url, url = pg.start(), pg.app_url  # the worker runs as the restricted role, as in production
     temporal_port = free_port()
     temporal = start_temporal_dev_server(None, temporal_port, None)
     sunat_port = free_port()
@@ -139,7 +139,7 @@ def main(n_emisiones: int, n_firmas: int, ligero: bool) -> None:
         set_env(DATABASE_URL=url, STORAGE_DIR=str(tmp / "storage"), TEMPORAL_ADDRESS=f"127.0.0.1:{temporal_port}",
                 SUNAT_SANDBOX_PORT=str(sunat_port))
         reset_engine()
-        upgrade(url)
+        upgrade(owner_url, url)
         audit.install()
         from services.seed import seed_demo_company, seed_roles
 

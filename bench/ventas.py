@@ -39,7 +39,7 @@ PRODUCTOS = 60
 PRECIO = Decimal("11.80")
 
 
-def _seed(url: str) -> None:
+def _seed(owner_url: str, url: str) -> None:
     os.environ["DATABASE_URL"] = url
     # The bench's database is its own and thrown away: fresh keys when the shell has none (no .env needed).
     os.environ.setdefault("ENCRYPTION_KEY", Fernet.generate_key().decode())
@@ -51,7 +51,7 @@ def _seed(url: str) -> None:
 
     get_settings.cache_clear()
     reset_engine()
-    upgrade(url)
+    upgrade(owner_url, url)
     audit.install()
     with session_scope() as s:
         seed_roles(s)
@@ -137,9 +137,9 @@ def main(n: int, workers_list: list[int]) -> None:
     tmp = Path(tempfile.mkdtemp(prefix="bench-ventas-"))
     tmp.chmod(0o755)
     pg = EmbeddedPostgres(tmp / "pg", port=free_port())
-    url = pg.start()
+    owner_url, url = pg.start(), pg.app_url  # the API runs as the restricted role, as in production
     try:
-        _seed(url)
+        _seed(owner_url, url)
         for workers in workers_list:
             port = free_port()
             server = _serve(url, port, workers)

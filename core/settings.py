@@ -13,7 +13,12 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", env_prefix="", extra="ignore")
 
     # Infrastructure. Empty DATABASE_URL / TEMPORAL_ADDRESS mean "use the embedded servers" (erp up).
-    database_url: str = ""
+    database_url: str = ""  # the app's login role: rows only (API, worker)
+    # The role that owns the tables and runs migrations; empty → DATABASE_URL (one role, with a warning).
+    database_owner_url: str = ""
+    # Passwords of the two roles `erp up` creates in the embedded PostgreSQL (generated into .env).
+    db_owner_password: str = ""
+    db_app_password: str = ""
     temporal_address: str = ""
     temporal_namespace: str = "default"
     temporal_task_queue: str = "erp"
@@ -46,9 +51,11 @@ class Settings(BaseSettings):
     sunat_bill_url: str = ""
     sunat_consult_url: str = ""
     sunat_sandbox_port: int = 8700
-    # Contingency: wait before resending to an unreachable SUNAT, doubling up to the maximum (seconds).
-    sunat_reintento_inicial_s: float = 60.0
-    sunat_reintento_maximo_s: float = 900.0
+    # Contingency: wait before resending to an unreachable SUNAT, doubling up to the maximum (seconds). The
+    # maximum is the probe interval of a long outage: a recovered SUNAT is noticed within it (one probe per
+    # series, so a short interval costs SUNAT nothing).
+    sunat_reintento_inicial_s: float = Field(default=10.0, gt=0)
+    sunat_reintento_maximo_s: float = Field(default=60.0, gt=0)
 
     # Mail (SMTP). `erp up` starts a local SMTP server on this port.
     smtp_host: str = "127.0.0.1"
@@ -61,6 +68,11 @@ class Settings(BaseSettings):
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     log_level: str = "INFO"
+
+    @property
+    def owner_url(self) -> str:
+        """Where migrations run: the owner role, or the single role of a one-role install."""
+        return self.database_owner_url or self.database_url
 
 
 @lru_cache

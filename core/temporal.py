@@ -1,8 +1,14 @@
 """Temporal client, the search attributes operators use in the UI, and their registration."""
 
+import contextvars
+import functools
 import logging
-from collections.abc import Mapping
+import threading
+from collections.abc import Callable, Mapping
+from datetime import timedelta
+from typing import ParamSpec, TypeVar
 
+from temporalio import activity
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest, ListSearchAttributesRequest
 from temporalio.client import Client
@@ -21,6 +27,39 @@ RUC = SearchAttributeKey.for_keyword("Ruc")  # the customer's document number
 ESTADO = SearchAttributeKey.for_keyword("Estado")
 
 SEARCH_ATTRIBUTES: dict[str, SearchAttributeKey] = {k.name: k for k in (DOCUMENTO, SERIE, NUMERO, RUC, ESTADO)}
+
+# Activities that call out (SUNAT, SMTP, PDF rendering) heartbeat: if the worker running one dies, the server
+# hands the attempt to another worker after this long instead of after the whole start-to-close timeout.
+HEARTBEAT_TIMEOUT = timedelta(seconds=10)
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def heartbeating(fn: Callable[P, R]) -> Callable[P, R]:
+    """Wrap a sync activity so it heartbeats from a side thread (three times per heartbeat timeout) while
+    its one long call runs; without a heartbeat timeout on the call it runs unchanged."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        timeout = activity.info().heartbeat_timeout
+        if not timeout:
+            return fn(*args, **kwargs)
+        context, done = contextvars.copy_context(), threading.Event()
+
+        def beat() -> None:
+            while not done.wait(timeout.total_seconds() / 3):
+                context.run(activity.heartbeat)
+
+        beater = threading.Thread(target=beat, name=f"heartbeat-{fn.__name__}", daemon=True)
+        beater.start()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            done.set()
+            beater.join()
+
+    return wrapper
+
 
 async def connect(address: str | None = None) -> Client:
     settings = get_settings()

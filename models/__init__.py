@@ -5,6 +5,7 @@ from models.configuracion import Configuracion, Sucursal
 from models.facturacion import (
     Comprobante,
     ComunicacionBaja,
+    CuotaComprobante,
     DetalleComprobante,
     EnvioSunat,
     ResumenDiario,
@@ -57,8 +58,8 @@ __all__ += [  # modules 1 (ventas) and 2 (inventario)
     "Venta", "VentaOffline",
 ]
 __all__ += [  # module 3 (facturación)
-    "Comprobante", "ComunicacionBaja", "DetalleComprobante", "EnvioSunat", "ResumenDiario", "ResumenDiarioItem",
-    "Serie",
+    "Comprobante", "ComunicacionBaja", "CuotaComprobante", "DetalleComprobante", "EnvioSunat", "ResumenDiario",
+    "ResumenDiarioItem", "Serie",
 ]
 __all__ += [  # spec 003 (notas de venta, Chile)
     "ConfiguracionChile", "SalesNote", "SalesNoteAudit", "SalesNoteItem", "SalesNoteSequence",

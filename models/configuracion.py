@@ -40,6 +40,7 @@ class Configuracion(SQLModel, table=True):
     moneda: str = Field(default="PEN", max_length=3)
     serie_factura: str = Field(default="F001", max_length=4)
     serie_boleta: str = Field(default="B001", max_length=4)
+    cuenta_detracciones: str = Field(default="", max_length=30)  # Banco de la Nación account (SPOT deposits)
     proveedor_sunat: str = Field(default="SEE", max_length=10)  # SEE | NUBEFACT
     sunat_usuario_sol: str = Field(default="MODDATOS", max_length=30)
     sunat_clave_sol: str | None = Field(default=None, sa_type=EncryptedString)

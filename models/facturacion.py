@@ -59,6 +59,7 @@ class Comprobante(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("tipo", "serie", "numero", name="uq_comprobantes_tipo_serie_numero"),
         CheckConstraint("numero > 0", name="ck_comprobantes_numero_positivo"),
+        CheckConstraint("forma_pago IN ('Contado', 'Credito')", name="ck_comprobantes_forma_pago"),
         Index("ix_comprobantes_estado", "estado_sunat"),
         Index("ix_comprobantes_fecha", "fecha_emision"),
         Index("ix_comprobantes_cliente", "cliente_numero_doc"),
@@ -108,6 +109,15 @@ class Comprobante(SQLModel, table=True):
     comprobante_origen_id: int | None = Field(default=None, foreign_key="comprobantes.id")
     motivo_codigo: str | None = Field(default=None, max_length=2)  # catálogo 09 / 10
     motivo_descripcion: str | None = Field(default=None, max_length=250)
+    tipo_operacion: str = Field(default="0101", max_length=4)  # catálogo 51
+    forma_pago: str = Field(default="Contado", max_length=7)  # Contado | Credito (cuotas in cuotas_comprobante)
+    monto_neto_pendiente: Decimal | None = money(default=None, nullable=True)  # Credito: what the cuotas add up to
+    cliente_pais: str = Field(default="PE", max_length=2)  # ISO 3166-1 alpha-2
+    detraccion_codigo: str | None = Field(default=None, max_length=3)  # catálogo 54
+    detraccion_porcentaje: Decimal | None = Field(default=None, sa_column=Column(Numeric(5, 2), nullable=True))
+    detraccion_monto: Decimal | None = money(default=None, nullable=True)  # always PEN
+    detraccion_cuenta: str | None = Field(default=None, max_length=30)  # Banco de la Nación
+    detraccion_medio_pago: str | None = Field(default=None, max_length=3)  # catálogo 59
     notificado_at: datetime | None = timestamp()
     created_at: datetime = created_at()
 
@@ -144,6 +154,25 @@ class DetalleComprobante(SQLModel, table=True):
     afectacion_igv: str = Field(default="10", max_length=2)  # catálogo 07
     # Notes: the line of the original document this line credits or debits (bounds what may be credited).
     detalle_origen_id: int | None = Field(default=None, foreign_key="detalle_comprobante.id", index=True)
+
+
+class CuotaComprobante(SQLModel, table=True):
+    """One instalment of a comprobante issued al Crédito (the factura's Cuota001...): what receivables read.
+    Append-only: a change of instalments is a credit note (motivo 13), not an update."""
+
+    __tablename__ = "cuotas_comprobante"
+    __table_args__ = (
+        UniqueConstraint("comprobante_id", "numero", name="uq_cuotas_comprobante_numero"),
+        CheckConstraint("monto > 0", name="ck_cuotas_comprobante_monto_positivo"),
+        CheckConstraint("numero BETWEEN 1 AND 999", name="ck_cuotas_comprobante_numero"),
+        Index("ix_cuotas_comprobante_vencimiento", "fecha_vencimiento"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    comprobante_id: int = Field(foreign_key="comprobantes.id")
+    numero: int  # 1 -> Cuota001
+    monto: Decimal = money()  # in the comprobante's currency
+    fecha_vencimiento: date
 
 
 class EnvioSunat(SQLModel, table=True):

@@ -45,6 +45,7 @@ class Producto(SQLModel, table=True):
     precio_incluye_igv: bool = True
     afectacion_igv: str = Field(default="10", max_length=2)  # SUNAT catálogo 07
     unidad_medida: str = Field(default="NIU", max_length=3)  # SUNAT catálogo 03
+    codigo_detraccion: str | None = Field(default=None, max_length=3)  # SUNAT catálogo 54 (SPOT), if subject
     permite_venta_sin_stock: bool = False
     trazabilidad: bool = False  # lots or serial numbers required on every movement
     bolsa_plastica: bool = False  # each unit sold carries ICBPER (tributo 7152) at configuracion.icbper_tarifa

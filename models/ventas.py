@@ -44,6 +44,7 @@ class Cliente(SQLModel, table=True):
     categoria: str = Field(default="GENERAL", max_length=30)
     limite_credito: Decimal = money()
     dias_credito: int = 0
+    pais: str = Field(default="PE", max_length=2)  # ISO 3166-1 alpha-2; foreign customers get export facturas
     tags: list[str] = Field(default_factory=list, sa_column=Column(ARRAY(String(40)), nullable=False,
                                                                    server_default="{}"))
     activo: bool = True
@@ -169,6 +170,7 @@ class Cotizacion(SQLModel, table=True):
     descuentos_cargos: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(
         JSONB, nullable=False, server_default="[]"))  # global, catálogo 53
     cotizacion_origen_id: int | None = Field(default=None, foreign_key="cotizaciones.id")  # set by duplicar
+    cuotas: list[dict[str, Any]] | None = Field(default=None, sa_type=JSONB)  # planned credit instalments
     created_at: datetime = created_at()
 
 
@@ -197,6 +199,7 @@ class OrdenVenta(SQLModel, table=True):
     estado: str = Field(default="confirmada", max_length=12)
     fecha_confirmacion: datetime = created_at()
     total: Decimal = money()
+    cuotas: list[dict[str, Any]] | None = Field(default=None, sa_type=JSONB)  # from the quote, credit instalments
 
 
 class VentaOffline(SQLModel, table=True):

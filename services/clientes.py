@@ -40,6 +40,7 @@ class ClienteIn(Entrada):
     categoria: str = Field(default="GENERAL", max_length=30)
     limite_credito: Decimal = Field(default=Decimal("0"), ge=0, max_digits=14, decimal_places=2)
     dias_credito: int = Field(default=0, ge=0, le=365)
+    pais: str = Field(default="PE", pattern=r"^[A-Z]{2}$")  # ISO 3166-1 alpha-2
     tags: list[str] = Field(default_factory=list, max_length=20)
 
     @field_validator("tipo_doc")

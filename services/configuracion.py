@@ -32,6 +32,7 @@ class ConfiguracionUpdate(Entrada):
     icbper_tarifa: Decimal | None = Field(default=None, ge=0, le=Decimal("10"), decimal_places=2)  # S/ per bag
     serie_factura: str | None = Field(default=None, pattern=r"^F[A-Z0-9]{3}$")
     serie_boleta: str | None = Field(default=None, pattern=r"^B[A-Z0-9]{3}$")
+    cuenta_detracciones: str | None = Field(default=None, pattern=r"^[0-9][0-9-]{6,28}[0-9]$")  # Banco de la Nación
     proveedor_sunat: str | None = Field(default=None, pattern=r"^(SEE|NUBEFACT)$")
     sunat_usuario_sol: str | None = None
     nubefact_url: str | None = None

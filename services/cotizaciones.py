@@ -12,6 +12,7 @@ from core.errors import Conflict, Forbidden, NotFound
 from core.schemas import Entrada
 from models.ventas import Cotizacion, DetalleCotizacion, OrdenVenta
 from services import calculo
+from services import cuotas as cuotas_srv
 from services import productos as productos_srv
 from services.auth import AuthUser
 from services.calculo import DescuentoCargoIn
@@ -34,6 +35,16 @@ class CotizacionIn(Entrada):
     dias_validez: int | None = Field(default=None, ge=1, le=365)  # None: 15 on create, unchanged on edit
     observaciones: str = Field(default="", max_length=500)
     descuentos_cargos: list[DescuentoCargoIn] = Field(default=[], max_length=10)  # global, catálogo 53
+    forma_pago: cuotas_srv.FormaPagoIn = "Contado"
+    cuotas: list[cuotas_srv.CuotaIn] | None = Field(default=None, max_length=999)  # Credito; default: días de crédito
+
+
+def _cuotas(cotizacion: Cotizacion, datos: CotizacionIn, dias_credito: int) -> None:
+    """A credit quote carries its instalments (they add up to the quote's total), copied to its order."""
+    cuotas_srv.sin_cuotas(datos.forma_pago, datos.cuotas)
+    plan = [] if datos.forma_pago == "Contado" else cuotas_srv.plan(datos.cuotas, cotizacion.total,
+                                                                     cotizacion.fecha_emision, dias_credito)
+    cotizacion.cuotas = [c.json() for c in plan] or None
 
 
 _COLUMNAS = ("precio_unitario", "descuento", "subtotal", "igv", "icbper", "total")
@@ -60,7 +71,7 @@ def _lineas(session: Session, cotizacion: Cotizacion, datos: CotizacionIn) -> No
 
 
 def crear(session: Session, user: AuthUser, datos: CotizacionIn) -> Cotizacion:
-    cliente_activo(session, datos.cliente_id, bloquear=False)
+    cliente = cliente_activo(session, datos.cliente_id, bloquear=False)
     hoy = hoy_lima()
     cotizacion = Cotizacion(cliente_id=datos.cliente_id, vendedor_id=user.id, fecha_emision=hoy,
                             fecha_vencimiento=hoy + timedelta(days=datos.dias_validez or DIAS_VALIDEZ),
@@ -68,6 +79,7 @@ def crear(session: Session, user: AuthUser, datos: CotizacionIn) -> Cotizacion:
     session.add(cotizacion)
     session.flush()
     _lineas(session, cotizacion, datos)
+    _cuotas(cotizacion, datos, cliente.dias_credito)
     session.commit()
     return cotizacion
 
@@ -91,11 +103,12 @@ def _vigente(cotizacion: Cotizacion, hoy: date) -> None:
 def editar(session: Session, cotizacion_id: int, datos: CotizacionIn) -> Cotizacion:
     cotizacion = _bloquear(session, cotizacion_id)
     _vigente(cotizacion, hoy_lima())
-    cliente_activo(session, datos.cliente_id, bloquear=False)
+    cliente = cliente_activo(session, datos.cliente_id, bloquear=False)
     cotizacion.cliente_id, cotizacion.observaciones = datos.cliente_id, datos.observaciones
     if datos.dias_validez:
         cotizacion.fecha_vencimiento = cotizacion.fecha_emision + timedelta(days=datos.dias_validez)
     _lineas(session, cotizacion, datos)
+    _cuotas(cotizacion, datos, cliente.dias_credito)
     session.add(cotizacion)
     session.commit()
     return cotizacion
@@ -125,7 +138,7 @@ def convertir(session: Session, cotizacion_id: int) -> OrdenVenta:
     cotizacion = _bloquear(session, cotizacion_id)
     _vigente(cotizacion, hoy_lima())
     orden = OrdenVenta(cotizacion_id=cotizacion.id, cliente_id=cotizacion.cliente_id, total=cotizacion.total,
-                       fecha_confirmacion=datetime.now(UTC))
+                       fecha_confirmacion=datetime.now(UTC), cuotas=cotizacion.cuotas)
     cotizacion.estado = "convertida"
     session.add_all([orden, cotizacion])
     session.commit()

@@ -5,7 +5,7 @@ Issuing = validate → number → write the comprobante and its lines (estado PE
 to SUNAT happens in the workflow (see workflows/facturacion.py).
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -37,6 +37,9 @@ from models.inventario import Producto
 from models.ventas import Cliente, Venta
 from services import calculo
 from services import configuracion as configuracion_srv
+from services import cuotas as cuotas_srv
+from services import facturacion_pago as pago
+from services.facturacion_pago import OPERACION_VENTA_INTERNA, Condiciones, es_exportacion
 from services.numeracion import siguiente_numero
 
 WORKFLOW_EMISION = "EmitirComprobante"
@@ -52,6 +55,7 @@ class ClienteDatos:
     razon_social: str
     direccion: str = ""
     email: str = ""
+    pais: str = "PE"  # ISO 3166-1 alpha-2
 
 
 @dataclass
@@ -61,11 +65,12 @@ class LineaDatos:
     cantidad: Decimal
     valor_unitario: Decimal | None = None  # without IGV; or precio_unitario, exactly one
     unidad_medida: str = "NIU"
-    afectacion_igv: str = "10"
+    afectacion_igv: str | None = "10"  # None: 10, or 40 in an exportación
     detalle_origen_id: int | None = None  # notes: the original's line it credits or debits
     precio_unitario: Decimal | None = None  # with IGV (the shelf price)
     descuento: Decimal = Decimal("0")  # line discount, in the terms of the unit amount given
     icbper_cantidad: int | None = None  # plastic bags (= cantidad); None: from the SKU's product (bolsa_plastica)
+    codigo_detraccion: str | None = None  # catálogo 54, when the good or service is subject to the SPOT
 
 
 @dataclass
@@ -78,6 +83,7 @@ class DatosEmision:
     venta_id: int | None = None
     total_esperado: Decimal | None = None  # the sale's total, which the comprobante must match
     descuentos_cargos: list[dict] = field(default_factory=list)  # global, catálogo 53 (calculo.globales_json)
+    condiciones: Condiciones = field(default_factory=Condiciones)
 
 
 # --- dates --------------------------------------------------------------------------------------
@@ -90,7 +96,7 @@ def ahora_lima() -> datetime:
 # --- validation ---------------------------------------------------------------------------------
 
 
-def _errores_cliente(tipo: str, cliente: ClienteDatos) -> list[FieldError]:
+def _errores_cliente(tipo: str, cliente: ClienteDatos, operacion: str = OPERACION_VENTA_INTERNA) -> list[FieldError]:
     errores = []
     if cliente.tipo_documento not in cat.CAT_06_DOC_IDENTIDAD:
         errores.append(FieldError("cliente.tipo_documento", "Tipo de documento de identidad no válido (catálogo 06)"))
@@ -99,8 +105,13 @@ def _errores_cliente(tipo: str, cliente: ClienteDatos) -> list[FieldError]:
     elif cliente.tipo_documento == cat.DOC_DNI and not (len(cliente.numero_documento) == 8
                                                         and cliente.numero_documento.isdigit()):
         errores.append(FieldError("cliente.numero_documento", "DNI inválido (8 dígitos)"))
-    if tipo == cat.FACTURA and cliente.tipo_documento != cat.DOC_RUC:
-        errores.append(FieldError("cliente.tipo_documento", "La factura requiere un cliente con RUC"))
+    elif cliente.numero_documento != "-" and not cliente.numero_documento.replace("-", "").isalnum():
+        errores.append(FieldError("cliente.numero_documento", "Número de documento inválido (letras y dígitos)"))
+    if es_exportacion(operacion):
+        errores.extend(pago.errores_exportacion(tipo, cliente.tipo_documento, cliente.pais))
+    elif tipo == cat.FACTURA and cliente.tipo_documento != cat.DOC_RUC:
+        errores.append(FieldError("cliente.tipo_documento", "La factura requiere un cliente con RUC (o, para un "
+                                                            "cliente del exterior, una exportación)"))
     if not cliente.razon_social.strip():
         errores.append(FieldError("cliente.razon_social", "Razón social o nombre requerido"))
     return errores
@@ -124,7 +135,7 @@ def _errores_importe(campo: str, linea: LineaDatos) -> list[FieldError]:
     return []
 
 
-def _errores_linea(i: int, linea: LineaDatos) -> list[FieldError]:
+def _errores_linea(i: int, linea: LineaDatos, operacion: str = OPERACION_VENTA_INTERNA) -> list[FieldError]:
     errores = []
     campo = f"lineas.{i}"
     if linea.cantidad <= 0:
@@ -136,18 +147,23 @@ def _errores_linea(i: int, linea: LineaDatos) -> list[FieldError]:
         errores.append(FieldError(f"{campo}.unidad_medida", "Unidad de medida no válida (catálogo 03)"))
     if linea.afectacion_igv not in cat.CAT_07_AFECTACION_IGV:
         errores.append(FieldError(f"{campo}.afectacion_igv", "Afectación del IGV no válida (catálogo 07)"))
+    elif es_exportacion(operacion) != (linea.afectacion_igv in cat.AFECTACION_EXPORTACION):
+        errores.append(FieldError(f"{campo}.afectacion_igv", "Una exportación lleva afectación 40 en cada línea, y "
+                                                             "la afectación 40 solo corresponde a exportaciones"))
+    if linea.codigo_detraccion is not None and linea.codigo_detraccion not in cat.CAT_54_BIEN_SERVICIO_DETRACCION:
+        errores.append(FieldError(f"{campo}.codigo_detraccion", "Código de detracción no válido (catálogo 54)"))
     if not linea.descripcion.strip():
         errores.append(FieldError(f"{campo}.descripcion", "Descripción requerida"))
     return errores
 
 
-def _validar(tipo: str, datos: DatosEmision) -> None:
+def _validar(tipo: str, datos: DatosEmision, operacion: str = OPERACION_VENTA_INTERNA) -> None:
     """Everything SUNAT would reject for the data itself, checked before a number is used."""
-    errores = _errores_cliente(tipo, datos.cliente)
+    errores = _errores_cliente(tipo, datos.cliente, operacion)
     if not datos.lineas:
         errores.append(FieldError("lineas", "El comprobante necesita al menos una línea"))
     for i, linea in enumerate(datos.lineas):
-        errores.extend(_errores_linea(i, linea))
+        errores.extend(_errores_linea(i, linea, operacion))
     if datos.moneda not in cat.CAT_02_MONEDA:
         errores.append(FieldError("moneda", "Moneda no válida (catálogo 02)"))
     elif datos.moneda != "PEN" and not (datos.tipo_cambio and datos.tipo_cambio > 0):
@@ -200,15 +216,16 @@ def _linea_guardada(d: DetalleComprobante) -> LineaDatos:
 
 def _documento(session: Session, tipo: str, serie: str, numero: int | None, fecha: date, hora: time,
                cliente: ClienteDatos, lineas: list[doc.Linea], moneda: str,
-               tipo_cambio: Decimal | None, globales: list[dict]) -> doc.Comprobante:
+               tipo_cambio: Decimal | None, globales: list[dict],
+               operacion: str = OPERACION_VENTA_INTERNA) -> doc.Comprobante:
     tasas = calculo.tasas(session)
     return doc.Comprobante(
         tipo_documento=tipo, serie=serie, numero=numero, fecha_emision=fecha, hora_emision=hora,
         emisor=emisor(session),
         adquirente=doc.Adquirente(cliente.tipo_documento, cliente.numero_documento, cliente.razon_social,
-                                  cliente.direccion),
-        lineas=lineas, moneda=moneda, tipo_cambio=tipo_cambio, tasa_igv=tasas.igv, tarifa_icbper=tasas.icbper,
-        descuentos_cargos=calculo.globales_sunat(globales),
+                                  cliente.direccion, pais=cliente.pais if cliente.pais != "PE" else ""),
+        lineas=lineas, moneda=moneda, tipo_cambio=tipo_cambio, tipo_operacion=operacion, tasa_igv=tasas.igv,
+        tarifa_icbper=tasas.icbper, descuentos_cargos=calculo.globales_sunat(globales),
     )
 
 
@@ -218,11 +235,14 @@ def documento_sunat(session: Session, comprobante: Comprobante) -> doc.Comproban
     lineas = session.execute(select(DetalleComprobante).where(
         DetalleComprobante.comprobante_id == comprobante.id).order_by(DetalleComprobante.orden)).scalars().all()
     cliente = ClienteDatos(comprobante.cliente_tipo_doc, comprobante.cliente_numero_doc,
-                           comprobante.cliente_razon_social, comprobante.cliente_direccion)
+                           comprobante.cliente_razon_social, comprobante.cliente_direccion,
+                           pais=comprobante.cliente_pais)
     documento = _documento(session, comprobante.tipo, comprobante.serie, comprobante.numero,
                            comprobante.fecha_emision, comprobante.hora_emision, cliente,
                            [_linea_sunat(_linea_guardada(linea)) for linea in lineas], comprobante.moneda,
-                           comprobante.tipo_cambio, comprobante.descuentos_cargos)
+                           comprobante.tipo_cambio, comprobante.descuentos_cargos, comprobante.tipo_operacion)
+    documento.detraccion = pago.detraccion_guardada(comprobante)
+    documento.forma_pago = pago.forma_pago_guardada(session, comprobante)
     if comprobante.comprobante_origen_id is not None:
         origen = session.get(Comprobante, comprobante.comprobante_origen_id)
         documento.documento_referencia = doc.DocumentoReferencia(origen.tipo, origen.serie, origen.numero)
@@ -260,38 +280,59 @@ def _detalle(comprobante_id: int, i: int, linea: LineaDatos,
     }
 
 
+def _calcular(borrador: doc.Comprobante) -> Totales:
+    try:
+        return calcular(borrador)
+    except ValueError as exc:
+        raise ValidationError(str(exc), field="lineas") from exc
+
+
 def _registrar(session: Session, tipo: str, serie: str, cliente: ClienteDatos, lineas: list[LineaDatos],
                moneda: str, tipo_cambio: Decimal | None, modo: ModoEmision, venta_id: int | None = None,
                total_esperado: Decimal | None = None, origen: Comprobante | None = None,
-               motivo: tuple[str, str] | None = None, globales: list[dict] | None = None) -> Comprobante:
+               motivo: tuple[str, str] | None = None, globales: list[dict] | None = None,
+               condiciones: Condiciones | None = None) -> Comprobante:
     """Validate, number, write and request the workflow, in the caller's transaction."""
-    datos = DatosEmision(cliente, lineas, tipo, moneda, tipo_cambio, venta_id, total_esperado, globales or [])
-    _validar(tipo, datos)
+    condiciones = condiciones or Condiciones()
+    datos = DatosEmision(cliente, lineas, tipo, moneda, tipo_cambio, venta_id, total_esperado, globales or [],
+                         condiciones)
+    operacion = origen.tipo_operacion if origen else pago.operacion(tipo, cliente.tipo_documento, cliente.pais,
+                                                                     condiciones)
+    afectacion = "40" if es_exportacion(operacion) else "10"
+    lineas = datos.lineas = [replace(linea, afectacion_igv=linea.afectacion_igv or afectacion) for linea in lineas]
+    _validar(tipo, datos, operacion)
     _completar_bolsas(session, lineas)
     momento = ahora_lima()
     fecha, hora = momento.date(), momento.time().replace(microsecond=0)
     borrador = _documento(session, tipo, serie, None, fecha, hora, cliente,
-                          [_linea_sunat(linea) for linea in lineas], moneda, tipo_cambio, datos.descuentos_cargos)
-    try:
-        totales = calcular(borrador)
-    except ValueError as exc:
-        raise ValidationError(str(exc), field="lineas") from exc
+                          [_linea_sunat(linea) for linea in lineas], moneda, tipo_cambio, datos.descuentos_cargos,
+                          operacion)
+    totales = _calcular(borrador)
+    detraccion = pago.detraccion(session, tipo, borrador, totales, [linea.codigo_detraccion for linea in lineas],
+                                 condiciones)
+    if detraccion is not None:
+        borrador.detraccion, borrador.tipo_operacion = detraccion, pago.OPERACION_DETRACCION
+        totales = _calcular(borrador)
     _validar_totales(tipo, datos, totales)
+    plan = pago.plan_cuotas(tipo, fecha, totales, condiciones)
+    pago.traducible(session, borrador.tipo_operacion, bool(plan))
     numero = siguiente_numero(session, tipo, serie)
     comprobante = Comprobante(
         tipo=tipo, serie=serie, numero=numero, fecha_emision=fecha, hora_emision=hora,
         cliente_tipo_doc=cliente.tipo_documento, cliente_numero_doc=cliente.numero_documento,
         cliente_razon_social=cliente.razon_social, cliente_direccion=cliente.direccion,
-        cliente_email=cliente.email, moneda=moneda, tipo_cambio=tipo_cambio, modo_emision=modo,
-        venta_id=venta_id, comprobante_origen_id=origen.id if origen else None,
+        cliente_email=cliente.email, cliente_pais=cliente.pais, moneda=moneda, tipo_cambio=tipo_cambio,
+        modo_emision=modo, venta_id=venta_id, comprobante_origen_id=origen.id if origen else None,
         motivo_codigo=motivo[0] if motivo else None, motivo_descripcion=motivo[1] if motivo else None,
     )
+    pago.anotar(comprobante, borrador.tipo_operacion, plan, detraccion, totales)
     _totales_en(comprobante, totales)
     comprobante.descuentos_cargos = datos.descuentos_cargos
     session.add(comprobante)
     session.flush()
     insert_rows(session, DetalleComprobante,
                 [_detalle(comprobante.id, i, linea, totales) for i, linea in enumerate(lineas)])
+    pago.guardar_cuotas(session, comprobante.id, plan)
     _pedir_emision(session, comprobante)
     return comprobante
 
@@ -323,7 +364,9 @@ def _pedir_emision(session: Session, comprobante: Comprobante) -> None:
 
 def _tipo_de(datos: DatosEmision) -> str:
     if datos.tipo is None:
-        return cat.FACTURA if datos.cliente.tipo_documento == cat.DOC_RUC else cat.BOLETA
+        exportacion = es_exportacion(pago.operacion(cat.FACTURA, datos.cliente.tipo_documento, datos.cliente.pais,
+                                                    datos.condiciones))
+        return cat.FACTURA if datos.cliente.tipo_documento == cat.DOC_RUC or exportacion else cat.BOLETA
     if datos.tipo not in (cat.FACTURA, cat.BOLETA):
         raise ValidationError("Tipo de comprobante debe ser 01 (factura) o 03 (boleta)", field="tipo")
     return datos.tipo
@@ -341,11 +384,28 @@ def registrar_emision(session: Session, datos: DatosEmision) -> Comprobante:
     tipo = _tipo_de(datos)
     serie, modo = _serie_y_modo(session, tipo)
     return _registrar(session, tipo, serie, datos.cliente, datos.lineas, datos.moneda, datos.tipo_cambio, modo,
-                      venta_id=datos.venta_id, total_esperado=datos.total_esperado, globales=datos.descuentos_cargos)
+                      venta_id=datos.venta_id, total_esperado=datos.total_esperado,
+                      globales=datos.descuentos_cargos, condiciones=datos.condiciones)
+
+
+def _datos_de_catalogo(session: Session, datos: DatosEmision) -> None:
+    """A direct emission names products by SKU and customers by document: their catalog-54 code and días de
+    crédito come from the catalog when the request does not give them."""
+    skus = {linea.codigo_producto for linea in datos.lineas if linea.codigo_detraccion is None}
+    codigos = dict(session.execute(select(Producto.sku, Producto.codigo_detraccion).where(
+        Producto.sku.in_(skus), Producto.codigo_detraccion.is_not(None))).all()) if skus else {}
+    for linea in datos.lineas:
+        linea.codigo_detraccion = linea.codigo_detraccion or codigos.get(linea.codigo_producto)
+    if datos.condiciones.forma_pago == "Credito" and not datos.condiciones.dias_credito:
+        dias = session.execute(select(Cliente.dias_credito).where(
+            Cliente.tipo_doc == datos.cliente.tipo_documento,
+            Cliente.numero_doc == datos.cliente.numero_documento)).scalar_one_or_none()
+        datos.condiciones.dias_credito = dias or 0
 
 
 def emitir(session: Session, datos: DatosEmision) -> Comprobante:
     """POST /api/facturacion/emitir/: a comprobante not tied to a sale. One transaction."""
+    _datos_de_catalogo(session, datos)
     comprobante = registrar_emision(session, datos)
     session.commit()
     return comprobante
@@ -358,7 +418,7 @@ def _cliente_de_venta(cliente: Cliente | None) -> ClienteDatos:
     if cliente is None:
         return ClienteDatos(*CLIENTE_VARIOS)
     return ClienteDatos(cliente.tipo_doc, cliente.numero_doc, cliente.razon_social, cliente.direccion,
-                        cliente.email)
+                        cliente.email, cliente.pais)
 
 
 def _linea_de_venta(detalle: Row, producto: Producto) -> LineaDatos:
@@ -369,18 +429,22 @@ def _linea_de_venta(detalle: Row, producto: Producto) -> LineaDatos:
                       valor_unitario=None if con_igv else detalle.precio_unitario,
                       precio_unitario=detalle.precio_unitario if con_igv else None, descuento=detalle.descuento,
                       icbper_cantidad=calculo.bolsas(producto, detalle.cantidad, ""),
-                      unidad_medida=producto.unidad_medida, afectacion_igv=detalle.afectacion_igv)
+                      unidad_medida=producto.unidad_medida, afectacion_igv=detalle.afectacion_igv,
+                      codigo_detraccion=producto.codigo_detraccion)
 
 
 def solicitar_comprobante_de_venta(session: Session, venta: Venta, cliente: Cliente | None,
-                                   lineas: list[tuple[Row, Producto]]) -> int:
+                                   lineas: list[tuple[Row, Producto]], credito: Decimal = Decimal("0"),
+                                   cuotas: list[cuotas_srv.CuotaIn] | None = None) -> int:
     """Called by the sales service INSIDE the sale's transaction, with the sale's rows in memory: validates
     the data, numbers and writes the comprobante (estado PENDIENTE) and asks for the EmitirComprobante
     workflow once the sale commits. Returns the comprobante id. Does not commit; any error leaves nothing
     written (the caller rolls back)."""
+    condiciones = Condiciones(forma_pago="Credito" if credito else "Contado", cuotas=cuotas,
+                              dias_credito=cliente.dias_credito if cliente else 0, pendiente=credito or None)
     datos = DatosEmision(cliente=_cliente_de_venta(cliente), lineas=[_linea_de_venta(*fila) for fila in lineas],
                          tipo=venta.tipo_comprobante or None, venta_id=venta.id, total_esperado=venta.total,
-                         descuentos_cargos=venta.descuentos_cargos)
+                         descuentos_cargos=venta.descuentos_cargos, condiciones=condiciones)
     return registrar_emision(session, datos).id
 
 

@@ -305,7 +305,8 @@ def _lineas_debito(datos: DatosNota, lineas: list[SaldoLinea]) -> list[LineaDato
         if not faltan:
             salida.append(LineaDatos(pedida.codigo_producto, pedida.descripcion, pedida.cantidad,
                                      pedida.valor_unitario, pedida.unidad_medida or "NIU",
-                                     pedida.afectacion_igv or "10", precio_unitario=pedida.precio_unitario))
+                                     pedida.afectacion_igv,  # None: 10, or 40 on an export
+                                     precio_unitario=pedida.precio_unitario))
     _rechazar(errores)
     return salida
 
@@ -327,7 +328,7 @@ def emitir_nota(session: Session, datos: DatosNota) -> Comprobante:
     else:
         lineas = _lineas_debito(datos, lineas_origen)
     cliente = ClienteDatos(origen.cliente_tipo_doc, origen.cliente_numero_doc, origen.cliente_razon_social,
-                           origen.cliente_direccion, origen.cliente_email)
+                           origen.cliente_direccion, origen.cliente_email, origen.cliente_pais)
     modo = ModoEmision.INDIVIDUAL if origen.tipo == cat.FACTURA else ModoEmision.RESUMEN
     nota = _registrar(session, datos.tipo, SERIES_NOTAS[(datos.tipo, origen.tipo)], cliente, lineas,
                       origen.moneda, origen.tipo_cambio, modo, origen=origen,

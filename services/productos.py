@@ -10,7 +10,7 @@ from sqlmodel import Session
 from core.db import get_or_404
 from core.errors import ValidationError
 from core.schemas import Entrada
-from integrations.sunat.catalogos import CAT_03_UNIDAD_MEDIDA, CAT_07_AFECTACION_IGV
+from integrations.sunat.catalogos import CAT_03_UNIDAD_MEDIDA, CAT_07_AFECTACION_IGV, CAT_54_BIEN_SERVICIO_DETRACCION
 from models.inventario import CategoriaProducto, Producto, ProductoAlmacen
 
 Precio = Field(ge=0, max_digits=14, decimal_places=2)
@@ -28,6 +28,15 @@ class ProductoIn(Entrada):
     trazabilidad: bool = False
     bolsa_plastica: bool = False  # ICBPER per unit sold (configuracion.icbper_tarifa)
     categoria: str | None = Field(default=None, max_length=100)
+    codigo_detraccion: str | None = None  # catálogo 54: the good or service is subject to the SPOT
+
+    @field_validator("codigo_detraccion")
+    @classmethod
+    def _detraccion(cls, v: str | None) -> str | None:
+        if v is not None and v not in CAT_54_BIEN_SERVICIO_DETRACCION:
+            raise ValueError(f"código {v!r} no está en el catálogo 54 de SUNAT (bienes y servicios sujetos a "
+                             "detracción)")
+        return v
 
     @field_validator("unidad_medida")
     @classmethod

@@ -25,6 +25,7 @@ from services import calculo, stock
 from services import productos as productos_srv
 from services.auth import AuthUser
 from services.calculo import DescuentoCargoIn
+from services.cuotas import CuotaIn
 from services.notificaciones import notificar
 
 
@@ -56,6 +57,8 @@ class VentaIn(Entrada):
     formas_pago: list[PagoIn] = Field(min_length=1, max_length=10)
     modo_emision: str = Field(default="POS", pattern="^(POS|ECOMMERCE)$")
     descuentos_cargos: list[DescuentoCargoIn] = Field(default=[], max_length=10)  # global, catálogo 53
+    # The CREDITO part in instalments; None: one at the customer's días de crédito.
+    cuotas: list[CuotaIn] | None = Field(default=None, max_length=999)
 
 
 def detalle_calculado(linea: doc.Linea, tl: TotalesLinea) -> dict[str, Any]:
@@ -122,7 +125,7 @@ def _validar_pagos(session: Session, pagos: list[PagoIn], total: Decimal, client
     if suma != total:
         raise ValidationError(f"La suma de formas de pago ({suma}) debe ser igual al total ({total})",
                               field="formas_pago")
-    credito = sum((p.monto for p in pagos if METODOS_PAGO[p.metodo][2]), Decimal("0"))
+    credito = monto_credito(pagos)
     if not credito:
         return
     if cliente is None:
@@ -238,18 +241,32 @@ def registrar(session: Session, user: AuthUser, datos: VentaIn, fecha: datetime 
                   f"{productos[producto_id].sku}", "El producto permite venta sin stock; reponer",
                   "ventas", str(venta.id))
     venta.comprobante_id = _solicitar_comprobante(session, venta, cliente,
-                                                  [(d, productos[d.producto_id]) for d in detalle])
+                                                  [(d, productos[d.producto_id]) for d in detalle],
+                                                  _credito(datos), datos.cuotas)
     session.flush()
     if commit:
         session.commit()
     return VentaRegistrada(venta, detalle, pagos)
 
 
+def monto_credito(pagos: list[PagoIn]) -> Decimal:
+    """The part of the sale left to pay later (CREDITO payments): the factura's pending amount."""
+    return sum((p.monto for p in pagos if METODOS_PAGO[p.metodo][2]), Decimal("0"))
+
+
+def _credito(datos: VentaIn) -> Decimal:
+    credito = monto_credito(datos.formas_pago)
+    if datos.cuotas is not None and not credito:
+        raise ValidationError("Las cuotas solo corresponden a una venta con pago CREDITO", field="cuotas")
+    return credito
+
+
 def _solicitar_comprobante(session: Session, venta: Venta, cliente: Cliente | None,
-                           lineas: list[tuple[Row, Producto]]) -> int:
+                           lineas: list[tuple[Row, Producto]], credito: Decimal,
+                           cuotas: list[CuotaIn] | None) -> int:
     from services.facturacion import solicitar_comprobante_de_venta  # module 3 (imported late: it imports ours)
 
-    return solicitar_comprobante_de_venta(session, venta, cliente, lineas)
+    return solicitar_comprobante_de_venta(session, venta, cliente, lineas, credito, cuotas)
 
 
 # --- offline sync -------------------------------------------------------------------------------------

@@ -20,11 +20,11 @@ os.environ["TEMPORAL_TASK_QUEUE"] = "erp-test"
 os.environ["LOGIN_RATE_LIMIT_PER_MINUTE"] = "1000"  # tests that check the limit lower it themselves
 
 from fastapi.testclient import TestClient  # noqa: E402
-from sqlalchemy import text  # noqa: E402
+from sqlalchemy import Engine, text  # noqa: E402
 from sqlmodel import Session, select  # noqa: E402
 
 from core import audit  # noqa: E402
-from core.db import get_engine, reset_engine, session_scope  # noqa: E402
+from core.db import get_engine, make_engine, reset_engine, session_scope  # noqa: E402
 from core.embedded import EmbeddedPostgres, free_port, start_temporal_dev_server, temporal_cli  # noqa: E402
 from core.security import hash_password  # noqa: E402
 from core.settings import get_settings  # noqa: E402
@@ -45,35 +45,46 @@ def pg_url() -> Iterator[str]:
     tmp = Path(tempfile.mkdtemp(prefix="erp-test-pg-"))
     tmp.chmod(0o755)
     server = EmbeddedPostgres(tmp / "data", port=free_port(), tuned_for_tests=True)
-    url = server.start()
-    set_env(DATABASE_URL=url, STORAGE_DIR=str(tmp / "storage"), DATA_DIR=str(tmp))
+    owner_url = server.start()
+    # The same split as production: the app (get_engine) is the restricted role, migrations the owner.
+    set_env(DATABASE_URL=server.app_url, DATABASE_OWNER_URL=owner_url, STORAGE_DIR=str(tmp / "storage"),
+            DATA_DIR=str(tmp))
     reset_engine()
     from core.migrate import upgrade
 
-    upgrade(url)
+    upgrade(owner_url, server.app_url)
     audit.install()
     try:
-        yield url
+        yield server.app_url
     finally:
         reset_engine()
         server.stop()
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _truncate_all(session: Session) -> None:
-    tables = session.execute(text(
-        "SELECT string_agg(format('%I', tablename), ', ') FROM pg_tables "
-        "WHERE schemaname = 'public' AND tablename <> 'alembic_version'")).scalar_one()
-    session.execute(text(f"TRUNCATE {tables} CASCADE"))
+@pytest.fixture(scope="session")
+def owner_engine(pg_url: str) -> Iterator[Engine]:
+    """The owner role's engine: for test set-up the app's role may not do (TRUNCATE between tests)."""
+    engine = make_engine(get_settings().owner_url, pool_size=1)
+    yield engine
+    engine.dispose()
+
+
+def _truncate_all(engine: Engine) -> None:
+    with engine.begin() as conn:
+        tables = conn.execute(text(
+            "SELECT string_agg(format('%I', tablename), ', ') FROM pg_tables "
+            "WHERE schemaname = 'public' AND tablename <> 'alembic_version'")).scalar_one()
+        conn.execute(text(f"TRUNCATE {tables} CASCADE"))
 
 
 @pytest.fixture
-def db(pg_url: str) -> Iterator[None]:
+def db(owner_engine: Engine) -> Iterator[None]:
     """A clean database with roles and the demo company seeded."""
     from services.seed import seed_demo_company, seed_roles
 
+    _truncate_all(owner_engine)
     with session_scope() as session:
-        _truncate_all(session)
         seed_roles(session)
         seed_demo_company(session, "admin@test.pe", "admin-password-123")
     yield

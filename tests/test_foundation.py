@@ -35,11 +35,12 @@ def test_no_free_database_connection_is_a_503_to_retry_not_a_500(client, admin_h
         tiny.dispose()
 
 
-def test_audit_logs_cannot_be_updated_or_deleted(db):
+def test_audit_logs_cannot_be_updated_or_deleted(db, owner_engine):
+    """The trigger refuses even the owner (the app role is refused before, by privileges: test_roles_bd)."""
     with session_scope() as s:
         s.execute(text("INSERT INTO audit_logs (modulo, accion, objeto_tipo) VALUES ('t', 'create', 'x')"))
     for stmt in ("UPDATE audit_logs SET accion = 'hacked'", "DELETE FROM audit_logs"):
-        with pytest.raises(DBAPIError, match="solo inserción"), session_scope() as s:
+        with pytest.raises(DBAPIError, match="solo inserción"), owner_engine.begin() as s:
             s.execute(text(stmt))
     with session_scope() as s:
         assert s.execute(text("SELECT count(*) FROM audit_logs WHERE accion = 'create'")).scalar_one() >= 1

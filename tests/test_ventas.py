@@ -99,7 +99,8 @@ def test_traceable_product_is_sold_from_a_named_lot_recorded_on_the_line(tienda,
 
 def test_factura_for_ruc_customer_and_credit_limit(tienda, cajero):
     cliente = tienda.client.post("/api/clientes/", headers=tienda.admin, json={
-        "tipo_doc": "6", "numero_doc": RUC_CLIENTE, "razon_social": "CLIENTE SAC", "limite_credito": "50.00"}).json()
+        "tipo_doc": "6", "numero_doc": RUC_CLIENTE, "razon_social": "CLIENTE SAC", "limite_credito": "50.00",
+        "dias_credito": 30}).json()  # a credit sale's factura falls due at the customer's días de crédito
     producto = tienda.producto("CRED", precio="30.00")
     ok = tienda.client.post("/api/ventas/", headers=cajero,
                             json=venta(producto, "1", "30.00", metodo="CREDITO", cliente_id=cliente["id"]))

@@ -27,25 +27,34 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 
 with workflow.unsafe.imports_passed_through():
     from core.schedules import ScheduleDef
-    from core.temporal import ESTADO
+    from core.temporal import ESTADO, HEARTBEAT_TIMEOUT
 
 # Activities only fail on infrastructure trouble (database, storage): retry forever, gently.
 RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), backoff_coefficient=2.0,
                     maximum_interval=timedelta(minutes=1),
                     non_retryable_error_types=["NotFound", "ValidationError", "LookupError"])
-# sendSummary/getStatus raise when SUNAT is unreachable: keep trying; a request SUNAT refuses is final.
+# sendSummary/getStatus raise when SUNAT is unreachable: keep trying, at least once a minute so a recovered
+# SUNAT is noticed soon; a request SUNAT refuses is final.
 RETRY_RESUMEN = RetryPolicy(initial_interval=timedelta(seconds=2), backoff_coefficient=2.0,
-                            maximum_interval=timedelta(minutes=15),
+                            maximum_interval=timedelta(minutes=1),
                             non_retryable_error_types=["SunatErrorEnvio", "SunatYaRegistrado", "SunatCdrNoEncontrado",
                                                        "SunatRechazo", "LookupError"])
+# Bounds one attempt (a send is connect 5 s + read 30 s, plus getStatusCdr after a 1033); a worker that dies
+# mid-attempt is noticed through the missing heartbeats, after HEARTBEAT_TIMEOUT.
 TIMEOUT = timedelta(minutes=2)
 FINALES = ("ACEPTADO", "OBSERVADO", "RECHAZADO", "ANULADO")
 CONSULTA_TICKET = (timedelta(seconds=1), timedelta(minutes=10))  # first wait, cap
 
 
+def proxima_espera(espera: float, maximo: float) -> float:
+    """The next probe interval towards an unreachable SUNAT: doubling, never beyond the maximum (setting
+    `sunat_reintento_maximo_s`, 60 s by default), so a recovered SUNAT is noticed within that long."""
+    return min(espera * 2, maximo)
+
+
 async def _actividad(nombre: str, *args: object, retry: RetryPolicy = RETRY) -> object:
     return await workflow.execute_activity(nombre, args=list(args), start_to_close_timeout=TIMEOUT,
-                                           retry_policy=retry)
+                                           heartbeat_timeout=HEARTBEAT_TIMEOUT, retry_policy=retry)
 
 
 @workflow.defn(name="EmitirComprobante")
@@ -98,7 +107,7 @@ class EmitirComprobante:
                 await self._esperar(None)
             else:
                 await self._esperar(espera)
-                espera = min(espera * 2, maximo)
+                espera = proxima_espera(espera, maximo)
 
     async def _despertar_siguiente(self, siguiente: str) -> None:
         try:
@@ -113,8 +122,8 @@ class EmitirComprobante:
         self._cambiar_estado(preparado["estado"])
         siguiente = None
         if preparado["modo_emision"] == "INDIVIDUAL":
-            siguiente = await self._enviar_hasta_decision(cid, preparado["reintento_inicial"],
-                                                          preparado["reintento_maximo"])
+            maximo = preparado["reintento_maximo"]
+            siguiente = await self._enviar_hasta_decision(cid, min(preparado["reintento_inicial"], maximo), maximo)
         if siguiente:
             await self._despertar_siguiente(siguiente)
         if self._estado in ("ACEPTADO", "OBSERVADO") or preparado["modo_emision"] == "RESUMEN":

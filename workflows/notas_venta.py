@@ -18,7 +18,7 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from core.temporal import ESTADO
+    from core.temporal import ESTADO, HEARTBEAT_TIMEOUT
     from models.notas_venta import TRANSICIONES
 
 DOMAIN_ERROR = "DomainError"  # ApplicationError type carrying (status, body) of a core.errors.DomainError
@@ -79,7 +79,7 @@ class NotaVentaWorkflow:
             try:
                 state = await workflow.execute_activity(
                     activity, args=[self.nota_id, solicitud], start_to_close_timeout=timedelta(seconds=60),
-                    retry_policy=RETRY)
+                    heartbeat_timeout=HEARTBEAT_TIMEOUT, retry_policy=RETRY)
             except ActivityError as exc:
                 cause = exc.cause
                 if isinstance(cause, ApplicationError) and cause.type == DOMAIN_ERROR:

@@ -44,6 +44,7 @@ class Adquirente:
     numero_documento: str
     nombre: str
     direccion: str = ""
+    pais: str = ""  # ISO 3166-1 alpha-2, written for customers abroad (exportación)
 
 
 @dataclass
@@ -90,14 +91,16 @@ class Cuota:
 class FormaPago:
     tipo: str = "Contado"  # "Contado" | "Credito"
     cuotas: list[Cuota] = field(default_factory=list)
+    monto_pendiente: Decimal | None = None  # Credito: None -> the whole document net of the detracción
 
     @classmethod
     def contado(cls) -> FormaPago:
         return cls("Contado")
 
     @classmethod
-    def credito(cls, cuotas: list[Cuota]) -> FormaPago:
-        return cls("Credito", list(cuotas))
+    def credito(cls, cuotas: list[Cuota], monto_pendiente: Decimal | None = None) -> FormaPago:
+        """`monto_pendiente`: what is left to pay when part was paid at issue (a partial credit sale)."""
+        return cls("Credito", list(cuotas), monto_pendiente)
 
 
 @dataclass

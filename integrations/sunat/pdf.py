@@ -14,6 +14,7 @@ import segno
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from weasyprint import HTML  # imported at load: cffi's first import is not thread-safe
 
+from integrations.sunat import catalogos as cat
 from integrations.sunat.documento import Comprobante
 from integrations.sunat.totales import calcular
 from integrations.sunat.totales import monto_en_letras as totales_monto_en_letras
@@ -41,6 +42,7 @@ def generar_pdf(documento: Comprobante, qr: str, hash_: str = "", formato: str =
         d=documento, t=totales, titulo=TITULOS.get(documento.tipo_documento, "COMPROBANTE ELECTRÓNICO"),
         lineas=list(zip(documento.lineas, totales.lineas, strict=True)),
         letras=monto_en_letras(totales.importe_total, documento.moneda), hash=hash_, qr_svg=_qr_svg(qr),
+        operaciones=cat.CAT_51_TIPO_OPERACION, bienes=cat.CAT_54_BIEN_SERVICIO_DETRACCION, medios=cat.CAT_59_MEDIO_PAGO,
     )
     # The document's own date as PDF metadata (not "now"): rendering twice gives identical bytes.
     fecha = datetime.combine(documento.fecha_emision, datetime.min.time(), UTC).isoformat()

@@ -32,6 +32,20 @@ Rules implemented:
 - Global discounts/charges (cac:AllowanceCharge under the root): 3072 each needs AllowanceChargeReasonCode;
   3071 the code must be a global one of catálogo 53 (02, 03, 04, 05, 06, 45-53, not the line codes 00/01/47/48);
   3025 MultiplierFactorNumeric, when present, must be a positive n(3,5).
+Forma de pago of a factura (cac:PaymentTerms with cbc:ID "FormaPago"; SUNAT's return codes since 2021):
+- 3244: a factura must state its forma de pago; 3246: PaymentMeansID is Contado, Credito or Cuota + 3 digits.
+- 3249: Credito needs at least one instalment; 3251: Credito needs the net pending amount (cbc:Amount);
+  3252: instalments need Credito; 3256: each instalment needs its PaymentDueDate.
+- 3265: the net pending amount must not exceed PayableAmount; 3319: the instalments add up to it.
+Detracción (SPOT, operation types 1001-1004):
+- 3127: the operation needs the catalog-54 code (PaymentTerms "Detraccion"/PaymentMeansID); 3128: a code on
+  an operation type that is not a detracción; 3033: the code must be in catalog 54; 3035: the detracción
+  amount must be stated; 3034: the Banco de la Nación account (PaymentMeans "Detraccion"/PayeeFinancialAccount)
+  must be stated; 3174: the payment means code must be in catalog 59 (the schema already requires one; SUNAT's
+  list words 3174 for the rail-ticket form of payment, the stylesheet applies it to catalog 59 codes).
+- 4265 (observation): legend 2006 must be present.
+Exportación (operation types 0200-0208):
+- 2642: every line's afectación is 40; 3107: no document-level tributo other than 9995 / 9996 / 7152.
 """
 
 import re
@@ -59,6 +73,8 @@ _CODIGOS_GLOBALES = frozenset({"02", "03", "04", "05", "06", "45", "46", "49", "
 _FACTOR_N3_5 = re.compile(r"[0-9]{1,3}(\.[0-9]{1,5})?")
 ICBPER_TASA_POR_ANIO = {2019: Decimal("0.10"), 2020: Decimal("0.20"), 2021: Decimal("0.30"), 2022: Decimal("0.40")}
 ICBPER_TASA_VIGENTE = Decimal("0.50")  # since 2023
+_CUOTA = re.compile(r"Cuota[0-9]{3}")
+_TRIBUTOS_NO_EXPORTACION = frozenset({"1000", "1016", "2000", "9997", "9998", "9999"})
 
 
 @dataclass(frozen=True)
@@ -159,6 +175,124 @@ def _regla_receptor_ruc(raiz: etree._Element) -> list[Hallazgo]:
     if es_factura and not exportacion and (scheme is None or scheme.get("schemeID") != "6"):
         return [_hallazgo("2017", "El numero de documento de identidad del receptor debe ser RUC")]
     return []
+
+
+def _es_factura(raiz: etree._Element) -> bool:
+    return raiz.findtext("cbc:InvoiceTypeCode", namespaces=NS) == cat.FACTURA
+
+
+def _operacion(raiz: etree._Element) -> str:
+    nodo = raiz.find("cbc:InvoiceTypeCode", NS)
+    return (nodo.get("listID") or "") if nodo is not None else ""
+
+
+# --- forma de pago, detracción, exportación ----------------------------------------------------------
+
+
+def _terminos(raiz: etree._Element, identificador: str) -> list[etree._Element]:
+    return [t for t in raiz.findall("cac:PaymentTerms", NS) if t.findtext("cbc:ID", namespaces=NS) == identificador]
+
+
+def _medio(termino: etree._Element) -> str:
+    return termino.findtext("cbc:PaymentMeansID", default="", namespaces=NS)
+
+
+def _reglas_forma_pago(raiz: etree._Element) -> list[Hallazgo]:
+    if not _es_factura(raiz):
+        return []
+    terminos = _terminos(raiz, "FormaPago")
+    if not terminos:
+        return [_hallazgo("3244", "Debe consignar la informacion del tipo de transaccion del comprobante")]
+    hallazgos = []
+    if any(_medio(t) not in ("Contado", "Credito") and not _CUOTA.fullmatch(_medio(t)) for t in terminos):
+        hallazgos.append(_hallazgo("3246", "El tipo de transaccion o el identificador de la cuota no cumple con el "
+                                           "formato esperado"))
+    cuotas = [t for t in terminos if _CUOTA.fullmatch(_medio(t))]
+    credito = next((t for t in terminos if _medio(t) == "Credito"), None)
+    if credito is None:
+        if cuotas:
+            hallazgos.append(_hallazgo("3252", "Si existe información de cuota de pago, el tipo de transaccion debe "
+                                               "ser al credito"))
+        return hallazgos
+    return hallazgos + _reglas_credito(raiz, credito, cuotas)
+
+
+def _reglas_credito(raiz: etree._Element, credito: etree._Element, cuotas: list[etree._Element]) -> list[Hallazgo]:
+    hallazgos = []
+    if not cuotas:
+        hallazgos.append(_hallazgo("3249", "Si el tipo de transaccion es al Credito debe existir al menos información "
+                                           "de una cuota de pago"))
+    neto = _dec(credito, "cbc:Amount")
+    total = _total(raiz)
+    importe = _dec(total, "cbc:PayableAmount") if total is not None else None
+    if neto is None:
+        hallazgos.append(_hallazgo("3251", "Si el tipo de transaccion es al Credito debe consignarse el Monto neto "
+                                           "pendiente de pago"))
+    elif importe is not None and neto > importe:
+        hallazgos.append(_hallazgo("3265", "El monto neto pendiente de pago debe ser menor o igual al Importe total "
+                                           "del comprobante"))
+    if neto is not None and cuotas and sum((_dec(c, "cbc:Amount") or CERO for c in cuotas), CERO) != neto:
+        hallazgos.append(_hallazgo("3319", "La suma de las cuotas debe ser igual al Monto neto pendiente de pago."))
+    if any(c.find("cbc:PaymentDueDate", NS) is None for c in cuotas):
+        hallazgos.append(_hallazgo("3256", "Si se consigna información de la cuota de pago, debe indicarse la fecha "
+                                           "del pago único o de las cuotas"))
+    return hallazgos
+
+
+def _reglas_detraccion(raiz: etree._Element) -> list[Hallazgo]:
+    if not _es_factura(raiz):
+        return []
+    terminos = _terminos(raiz, "Detraccion")
+    codigo = _medio(terminos[0]) if terminos else ""
+    if _operacion(raiz) not in cat.OPERACIONES_DETRACCION:
+        return [_hallazgo("3128", "El XML contiene información de codigo de bien y servicio de detracción que no "
+                                  "corresponde al tipo de operación.")] if codigo else []
+    hallazgos = []
+    if not codigo:
+        hallazgos.append(_hallazgo("3127", "El XML no contiene el tag o no existe información del Codigo de BBSS de "
+                                           "detracción para el tipo de operación."))
+    elif codigo not in cat.CAT_54_BIEN_SERVICIO_DETRACCION:
+        hallazgos.append(_hallazgo("3033", "El codigo de bien o servicio sujeto a detracción no existe en el "
+                                           "listado."))
+    if not terminos or _dec(terminos[0], "cbc:Amount") is None:
+        hallazgos.append(_hallazgo("3035", "El xml no contiene el tag o no existe información en el monto de "
+                                           "detraccion"))
+    return hallazgos + _reglas_medio_detraccion(raiz) + _regla_leyenda_detraccion(raiz)
+
+
+def _reglas_medio_detraccion(raiz: etree._Element) -> list[Hallazgo]:
+    medio = next((m for m in raiz.findall("cac:PaymentMeans", NS)
+                  if m.findtext("cbc:ID", namespaces=NS) == "Detraccion"), None)
+    hallazgos = []
+    if medio is None or not medio.findtext("cac:PayeeFinancialAccount/cbc:ID", namespaces=NS):
+        hallazgos.append(_hallazgo("3034", "El xml no contiene el tag o no existe información en el nro de cuenta de "
+                                           "detracción"))
+    codigo = medio.findtext("cbc:PaymentMeansCode", namespaces=NS) if medio is not None else None
+    if codigo is not None and codigo not in cat.CAT_59_MEDIO_PAGO:  # the schema makes the code itself mandatory
+        hallazgos.append(_hallazgo("3174", "El dato ingreso como Servicio transporte: Forma de Pago no corresponde al "
+                                           "valor esperado (catalogo nro 59)"))
+    return hallazgos
+
+
+def _regla_leyenda_detraccion(raiz: etree._Element) -> list[Hallazgo]:
+    if any(n.get("languageLocaleID") == cat.LEYENDA_DETRACCION for n in raiz.findall("cbc:Note", NS)):
+        return []
+    return [_hallazgo("4265", "El XML no contiene el codigo de leyenda 2006 para tipo de operación de detracciones")]
+
+
+def _reglas_exportacion(raiz: etree._Element, lineas: list[etree._Element]) -> list[Hallazgo]:
+    if not _es_factura(raiz) or _operacion(raiz) not in cat.OPERACIONES_EXPORTACION:
+        return []
+    hallazgos = []
+    afectaciones = {sub.findtext("cac:TaxCategory/cbc:TaxExemptionReasonCode", namespaces=NS)
+                    for linea in lineas for sub in linea.findall("cac:TaxTotal/cac:TaxSubtotal", NS)
+                    if _tributo(sub) in _TRIBUTOS_CON_AFECTACION}
+    if afectaciones - set(cat.AFECTACION_EXPORTACION):
+        hallazgos.append(_hallazgo("2642", "Operaciones de exportacion, deben consignar Tipo Afectacion igual a 40"))
+    if any(_tributo(sub) in _TRIBUTOS_NO_EXPORTACION for sub in raiz.findall("cac:TaxTotal/cac:TaxSubtotal", NS)):
+        hallazgos.append(_hallazgo("3107", "El dato ingresado como codigo de tributo global es invalido para tipo de "
+                                           "operación."))
+    return hallazgos
 
 
 # --- lines -------------------------------------------------------------------------------------------
@@ -357,7 +491,8 @@ def validar_reglas(xml: bytes) -> list[Hallazgo]:
         return []
     lineas = _lineas(raiz)
     hallazgos = (_regla_version(raiz) + _regla_numeracion(raiz) + _regla_moneda(raiz)
-                 + _regla_receptor_ruc(raiz))
+                 + _regla_receptor_ruc(raiz) + _reglas_forma_pago(raiz) + _reglas_detraccion(raiz)
+                 + _reglas_exportacion(raiz, lineas))
     for linea in lineas:
         hallazgos += _reglas_linea(raiz, linea)
     return hallazgos + _reglas_cargos_globales(raiz) + _reglas_totales(raiz, lineas)

@@ -155,7 +155,11 @@ def _emisor(root: etree._Element, emisor: Emisor) -> None:
         if valor:
             _sub(addr, tag, valor)
     _sub(_sub(addr, "cac:AddressLine"), "cbc:Line", d.direccion)
-    _sub(_sub(addr, "cac:Country"), "cbc:IdentificationCode", d.pais, listID="ISO 3166-1",
+    _pais(addr, d.pais)
+
+
+def _pais(addr: etree._Element, pais: str) -> None:
+    _sub(_sub(addr, "cac:Country"), "cbc:IdentificationCode", pais, listID="ISO 3166-1",
          listAgencyName="United Nations Economic Commission for Europe", listName="Country")
 
 
@@ -164,8 +168,12 @@ def _adquirente(root: etree._Element, adq: Adquirente) -> None:
     _id_documento(_sub(party, "cac:PartyIdentification"), adq.tipo_documento, adq.numero_documento or "-")
     legal = _sub(party, "cac:PartyLegalEntity")
     _sub(legal, "cbc:RegistrationName", adq.nombre or "-")
-    if adq.direccion:
-        _sub(_sub(_sub(legal, "cac:RegistrationAddress"), "cac:AddressLine"), "cbc:Line", adq.direccion)
+    if adq.direccion or adq.pais:
+        addr = _sub(legal, "cac:RegistrationAddress")
+        if adq.direccion:
+            _sub(_sub(addr, "cac:AddressLine"), "cbc:Line", adq.direccion)
+        if adq.pais:
+            _pais(addr, adq.pais)
 
 
 def _allowance(parent: etree._Element, dc: DescuentoCargoCalculado, moneda: str) -> None:
@@ -295,7 +303,8 @@ def _formas_pago(root: etree._Element, c: Comprobante, totales: Totales) -> None
     terms = _sub(root, "cac:PaymentTerms")
     _sub(terms, "cbc:ID", "FormaPago")
     _sub(terms, "cbc:PaymentMeansID", "Credito")
-    _amt(terms, "cbc:Amount", totales.monto_neto_pendiente, c.moneda)
+    pendiente = forma.monto_pendiente if forma.monto_pendiente is not None else totales.monto_neto_pendiente
+    _amt(terms, "cbc:Amount", pendiente, c.moneda)
     for i, cuota in enumerate(forma.cuotas, start=1):
         terms = _sub(root, "cac:PaymentTerms")
         _sub(terms, "cbc:ID", "FormaPago")

@@ -192,7 +192,8 @@ def test_put_after_issue_is_409_with_the_current_state(client, admin_headers):
     assert client.get(f"/api/notas-venta/{nota['id']}", headers=admin_headers).json()["vendedor"] == "Juan Soto"
 
 
-def test_database_refuses_changing_an_issued_note_except_cancelling_it(client, admin_headers):
+def test_database_refuses_changing_an_issued_note_except_cancelling_it(client, admin_headers, owner_engine):
+    """The triggers refuse even the owner (the app role cannot touch sales_note_audit at all)."""
     nota = crear(client, admin_headers)
     _issue_directly(nota["id"])
     for stmt in (f"UPDATE sales_notes SET total = 1 WHERE id = {nota['id']}",
@@ -202,7 +203,7 @@ def test_database_refuses_changing_an_issued_note_except_cancelling_it(client, a
                  f"discount_pct, line_total) VALUES ({nota['id']}, 9, 'x', 1, 1, 0, 1)",
                  f"DELETE FROM sales_notes WHERE id = {nota['id']}",
                  "UPDATE sales_note_audit SET actor = 'otro'"):
-        with pytest.raises(DBAPIError, match="no puede|no pueden|solo inserción"), session_scope() as s:
+        with pytest.raises(DBAPIError, match="no puede|no pueden|solo inserción"), owner_engine.begin() as s:
             s.execute(text(stmt))
     with session_scope() as s:
         s.execute(text("UPDATE sales_notes SET status = 'cancelled', cancel_reason = 'error de cliente', "

@@ -37,7 +37,9 @@ def _socket(host: str, port: int) -> socket.socket:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
-    sock.set_inheritable(True)
+    # Never inherited: a process spawned meanwhile (a Temporal test server) would keep the port open after
+    # `caido` closes it, and clients would hang instead of being refused.
+    sock.set_inheritable(False)
     return sock
 
 
