@@ -10,7 +10,7 @@ from pathlib import Path
 import typer
 from cryptography.fernet import Fernet
 
-from core.settings import ROOT, get_settings
+from core.settings import ROOT, Settings, get_settings
 
 app = typer.Typer(help="JSOLUCIONES ERP", no_args_is_help=True)
 
@@ -85,7 +85,14 @@ def api(host: str | None = None, port: int | None = None, workers: int = 1) -> N
     settings = get_settings()
     _configure_logging()
     uvicorn.run("api.app:app", host=host or settings.api_host, port=port or settings.api_port, workers=workers,
-                log_level="warning")
+                log_level="warning", **uvicorn_options(settings))
+
+
+def uvicorn_options(settings: Settings) -> dict[str, object]:
+    """X-Forwarded-For/-Proto are believed only from TRUSTED_PROXIES (default none). uvicorn's own default
+    trusts 127.0.0.1, which let any local caller pick its address and so its login rate-limit bucket."""
+    return {"proxy_headers": bool(settings.trusted_proxies),
+            "forwarded_allow_ips": ",".join(settings.trusted_proxies) or None}
 
 
 @app.command()
@@ -169,7 +176,11 @@ def _sandboxes(env: dict[str, str]) -> list[tuple[str, str, list[str]]]:
         ("smtp-sandbox", "integrations.mail.sandbox", ["--port", str(settings.smtp_port),
                                                        "--maildir", str(settings.data_dir / "mail")]),
     ]
-    if "google_issuer" not in settings.model_fields_set:  # no real Google configured: use the local one
+    if "erp_env" not in settings.model_fields_set:  # `erp up` is the development command
+        env["ERP_ENV"] = "development"
+    development = env.get("ERP_ENV", settings.erp_env) == "development"
+    if "google_issuer" not in settings.model_fields_set and development:
+        # No real Google configured: the local stand-in (it signs in anyone as anyone; development only).
         issuer = f"http://127.0.0.1:{settings.google_sandbox_port}"
         env.update(GOOGLE_ISSUER=issuer, GOOGLE_JWKS_URL=f"{issuer}/oauth2/v3/certs",
                    GOOGLE_CLIENT_ID=settings.google_client_id)

@@ -1,12 +1,16 @@
 """Dependencies every endpoint declares: the DB session, the acting user, the permission check."""
 
-from collections.abc import Iterator
-from typing import Annotated
+import functools
+import inspect
+from collections.abc import AsyncIterator, Callable
+from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, Header, Request
+from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
 
+from core import idempotency
 from core.context import Actor
 from core.db import get_engine
 from core.errors import Unauthorized
@@ -16,25 +20,54 @@ bearer = HTTPBearer(auto_error=False)
 
 
 def client_ip(request: Request) -> str:
+    """The caller's address. Behind a configured proxy (TRUSTED_PROXIES) uvicorn has already replaced the
+    peer with the X-Forwarded-For client; from anyone else the header is ignored (`cli.uvicorn_options`)."""
     return request.client.host if request.client else "unknown"
 
 
-def get_session() -> Iterator[Session]:
-    with Session(get_engine(), expire_on_commit=False) as session:
-        try:
-            yield session
-        finally:
-            session.rollback()
+async def get_session() -> AsyncIterator[Session]:
+    """The request's session. Async on purpose: opening it does no I/O and closing it needs no thread, so
+    a request never waits for a worker thread just to hand its connection back (a burst larger than the
+    thread pool used to stall there). Sync endpoints close it in their own thread (`release_sessions`)."""
+    session = Session(get_engine(), expire_on_commit=False)
+    try:
+        yield session
+    finally:
+        session.close()
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
+
+
+def release_sessions(endpoint: Callable[..., Any]) -> Callable[..., Any]:
+    """Wrap a sync endpoint so the sessions it received end their transaction in the endpoint's thread,
+    as soon as its work is done: no connection is held while the response is serialised and sent.
+    Applied to every sync route by `api.main`. Loaded attributes stay readable (the objects are detached)."""
+    if inspect.iscoroutinefunction(endpoint) or getattr(endpoint, "_releases_sessions", False):
+        return endpoint
+
+    @functools.wraps(endpoint)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return endpoint(*args, **kwargs)
+        finally:
+            for value in kwargs.values():
+                if isinstance(value, Session):
+                    value.close()
+
+    wrapper._releases_sessions = True  # type: ignore[attr-defined]
+    return wrapper
 
 
 def _authenticated(request: Request, session: Session, credentials: HTTPAuthorizationCredentials | None,
                    permiso: tuple[str, str] | None) -> AuthUser:
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthorized("Falta el token de acceso (Authorization: Bearer ...)")
-    user = authenticate(session, credentials.credentials, permiso)
+    try:
+        user = authenticate(session, credentials.credentials, permiso)
+    except BaseException:
+        session.rollback()  # a 401/403 must not keep its connection until the error response is sent
+        raise
     # End the read-only transaction: its connection goes back to the pool while the request waits for a
     # thread to run the endpoint. Holding it across that wait deadlocks a burst larger than the pool.
     session.commit()
@@ -67,3 +100,37 @@ class Permission:
 def Allowed(modulo: str, accion: str) -> type[AuthUser]:  # noqa: N802 - reads like a type in signatures
     """`user: Allowed("ventas", "crear")` in an endpoint signature."""
     return Annotated[AuthUser, Depends(Permission(modulo, accion))]  # type: ignore[return-value]
+
+
+IdempotencyKey = Annotated[str | None, Header(
+    alias="Idempotency-Key", min_length=1, max_length=255, pattern=r"^[\x21-\x7e]+$",
+    description="Client-chosen unique key (e.g. a UUID). A retry with the same key returns the first "
+                "answer (same status and body) instead of creating a second document; the same key with "
+                "another body answers 422. Kept 24 h.")]
+CREATED = 201
+
+
+def idempotent(endpoint: Callable[..., Any]) -> Callable[..., Any]:
+    """`@idempotent` under `@router.post(...)` of a creating endpoint (sync, 201, with a SessionDep and an
+    Allowed user): it accepts an `Idempotency-Key` header and answers retries from the stored first answer."""
+    signature = inspect.signature(endpoint)
+    key_param = inspect.Parameter("idempotency_key", inspect.Parameter.KEYWORD_ONLY, default=None,
+                                  annotation=IdempotencyKey)
+    operation = f"{endpoint.__module__}.{endpoint.__qualname__}"
+
+    @functools.wraps(endpoint)
+    def wrapper(**kwargs: Any) -> Any:
+        key = kwargs.pop("idempotency_key")
+        if key is None:
+            return endpoint(**kwargs)
+        session_name = next(k for k, v in kwargs.items() if isinstance(v, Session))
+        user = next(v for v in kwargs.values() if isinstance(v, AuthUser))
+        inputs = [v for k, v in sorted(kwargs.items()) if not isinstance(v, Session | AuthUser | Request)]
+        answer = idempotency.run(kwargs[session_name], user.id, key, idempotency.fingerprint(operation, inputs),
+                                 CREATED, lambda joined: endpoint(**kwargs | {session_name: joined}))
+        headers = {"Idempotent-Replayed": "true"} if answer.replayed else None
+        return JSONResponse(status_code=answer.status, content=answer.body, headers=headers)
+
+    wrapper.__signature__ = signature.replace(  # type: ignore[attr-defined]
+        parameters=[*signature.parameters.values(), key_param])
+    return wrapper

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
-from api.deps import Allowed, SessionDep
+from api.deps import Allowed, SessionDep, idempotent
 from core.errors import NotFound, ValidationError
 from core.schemas import Entrada, Pagina, Paginacion
 from integrations.storage import get_storage
@@ -221,6 +221,7 @@ def _con_saldos(session: SessionDep, comprobantes: list[Comprobante]) -> list[Co
 
 
 @router.post("/emitir/", status_code=201, response_model=ComprobanteOut)
+@idempotent
 def emitir(body: EmitirIn, session: SessionDep, _user: Allowed("facturacion", "emitir")) -> ComprobanteOut:
     """Number the comprobante and send it to SUNAT in the background (estado starts PENDIENTE)."""
     cliente = svc.ClienteDatos(**body.cliente.model_dump(exclude={"email"}), email=body.cliente.email or "")
@@ -232,6 +233,7 @@ def emitir(body: EmitirIn, session: SessionDep, _user: Allowed("facturacion", "e
 
 
 @router.post("/notas/", status_code=201, response_model=ComprobanteOut)
+@idempotent
 def emitir_nota(body: NotaIn, session: SessionDep, _user: Allowed("facturacion", "emitir")) -> ComprobanteOut:
     """Nota de crédito (motivo catálogo 09) or débito (catálogo 10) on an accepted comprobante, line by line
     against the original: 422 naming the line that asks for more than is left, 409 once the original is

@@ -54,8 +54,8 @@ def movimientos(session: SessionDep, user: Allowed("inventario", "ver"), product
 
 
 @router.get("/trazabilidad/{lote}/")
-def trazabilidad(lote: str, session: SessionDep, _: Allowed("inventario", "ver")) -> dict[str, Any]:
-    return inventario.trazabilidad(session, lote)
+def trazabilidad(lote: str, session: SessionDep, user: Allowed("inventario", "ver")) -> dict[str, Any]:
+    return inventario.trazabilidad(session, user, lote)
 
 
 @router.post("/transferencia/", status_code=201)

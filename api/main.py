@@ -9,10 +9,13 @@ from contextlib import asynccontextmanager
 import anyio.to_thread
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.routing import APIRoute
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import errors
+from api.admission import Admission
+from api.deps import release_sessions
 from core import audit
 from core.settings import get_settings
 
@@ -48,6 +51,9 @@ PUBLIC_ROUTES = {
     ("POST", "/api/auth/sso/google/"),
     ("GET", "/finanzas/notas-venta/{nota_id}"),  # HTML shell with a login form; it shows no data by itself
 }
+
+# Answered even when the business requests of a burst fill the admission queue (operators' probes).
+UNQUEUED_PATHS = frozenset({"/health"})
 
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -103,8 +109,14 @@ def create_app() -> FastAPI:
         allow_methods=["*"], allow_headers=["Authorization", "Content-Type"],
     )
 
+    app.add_middleware(Admission, max_in_flight=settings.api_max_in_flight,
+                       queue_timeout_s=settings.api_queue_timeout_s, exempt=UNQUEUED_PATHS)
     app.add_middleware(HeadersAndAccessLog, log_everything=settings.log_level == "DEBUG")
     errors.install(app)
     for name in ROUTERS:
-        app.include_router(importlib.import_module(f"api.{name}").router)
+        router = importlib.import_module(f"api.{name}").router
+        for route in router.routes:
+            if isinstance(route, APIRoute):  # include_router builds the app's route from route.endpoint
+                route.endpoint = release_sessions(route.endpoint)
+        app.include_router(router)
     return app

@@ -19,7 +19,7 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
-from api.deps import Allowed, SessionDep, client_ip
+from api.deps import Allowed, SessionDep, client_ip, idempotent
 from core.errors import DomainError, Forbidden, Unavailable
 from core.schemas import Entrada
 from core.settings import get_settings
@@ -180,6 +180,7 @@ def put_config(body: ConfigIn, session: SessionDep, _: Allowed("notas_venta", "c
 
 
 @router.post(f"{PREFIX}/", response_model=NotaOut, status_code=201)
+@idempotent
 def create(body: NotaIn, request: Request, session: SessionDep, user: Allowed("notas_venta", "crear")) -> NotaOut:
     nota = nv.create_note(session, body.model_dump(mode="python"), _operador(user, request))
     return _out(session, nota)

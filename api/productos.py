@@ -11,9 +11,9 @@ router = APIRouter(prefix="/api/productos", tags=["productos"])
 
 
 @router.get("/")
-def buscar(session: SessionDep, _: Allowed("productos", "ver"), q: str | None = None,
+def buscar(session: SessionDep, user: Allowed("productos", "ver"), q: str | None = None,
            limit: Annotated[int, Query(ge=1, le=200)] = 50, offset: Annotated[int, Query(ge=0)] = 0) -> list[dict]:
-    return productos.buscar(session, q, limit, offset)
+    return productos.buscar(session, user, q, limit, offset)
 
 
 @router.post("/", status_code=201)
@@ -22,9 +22,10 @@ def crear(datos: productos.ProductoIn, session: SessionDep, _: Allowed("producto
 
 
 @router.get("/{producto_id}/")
-def obtener(producto_id: int, session: SessionDep, _: Allowed("productos", "ver")) -> dict[str, Any]:
+def obtener(producto_id: int, session: SessionDep, user: Allowed("productos", "ver")) -> dict[str, Any]:
     producto = productos.obtener(session, producto_id)
-    return producto.model_dump() | {"stock_actual": productos.stock_total(session, [producto_id]).get(producto_id, 0)}
+    totales = productos.stock_total(session, user, [producto_id])
+    return producto.model_dump() | {"stock_actual": totales.get(producto_id, 0)}
 
 
 @router.put("/{producto_id}/")

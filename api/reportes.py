@@ -12,18 +12,18 @@ router = APIRouter(prefix="/api/reportes", tags=["reportes"])
 
 
 @router.get("/ventas-diarias/")
-def ventas_diarias(desde: date, hasta: date, session: SessionDep, _: Allowed("reportes", "ver"),
+def ventas_diarias(desde: date, hasta: date, session: SessionDep, user: Allowed("reportes", "ver"),
                    sucursal_id: int | None = None) -> list[dict[str, Any]]:
-    return reporte(session, "diarias", desde, hasta, sucursal_id)
+    return reporte(session, user, "diarias", desde, hasta, sucursal_id)
 
 
 @router.get("/ventas-por-producto/")
-def ventas_por_producto(desde: date, hasta: date, session: SessionDep, _: Allowed("reportes", "ver"),
+def ventas_por_producto(desde: date, hasta: date, session: SessionDep, user: Allowed("reportes", "ver"),
                         sucursal_id: int | None = None) -> list[dict[str, Any]]:
-    return reporte(session, "por_producto", desde, hasta, sucursal_id)
+    return reporte(session, user, "por_producto", desde, hasta, sucursal_id)
 
 
 @router.get("/ventas-por-cliente/")
-def ventas_por_cliente(desde: date, hasta: date, session: SessionDep, _: Allowed("reportes", "ver"),
+def ventas_por_cliente(desde: date, hasta: date, session: SessionDep, user: Allowed("reportes", "ver"),
                        sucursal_id: int | None = None) -> list[dict[str, Any]]:
-    return reporte(session, "por_cliente", desde, hasta, sucursal_id)
+    return reporte(session, user, "por_cliente", desde, hasta, sucursal_id)

@@ -5,7 +5,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from api.deps import Allowed, SessionDep
+from api.deps import Allowed, SessionDep, idempotent
 from core.context import Actor
 from models.ventas import METODOS_PAGO
 from services import ventas
@@ -15,17 +15,18 @@ router = APIRouter(prefix="/api/ventas", tags=["ventas"])
 
 
 @router.post("/", status_code=201)
+@idempotent
 def registrar(datos: ventas.VentaIn, session: SessionDep, user: Allowed("ventas", "crear")) -> dict[str, Any]:
     """Register a sale: stock, IGV, payments and the comprobante request in one transaction."""
     return ventas.vista(ventas.registrar(session, user, datos))
 
 
 @router.get("/")
-def listar(session: SessionDep, _: Allowed("ventas", "ver"), desde: date | None = None, hasta: date | None = None,
+def listar(session: SessionDep, user: Allowed("ventas", "ver"), desde: date | None = None, hasta: date | None = None,
            sucursal_id: int | None = None, cliente_id: int | None = None, usuario_id: int | None = None,
            limit: Annotated[int, Query(ge=1, le=200)] = 50, offset: Annotated[int, Query(ge=0)] = 0) -> list[dict]:
     inicio, fin = limites_lima(desde, hasta)
-    return [v.model_dump() for v in ventas.listar(session, inicio, fin, sucursal_id, cliente_id, usuario_id,
+    return [v.model_dump() for v in ventas.listar(session, user, inicio, fin, sucursal_id, cliente_id, usuario_id,
                                                   limit, offset)]
 
 
@@ -45,5 +46,6 @@ def offline_sync(lote: ventas.LoteOfflineIn, session: SessionDep, user: Allowed(
 
 
 @router.get("/{venta_id}/")
-def obtener(venta_id: int, session: SessionDep, _: Allowed("ventas", "ver")) -> dict[str, Any]:
-    return ventas.obtener(session, venta_id)
+def obtener(venta_id: int, session: SessionDep, user: Allowed("ventas", "ver")) -> dict[str, Any]:
+    """403 for another seller's sale (without ventas:ver_todas) or another branch's."""
+    return ventas.obtener(session, user, venta_id)

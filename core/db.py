@@ -28,6 +28,9 @@ def make_engine(url: str, pool_size: int = 20) -> Engine:
         normalize_url(url),
         pool_size=pool_size,
         max_overflow=20,
+        # A connection is only held while a request's work runs (api.deps), so a long wait here means
+        # overload: give up and answer 503 + Retry-After rather than queue for minutes.
+        pool_timeout=get_settings().db_pool_timeout_s,
         pool_pre_ping=True,
         connect_args={"options": "-c timezone=UTC"},
     )

@@ -37,11 +37,23 @@ class Settings(BaseSettings):
     # Thread pool for sync endpoints per API process. Small on purpose: fewer threads contending for one GIL
     # means a request that holds a row lock (numbering series, hot stock row) finishes sooner: fair latency.
     api_threads: int = 8
+    # Admission control per API process: at most this many business requests inside the app at once; the
+    # rest queue, and one that cannot get in within API_QUEUE_TIMEOUT_S answers 503 + Retry-After (a burst
+    # degrades into bounded waiting or a fast refusal, never into a stall). /health is never queued.
+    api_max_in_flight: int = 16
+    api_queue_timeout_s: float = 5.0
+    # Seconds a request waits for a free database connection before answering 503 + Retry-After.
+    db_pool_timeout_s: float = 10.0
+    # Addresses of the reverse proxies whose X-Forwarded-For is believed (none by default: the peer is the client).
+    trusted_proxies: list[str] = []
     google_client_id: str = "erp-local"
     google_issuer: str = "https://accounts.google.com"
     google_jwks_url: str = "https://www.googleapis.com/oauth2/v3/certs"
     # `erp up` without GOOGLE_ISSUER serves a local Google Sign-In stand-in on this loopback port.
     google_sandbox_port: int = 8710
+
+    # `development` only under `erp up`: enables the local Google Sign-In stand-in. Anything else is production.
+    erp_env: str = "production"
 
     # Business defaults
     timezone: str = "America/Lima"

@@ -12,6 +12,7 @@ from models.facturacion import (
     ResumenDiarioItem,
     Serie,
 )
+from models.idempotencia import ClaveIdempotencia
 from models.inventario import (
     Almacen,
     CategoriaProducto,
@@ -48,8 +49,8 @@ from models.ventas import (
 )
 
 __all__ = [
-    "AuditLog", "Configuracion", "IntentoLogin", "OutboxMessage", "Permiso", "Rol", "Sesion", "Sucursal",
-    "TokenRevocado", "Usuario", "UsuarioSucursal",
+    "AuditLog", "ClaveIdempotencia", "Configuracion", "IntentoLogin", "OutboxMessage", "Permiso", "Rol", "Sesion",
+    "Sucursal", "TokenRevocado", "Usuario", "UsuarioSucursal",
 ]
 __all__ += [  # modules 1 (ventas) and 2 (inventario)
     "Almacen", "ArqueoCaja", "Caja", "CategoriaProducto", "Cliente", "Cotizacion", "DetalleCotizacion",

@@ -11,7 +11,7 @@ import pyotp
 from sqlalchemy import delete, exists, func, select, text, true
 from sqlmodel import Session
 
-from core import audit
+from core import audit, idempotency
 from core.context import Actor
 from core.errors import Forbidden, TooManyRequests, Unauthorized
 from core.security import (
@@ -255,8 +255,9 @@ def revoke_all_sessions(session: Session, usuario_id: int) -> int:
 
 
 def purge_expired(session: Session) -> int:
-    """Housekeeping: revocations and login attempts past their usefulness."""
+    """Housekeeping: revocations, login attempts and idempotency keys past their usefulness."""
     gone = session.execute(delete(TokenRevocado).where(TokenRevocado.expires_at < func.now())).rowcount
     session.execute(delete(IntentoLogin).where(IntentoLogin.created_at < func.now() - timedelta(hours=1)))
+    idempotency.purge(session)
     session.commit()
     return gone

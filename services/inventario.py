@@ -192,17 +192,28 @@ def ajuste(session: Session, user: AuthUser, datos: AjusteIn) -> stock.Saldo:
 # --- queries ------------------------------------------------------------------------------------------
 
 
-def _filtro_almacenes(session: Session, user: AuthUser, almacen_id: int | None) -> list[int] | None:
-    """None = every warehouse (admin without filter); otherwise the ids the query may read."""
+def almacenes_de_lectura(session: Session, user: AuthUser, almacen_id: int | None = None) -> list[int] | None:
+    """None = every warehouse (admin without filter); otherwise the ids a read may cover: the one asked for
+    (403 if not the user's) or all those assigned to the user. Stock, kardex and lots are scoped by it."""
     if almacen_id is not None:
         verificar_acceso(session, user, almacen_id)
         return [almacen_id]
     return None if es_admin(user) else [a.id for a in almacenes_visibles(session, user)]
 
 
+def almacenes_de_venta(session: Session, user: AuthUser) -> list[int] | None:
+    """The warehouses whose stock a product's total shows: the user's assigned ones or, for a user with
+    none (a cashier, a seller), those of their branches. None = every warehouse (admin)."""
+    ids = almacenes_de_lectura(session, user)
+    if ids is None or ids:
+        return ids
+    return list(session.execute(select(Almacen.id).where(
+        Almacen.activo.is_(True), Almacen.sucursal_id.in_(user.sucursales_permitidas))).scalars())
+
+
 def consultar_stock(session: Session, user: AuthUser, almacen_id: int | None, producto_id: int | None,
                     solo_alertas: bool = False) -> list[dict[str, Any]]:
-    ids = _filtro_almacenes(session, user, almacen_id)
+    ids = almacenes_de_lectura(session, user, almacen_id)
     rows = session.execute(text("""
         SELECT pa.id, pa.producto_id, p.sku, p.nombre, pa.almacen_id, a.nombre AS almacen, pa.stock_actual,
                pa.stock_minimo, pa.stock_maximo, pa.stock_seguridad,
@@ -261,7 +272,7 @@ def movimientos(session: Session, user: AuthUser, producto_id: int | None, almac
         if value is not None:
             where.append(sql)
             params[key] = value
-    ids = _filtro_almacenes(session, user, almacen_id)
+    ids = almacenes_de_lectura(session, user, almacen_id)
     if ids is not None:
         where.append("m.almacen_id = ANY(:ids)")
         params["ids"] = ids
@@ -273,17 +284,22 @@ def movimientos(session: Session, user: AuthUser, producto_id: int | None, almac
     return {"resultados": rows, "siguiente": siguiente}
 
 
-def trazabilidad(session: Session, codigo: str) -> dict[str, Any]:
-    """Everything that happened to a lot or serial number, in every warehouse, oldest first."""
-    lotes = list(session.execute(select(LoteSerie).where(
-        (LoteSerie.numero_lote == codigo) | (LoteSerie.numero_serie == codigo)).order_by(LoteSerie.id)).scalars())
+def trazabilidad(session: Session, user: AuthUser, codigo: str) -> dict[str, Any]:
+    """Everything that happened to a lot or serial number in the user's warehouses, oldest first."""
+    stmt = select(LoteSerie).where((LoteSerie.numero_lote == codigo) | (LoteSerie.numero_serie == codigo))
+    ids = almacenes_de_lectura(session, user)
+    if ids is not None:
+        stmt = stmt.where(LoteSerie.almacen_id.in_(ids))
+    lotes = list(session.execute(stmt.order_by(LoteSerie.id)).scalars())
     if not lotes:
         raise NotFound("Lote o serie no encontrado")
     historial = session.execute(text("""
         SELECT m.id, m.created_at, m.producto_id, m.almacen_id, m.tipo_movimiento, m.cantidad, m.motivo,
                m.usuario_id, m.lote_id, m.referencia_doc
-        FROM movimientos_stock m WHERE m.lote_id = ANY(:ids) ORDER BY m.created_at, m.id
-    """), {"ids": [lote.id for lote in lotes]})
+        FROM movimientos_stock m
+        WHERE m.lote_id = ANY(:ids) AND (CAST(:almacenes AS int[]) IS NULL OR m.almacen_id = ANY(:almacenes))
+        ORDER BY m.created_at, m.id
+    """), {"ids": [lote.id for lote in lotes], "almacenes": ids})
     return {"codigo": codigo, "lotes": [lote.model_dump() for lote in lotes],
             "movimientos": [dict(r._mapping) for r in historial]}
 

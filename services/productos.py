@@ -12,6 +12,8 @@ from core.errors import ValidationError
 from core.schemas import Entrada
 from integrations.sunat.catalogos import CAT_03_UNIDAD_MEDIDA, CAT_07_AFECTACION_IGV, CAT_54_BIEN_SERVICIO_DETRACCION
 from models.inventario import CategoriaProducto, Producto, ProductoAlmacen
+from services.auth import AuthUser
+from services.inventario import almacenes_de_venta
 
 Precio = Field(ge=0, max_digits=14, decimal_places=2)
 
@@ -86,20 +88,23 @@ def editar(session: Session, producto_id: int, datos: ProductoIn) -> Producto:
     return producto
 
 
-def stock_total(session: Session, producto_ids: list[int]) -> dict[int, Decimal]:
-    """The spec's `productos.stock_actual`: the sum of the product's stock over every warehouse."""
-    rows = session.execute(select(ProductoAlmacen.producto_id, func.sum(ProductoAlmacen.stock_actual))
-                           .where(ProductoAlmacen.producto_id.in_(producto_ids))
-                           .group_by(ProductoAlmacen.producto_id))
-    return {pid: total for pid, total in rows}
+def stock_total(session: Session, user: AuthUser, producto_ids: list[int]) -> dict[int, Decimal]:
+    """The spec's `productos.stock_actual`: the sum of the product's stock over the warehouses the user
+    works with (every warehouse for an administrator)."""
+    stmt = (select(ProductoAlmacen.producto_id, func.sum(ProductoAlmacen.stock_actual))
+            .where(ProductoAlmacen.producto_id.in_(producto_ids)).group_by(ProductoAlmacen.producto_id))
+    almacenes = almacenes_de_venta(session, user)
+    if almacenes is not None:
+        stmt = stmt.where(ProductoAlmacen.almacen_id.in_(almacenes))
+    return {pid: total for pid, total in session.execute(stmt)}
 
 
-def buscar(session: Session, q: str | None, limit: int, offset: int) -> list[dict[str, Any]]:
+def buscar(session: Session, user: AuthUser, q: str | None, limit: int, offset: int) -> list[dict[str, Any]]:
     stmt = select(Producto).where(Producto.activo.is_(True)).order_by(Producto.nombre).limit(limit).offset(offset)
     if q:
         stmt = stmt.where(or_(Producto.sku == q, Producto.nombre.ilike(f"%{q}%")))
     productos = list(session.execute(stmt).scalars())
-    totales = stock_total(session, [p.id for p in productos])
+    totales = stock_total(session, user, [p.id for p in productos])
     return [p.model_dump() | {"stock_actual": totales.get(p.id, Decimal("0"))} for p in productos]
 
 

@@ -7,12 +7,14 @@ from sqlalchemy import text
 from sqlmodel import Session
 
 from core.settings import get_settings
+from services.auth import AuthUser
 from services.inventario import limites_lima
+from services.permisos import sucursales_visibles
 
 _BASE = """
     FROM ventas v {join}
     WHERE v.estado = 'registrada' AND v.fecha >= :inicio AND v.fecha < :fin
-      AND (CAST(:sucursal AS int) IS NULL OR v.sucursal_id = :sucursal)
+      AND (CAST(:sucursales AS int[]) IS NULL OR v.sucursal_id = ANY(:sucursales))
 """
 _CONSULTAS = {
     "diarias": ("SELECT (v.fecha AT TIME ZONE :tz)::date AS dia, count(*) AS ventas, sum(v.subtotal) AS subtotal, "
@@ -27,10 +29,12 @@ _CONSULTAS = {
 }
 
 
-def reporte(session: Session, tipo: str, desde: date, hasta: date, sucursal_id: int | None) -> list[dict[str, Any]]:
+def reporte(session: Session, user: AuthUser, tipo: str, desde: date, hasta: date,
+            sucursal_id: int | None) -> list[dict[str, Any]]:
+    """Over the branches the user may read (all for ADMIN; 403 for a branch not theirs)."""
     select_sql, join, tail = _CONSULTAS[tipo]
     inicio, fin = limites_lima(desde, hasta)
     sql = f"{select_sql} {_BASE.format(join=join)} {tail}"
-    rows = session.execute(text(sql), {"inicio": inicio, "fin": fin, "sucursal": sucursal_id,
-                                       "tz": get_settings().timezone})
+    rows = session.execute(text(sql), {"inicio": inicio, "fin": fin, "tz": get_settings().timezone,
+                                       "sucursales": sucursales_visibles(user, sucursal_id)})
     return [dict(r._mapping) for r in rows]

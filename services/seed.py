@@ -38,8 +38,8 @@ DEFAULT_ROLES: dict[str, tuple[str, dict[str, list[str]]]] = {
         "almacenes": ["ver"],
     }),
     "CONTADOR": ("Contador", {
-        "facturacion": [ALL], "finanzas": [ALL], "reportes": ["ver"], "ventas": ["ver"], "clientes": ["ver"],
-        "auditoria": ["ver"], "notas_venta": ["ver", "aprobar", "emitir", "anular"],
+        "facturacion": [ALL], "finanzas": [ALL], "reportes": ["ver"], "ventas": ["ver", "ver_todas"],
+        "clientes": ["ver"], "auditoria": ["ver"], "notas_venta": ["ver", "aprobar", "emitir", "anular"],
     }),
     "TRANSPORTISTA": ("Transportista", {"distribucion": ["ver", "editar"]}),
 }

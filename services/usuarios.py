@@ -15,7 +15,7 @@ from core.schemas import Entrada
 from core.security import hash_password
 from models.configuracion import Sucursal
 from models.usuarios import Rol, Usuario
-from services.auth import AuthUser, accept_totp, revoke_all_sessions
+from services.auth import AuthUser, accept_totp, check_login_rate, revoke_all_sessions
 
 MIN_PASSWORD = 10
 ISSUER = "JSOLUCIONES ERP"
@@ -126,6 +126,8 @@ def _self_or_admin(actor: AuthUser, usuario_id: int, es_admin: bool) -> None:
 
 
 def _codigo_de_la_app(session: Session, usuario_id: int, codigo: str) -> Usuario:
+    # Throttled like the login, per account (not per IP): a stolen token cannot brute-force the 6 digits.
+    check_login_rate(session, f"2fa-usuario:{usuario_id}")
     try:
         return accept_totp(session, usuario_id, codigo)
     except Unauthorized as exc:  # the caller is authenticated: a wrong code is bad input, not a bad token

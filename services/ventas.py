@@ -14,7 +14,7 @@ from sqlmodel import Session
 
 from core.context import Actor
 from core.db import get_engine, insert_rows
-from core.errors import Conflict, DomainError, NotFound, ValidationError
+from core.errors import Conflict, DomainError, Forbidden, NotFound, ValidationError
 from core.schemas import Entrada
 from integrations.sunat import documento as doc
 from integrations.sunat.catalogos import DOC_RUC
@@ -27,6 +27,7 @@ from services.auth import AuthUser
 from services.calculo import DescuentoCargoIn
 from services.cuotas import CuotaIn
 from services.notificaciones import notificar
+from services.permisos import sucursales_visibles, tiene_permiso
 
 
 class LineaVentaIn(Entrada):
@@ -354,10 +355,13 @@ def vista(registrada: VentaRegistrada) -> dict[str, Any]:
                                             "formas_pago": [p._asdict() for p in registrada.pagos]}
 
 
-def obtener(session: Session, venta_id: int) -> dict[str, Any]:
+def obtener(session: Session, user: AuthUser, venta_id: int) -> dict[str, Any]:
     venta = session.get(Venta, venta_id)
     if venta is None:
         raise NotFound("Venta no encontrada")
+    sucursales, propias = alcance(session, user)
+    if (sucursales is not None and venta.sucursal_id not in sucursales) or propias not in (None, venta.usuario_id):
+        raise Forbidden("No puede ver esta venta: es de otro vendedor o de otra sucursal")
     detalle = session.execute(select(*DetalleVenta.__table__.c).where(DetalleVenta.venta_id == venta_id)
                               .order_by(DetalleVenta.id)).all()
     pagos = session.execute(select(*FormaPago.__table__.c).where(FormaPago.venta_id == venta_id)
@@ -365,13 +369,26 @@ def obtener(session: Session, venta_id: int) -> dict[str, Any]:
     return vista(VentaRegistrada(venta, list(detalle), list(pagos)))
 
 
-def listar(session: Session, desde: datetime | None, hasta: datetime | None, sucursal_id: int | None,
-           cliente_id: int | None, usuario_id: int | None, limit: int, offset: int) -> list[Venta]:
+def alcance(session: Session, user: AuthUser, sucursal_id: int | None = None) -> tuple[list[int] | None, int | None]:
+    """Which sales `user` may read: (branches or None for all, only this seller's or None). ADMIN reads
+    every sale; a role with ventas:ver_todas (managers, accountants) those of its branches; anyone else
+    (cashiers, sellers) only the sales they made, in their branches."""
+    sucursales = sucursales_visibles(user, sucursal_id)
+    propias = None if tiene_permiso(session, user.rol_id, "ventas", "ver_todas") else user.id
+    return sucursales, propias
+
+
+def listar(session: Session, user: AuthUser, desde: datetime | None, hasta: datetime | None,
+           sucursal_id: int | None, cliente_id: int | None, usuario_id: int | None, limit: int,
+           offset: int) -> list[Venta]:
+    sucursales, propias = alcance(session, user, sucursal_id)
     stmt = select(Venta).order_by(Venta.fecha.desc(), Venta.id.desc()).limit(limit).offset(offset)
-    for column, value in ((Venta.sucursal_id, sucursal_id), (Venta.cliente_id, cliente_id),
-                          (Venta.usuario_id, usuario_id)):
+    for column, value in ((Venta.cliente_id, cliente_id), (Venta.usuario_id, usuario_id),
+                          (Venta.usuario_id, propias)):
         if value is not None:
             stmt = stmt.where(column == value)
+    if sucursales is not None:
+        stmt = stmt.where(Venta.sucursal_id.in_(sucursales))
     if desde is not None:
         stmt = stmt.where(Venta.fecha >= desde)
     if hasta is not None:

@@ -4,9 +4,12 @@ Temporal (a fresh dev server per test that needs one; a time-skipping test serve
 import asyncio
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,6 +20,7 @@ from cryptography.fernet import Fernet
 os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production-0123456789abcdef")
 os.environ.setdefault("ENCRYPTION_KEY", Fernet.generate_key().decode())
 os.environ["TEMPORAL_TASK_QUEUE"] = "erp-test"
+os.environ.setdefault("ERP_ENV", "development")  # the local Google stand-in; tests of production set it
 os.environ["LOGIN_RATE_LIMIT_PER_MINUTE"] = "1000"  # tests that check the limit lower it themselves
 
 from fastapi.testclient import TestClient  # noqa: E402
@@ -25,9 +29,15 @@ from sqlmodel import Session, select  # noqa: E402
 
 from core import audit  # noqa: E402
 from core.db import get_engine, make_engine, reset_engine, session_scope  # noqa: E402
-from core.embedded import EmbeddedPostgres, free_port, start_temporal_dev_server, temporal_cli  # noqa: E402
+from core.embedded import (  # noqa: E402
+    EmbeddedPostgres,
+    free_port,
+    start_temporal_dev_server,
+    temporal_cli,
+    wait_for_port,
+)
 from core.security import hash_password  # noqa: E402
-from core.settings import get_settings  # noqa: E402
+from core.settings import ROOT, get_settings  # noqa: E402
 
 if TYPE_CHECKING:
     from integrations.mail.sandbox import SmtpSandbox
@@ -253,3 +263,18 @@ async def time_skipping_env():  # noqa: ANN201
 
 
 __all__ = ["BackgroundWorker", "login", "set_env", "temporal_cli"]
+
+
+@contextmanager
+def api_process(**env: str) -> Iterator[str]:
+    """`erp api` in its own process (own GIL, own pool, uvicorn configured as in production), on a free
+    loopback port, against the test database; `env` overrides settings for that process only."""
+    port = free_port()
+    full_env = dict(os.environ, TEMPORAL_ADDRESS="127.0.0.1:1", LOG_LEVEL="WARNING", **env)
+    proc = subprocess.Popen([sys.executable, "-m", "cli", "api", "--port", str(port)], cwd=ROOT, env=full_env)
+    try:
+        wait_for_port(port, timeout=60)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)

@@ -44,6 +44,10 @@ def _issuers(configured: str) -> tuple[str, ...]:
 
 def verify_id_token(id_token: str) -> GoogleIdentity:
     settings = get_settings()
+    if not settings.google_jwks_url.startswith("https://") and settings.erp_env != "development":
+        # Only the local stand-in is served over plain HTTP, and it signs in anyone as anyone.
+        raise ProveedorNoDisponible("Inicio de sesión con Google mal configurado: GOOGLE_JWKS_URL debe ser "
+                                    "HTTPS fuera de desarrollo (ERP_ENV)")
     try:
         key = _jwks_client(settings.google_jwks_url).get_signing_key_from_jwt(id_token)
     except jwt.PyJWKClientConnectionError as exc:

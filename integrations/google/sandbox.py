@@ -6,11 +6,16 @@ it verifies Google's. Point GOOGLE_ISSUER / GOOGLE_JWKS_URL at it (`settings_env
 
     python -m integrations.google.sandbox --port 8710 --client-id erp-local
     curl 'http://127.0.0.1:8710/mint?email=admin@test.pe'   # an ID token for development
+
+Anyone who can reach it can mint a token for any e-mail, so it refuses to start unless ERP_ENV=development
+(set by `erp up` only), and the API refuses a non-HTTPS issuer outside development (integrations.google.client).
 """
 
 import argparse
 import json
+import logging
 import signal
+import sys
 import threading
 import time
 import uuid
@@ -21,6 +26,12 @@ from urllib.parse import parse_qs, urlparse
 import jwt
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+
+from core.settings import get_settings
+
+log = logging.getLogger(__name__)
+WARNING = ("LOCAL GOOGLE SIGN-IN STAND-IN RUNNING at {issuer}: anyone on this host can sign in as ANY user "
+           "(GET /mint?email=...). Development only - never expose it or run it in production.")
 
 
 def new_key() -> RSAPrivateKey:
@@ -65,6 +76,10 @@ class GoogleSandbox:
         return jwt.encode(claims, key or self.key, algorithm="RS256", headers={"kid": self.kid})
 
     def start(self) -> "GoogleSandbox":
+        if get_settings().erp_env != "development":
+            raise RuntimeError("The Google Sign-In stand-in signs in anyone as anyone: it only runs with "
+                               "ERP_ENV=development (as under `erp up`)")
+        log.warning(WARNING.format(issuer=self.issuer))
         self._thread.start()
         return self
 
@@ -105,7 +120,12 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8710)
     parser.add_argument("--client-id", default="erp-local")
     args = parser.parse_args()
-    sandbox = GoogleSandbox(args.client_id, args.port).start()
+    try:
+        sandbox = GoogleSandbox(args.client_id, args.port).start()
+    except RuntimeError as exc:
+        sys.exit(f"refused: {exc}")
+    banner = "!" * 100
+    print(f"{banner}\n{WARNING.format(issuer=sandbox.issuer)}\n{banner}", file=sys.stderr, flush=True)
     print(" ".join(f"{k}={v}" for k, v in sandbox.settings_env().items()), flush=True)
     stopped = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
