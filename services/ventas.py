@@ -18,7 +18,7 @@ from core.errors import Conflict, DomainError, Forbidden, NotFound, ValidationEr
 from core.schemas import Entrada
 from integrations.sunat import documento as doc
 from integrations.sunat.catalogos import DOC_RUC
-from integrations.sunat.totales import Totales, TotalesLinea
+from integrations.sunat.totales import Totales, TotalesLinea, redondear
 from models.inventario import Almacen, Producto
 from models.ventas import METODOS_PAGO, Caja, Cliente, DetalleVenta, FormaPago, Venta, VentaOffline
 from services import calculo, stock
@@ -75,7 +75,7 @@ def detalle_calculado(linea: doc.Linea, tl: TotalesLinea) -> dict[str, Any]:
 def descuento_total(lineas: list[Any], totales: Totales) -> Decimal:
     """Line discounts as given plus the global discounts (02 and 03) as priced."""
     globales = sum((dc.monto for dc in totales.descuentos_cargos if not dc.es_cargo), Decimal("0"))
-    return sum((lin.descuento for lin in lineas), Decimal("0")) + globales
+    return redondear(sum((lin.descuento for lin in lineas), Decimal("0")) + globales)
 
 
 # --- preconditions ------------------------------------------------------------------------------------
