@@ -100,6 +100,29 @@ class AnularIn(Entrada):
     motivo: Annotated[str, Field(min_length=1, max_length=100)]
 
 
+class LineaCorregidaIn(Entrada):
+    orden: Annotated[int, Field(ge=1, le=1000)]
+    descripcion: Annotated[str, Field(min_length=1, max_length=500)]
+
+
+class CorregirIn(Entrada):
+    """Only the fields sent are changed."""
+
+    cliente_razon_social: Annotated[str | None, Field(min_length=1, max_length=200)] = None
+    cliente_direccion: Annotated[str | None, Field(max_length=300)] = None
+    cliente_email: EmailStr | None = None
+    motivo_descripcion: Annotated[str | None, Field(min_length=1, max_length=250)] = None
+    lineas: Annotated[list[LineaCorregidaIn], Field(max_length=1000)] = []
+
+    def datos(self) -> svc.Correccion:
+        return svc.Correccion(self.cliente_razon_social, self.cliente_direccion, self.cliente_email,
+                              self.motivo_descripcion, {linea.orden: linea.descripcion for linea in self.lineas})
+
+
+class CorregirBajaIn(Entrada):
+    motivo: Annotated[str, Field(min_length=1, max_length=100)]
+
+
 class ResumenIn(Entrada):
     fecha: date | None = None
 
@@ -197,6 +220,24 @@ def _out(c: Comprobante, saldo: notas_svc.SaldoCredito | None = None) -> Comprob
 def _con_saldos(session: SessionDep, comprobantes: list[Comprobante]) -> list[ComprobanteOut]:
     saldos = notas_svc.saldos(session, comprobantes)
     return [_out(c, saldos.get(c.id)) for c in comprobantes]
+
+
+class BajaOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    comprobante_id: int
+    identificador: str
+    motivo: str
+    estado_envio: str
+    mensaje_respuesta: str | None
+    created_at: datetime
+
+
+class ConErrorOut(BaseModel):
+    comprobantes: list[ComprobanteOut]
+    bajas: list[BajaOut]
+
 
 
 @router.post("/emitir/", status_code=201, response_model=ComprobanteOut)
@@ -297,6 +338,29 @@ def pdf(comprobante_id: int, session: SessionDep, _user: Allowed("facturacion", 
 def reenviar(comprobante_id: int, session: SessionDep, _user: Allowed("facturacion", "emitir")) -> ComprobanteOut:
     """Try SUNAT now (CONTINGENCIA, PENDIENTE, ERROR). 409 for RECHAZADO: that number is void at SUNAT."""
     return _con_saldos(session, [svc.reenviar(session, comprobante_id, uuid.uuid4().hex)])[0]
+
+
+@router.patch("/comprobantes/{comprobante_id}/", status_code=202, response_model=ComprobanteOut)
+def corregir(comprobante_id: int, body: CorregirIn, session: SessionDep,
+             _user: Allowed("facturacion", "emitir")) -> ComprobanteOut:
+    """Correct a comprobante in ERROR whose XML could not be built (see `con-error`) and resend it with
+    the same number. 409 once its XML exists: a signed document is corrected with a nota."""
+    return _con_saldos(session, [svc.corregir(session, comprobante_id, body.datos(), uuid.uuid4().hex)])[0]
+
+
+@router.patch("/bajas/{baja_id}/", status_code=202, response_model=BajaOut)
+def corregir_baja(baja_id: int, body: CorregirBajaIn, session: SessionDep,
+                  _user: Allowed("facturacion", "anular")) -> BajaOut:
+    """Correct the reason of a comunicación de baja in ERROR and send it again."""
+    return BajaOut.model_validate(svc.corregir_baja(session, baja_id, body.motivo, uuid.uuid4().hex))
+
+
+@router.get("/con-error/", response_model=ConErrorOut)
+def con_error(session: SessionDep, _user: Allowed("facturacion", "ver")) -> ConErrorOut:
+    """Documents stuck on their data, waiting for a person: each with its reason (`mensaje_respuesta`)."""
+    comprobantes, bajas = svc.con_error(session)
+    return ConErrorOut(comprobantes=_con_saldos(session, comprobantes),
+                       bajas=[BajaOut.model_validate(b) for b in bajas])
 
 
 @router.post("/comprobantes/{comprobante_id}/anular/", status_code=202, response_model=ResumenOut)

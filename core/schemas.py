@@ -3,6 +3,7 @@ that PostgreSQL text cannot store (NUL) or that a SUNAT XML 1.0 document cannot 
 lone surrogates, U+FFFE/U+FFFF). Refusing them at the door is what keeps a numbered document from getting
 stuck later, when its XML is built."""
 
+import dataclasses
 import re
 from dataclasses import dataclass
 from typing import Annotated, Any, Generic, TypeVar
@@ -18,6 +19,26 @@ def caracter_no_permitido(texto: str) -> str | None:
     """The first character a document cannot carry, as U+XXXX, or None."""
     match = _NOT_XML_CHAR.search(texto)
     return f"U+{ord(match.group()):04X}" if match else None
+
+
+def texto_no_permitido(valor: Any, ruta: str = "") -> tuple[str, str] | None:
+    """(field path, U+XXXX) of the first text inside `valor` (a str, dataclass, list or dict, nested)
+    that a document cannot carry, or None. Guards data that never came through a request body."""
+    if isinstance(valor, str):
+        malo = caracter_no_permitido(valor)
+        return (ruta, malo) if malo else None
+    if dataclasses.is_dataclass(valor) and not isinstance(valor, type):
+        hijos = ((f.name, getattr(valor, f.name)) for f in dataclasses.fields(valor))
+    elif isinstance(valor, dict):
+        hijos = ((str(k), v) for k, v in valor.items())
+    elif isinstance(valor, list | tuple):
+        hijos = ((str(i), v) for i, v in enumerate(valor))
+    else:
+        return None
+    for nombre, hijo in hijos:
+        if (hallado := texto_no_permitido(hijo, f"{ruta}.{nombre}" if ruta else nombre)) is not None:
+            return hallado
+    return None
 
 
 def _revisar(value: Any) -> Any:
