@@ -1,7 +1,7 @@
 """Module 3 endpoints: /api/facturacion/..."""
 
 import uuid
-from datetime import date, datetime, time
+from datetime import date, datetime
 from decimal import ROUND_DOWN, Decimal
 from typing import Annotated
 
@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
 from api.deps import Allowed, SessionDep, idempotent
 from core.errors import NotFound, ValidationError
-from core.schemas import Entrada, Pagina, Paginacion
+from core.schemas import Desplazamiento, Entrada, Fecha, HoraLocal, Id, Pagina, Paginacion
 from integrations.storage import get_storage
 from models.facturacion import Comprobante
 from services import facturacion as svc
@@ -89,7 +89,7 @@ class LineaNotaIn(Entrada):
 
 class NotaIn(Entrada):
     tipo: Annotated[str, Field(pattern="^(07|08)$")]
-    comprobante_origen_id: int
+    comprobante_origen_id: Id
     motivo_codigo: Annotated[str, Field(min_length=2, max_length=2)]
     motivo_descripcion: Annotated[str, Field(min_length=1, max_length=250)]
     lineas: Annotated[list[LineaNotaIn], Field(max_length=1000,
@@ -124,7 +124,7 @@ class CorregirBajaIn(Entrada):
 
 
 class ResumenIn(Entrada):
-    fecha: date | None = None
+    fecha: Fecha | None = None
 
 
 class ComprobanteOut(BaseModel):
@@ -135,7 +135,7 @@ class ComprobanteOut(BaseModel):
     serie: str
     numero: int
     fecha_emision: date
-    hora_emision: time
+    hora_emision: HoraLocal
     cliente_tipo_doc: str
     cliente_numero_doc: str
     cliente_razon_social: str
@@ -264,9 +264,9 @@ def emitir_nota(body: NotaIn, session: SessionDep, _user: Allowed("facturacion",
 @router.get("/comprobantes/", response_model=list[ComprobanteOut])
 def listar(session: SessionDep, _user: Allowed("facturacion", "ver"), estado: str | None = None,
            tipo: Annotated[str | None, Query(pattern="^(01|03|07|08)$")] = None,
-           fecha_desde: date | None = None, fecha_hasta: date | None = None,
+           fecha_desde: Fecha | None = None, fecha_hasta: Fecha | None = None,
            cliente: Annotated[str | None, Query(max_length=100)] = None,
-           limite: Annotated[int, Query(ge=1, le=500)] = 100, desde: Annotated[int, Query(ge=0)] = 0,
+           limite: Annotated[int, Query(ge=1, le=500)] = 100, desde: Desplazamiento = 0,
            ) -> list[ComprobanteOut]:
     filtros = svc.Filtros(estado, tipo, fecha_desde, fecha_hasta, cliente, limite, desde)
     return _con_saldos(session, svc.listar(session, filtros))
@@ -280,7 +280,7 @@ def _linea_out(s: notas_svc.SaldoLinea) -> dict:
 
 
 @router.get("/comprobantes/{comprobante_id}/")
-def obtener(comprobante_id: int, session: SessionDep, _user: Allowed("facturacion", "ver")) -> dict:
+def obtener(comprobante_id: Id, session: SessionDep, _user: Allowed("facturacion", "ver")) -> dict:
     """The comprobante with its lines (facturas/boletas: what each line has left to credit), its credit
     instalments and every SUNAT attempt."""
     c = svc.obtener(session, comprobante_id)
@@ -318,30 +318,30 @@ def _media(tipo: str) -> dict:
 
 
 @router.get("/comprobantes/{comprobante_id}/xml/", response_class=Response, responses=_media("xml"))
-def xml(comprobante_id: int, session: SessionDep, _user: Allowed("facturacion", "ver")) -> Response:
+def xml(comprobante_id: Id, session: SessionDep, _user: Allowed("facturacion", "ver")) -> Response:
     """The signed UBL 2.1 XML."""
     return _archivo(session, comprobante_id, "xml")
 
 
 @router.get("/comprobantes/{comprobante_id}/cdr/", response_class=Response, responses=_media("cdr"))
-def cdr(comprobante_id: int, session: SessionDep, _user: Allowed("facturacion", "ver")) -> Response:
+def cdr(comprobante_id: Id, session: SessionDep, _user: Allowed("facturacion", "ver")) -> Response:
     """SUNAT's Constancia de Recepción (zip)."""
     return _archivo(session, comprobante_id, "cdr")
 
 
 @router.get("/comprobantes/{comprobante_id}/pdf/", response_class=Response, responses=_media("pdf"))
-def pdf(comprobante_id: int, session: SessionDep, _user: Allowed("facturacion", "ver")) -> Response:
+def pdf(comprobante_id: Id, session: SessionDep, _user: Allowed("facturacion", "ver")) -> Response:
     return _archivo(session, comprobante_id, "pdf")
 
 
 @router.post("/comprobantes/{comprobante_id}/reenviar/", status_code=202, response_model=ComprobanteOut)
-def reenviar(comprobante_id: int, session: SessionDep, _user: Allowed("facturacion", "emitir")) -> ComprobanteOut:
+def reenviar(comprobante_id: Id, session: SessionDep, _user: Allowed("facturacion", "emitir")) -> ComprobanteOut:
     """Try SUNAT now (CONTINGENCIA, PENDIENTE, ERROR). 409 for RECHAZADO: that number is void at SUNAT."""
     return _con_saldos(session, [svc.reenviar(session, comprobante_id, uuid.uuid4().hex)])[0]
 
 
 @router.patch("/comprobantes/{comprobante_id}/", status_code=202, response_model=ComprobanteOut)
-def corregir(comprobante_id: int, body: CorregirIn, session: SessionDep,
+def corregir(comprobante_id: Id, body: CorregirIn, session: SessionDep,
              _user: Allowed("facturacion", "emitir")) -> ComprobanteOut:
     """Correct a comprobante in ERROR whose XML could not be built (see `con-error`) and resend it with
     the same number. 409 once its XML exists: a signed document is corrected with a nota."""
@@ -349,7 +349,7 @@ def corregir(comprobante_id: int, body: CorregirIn, session: SessionDep,
 
 
 @router.patch("/bajas/{baja_id}/", status_code=202, response_model=BajaOut)
-def corregir_baja(baja_id: int, body: CorregirBajaIn, session: SessionDep,
+def corregir_baja(baja_id: Id, body: CorregirBajaIn, session: SessionDep,
                   _user: Allowed("facturacion", "anular")) -> BajaOut:
     """Correct the reason of a comunicación de baja in ERROR and send it again."""
     return BajaOut.model_validate(svc.corregir_baja(session, baja_id, body.motivo, uuid.uuid4().hex))
@@ -364,7 +364,7 @@ def con_error(session: SessionDep, _user: Allowed("facturacion", "ver")) -> ConE
 
 
 @router.post("/comprobantes/{comprobante_id}/anular/", status_code=202, response_model=ResumenOut)
-def anular(comprobante_id: int, body: AnularIn, session: SessionDep,
+def anular(comprobante_id: Id, body: AnularIn, session: SessionDep,
            _user: Allowed("facturacion", "anular")) -> ResumenOut:
     """Facturas: comunicación de baja (RA). Boletas: resumen diario with estado 3. Within 7 days. Answers the
     RA/RC (follow it at /resumenes/{identificador}/)."""
@@ -394,8 +394,8 @@ def resumen_diario(session: SessionDep, _user: Allowed("facturacion", "resumen")
 def resumenes(session: SessionDep, _user: Allowed("facturacion", "ver"), pagina: Annotated[Paginacion, Depends()],
               tipo: Annotated[str | None, Query(pattern="^(RC|RA)$")] = None,
               estado: Annotated[str | None, Query(pattern="^(PENDIENTE|ENVIADO|ACEPTADO|RECHAZADO|ERROR)$")] = None,
-              fecha: date | None = None, fecha_desde: date | None = None,
-              fecha_hasta: date | None = None) -> Pagina[ResumenOut]:
+              fecha: Fecha | None = None, fecha_desde: Fecha | None = None,
+              fecha_hasta: Fecha | None = None) -> Pagina[ResumenOut]:
     """Resúmenes diarios (RC) and comunicaciones de baja (RA), newest first, with the documents each informs;
     `fecha` is the date of those documents."""
     filtros = resumenes_svc.FiltrosResumen(tipo, estado, fecha, fecha_desde, fecha_hasta)

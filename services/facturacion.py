@@ -15,13 +15,14 @@ from sqlmodel import Session
 from stdnum.pe import ruc as pe_ruc
 
 from core import outbox
-from core.db import get_or_404, insert_rows, per_session
+from core.db import contiene, get_or_404, insert_rows, per_session
 from core.errors import Conflict, FieldError, NotFound, ValidationError
 from core.schemas import texto_no_permitido
 from core.settings import get_settings
 from integrations.sunat import catalogos as cat
 from integrations.sunat import documento as doc
 from integrations.sunat.totales import Totales, calcular, redondear
+from models.base import exigir_monto
 from models.configuracion import Sucursal
 from models.facturacion import (
     FINALES,
@@ -166,6 +167,10 @@ def _validar(tipo: str, datos: DatosEmision, operacion: str = OPERACION_VENTA_IN
 
 
 def _validar_totales(tipo: str, datos: DatosEmision, totales: Totales) -> None:
+    for i, tl in enumerate(totales.lineas):
+        exigir_monto(tl.precio_unitario, f"lineas.{i}.valor_unitario", precision=22, scale=10)
+        exigir_monto(tl.valor_venta + tl.total_impuestos, f"lineas.{i}")
+    exigir_monto(totales.importe_total, "lineas")
     if (tipo == cat.BOLETA and datos.cliente.tipo_documento == CLIENTE_VARIOS[0]
             and totales.importe_total > BOLETA_SIN_DOCUMENTO_MAX):
         raise ValidationError("Boletas mayores a S/ 700 requieren el documento del cliente",
@@ -418,8 +423,8 @@ def listar(session: Session, f: Filtros) -> list[Comprobante]:
     if f.fecha_hasta:
         q = q.where(Comprobante.fecha_emision <= f.fecha_hasta)
     if f.cliente:
-        patron = f"%{f.cliente}%"
-        q = q.where(Comprobante.cliente_numero_doc.ilike(patron) | Comprobante.cliente_razon_social.ilike(patron))
+        q = q.where(contiene(Comprobante.cliente_numero_doc, f.cliente) | contiene(Comprobante.cliente_razon_social,
+                                                                                f.cliente))
     q = q.order_by(Comprobante.fecha_emision.desc(), Comprobante.id.desc()).offset(f.desde).limit(f.limite)
     return list(session.execute(q).scalars())
 
