@@ -5,14 +5,14 @@ from typing import Any
 from fastapi import APIRouter
 
 from api.deps import Allowed, SessionDep
-from core.schemas import Entrada
+from core.schemas import Entrada, Id
 from services import inventario
 
 router = APIRouter(prefix="/api/almacenes", tags=["inventario"])
 
 
 class AsignacionIn(Entrada):
-    usuario_id: int
+    usuario_id: Id
 
 
 @router.get("/")
@@ -27,13 +27,13 @@ def crear(datos: inventario.AlmacenIn, session: SessionDep, _: Allowed("almacene
 
 
 @router.post("/{almacen_id}/usuarios/", status_code=204)
-def asignar_usuario(almacen_id: int, datos: AsignacionIn, session: SessionDep,
+def asignar_usuario(almacen_id: Id, datos: AsignacionIn, session: SessionDep,
                     _: Allowed("almacenes", "editar")) -> None:
     inventario.asignar_usuario(session, almacen_id, datos.usuario_id)
 
 
 @router.put("/{almacen_id}/productos/{producto_id}/")
-def fijar_niveles(almacen_id: int, producto_id: int, datos: inventario.NivelesIn, session: SessionDep,
+def fijar_niveles(almacen_id: Id, producto_id: Id, datos: inventario.NivelesIn, session: SessionDep,
                   user: Allowed("almacenes", "editar")) -> dict[str, Any]:
     """Minimum, maximum and safety stock of a product in this warehouse."""
     return inventario.fijar_niveles(session, user, almacen_id, producto_id, datos).model_dump()

@@ -5,7 +5,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, EmailStr, Field
 
 from api.deps import CurrentUser, SessionDep, client_ip
-from core.schemas import Entrada
+from core.schemas import Entrada, PasswordBcrypt
 from integrations.google.client import verify_id_token
 from services import auth
 
@@ -14,7 +14,7 @@ router = APIRouter(prefix="/api/auth", tags=["auth"])
 
 class LoginIn(Entrada):
     email: EmailStr
-    password: str
+    password: PasswordBcrypt
 
 
 class TokensOut(BaseModel):

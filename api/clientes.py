@@ -5,6 +5,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from api.deps import Allowed, SessionDep
+from core.schemas import Desplazamiento, Id
 from services import clientes
 
 router = APIRouter(prefix="/api/clientes", tags=["clientes"])
@@ -13,7 +14,7 @@ router = APIRouter(prefix="/api/clientes", tags=["clientes"])
 @router.get("/")
 def buscar(session: SessionDep, _: Allowed("clientes", "ver"), q: str | None = None, categoria: str | None = None,
            tag: str | None = None, limit: Annotated[int, Query(ge=1, le=200)] = 50,
-           offset: Annotated[int, Query(ge=0)] = 0) -> list[dict[str, Any]]:
+           offset: Desplazamiento = 0) -> list[dict[str, Any]]:
     """Search by document number (prefix) or name (similarity)."""
     return [c.model_dump() for c in clientes.buscar(session, q, categoria, tag, limit, offset)]
 
@@ -24,11 +25,11 @@ def crear(datos: clientes.ClienteIn, session: SessionDep, _: Allowed("clientes",
 
 
 @router.get("/{cliente_id}/")
-def obtener(cliente_id: int, session: SessionDep, _: Allowed("clientes", "ver")) -> dict[str, Any]:
+def obtener(cliente_id: Id, session: SessionDep, _: Allowed("clientes", "ver")) -> dict[str, Any]:
     return clientes.obtener(session, cliente_id).model_dump()
 
 
 @router.put("/{cliente_id}/")
-def editar(cliente_id: int, datos: clientes.ClienteIn, session: SessionDep,
+def editar(cliente_id: Id, datos: clientes.ClienteIn, session: SessionDep,
            _: Allowed("clientes", "editar")) -> dict[str, Any]:
     return clientes.editar(session, cliente_id, datos).model_dump()

@@ -61,6 +61,11 @@ def _column_hint(diag: object) -> str | None:
 def _dbapi(_: Request, exc: DBAPIError) -> JSONResponse:
     if isinstance(exc.orig, pg_errors.InsufficientPrivilege):
         return _response(Conflict("Registro inmutable: no puede modificarse"))
+    if isinstance(exc.orig, pg_errors.DataError):
+        # Last line of defence: a value beyond what its column holds that no typed field caught (those
+        # answer first, naming the field). Logged so the missing type gets added.
+        log.warning("value refused by the database: %s", exc.orig)
+        return _response(ValidationError("Un valor excede lo que la base de datos admite"))
     log.exception("database error", exc_info=exc)
     return JSONResponse(status_code=500, content={"code": "internal_error", "message": "Error interno", "errors": []})
 

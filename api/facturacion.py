@@ -1,7 +1,7 @@
 """Module 3 endpoints: /api/facturacion/..."""
 
 import uuid
-from datetime import date, datetime, time
+from datetime import date, datetime
 from decimal import ROUND_DOWN, Decimal
 from typing import Annotated
 
@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
 from api.deps import Allowed, SessionDep, idempotent
 from core.errors import NotFound, ValidationError
-from core.schemas import Entrada, Pagina, Paginacion
+from core.schemas import Desplazamiento, Entrada, Fecha, HoraLocal, Id, Pagina, Paginacion
 from integrations.storage import get_storage
 from models.facturacion import Comprobante
 from services import calculo
@@ -106,7 +106,7 @@ class LineaNotaIn(Entrada):
 
 class NotaIn(Entrada):
     tipo: Annotated[str, Field(pattern="^(07|08)$")]
-    comprobante_origen_id: int
+    comprobante_origen_id: Id
     motivo_codigo: Annotated[str, Field(min_length=2, max_length=2)]
     motivo_descripcion: Annotated[str, Field(min_length=1, max_length=250)]
     lineas: Annotated[list[LineaNotaIn], Field(max_length=1000,
@@ -117,8 +117,31 @@ class AnularIn(Entrada):
     motivo: Annotated[str, Field(min_length=1, max_length=100)]
 
 
+class LineaCorregidaIn(Entrada):
+    orden: Annotated[int, Field(ge=1, le=1000)]
+    descripcion: Annotated[str, Field(min_length=1, max_length=500)]
+
+
+class CorregirIn(Entrada):
+    """Only the fields sent are changed."""
+
+    cliente_razon_social: Annotated[str | None, Field(min_length=1, max_length=200)] = None
+    cliente_direccion: Annotated[str | None, Field(max_length=300)] = None
+    cliente_email: EmailStr | None = None
+    motivo_descripcion: Annotated[str | None, Field(min_length=1, max_length=250)] = None
+    lineas: Annotated[list[LineaCorregidaIn], Field(max_length=1000)] = []
+
+    def datos(self) -> svc.Correccion:
+        return svc.Correccion(self.cliente_razon_social, self.cliente_direccion, self.cliente_email,
+                              self.motivo_descripcion, {linea.orden: linea.descripcion for linea in self.lineas})
+
+
+class CorregirBajaIn(Entrada):
+    motivo: Annotated[str, Field(min_length=1, max_length=100)]
+
+
 class ResumenIn(Entrada):
-    fecha: date | None = None
+    fecha: Fecha | None = None
 
 
 class ComprobanteOut(BaseModel):
@@ -129,7 +152,7 @@ class ComprobanteOut(BaseModel):
     serie: str
     numero: int
     fecha_emision: date
-    hora_emision: time
+    hora_emision: HoraLocal
     cliente_tipo_doc: str
     cliente_numero_doc: str
     cliente_razon_social: str
@@ -220,6 +243,24 @@ def _con_saldos(session: SessionDep, comprobantes: list[Comprobante]) -> list[Co
     return [_out(c, saldos.get(c.id)) for c in comprobantes]
 
 
+class BajaOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    comprobante_id: int
+    identificador: str
+    motivo: str
+    estado_envio: str
+    mensaje_respuesta: str | None
+    created_at: datetime
+
+
+class ConErrorOut(BaseModel):
+    comprobantes: list[ComprobanteOut]
+    bajas: list[BajaOut]
+
+
+
 @router.post("/emitir/", status_code=201, response_model=ComprobanteOut)
 @idempotent
 def emitir(body: EmitirIn, session: SessionDep, _user: Allowed("facturacion", "emitir")) -> ComprobanteOut:
@@ -246,9 +287,9 @@ def emitir_nota(body: NotaIn, session: SessionDep, _user: Allowed("facturacion",
 @router.get("/comprobantes/", response_model=list[ComprobanteOut])
 def listar(session: SessionDep, _user: Allowed("facturacion", "ver"), estado: str | None = None,
            tipo: Annotated[str | None, Query(pattern="^(01|03|07|08)$")] = None,
-           fecha_desde: date | None = None, fecha_hasta: date | None = None,
+           fecha_desde: Fecha | None = None, fecha_hasta: Fecha | None = None,
            cliente: Annotated[str | None, Query(max_length=100)] = None,
-           limite: Annotated[int, Query(ge=1, le=500)] = 100, desde: Annotated[int, Query(ge=0)] = 0,
+           limite: Annotated[int, Query(ge=1, le=500)] = 100, desde: Desplazamiento = 0,
            ) -> list[ComprobanteOut]:
     filtros = svc.Filtros(estado, tipo, fecha_desde, fecha_hasta, cliente, limite, desde)
     return _con_saldos(session, svc.listar(session, filtros))
@@ -262,7 +303,7 @@ def _linea_out(s: notas_svc.SaldoLinea) -> dict:
 
 
 @router.get("/comprobantes/{comprobante_id}/")
-def obtener(comprobante_id: int, session: SessionDep, _user: Allowed("facturacion", "ver")) -> dict:
+def obtener(comprobante_id: Id, session: SessionDep, _user: Allowed("facturacion", "ver")) -> dict:
     """The comprobante with its lines (facturas/boletas: what each line has left to credit), its credit
     instalments and every SUNAT attempt."""
     c = svc.obtener(session, comprobante_id)
@@ -300,30 +341,53 @@ def _media(tipo: str) -> dict:
 
 
 @router.get("/comprobantes/{comprobante_id}/xml/", response_class=Response, responses=_media("xml"))
-def xml(comprobante_id: int, session: SessionDep, _user: Allowed("facturacion", "ver")) -> Response:
+def xml(comprobante_id: Id, session: SessionDep, _user: Allowed("facturacion", "ver")) -> Response:
     """The signed UBL 2.1 XML."""
     return _archivo(session, comprobante_id, "xml")
 
 
 @router.get("/comprobantes/{comprobante_id}/cdr/", response_class=Response, responses=_media("cdr"))
-def cdr(comprobante_id: int, session: SessionDep, _user: Allowed("facturacion", "ver")) -> Response:
+def cdr(comprobante_id: Id, session: SessionDep, _user: Allowed("facturacion", "ver")) -> Response:
     """SUNAT's Constancia de Recepción (zip)."""
     return _archivo(session, comprobante_id, "cdr")
 
 
 @router.get("/comprobantes/{comprobante_id}/pdf/", response_class=Response, responses=_media("pdf"))
-def pdf(comprobante_id: int, session: SessionDep, _user: Allowed("facturacion", "ver")) -> Response:
+def pdf(comprobante_id: Id, session: SessionDep, _user: Allowed("facturacion", "ver")) -> Response:
     return _archivo(session, comprobante_id, "pdf")
 
 
 @router.post("/comprobantes/{comprobante_id}/reenviar/", status_code=202, response_model=ComprobanteOut)
-def reenviar(comprobante_id: int, session: SessionDep, _user: Allowed("facturacion", "emitir")) -> ComprobanteOut:
+def reenviar(comprobante_id: Id, session: SessionDep, _user: Allowed("facturacion", "emitir")) -> ComprobanteOut:
     """Try SUNAT now (CONTINGENCIA, PENDIENTE, ERROR). 409 for RECHAZADO: that number is void at SUNAT."""
     return _con_saldos(session, [svc.reenviar(session, comprobante_id, uuid.uuid4().hex)])[0]
 
 
+@router.patch("/comprobantes/{comprobante_id}/", status_code=202, response_model=ComprobanteOut)
+def corregir(comprobante_id: Id, body: CorregirIn, session: SessionDep,
+             _user: Allowed("facturacion", "emitir")) -> ComprobanteOut:
+    """Correct a comprobante in ERROR whose XML could not be built (see `con-error`) and resend it with
+    the same number. 409 once its XML exists: a signed document is corrected with a nota."""
+    return _con_saldos(session, [svc.corregir(session, comprobante_id, body.datos(), uuid.uuid4().hex)])[0]
+
+
+@router.patch("/bajas/{baja_id}/", status_code=202, response_model=BajaOut)
+def corregir_baja(baja_id: Id, body: CorregirBajaIn, session: SessionDep,
+                  _user: Allowed("facturacion", "anular")) -> BajaOut:
+    """Correct the reason of a comunicación de baja in ERROR and send it again."""
+    return BajaOut.model_validate(svc.corregir_baja(session, baja_id, body.motivo, uuid.uuid4().hex))
+
+
+@router.get("/con-error/", response_model=ConErrorOut)
+def con_error(session: SessionDep, _user: Allowed("facturacion", "ver")) -> ConErrorOut:
+    """Documents stuck on their data, waiting for a person: each with its reason (`mensaje_respuesta`)."""
+    comprobantes, bajas = svc.con_error(session)
+    return ConErrorOut(comprobantes=_con_saldos(session, comprobantes),
+                       bajas=[BajaOut.model_validate(b) for b in bajas])
+
+
 @router.post("/comprobantes/{comprobante_id}/anular/", status_code=202, response_model=ResumenOut)
-def anular(comprobante_id: int, body: AnularIn, session: SessionDep,
+def anular(comprobante_id: Id, body: AnularIn, session: SessionDep,
            _user: Allowed("facturacion", "anular")) -> ResumenOut:
     """Facturas: comunicación de baja (RA). Boletas: resumen diario with estado 3. Within 7 days. Answers the
     RA/RC (follow it at /resumenes/{identificador}/)."""
@@ -353,8 +417,8 @@ def resumen_diario(session: SessionDep, _user: Allowed("facturacion", "resumen")
 def resumenes(session: SessionDep, _user: Allowed("facturacion", "ver"), pagina: Annotated[Paginacion, Depends()],
               tipo: Annotated[str | None, Query(pattern="^(RC|RA)$")] = None,
               estado: Annotated[str | None, Query(pattern="^(PENDIENTE|ENVIADO|ACEPTADO|RECHAZADO|ERROR)$")] = None,
-              fecha: date | None = None, fecha_desde: date | None = None,
-              fecha_hasta: date | None = None) -> Pagina[ResumenOut]:
+              fecha: Fecha | None = None, fecha_desde: Fecha | None = None,
+              fecha_hasta: Fecha | None = None) -> Pagina[ResumenOut]:
     """Resúmenes diarios (RC) and comunicaciones de baja (RA), newest first, with the documents each informs;
     `fecha` is the date of those documents."""
     filtros = resumenes_svc.FiltrosResumen(tipo, estado, fecha, fecha_desde, fecha_hasta)

@@ -21,7 +21,7 @@ from temporalio.service import RPCError
 
 from api.deps import Allowed, SessionDep, client_ip, idempotent
 from core.errors import DomainError, Forbidden, Unavailable
-from core.schemas import Entrada
+from core.schemas import Desplazamiento, Entero, Entrada, Fecha, Id
 from core.settings import get_settings
 from core.temporal import connect, typed_search_attributes
 from services import notas_venta as nv
@@ -57,7 +57,7 @@ class NotaIn(Entrada):
     presupuesto: str = Field(default="", max_length=100)
     observaciones: str = Field(default="", max_length=2000)
     vendedor: str = Field(default="", max_length=150)
-    issue_date: date | None = None
+    issue_date: Fecha | None = None
     vat_rate: Decimal | None = Field(default=None, ge=0, lt=1, decimal_places=4)
     items: list[ItemIn] = Field(min_length=1, max_length=500)
 
@@ -188,18 +188,18 @@ def create(body: NotaIn, request: Request, session: SessionDep, user: Allowed("n
 
 @router.get(f"{PREFIX}/", response_model=list[NotaOut])
 def list_(session: SessionDep, _: Allowed("notas_venta", "ver"), status: str | None = None,
-          year: int | None = None, customer: str | None = Query(default=None, max_length=200),
-          limit: int = Query(default=100, ge=1, le=500), offset: int = Query(default=0, ge=0)) -> list[NotaOut]:
+          year: Entero | None = None, customer: str | None = Query(default=None, max_length=200),
+          limit: int = Query(default=100, ge=1, le=500), offset: Desplazamiento = 0) -> list[NotaOut]:
     return [_out(session, n) for n in nv.list_notes(session, status, year, customer, limit, offset)]
 
 
 @router.get(f"{PREFIX}/{{nota_id}}", response_model=NotaOut)
-def get(nota_id: int, session: SessionDep, _: Allowed("notas_venta", "ver")) -> NotaOut:
+def get(nota_id: Id, session: SessionDep, _: Allowed("notas_venta", "ver")) -> NotaOut:
     return _out(session, nv.get_note(session, nota_id))
 
 
 @router.put(f"{PREFIX}/{{nota_id}}", response_model=NotaOut)
-def update(nota_id: int, body: NotaIn, request: Request, session: SessionDep,
+def update(nota_id: Id, body: NotaIn, request: Request, session: SessionDep,
            user: Allowed("notas_venta", "editar")) -> NotaOut:
     nota = nv.update_note(session, nota_id, body.model_dump(mode="python"), _operador(user, request))
     return _out(session, nota)
@@ -242,13 +242,13 @@ def _solicitud(user: AuthUser, request: Request, motivo: str | None = None) -> S
 
 
 @router.post(f"{PREFIX}/{{nota_id}}/approve", response_model=NotaOut)
-async def approve(nota_id: int, request: Request, session: SessionDep,
+async def approve(nota_id: Id, request: Request, session: SessionDep,
                   user: Allowed("notas_venta", "aprobar")) -> NotaOut:
     return await _drive(session, nota_id, "aprobar", _solicitud(user, request))
 
 
 @router.post(f"{PREFIX}/{{nota_id}}/issue", response_model=NotaOut)
-async def issue(nota_id: int, request: Request, session: SessionDep,
+async def issue(nota_id: Id, request: Request, session: SessionDep,
                 user: Allowed("notas_venta", "emitir")) -> NotaOut:
     """Issue and freeze: the answer carries `pdf_hash` and `pdf_url`. Issuing a draft also approves it,
     so it needs `notas_venta:aprobar` as well."""
@@ -259,14 +259,14 @@ async def issue(nota_id: int, request: Request, session: SessionDep,
 
 
 @router.post(f"{PREFIX}/{{nota_id}}/cancel", response_model=NotaOut)
-async def cancel(nota_id: int, body: CancelIn, request: Request, session: SessionDep,
+async def cancel(nota_id: Id, body: CancelIn, request: Request, session: SessionDep,
                  user: Allowed("notas_venta", "anular")) -> NotaOut:
     motivo = nv.check_motivo(body.motivo)
     return await _drive(session, nota_id, "anular", _solicitud(user, request, motivo))
 
 
 @router.get(f"{PREFIX}/{{nota_id}}/pdf")
-def pdf(nota_id: int, session: SessionDep, _: Allowed("notas_venta", "ver")) -> Response:
+def pdf(nota_id: Id, session: SessionDep, _: Allowed("notas_venta", "ver")) -> Response:
     nota = nv.get_note(session, nota_id)
     return Response(nv.stored_pdf(nota), media_type="application/pdf", headers={
         "Content-Disposition": f'inline; filename="nota-venta-{nota.nv_number}.pdf"',
@@ -274,12 +274,12 @@ def pdf(nota_id: int, session: SessionDep, _: Allowed("notas_venta", "ver")) -> 
 
 
 @router.get(f"{PREFIX}/{{nota_id}}/verify")
-def verify(nota_id: int, session: SessionDep, _: Allowed("notas_venta", "ver")) -> dict[str, Any]:
+def verify(nota_id: Id, session: SessionDep, _: Allowed("notas_venta", "ver")) -> dict[str, Any]:
     return asdict(nv.verify(session, nota_id))
 
 
 @router.get(f"{PREFIX}/{{nota_id}}/audit", response_model=list[AuditOut])
-def audit(nota_id: int, session: SessionDep, _: Allowed("notas_venta", "ver")) -> Any:
+def audit(nota_id: Id, session: SessionDep, _: Allowed("notas_venta", "ver")) -> Any:
     return nv.audit_trail(session, nota_id)
 
 
@@ -287,6 +287,6 @@ def audit(nota_id: int, session: SessionDep, _: Allowed("notas_venta", "ver")) -
 
 
 @router.get("/finanzas/notas-venta/{nota_id}", response_class=HTMLResponse, include_in_schema=False)
-def page(nota_id: int) -> HTMLResponse:
+def page(nota_id: Id) -> HTMLResponse:
     """Static HTML: it shows nothing until its script has a valid token and calls the REST API."""
     return HTMLResponse(PAGE.read_text(encoding="utf-8"))

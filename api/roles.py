@@ -3,6 +3,7 @@
 from fastapi import APIRouter
 
 from api.deps import Allowed, SessionDep
+from core.schemas import Id
 from services import roles
 
 router = APIRouter(prefix="/api/roles", tags=["usuarios"])
@@ -19,6 +20,6 @@ def crear(datos: roles.RolIn, session: SessionDep, _: Allowed("roles", "crear"))
 
 
 @router.put("/{rol_id}/permisos/", response_model=roles.RolOut)
-def permisos(rol_id: int, datos: roles.PermisosIn, session: SessionDep, _: Allowed("roles", "editar")) -> roles.RolOut:
+def permisos(rol_id: Id, datos: roles.PermisosIn, session: SessionDep, _: Allowed("roles", "editar")) -> roles.RolOut:
     """Replaces the role's permission set: rows of (modulo, accion, permitido), `*` as wildcard."""
     return roles.reemplazar_permisos(session, rol_id, datos)

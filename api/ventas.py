@@ -1,12 +1,12 @@
 """Module 1 sales: /api/ventas/ (POS sale, list, detail, offline sync, payment methods)."""
 
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
 from api.deps import Allowed, SessionDep, idempotent
 from core.context import Actor
+from core.schemas import Desplazamiento, Fecha, Id
 from models.ventas import METODOS_PAGO
 from services import ventas
 from services.inventario import limites_lima
@@ -22,9 +22,9 @@ def registrar(datos: ventas.VentaIn, session: SessionDep, user: Allowed("ventas"
 
 
 @router.get("/")
-def listar(session: SessionDep, user: Allowed("ventas", "ver"), desde: date | None = None, hasta: date | None = None,
-           sucursal_id: int | None = None, cliente_id: int | None = None, usuario_id: int | None = None,
-           limit: Annotated[int, Query(ge=1, le=200)] = 50, offset: Annotated[int, Query(ge=0)] = 0) -> list[dict]:
+def listar(session: SessionDep, user: Allowed("ventas", "ver"), desde: Fecha | None = None, hasta: Fecha | None = None,
+           sucursal_id: Id | None = None, cliente_id: Id | None = None, usuario_id: Id | None = None,
+           limit: Annotated[int, Query(ge=1, le=200)] = 50, offset: Desplazamiento = 0) -> list[dict]:
     inicio, fin = limites_lima(desde, hasta)
     return [v.model_dump() for v in ventas.listar(session, user, inicio, fin, sucursal_id, cliente_id, usuario_id,
                                                   limit, offset)]
@@ -46,6 +46,6 @@ def offline_sync(lote: ventas.LoteOfflineIn, session: SessionDep, user: Allowed(
 
 
 @router.get("/{venta_id}/")
-def obtener(venta_id: int, session: SessionDep, user: Allowed("ventas", "ver")) -> dict[str, Any]:
+def obtener(venta_id: Id, session: SessionDep, user: Allowed("ventas", "ver")) -> dict[str, Any]:
     """403 for another seller's sale (without ventas:ver_todas) or another branch's."""
     return ventas.obtener(session, user, venta_id)

@@ -1,26 +1,26 @@
 """Reading the audit trail (`audit_logs` is append-only; nothing here writes)."""
 
-from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlmodel import Session
 
 from core.errors import UnprocessableError
+from core.schemas import Id, Id8, Momento
 from models.usuarios import AuditLog
 
 
 class FiltroAuditoria(BaseModel):
-    usuario_id: int | None = None
+    usuario_id: Id | None = None
     modulo: str | None = None
     accion: str | None = None
     objeto_tipo: str | None = None
     objeto_id: str | None = None
-    desde: datetime | None = None
-    hasta: datetime | None = None
-    antes_de_id: int | None = None  # keyset pagination: pass the last id of the previous page
-    limite: int = 50
+    desde: Momento | None = None
+    hasta: Momento | None = None
+    antes_de_id: Id8 | None = None  # keyset pagination: pass the last id of the previous page
+    limite: Annotated[int, Field(ge=1, le=500)] = 50
 
 
 def listar(session: Session, f: FiltroAuditoria) -> dict[str, Any]:

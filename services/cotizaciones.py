@@ -9,7 +9,7 @@ from sqlmodel import Session
 
 from core.db import get_or_404
 from core.errors import Conflict, Forbidden, NotFound
-from core.schemas import Entrada
+from core.schemas import Entrada, Id
 from models.ventas import Cotizacion, DetalleCotizacion, OrdenVenta
 from services import calculo
 from services import cuotas as cuotas_srv
@@ -23,14 +23,14 @@ DIAS_VALIDEZ = 15
 
 
 class LineaCotizacionIn(Entrada):
-    producto_id: int
+    producto_id: Id
     cantidad: Decimal = Field(gt=0, max_digits=14, decimal_places=3)
     precio: Decimal | None = Field(default=None, ge=0, max_digits=14, decimal_places=2)
     descuento: Decimal = Field(default=Decimal("0"), ge=0, max_digits=14, decimal_places=2)
 
 
 class CotizacionIn(Entrada):
-    cliente_id: int
+    cliente_id: Id
     lineas: list[LineaCotizacionIn] = Field(min_length=1, max_length=500)
     dias_validez: int | None = Field(default=None, ge=1, le=365)  # None: 15 on create, unchanged on edit
     observaciones: str = Field(default="", max_length=500)

@@ -5,7 +5,7 @@ Issuing = validate → number → write the comprobante and its lines (estado PE
 to SUNAT happens in the workflow (see workflows/facturacion.py).
 """
 
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -15,12 +15,14 @@ from sqlmodel import Session
 from stdnum.pe import ruc as pe_ruc
 
 from core import outbox
-from core.db import get_or_404, insert_rows, per_session
+from core.db import contiene, get_or_404, insert_rows, per_session
 from core.errors import Conflict, FieldError, NotFound, UnprocessableError, ValidationError
+from core.schemas import texto_no_permitido
 from core.settings import get_settings
 from integrations.sunat import catalogos as cat
 from integrations.sunat import documento as doc
 from integrations.sunat.totales import Totales, calcular
+from models.base import exigir_monto
 from models.configuracion import Sucursal
 from models.facturacion import (
     FINALES,
@@ -29,6 +31,7 @@ from models.facturacion import (
     DetalleComprobante,
     EnvioSunat,
     EstadoComprobante,
+    EstadoResumen,
     ModoEmision,
     ResumenDiario,
     ResumenDiarioItem,
@@ -157,9 +160,22 @@ def _errores_linea(i: int, linea: LineaDatos, operacion: str = OPERACION_VENTA_I
     return errores
 
 
+def _errores_texto(**campos: object) -> list[FieldError]:
+    """Text an XML cannot carry, in data that may not have come through a request body (a customer or
+    product stored before the API refused it, an offline sale): refused before a number is used."""
+    hallado = texto_no_permitido(campos)
+    return [FieldError(hallado[0], f"contiene un carácter no permitido ({hallado[1]})")] if hallado else []
+
+
+def exigir_texto(**campos: object) -> None:
+    if errores := _errores_texto(**campos):
+        raise ValidationError(f"{errores[0].field}: {errores[0].message}", errors=errores)
+
+
 def _validar(tipo: str, datos: DatosEmision, operacion: str = OPERACION_VENTA_INTERNA) -> None:
     """Everything SUNAT would reject for the data itself, checked before a number is used."""
-    errores = _errores_cliente(tipo, datos.cliente, operacion)
+    errores = _errores_cliente(tipo, datos.cliente, operacion) + _errores_texto(cliente=datos.cliente,
+                                                                                lineas=datos.lineas)
     if not datos.lineas:
         errores.append(FieldError("lineas", "El comprobante necesita al menos una línea"))
     for i, linea in enumerate(datos.lineas):
@@ -173,6 +189,10 @@ def _validar(tipo: str, datos: DatosEmision, operacion: str = OPERACION_VENTA_IN
 
 
 def _validar_totales(tipo: str, datos: DatosEmision, totales: Totales) -> None:
+    for i, tl in enumerate(totales.lineas):
+        exigir_monto(tl.precio_unitario, f"lineas.{i}.valor_unitario", precision=22, scale=10)
+        exigir_monto(tl.valor_venta + tl.total_impuestos, f"lineas.{i}")
+    exigir_monto(totales.importe_total, "lineas")
     if (tipo == cat.BOLETA and datos.cliente.tipo_documento == CLIENTE_VARIOS[0]
             and totales.importe_total > BOLETA_SIN_DOCUMENTO_MAX):
         raise ValidationError("Boletas mayores a S/ 700 requieren el documento del cliente",
@@ -473,8 +493,8 @@ def listar(session: Session, f: Filtros) -> list[Comprobante]:
     if f.fecha_hasta:
         q = q.where(Comprobante.fecha_emision <= f.fecha_hasta)
     if f.cliente:
-        patron = f"%{f.cliente}%"
-        q = q.where(Comprobante.cliente_numero_doc.ilike(patron) | Comprobante.cliente_razon_social.ilike(patron))
+        q = q.where(contiene(Comprobante.cliente_numero_doc, f.cliente) | contiene(Comprobante.cliente_razon_social,
+                                                                                f.cliente))
     q = q.order_by(Comprobante.fecha_emision.desc(), Comprobante.id.desc()).offset(f.desde).limit(f.limite)
     return list(session.execute(q).scalars())
 
@@ -501,27 +521,117 @@ def cola_contingencia(session: Session) -> list[Comprobante]:
     return list(session.execute(q).scalars())
 
 
-# --- manual resend ------------------------------------------------------------------------------------
+def con_error(session: Session) -> tuple[list[Comprobante], list[ComunicacionBaja]]:
+    """What waits for a person: comprobantes in ERROR (the reason in `mensaje_respuesta`) and voidings
+    whose comunicación de baja could not be built, oldest first."""
+    comprobantes = session.execute(select(Comprobante).where(
+        Comprobante.estado_sunat == EstadoComprobante.ERROR).order_by(Comprobante.id)).scalars().all()
+    bajas = session.execute(select(ComunicacionBaja).join(
+        Comprobante, Comprobante.id == ComunicacionBaja.comprobante_id).where(
+        ComunicacionBaja.estado_envio == EstadoResumen.ERROR,
+        Comprobante.estado_sunat == EstadoComprobante.POR_ANULAR).order_by(ComunicacionBaja.id)).scalars().all()
+    return list(comprobantes), list(bajas)
+
+
+# --- correcting and resending ---------------------------------------------------------------------------
 
 
 REENVIABLES = frozenset({EstadoComprobante.PENDIENTE, EstadoComprobante.CONTINGENCIA, EstadoComprobante.ERROR})
 
 
+def _despertar(session: Session, workflow_id: str, solicitud: str) -> None:
+    outbox.request_signal(session, workflow_id, "reintentar", {"solicitud": solicitud}, dedupe_key=solicitud)
+
+
 def reenviar(session: Session, comprobante_id: int, solicitud: str) -> Comprobante:
-    """Wake the comprobante's workflow so it tries SUNAT now. A RECHAZADO number is void at SUNAT
-    (it can never be accepted again): the answer is a new document, hence 409."""
+    """Wake the comprobante's workflow so it tries again now (SUNAT, or building its XML after the cause of
+    an ERROR was fixed). A RECHAZADO number is void at SUNAT (it can never be accepted again): the answer
+    is a new document, hence 409."""
     comprobante = obtener(session, comprobante_id)
     if comprobante.estado_sunat == EstadoComprobante.RECHAZADO:
         raise Conflict("SUNAT rechazó este comprobante: su número quedó inutilizado. Corrija los datos y emita "
                        "un nuevo comprobante (o una nota de crédito si corresponde).")
-    if comprobante.estado_sunat not in REENVIABLES or comprobante.modo_emision == ModoEmision.RESUMEN:
+    resumen = comprobante.modo_emision == ModoEmision.RESUMEN and comprobante.estado_sunat != EstadoComprobante.ERROR
+    if comprobante.estado_sunat not in REENVIABLES or resumen:
         raise Conflict(f"No hay nada que reenviar: el comprobante está {comprobante.estado_sunat}"
-                       + (" y se informa en el resumen diario" if comprobante.modo_emision == ModoEmision.RESUMEN
-                          else ""))
-    outbox.request_signal(session, comprobante.workflow_id, "reintentar", {"solicitud": solicitud},
-                          dedupe_key=solicitud)
+                       + (" y se informa en el resumen diario" if resumen else ""))
+    _despertar(session, comprobante.workflow_id, solicitud)
     session.commit()
     return comprobante
+
+
+@dataclass
+class Correccion:
+    """What may be corrected in a numbered document whose XML could not be built (None: unchanged)."""
+
+    cliente_razon_social: str | None = None
+    cliente_direccion: str | None = None
+    cliente_email: str | None = None
+    motivo_descripcion: str | None = None
+    lineas: dict[int, str] = field(default_factory=dict)  # orden → descripción
+
+
+def _corregible(session: Session, comprobante_id: int) -> Comprobante:
+    comprobante = session.execute(select(Comprobante).where(Comprobante.id == comprobante_id)
+                                  .with_for_update()).scalars().first()
+    if comprobante is None:
+        raise NotFound("Comprobante no encontrado")
+    if comprobante.estado_sunat != EstadoComprobante.ERROR or comprobante.xml_path is not None:
+        raise Conflict("Solo se corrigen comprobantes en ERROR cuyo XML aún no se generó (estado actual: "
+                       f"{comprobante.estado_sunat}); un comprobante ya firmado se corrige con una nota")
+    return comprobante
+
+
+def _corregir_lineas(session: Session, comprobante_id: int, lineas: dict[int, str]) -> None:
+    detalle = {d.orden: d for d in session.execute(select(DetalleComprobante).where(
+        DetalleComprobante.comprobante_id == comprobante_id)).scalars()}
+    for orden, descripcion in lineas.items():
+        if orden not in detalle:
+            raise ValidationError(f"El comprobante no tiene la línea {orden}", field=f"lineas.{orden}")
+        if not descripcion.strip():
+            raise ValidationError("Descripción requerida", field=f"lineas.{orden}.descripcion")
+        detalle[orden].descripcion = descripcion
+        session.add(detalle[orden])
+
+
+def corregir(session: Session, comprobante_id: int, correccion: Correccion, solicitud: str) -> Comprobante:
+    """Correct the data that kept a numbered comprobante from getting its XML and resend it with the same
+    number (so numbering stays gapless). One transaction; the change is in the audit trail."""
+    comprobante = _corregible(session, comprobante_id)
+    exigir_texto(**{k: v for k, v in asdict(correccion).items() if v is not None})
+    cambios = {k: v for k, v in asdict(correccion).items() if v is not None and k != "lineas"}
+    if "cliente_razon_social" in cambios and not cambios["cliente_razon_social"].strip():
+        raise ValidationError("Razón social o nombre requerido", field="cliente_razon_social")
+    if "motivo_descripcion" in cambios and comprobante.comprobante_origen_id is None:
+        raise ValidationError("Solo las notas tienen motivo", field="motivo_descripcion")
+    for campo, valor in cambios.items():
+        setattr(comprobante, campo, valor)
+    _corregir_lineas(session, comprobante.id, correccion.lineas)
+    comprobante.estado_sunat, comprobante.mensaje_respuesta = EstadoComprobante.PENDIENTE, None
+    session.add(comprobante)
+    _despertar(session, comprobante.workflow_id, solicitud)
+    session.commit()
+    return comprobante
+
+
+def corregir_baja(session: Session, baja_id: int, motivo: str, solicitud: str) -> ComunicacionBaja:
+    """Correct the reason of a comunicación de baja that could not be built and send it again (same RA
+    identifier, the document stays POR_ANULAR meanwhile). One transaction."""
+    baja = session.execute(select(ComunicacionBaja).where(ComunicacionBaja.id == baja_id)
+                           .with_for_update()).scalars().first()
+    if baja is None:
+        raise NotFound("Comunicación de baja no encontrada")
+    comprobante = obtener(session, baja.comprobante_id)
+    if baja.estado_envio != EstadoResumen.ERROR or comprobante.estado_sunat != EstadoComprobante.POR_ANULAR:
+        raise Conflict(f"Solo se corrige una baja en ERROR que no llegó a SUNAT (estado: {baja.estado_envio})")
+    if not motivo.strip():
+        raise ValidationError("Motivo de la anulación requerido", field="motivo")
+    exigir_texto(motivo=motivo)
+    baja.motivo, baja.estado_envio, baja.mensaje_respuesta = motivo.strip()[:100], EstadoResumen.PENDIENTE, None
+    session.add(baja)
+    _despertar(session, workflow_resumen("RA", baja.identificador), solicitud)
+    session.commit()
+    return baja
 
 
 def pendientes_sin_decision(session: Session, antiguedad: timedelta) -> list[Comprobante]:
@@ -549,8 +659,12 @@ def _correlativo(session: Session, tipo: str, fecha: date) -> tuple[int, str]:
     return correlativo, f"{tipo}-{fecha:%Y%m%d}-{correlativo}"
 
 
+def workflow_resumen(tipo: str, identificador: str) -> str:
+    return f"{'resumen' if tipo == 'RC' else 'baja'}-{identificador}"
+
+
 def pedir_envio_resumen(session: Session, tipo: str, registro_id: int, identificador: str) -> str:
-    workflow_id = f"{'resumen' if tipo == 'RC' else 'baja'}-{identificador}"
+    workflow_id = workflow_resumen(tipo, identificador)
     outbox.request_workflow(session, WORKFLOW_RESUMEN, workflow_id=workflow_id,
                             payload={"tipo": tipo, "id": registro_id},
                             search_attributes={"Documento": identificador, "Estado": "PENDIENTE"})
@@ -614,6 +728,7 @@ def _validar_anulacion(comprobante: Comprobante, motivo: str) -> None:
                        "emita una nota de crédito")
     if not motivo.strip():
         raise ValidationError("Motivo de la anulación requerido", field="motivo")
+    exigir_texto(motivo=motivo)
 
 
 def anular(session: Session, comprobante_id: int, motivo: str) -> dict:

@@ -29,7 +29,7 @@ from integrations.sunat import documento as doc
 from integrations.sunat.totales import Tasas, calcular_linea
 from models.facturacion import Comprobante, DetalleComprobante, EstadoComprobante, ModoEmision
 from services import calculo
-from services.facturacion import ClienteDatos, LineaDatos, _registrar, detalle
+from services.facturacion import ClienteDatos, LineaDatos, _registrar, detalle, exigir_texto
 
 SERIES_NOTAS = {("07", "01"): "FC01", ("08", "01"): "FD01", ("07", "03"): "BC01", ("08", "03"): "BD01"}
 CATALOGO_MOTIVOS = {"07": cat.CAT_09_TIPO_NOTA_CREDITO, "08": cat.CAT_10_TIPO_NOTA_DEBITO}
@@ -151,6 +151,7 @@ def _validar_motivo(datos: DatosNota) -> None:
         raise ValidationError(f"Motivo no válido (catálogo {catalogo})", field="motivo_codigo")
     if not datos.motivo_descripcion.strip():
         raise ValidationError("Descripción del motivo requerida", field="motivo_descripcion")
+    exigir_texto(motivo_descripcion=datos.motivo_descripcion)
 
 
 def _origen_bloqueado(session: Session, datos: DatosNota) -> Comprobante:

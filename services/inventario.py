@@ -13,7 +13,7 @@ from sqlmodel import Session
 
 from core import audit
 from core.errors import Forbidden, NotFound, UnprocessableError, ValidationError
-from core.schemas import Entrada
+from core.schemas import Entrada, Fecha, Id
 from core.settings import get_settings
 from models.inventario import Almacen, LoteSerie, Producto, ProductoAlmacen, UsuarioAlmacen
 from services import stock
@@ -30,7 +30,7 @@ Cantidad = Field(gt=0, max_digits=14, decimal_places=3)
 class AlmacenIn(Entrada):
     nombre: str = Field(min_length=1, max_length=100)
     tipo: str = Field(default="PRINCIPAL", pattern="^(PRINCIPAL|SUCURSAL|TRANSITO|DEVOLUCIONES)$")
-    sucursal_id: int
+    sucursal_id: Id
     predeterminado: bool = False
 
 
@@ -97,14 +97,14 @@ def fijar_niveles(session: Session, user: AuthUser, almacen_id: int, producto_id
 
 
 class MovimientoIn(Entrada):
-    producto_id: int
-    almacen_id: int
+    producto_id: Id
+    almacen_id: Id
     cantidad: Decimal = Cantidad
     motivo: str = Field(default="", max_length=300)
     referencia_doc: str = Field(default="", max_length=60)
     numero_lote: str | None = Field(default=None, max_length=50)
     numero_serie: str | None = Field(default=None, max_length=80)
-    fecha_vencimiento: date | None = None
+    fecha_vencimiento: Fecha | None = None
 
 
 class SalidaIn(MovimientoIn):

@@ -7,7 +7,7 @@ from pydantic import Field, field_validator
 from sqlalchemy import func, or_, select
 from sqlmodel import Session
 
-from core.db import get_or_404
+from core.db import contiene, get_or_404
 from core.errors import ValidationError
 from core.schemas import Entrada
 from integrations.sunat.catalogos import CAT_03_UNIDAD_MEDIDA, CAT_07_AFECTACION_IGV, CAT_54_BIEN_SERVICIO_DETRACCION
@@ -102,7 +102,7 @@ def stock_total(session: Session, user: AuthUser, producto_ids: list[int]) -> di
 def buscar(session: Session, user: AuthUser, q: str | None, limit: int, offset: int) -> list[dict[str, Any]]:
     stmt = select(Producto).where(Producto.activo.is_(True)).order_by(Producto.nombre).limit(limit).offset(offset)
     if q:
-        stmt = stmt.where(or_(Producto.sku == q, Producto.nombre.ilike(f"%{q}%")))
+        stmt = stmt.where(or_(Producto.sku == q, contiene(Producto.nombre, q)))
     productos = list(session.execute(stmt).scalars())
     totales = stock_total(session, user, [p.id for p in productos])
     return [p.model_dump() | {"stock_actual": totales.get(p.id, Decimal("0"))} for p in productos]

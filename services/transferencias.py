@@ -18,7 +18,7 @@ from sqlmodel import Session
 from core import outbox
 from core.db import get_or_404
 from core.errors import Conflict, NotFound, ValidationError
-from core.schemas import Entrada
+from core.schemas import Entrada, Id
 from models.inventario import DetalleTransferencia, IncidenciaTransferencia, LoteSerie, Producto, Transferencia
 from services import stock
 from services.auth import AuthUser
@@ -34,21 +34,21 @@ def workflow_id(transferencia_id: int) -> str:
 
 
 class LineaTransferenciaIn(Entrada):
-    producto_id: int
+    producto_id: Id
     cantidad: Decimal = Cantidad
     numero_lote: str | None = Field(default=None, max_length=50)
     numero_serie: str | None = Field(default=None, max_length=80)
 
 
 class TransferenciaIn(Entrada):
-    almacen_origen_id: int
-    almacen_destino_id: int
+    almacen_origen_id: Id
+    almacen_destino_id: Id
     lineas: list[LineaTransferenciaIn] = Field(min_length=1, max_length=500)
     observaciones: str = Field(default="", max_length=300)
 
 
 class RecepcionLineaIn(Entrada):
-    detalle_id: int
+    detalle_id: Id
     cantidad_recibida: Decimal = Field(ge=0, max_digits=14, decimal_places=3)
 
 

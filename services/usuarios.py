@@ -9,9 +9,9 @@ from pydantic import BaseModel, EmailStr, Field, field_validator
 from sqlalchemy import func, or_, select
 from sqlmodel import Session
 
-from core.db import get_or_404
+from core.db import contiene, get_or_404
 from core.errors import Conflict, Forbidden, Unauthorized, ValidationError
-from core.schemas import Entrada
+from core.schemas import Entrada, Id, PasswordBcrypt
 from core.security import hash_password
 from models.configuracion import Sucursal
 from models.usuarios import Rol, Usuario
@@ -30,19 +30,19 @@ def _password_policy(value: str | None) -> str | None:
 class UsuarioIn(Entrada):
     nombre: str = Field(min_length=2, max_length=150)
     email: EmailStr
-    password: str
-    rol_id: int
-    sucursal_id: int | None = None
+    password: PasswordBcrypt
+    rol_id: Id
+    sucursal_id: Id | None = None
 
     _pw = field_validator("password")(_password_policy)
 
 
 class UsuarioUpdate(Entrada):
     nombre: str | None = Field(default=None, min_length=2, max_length=150)
-    rol_id: int | None = None
-    sucursal_id: int | None = None
+    rol_id: Id | None = None
+    sucursal_id: Id | None = None
     activo: bool | None = None
-    password: str | None = None
+    password: PasswordBcrypt | None = None
 
     _pw = field_validator("password")(_password_policy)
 
@@ -86,8 +86,7 @@ def listar(session: Session, rol_id: int | None, activo: bool | None, buscar: st
     if activo is not None:
         query = query.where(Usuario.activo.is_(activo))
     if buscar:
-        pattern = f"%{buscar}%"
-        query = query.where(or_(Usuario.nombre.ilike(pattern), Usuario.email.ilike(pattern)))
+        query = query.where(or_(contiene(Usuario.nombre, buscar), contiene(Usuario.email, buscar)))
     return [_out(session, u) for u in session.execute(query).scalars()]
 
 

@@ -15,7 +15,7 @@ from sqlmodel import Session
 from core.context import Actor
 from core.db import get_engine, insert_rows
 from core.errors import Conflict, DomainError, Forbidden, NotFound, ValidationError
-from core.schemas import Entrada
+from core.schemas import Entrada, Id, Momento
 from integrations.sunat import documento as doc
 from integrations.sunat.catalogos import DOC_RUC
 from integrations.sunat.totales import Totales, TotalesLinea, redondear
@@ -31,7 +31,7 @@ from services.permisos import sucursales_visibles, tiene_permiso
 
 
 class LineaVentaIn(Entrada):
-    producto_id: int
+    producto_id: Id
     cantidad: Decimal = Field(gt=0, max_digits=14, decimal_places=3)
     precio_unitario: Decimal | None = Field(default=None, ge=0, max_digits=14, decimal_places=2)  # default: list
     descuento: Decimal = Field(default=Decimal("0"), ge=0, max_digits=14, decimal_places=2)  # line amount
@@ -53,7 +53,7 @@ class PagoIn(Entrada):
 
 
 class VentaIn(Entrada):
-    cliente_id: int | None = None
+    cliente_id: Id | None = None
     lineas: list[LineaVentaIn] = Field(min_length=1, max_length=500)
     formas_pago: list[PagoIn] = Field(min_length=1, max_length=10)
     modo_emision: str = Field(default="POS", pattern="^(POS|ECOMMERCE)$")
@@ -275,7 +275,7 @@ def _solicitar_comprobante(session: Session, venta: Venta, cliente: Cliente | No
 
 class VentaOfflineIn(VentaIn):
     id_local: uuid.UUID
-    fecha_registro_local: datetime
+    fecha_registro_local: Momento
 
     @field_validator("fecha_registro_local")
     @classmethod
