@@ -9,6 +9,7 @@ from sqlmodel import Session, select
 from core.security import hash_password
 from models.configuracion import Configuracion, Sucursal
 from models.usuarios import Permiso, Rol, Usuario
+from services import finanzas
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +59,7 @@ def seed_roles(session: Session) -> None:
             for accion in acciones:
                 session.add(Permiso(rol_id=rol.id, modulo=modulo, accion=accion, permitido=True))
     session.flush()
+    finanzas.sembrar(session)  # the PCGE chart and the accounts of each automatic posting
 
 
 DEMO_RUC = "20100066603"  # check-digit valid demo RUC

@@ -20,8 +20,8 @@ from integrations.sunat.catalogos import DOC_RUC
 from models.inventario import Almacen, Producto
 from models.ventas import METODOS_PAGO, Caja, Cliente, DetalleVenta, FormaPago, Venta, VentaOffline
 from services import configuracion as configuracion_srv
+from services import finanzas, stock
 from services import productos as productos_srv
-from services import stock
 from services.auth import AuthUser
 from services.cuotas import CuotaIn
 from services.notificaciones import notificar
@@ -270,6 +270,7 @@ def registrar(session: Session, user: AuthUser, datos: VentaIn, fecha: datetime 
     venta.comprobante_id = _solicitar_comprobante(session, venta, cliente,
                                                   [(d, productos[d.producto_id]) for d in detalle],
                                                   _credito(datos), datos.cuotas)
+    finanzas.contabilizar_venta(session, venta, detalle, pagos, cliente)  # module 6: collection, receivable, cost
     session.flush()
     if commit:
         session.commit()
