@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import Allowed, SessionDep
 from core.schemas import Entrada, Pagina, Paginacion
-from services.finanzas import asientos, plan
+from services.finanzas import asientos, cartera, plan
 
 router = APIRouter(prefix="/api/finanzas", tags=["finanzas"])
 PaginaDep = Annotated[Paginacion, Depends()]
@@ -184,3 +184,148 @@ def asientos_de_documento(referencia_tipo: str, referencia_id: str, session: Ses
                           _: Allowed("finanzas", "ver")) -> list[AsientoOut]:
     """The entries a source document caused (e.g. ?referencia_tipo=COMPROBANTE&referencia_id=12)."""
     return [_asiento(session, i) for i in asientos.de_documento(session, referencia_tipo, referencia_id)]
+
+
+# --- receivables and payables, collections and payments -----------------------------------------------------------
+
+
+class CuentaCobrarOut(Salida):
+    id: int
+    cliente_id: int | None
+    cliente_numero_doc: str
+    cliente_razon_social: str
+    comprobante_id: int
+    venta_id: int | None
+    documento: str
+    cuota: int
+    moneda: str
+    tipo_cambio: Decimal
+    monto_total: Decimal
+    monto_pagado: Decimal
+    saldo: Decimal
+    fecha_emision: date
+    fecha_vencimiento: date
+    estado: str
+
+
+class CuentaPagarOut(Salida):
+    id: int
+    proveedor_id: int | None
+    proveedor_ruc: str
+    proveedor_razon_social: str
+    tipo_documento: str
+    documento: str
+    cuota: int
+    moneda: str
+    tipo_cambio: Decimal
+    base_imponible: Decimal
+    igv: Decimal
+    monto_total: Decimal
+    monto_pagado: Decimal
+    saldo: Decimal
+    fecha_emision: date
+    fecha_vencimiento: date
+    estado: str
+
+
+class PagoCobroOut(Salida):
+    id: int
+    operacion: str
+    tipo: str
+    cuenta_cobrar_id: int | None
+    cuenta_pagar_id: int | None
+    monto: Decimal
+    monto_aplicado: Decimal
+    metodo_pago: str
+    moneda: str
+    tipo_cambio: Decimal
+    diferencia_cambio: Decimal
+    referencia: str
+    fecha: date
+    asiento_id: int | None
+
+
+class TramoOut(BaseModel):
+    documentos: int
+    saldo: Decimal
+
+
+def _filtros(estado: str | None = None, vencidas: bool | None = None, parte: str | None = None,
+             cliente_id: int | None = None, desde: date | None = None, hasta: date | None = None,
+             moneda: str | None = None) -> cartera.FiltrosCartera:
+    return cartera.FiltrosCartera(estado, vencidas, parte, cliente_id, desde, hasta, moneda)
+
+
+FiltrosDep = Annotated[cartera.FiltrosCartera, Depends(_filtros)]
+
+
+@router.get("/cuentas-cobrar/", response_model=Pagina[CuentaCobrarOut])
+def cuentas_cobrar(session: SessionDep, _: Allowed("finanzas", "ver"), filtros: FiltrosDep,
+                   pagina: PaginaDep) -> Pagina[CuentaCobrarOut]:
+    """Filters: estado, vencidas, parte (RUC/DNI or name), cliente_id, desde/hasta (emisión), moneda."""
+    filas, total = cartera.listar(session, True, filtros, pagina.limit, pagina.offset)
+    return pagina.pagina([CuentaCobrarOut.model_validate(f) for f in filas], total)
+
+
+@router.get("/cuentas-cobrar/antiguedad/", response_model=dict[str, dict[str, TramoOut]])
+def antiguedad_cobrar(session: SessionDep, _: Allowed("finanzas", "ver"), filtros: FiltrosDep,
+                      al: date | None = None) -> dict:
+    """Open balances per currency by days past due: por_vencer, 0_30, 31_60, 61_90, mas_90."""
+    return cartera.antiguedad(session, True, filtros, al)
+
+
+@router.get("/cuentas-pagar/", response_model=Pagina[CuentaPagarOut])
+def cuentas_pagar(session: SessionDep, _: Allowed("finanzas", "ver"), filtros: FiltrosDep,
+                  pagina: PaginaDep) -> Pagina[CuentaPagarOut]:
+    filas, total = cartera.listar(session, False, filtros, pagina.limit, pagina.offset)
+    return pagina.pagina([CuentaPagarOut.model_validate(f) for f in filas], total)
+
+
+@router.get("/cuentas-pagar/antiguedad/", response_model=dict[str, dict[str, TramoOut]])
+def antiguedad_pagar(session: SessionDep, _: Allowed("finanzas", "ver"), filtros: FiltrosDep,
+                     al: date | None = None) -> dict:
+    return cartera.antiguedad(session, False, filtros, al)
+
+
+@router.post("/cuentas-pagar/", status_code=201, response_model=CuentaPagarOut)
+def registrar_factura_proveedor(datos: cartera.FacturaProveedorIn, session: SessionDep,
+                                user: Allowed("finanzas", "contabilizar")) -> CuentaPagarOut:
+    """A supplier invoice: its entry (6011/6091/40111 D · 4212 H) and its cuenta por pagar."""
+    return CuentaPagarOut.model_validate(cartera.registrar_factura_proveedor(session, user.id, datos))
+
+
+@router.post("/cobros/", status_code=201, response_model=list[PagoCobroOut])
+def registrar_cobro(datos: cartera.PagoCobroIn, session: SessionDep,
+                    user: Allowed("finanzas", "cobrar")) -> list[PagoCobroOut]:
+    """Total or partial; one collection may settle several documents of one customer; the exchange difference
+    against each document's rate posts to 776/676."""
+    return [PagoCobroOut.model_validate(p) for p in cartera.registrar_cobro(session, user.id, datos)]
+
+
+@router.post("/pagos/", status_code=201, response_model=list[PagoCobroOut])
+def registrar_pago(datos: cartera.PagoCobroIn, session: SessionDep,
+                   user: Allowed("finanzas", "pagar")) -> list[PagoCobroOut]:
+    return [PagoCobroOut.model_validate(p) for p in cartera.registrar_pago(session, user.id, datos)]
+
+
+# --- exchange rates ---------------------------------------------------------------------------------------------
+
+
+class TipoCambioOut(Salida):
+    fecha: date
+    moneda: str
+    compra: Decimal
+    venta: Decimal
+    fuente: str
+
+
+@router.post("/tipos-cambio/", status_code=201, response_model=TipoCambioOut)
+def registrar_tipo_cambio(datos: cartera.TipoCambioIn, session: SessionDep,
+                          _: Allowed("finanzas", "configurar")) -> TipoCambioOut:
+    return TipoCambioOut.model_validate(cartera.registrar_tipo_cambio(session, datos))
+
+
+@router.get("/tipos-cambio/{fecha}/", response_model=TipoCambioOut)
+def tipo_cambio(fecha: date, session: SessionDep, _: Allowed("finanzas", "ver"), moneda: str = "USD") -> TipoCambioOut:
+    """The rate of that day, or the last published before it."""
+    return TipoCambioOut.model_validate(cartera.tipo_cambio_del_dia(session, fecha, moneda.upper()))
