@@ -1,16 +1,19 @@
 """Module 6 finance and tax: /api/finanzas/ (chart of accounts, cost centres, posting configuration, journal
 entries, receivables/payables, collections/payments, exchange rates, books, PLE, tax-period close)."""
 
+import base64
+import binascii
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import Allowed, SessionDep
+from core.errors import ValidationError
 from core.schemas import Entrada, Pagina, Paginacion
-from services.finanzas import asientos, cartera, plan
+from services.finanzas import asientos, cartera, cierre, libros, plan
 
 router = APIRouter(prefix="/api/finanzas", tags=["finanzas"])
 PaginaDep = Annotated[Paginacion, Depends()]
@@ -329,3 +332,165 @@ def registrar_tipo_cambio(datos: cartera.TipoCambioIn, session: SessionDep,
 def tipo_cambio(fecha: date, session: SessionDep, _: Allowed("finanzas", "ver"), moneda: str = "USD") -> TipoCambioOut:
     """The rate of that day, or the last published before it."""
     return TipoCambioOut.model_validate(cartera.tipo_cambio_del_dia(session, fecha, moneda.upper()))
+
+
+# --- books ----------------------------------------------------------------------------------------------------
+
+Periodo = Annotated[str, Query(pattern="^[0-9]{6}$", description="AAAAMM")]
+
+
+class MovimientoMayorOut(BaseModel):
+    fecha: date
+    asiento_id: int
+    cuo: str
+    numero: int
+    descripcion: str
+    centro_costo_id: int
+    debe: Decimal
+    haber: Decimal
+    saldo: Decimal
+
+
+class MayorOut(BaseModel):
+    cuenta: str
+    periodo: str
+    saldo_inicial: Decimal
+    movimientos: Pagina[MovimientoMayorOut]
+
+
+class FilaBalanceOut(BaseModel):
+    cuenta: str
+    nombre: str
+    saldo_inicial: Decimal
+    debe: Decimal
+    haber: Decimal
+    saldo_final: Decimal
+
+
+class BalanceOut(BaseModel):
+    periodo: str
+    filas: list[FilaBalanceOut]
+    total_debe: Decimal
+    total_haber: Decimal
+
+
+@router.get("/libros/diario/", response_model=Pagina[AsientoOut])
+def libro_diario(periodo: Periodo, session: SessionDep, _: Allowed("finanzas", "ver"), pagina: PaginaDep,
+                 centro_costo_id: int | None = None) -> Pagina[AsientoOut]:
+    ids, total = libros.diario(session, periodo, centro_costo_id, pagina.limit, pagina.offset)
+    return pagina.pagina([_asiento(session, i) for i in ids], total)
+
+
+@router.get("/libros/mayor/", response_model=MayorOut)
+def libro_mayor(periodo: Periodo, cuenta: str, session: SessionDep, _: Allowed("finanzas", "ver"),
+                pagina: PaginaDep, centro_costo_id: int | None = None) -> MayorOut:
+    """One account in a period: opening balance and every movement with its running balance."""
+    inicial, movimientos, total = libros.mayor(session, periodo, cuenta, centro_costo_id, pagina.limit, pagina.offset)
+    return MayorOut(cuenta=cuenta, periodo=periodo, saldo_inicial=inicial, movimientos=pagina.pagina(
+        [MovimientoMayorOut(**m.__dict__) for m in movimientos], total))
+
+
+@router.get("/reportes/balance-comprobacion/", response_model=BalanceOut)
+def balance_comprobacion(periodo: Periodo, session: SessionDep, _: Allowed("finanzas", "ver")) -> BalanceOut:
+    filas = libros.balance_comprobacion(session, periodo)
+    debe_, haber_ = libros.totales(filas)
+    return BalanceOut(periodo=periodo, filas=[FilaBalanceOut(**f.__dict__) for f in filas], total_debe=debe_,
+                      total_haber=haber_)
+
+
+# --- PLE and the tax-period close ---------------------------------------------------------------------------------
+
+
+class PeriodoIn(Entrada):
+    periodo: str = Field(pattern="^[0-9]{6}$", description="AAAAMM")
+
+
+class PeriodoOut(Salida):
+    id: int
+    anio: int
+    mes: int
+    estado: str
+    firmado_por: int | None
+    fecha_cierre: datetime | None
+    ple_generado_at: datetime | None
+    ple_huella: str | None
+
+
+class PleOut(BaseModel):
+    periodo: PeriodoOut
+    archivos: dict[str, str] = Field(description="nombre → sha256")
+    lineas: dict[str, int]
+
+
+class FirmaIn(Entrada):
+    pfx_base64: str = Field(min_length=16, max_length=200_000)
+    password: str = Field(min_length=1, max_length=200)
+
+
+class FirmaOut(Salida):
+    usuario_id: int
+    titular: str
+    vence: datetime | None
+
+
+class ReaperturaIn(Entrada):
+    motivo: str = Field(min_length=5, max_length=500)
+
+
+class VerificacionOut(BaseModel):
+    valido: bool
+    firma_valida: bool
+    ple_intacto: bool
+    datos_sin_cambios: bool
+    firmante: str
+    detalle: list[str]
+
+
+@router.post("/tributario/generar-ple/", status_code=201, response_model=PleOut)
+def generar_ple(datos: PeriodoIn, session: SessionDep, _: Allowed("finanzas", "contabilizar")) -> PleOut:
+    """5.1, 5.3, 6.1, 8.1 and 14.1 of the period in one stored ZIP; only while the period is open."""
+    generado = cierre.generar_ple(session, datos.periodo)
+    return PleOut(periodo=PeriodoOut.model_validate(generado.periodo), archivos=generado.archivos,
+                  lineas=generado.lineas)
+
+
+@router.get("/tributario/ple/{periodo}/", response_class=Response,
+            responses={200: {"content": {"application/zip": {}}}})
+def descargar_ple(periodo: str, session: SessionDep, _: Allowed("finanzas", "ver")) -> Response:
+    nombre, datos = cierre.zip_ple(session, periodo)
+    return Response(datos, media_type="application/zip",
+                    headers={"Content-Disposition": f'attachment; filename="{nombre}"'})
+
+
+@router.put("/firma-digital/", response_model=FirmaOut)
+def registrar_firma(datos: FirmaIn, session: SessionDep, user: Allowed("finanzas", "cerrar")) -> FirmaOut:
+    """The user's own certificate (PKCS#12), stored encrypted: it signs the periods the user closes."""
+    try:
+        pfx = base64.b64decode(datos.pfx_base64, validate=True)
+    except binascii.Error as exc:
+        raise ValidationError("pfx_base64 no es Base64 válido", field="pfx_base64") from exc
+    return FirmaOut.model_validate(cierre.registrar_firma(session, user.id, pfx, datos.password))
+
+
+@router.post("/tributario/cerrar-periodo/", response_model=PeriodoOut)
+def cerrar_periodo(datos: PeriodoIn, session: SessionDep, user: Allowed("finanzas", "cerrar")) -> PeriodoOut:
+    """403 without the user's digital signature; 400 listing every blocker (comprobantes without SUNAT's
+    acceptance, unbalanced entries, a PLE missing or older than the data)."""
+    return PeriodoOut.model_validate(cierre.cerrar(session, user.id, datos.periodo))
+
+
+@router.get("/tributario/periodos/", response_model=list[PeriodoOut])
+def periodos(session: SessionDep, _: Allowed("finanzas", "ver")) -> list[PeriodoOut]:
+    return [PeriodoOut.model_validate(p) for p in cierre.listar(session)]
+
+
+@router.get("/tributario/periodos/{periodo_id}/verificar/", response_model=VerificacionOut)
+def verificar_periodo(periodo_id: int, session: SessionDep, _: Allowed("finanzas", "ver")) -> VerificacionOut:
+    return VerificacionOut(**cierre.verificar(session, periodo_id).__dict__)
+
+
+@router.post("/tributario/periodos/{periodo_id}/reabrir/", response_model=PeriodoOut)
+def reabrir_periodo(periodo_id: int, datos: ReaperturaIn, session: SessionDep,
+                    user: Allowed("finanzas", "reabrir")) -> PeriodoOut:
+    """Only an ADMIN, with a reason (audited)."""
+    return PeriodoOut.model_validate(cierre.reabrir(session, periodo_id, user.rol, datos.motivo))
