@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.deps import Allowed, SessionDep
 from core.errors import ValidationError
 from core.schemas import Entrada, Pagina, Paginacion
-from services.finanzas import asientos, cartera, cierre, libros, plan
+from services.finanzas import asientos, cartera, cierre, libros, plan, sire
 
 router = APIRouter(prefix="/api/finanzas", tags=["finanzas"])
 PaginaDep = Annotated[Paginacion, Depends()]
@@ -494,3 +494,27 @@ def reabrir_periodo(periodo_id: int, datos: ReaperturaIn, session: SessionDep,
                     user: Allowed("finanzas", "reabrir")) -> PeriodoOut:
     """Only an ADMIN, with a reason (audited)."""
     return PeriodoOut.model_validate(cierre.reabrir(session, periodo_id, user.rol, datos.motivo))
+
+
+class PropuestaIn(Entrada):
+    periodo: str = Field(pattern="^[0-9]{6}$")
+    contenido: str = Field(min_length=1, max_length=20_000_000, description="propuesta RVIE de SIRE (TXT con |)")
+
+
+class DiferenciaOut(BaseModel):
+    documento: str
+    campos: dict[str, dict[str, str]]
+
+
+class ComparacionOut(BaseModel):
+    periodo: str
+    coinciden: int
+    faltan_en_sunat: list[str]
+    faltan_en_erp: list[str]
+    diferencias: list[DiferenciaOut]
+
+
+@router.post("/tributario/sire/rvie/comparar/", response_model=ComparacionOut)
+def comparar_rvie(datos: PropuestaIn, session: SessionDep, _: Allowed("finanzas", "ver")) -> ComparacionOut:
+    """Our comprobantes of the period against SUNAT's RVIE proposal downloaded from SIRE."""
+    return ComparacionOut(**sire.comparar_rvie(session, datos.periodo, datos.contenido).__dict__)

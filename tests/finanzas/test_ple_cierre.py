@@ -256,3 +256,37 @@ def _cxc_id(client, headers) -> int:
 def _centro(client, headers) -> int:
     return next(c["id"] for c in client.get("/api/finanzas/centros-costo/", headers=headers).json()
                 if c["predeterminado"])
+
+
+def test_rvie_proposal_from_sire_compared_with_our_comprobantes(client, admin_headers, contador):
+    def emitir(valor: str) -> dict:
+        return client.post("/api/facturacion/emitir/", headers=admin_headers, json={
+            "cliente": {"tipo_documento": "6", "numero_documento": RUC_CLIENTE, "razon_social": "CLIENTE"},
+            "lineas": [{"codigo_producto": "X", "descripcion": "Item", "cantidad": "1", "valor_unitario": valor}]
+        }).json()
+
+    igual, distinto, solo_nuestro = emitir("100.00"), emitir("200.00"), emitir("300.00")
+    cabecera = ("RUC|Apellidos y Nombres o Razón social|Periodo|CAR SUNAT|Fecha de emisión|Fecha Vcto/Pago|"
+                "Tipo CP/Doc.|Serie del CDP|Nro CP o Doc. Nro Inicial (Rango)|Nro Final (Rango)|Tipo Doc Identidad|"
+                "Nro Doc Identidad|Apellidos Nombres/ Razón Social|Valor Facturado Exportación|BI Gravada|Dscto BI|"
+                "IGV / IPM|Dscto IGV / IPM|Mto Exonerado|Mto Inafecto|ISC|BI Grav IVAP|IVAP|ICBPER|Otros Tributos|"
+                "Total CP|Moneda|Tipo Cambio")
+
+    def fila(doc: dict, base: str, igv: str, total: str, numero: int | None = None) -> str:
+        return (f"20100066603|DEMO|{hoy():%Y%m}|X|{hoy():%d/%m/%Y}||01|{doc['serie']}|{numero or doc['numero']}||6|"
+                f"{RUC_CLIENTE}|CLIENTE|0.00|{base}|0.00|{igv}|0.00|0.00|0.00|0.00|0.00|0.00|0.00|0.00|{total}|PEN|")
+
+    propuesta = "\n".join([cabecera, fila(igual, "100.00", "18.00", "118.00"),
+                           fila(distinto, "200.00", "36.00", "236.50"), fila(igual, "50.00", "9.00", "59.00", 999)])
+    res = client.post("/api/finanzas/tributario/sire/rvie/comparar/", headers=contador,
+                      json={"periodo": f"{hoy():%Y%m}", "contenido": propuesta})
+    assert res.status_code == 200, res.text
+    body = res.json()
+    assert body["coinciden"] == 1
+    assert body["faltan_en_sunat"] == [f"01 {solo_nuestro['serie']}-{solo_nuestro['numero']}"]
+    assert body["faltan_en_erp"] == [f"01 {igual['serie']}-999"]
+    assert body["diferencias"] == [{"documento": f"01 {distinto['serie']}-{distinto['numero']}",
+                                    "campos": {"total": {"erp": "236.00", "sunat": "236.50"}}}]
+    res = client.post("/api/finanzas/tributario/sire/rvie/comparar/", headers=contador,
+                      json={"periodo": f"{hoy():%Y%m}", "contenido": "a|b|c\n1|2|3"})
+    assert res.status_code == 400 and res.json()["errors"][0]["field"] == "contenido"
