@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.deps import Allowed, SessionDep
 from core.errors import ValidationError
 from core.schemas import Entrada, Pagina, Paginacion
-from services.finanzas import asientos, cartera, cierre, libros, plan, sire
+from services.finanzas import asientos, cartera, cierre, estados, libros, plan, sire
 
 router = APIRouter(prefix="/api/finanzas", tags=["finanzas"])
 PaginaDep = Annotated[Paginacion, Depends()]
@@ -518,3 +518,55 @@ class ComparacionOut(BaseModel):
 def comparar_rvie(datos: PropuestaIn, session: SessionDep, _: Allowed("finanzas", "ver")) -> ComparacionOut:
     """Our comprobantes of the period against SUNAT's RVIE proposal downloaded from SIRE."""
     return ComparacionOut(**sire.comparar_rvie(session, datos.periodo, datos.contenido).__dict__)
+
+
+# --- financial statements ----------------------------------------------------------------------------------------
+
+
+class RubroOut(BaseModel):
+    nombre: str
+    actual: Decimal
+    anterior: Decimal
+
+
+class SituacionOut(BaseModel):
+    periodo: str
+    anterior: str
+    secciones: dict[str, list[RubroOut]]
+    totales: dict[str, RubroOut]
+
+
+class ResultadosOut(BaseModel):
+    periodo: str
+    anterior: str
+    rubros: list[RubroOut]
+    resultado: RubroOut
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+Formato = Annotated[str, Query(pattern="^(json|xlsx)$")]
+
+
+def _xlsx(datos: bytes, nombre: str) -> Response:
+    return Response(datos, media_type=XLSX, headers={"Content-Disposition": f'attachment; filename="{nombre}"'})
+
+
+@router.get("/reportes/balance-general/", response_model=SituacionOut,
+            responses={200: {"content": {XLSX: {}}}})
+def balance_general(periodo: Periodo, session: SessionDep, _: Allowed("finanzas", "ver"),
+                    formato: Formato = "json") -> SituacionOut | Response:
+    """Estado de situación financiera at the end of the period, the previous period beside it."""
+    datos = estados.situacion_financiera(session, periodo)
+    if formato == "xlsx":
+        return _xlsx(estados.situacion_xlsx(datos), f"situacion_financiera_{periodo}.xlsx")
+    return SituacionOut.model_validate(datos, from_attributes=True)
+
+
+@router.get("/reportes/estado-resultados/", response_model=ResultadosOut,
+            responses={200: {"content": {XLSX: {}}}})
+def estado_resultados(periodo: Periodo, session: SessionDep, _: Allowed("finanzas", "ver"),
+                      formato: Formato = "json") -> ResultadosOut | Response:
+    datos = estados.estado_resultados(session, periodo)
+    if formato == "xlsx":
+        return _xlsx(estados.resultados_xlsx(datos), f"estado_resultados_{periodo}.xlsx")
+    return ResultadosOut.model_validate(datos, from_attributes=True)

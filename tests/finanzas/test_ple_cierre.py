@@ -112,6 +112,20 @@ def test_a_month_of_operations_books_and_ple_files(client, tienda, cajero, conta
     assert saldo("776") == d("-50.00")  # 1000 USD booked at 3.75, collected at 3.80
     assert saldo("4212") == 0 and saldo("20111") == d("2640.00")  # 50 × 60 in, 6 × 60 out (cost of sales 360)
     assert saldo("6911") == d("360.00") and saldo("40111") == d("450.00")  # IGV 108 − NC 18 vs purchase 540
+    situacion = client.get(f"/api/finanzas/reportes/balance-general/?periodo={periodo}", headers=contador).json()
+    totales = {k: Decimal(v["actual"]) for k, v in situacion["totales"].items()}
+    assert totales["ACTIVO"] == totales["PASIVO"] + totales["PATRIMONIO"] and totales["ACTIVO"] > 0
+    resultados = client.get(f"/api/finanzas/reportes/estado-resultados/?periodo={periodo}", headers=contador).json()
+    rubros = {r["nombre"]: Decimal(r["actual"]) for r in resultados["rubros"]}
+    assert sum(rubros.values()) == Decimal(resultados["resultado"]["actual"])
+    # ventas: 100 + 500 (credit) − 100 (NC) + 3750 (export) = 4250; cost of sales 360; exchange gain 50.
+    assert (rubros["Ventas"], rubros["Costo de ventas"], rubros["Ingresos financieros"]) == (
+        d("4250.00"), d("-360.00"), d("50.00"))
+    xlsx = client.get(f"/api/finanzas/reportes/estado-resultados/?periodo={periodo}&formato=xlsx", headers=contador)
+    from openpyxl import load_workbook
+
+    hoja = load_workbook(io.BytesIO(xlsx.content)).active
+    assert hoja["A1"].value == "Estado de resultados" and hoja["A3"].value == "Ventas" and hoja["B3"].value == 4250
     libros = _libros(client, contador, periodo)
 
     for codigo, filas in libros.items():
