@@ -86,10 +86,11 @@ _LINEAS = text("""
     JOIN lineas_asiento l ON l.asiento_id = a.id
     JOIN cuentas_contables c ON c.id = l.cuenta_id
     JOIN centros_costo cc ON cc.id = l.centro_costo_id
-    LEFT JOIN ventas v ON a.referencia_tipo = 'VENTA' AND v.id::text = a.referencia_id
-    LEFT JOIN comprobantes cp ON cp.id::text = CASE a.referencia_tipo WHEN 'COMPROBANTE' THEN a.referencia_id
-                                                                     WHEN 'VENTA' THEN v.comprobante_id::text END
-    LEFT JOIN cuentas_por_pagar cxp ON a.referencia_tipo = 'FACTURA_PROVEEDOR' AND cxp.id::text = a.referencia_id
+    LEFT JOIN ventas v ON v.id = CASE WHEN a.referencia_tipo = 'VENTA' THEN a.referencia_id::int END
+    LEFT JOIN comprobantes cp ON cp.id = CASE a.referencia_tipo WHEN 'COMPROBANTE' THEN a.referencia_id::int
+                                                               WHEN 'VENTA' THEN v.comprobante_id END
+    LEFT JOIN cuentas_por_pagar cxp
+           ON cxp.id = CASE WHEN a.referencia_tipo = 'FACTURA_PROVEEDOR' THEN a.referencia_id::int END
     WHERE a.fecha >= :inicio AND a.fecha < :fin
     ORDER BY {orden}
 """)
