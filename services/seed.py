@@ -42,6 +42,9 @@ DEFAULT_ROLES: dict[str, tuple[str, dict[str, list[str]]]] = {
         "facturacion": [ALL], "finanzas": [ALL], "reportes": ["ver"], "ventas": ["ver", "ver_todas"],
         "clientes": ["ver"], "auditoria": ["ver"], "notas_venta": ["ver", "aprobar", "emitir", "anular"],
     }),
+    "TESORERO": ("Tesorería: cobros y pagos", {
+        "finanzas": ["ver", "cobrar", "pagar"], "clientes": ["ver"], "facturacion": ["ver"],
+    }),
     "TRANSPORTISTA": ("Transportista", {"distribucion": ["ver", "editar"]}),
 }
 

@@ -173,3 +173,16 @@ async def test_daily_workflow_marks_overdue_documents(client, admin_headers, con
     assert marcadas == 1
     assert _cxc(client, contador, cxc["comprobante_id"])["estado"] == "VENCIDA"
     assert [s.workflow for s in SCHEDULES] == ["CarteraVencida"]
+
+
+def test_tesorero_collects_but_does_not_post_or_close(client, make_user):
+    _, tesorero = make_user("TESORERO")
+    assert client.get("/api/finanzas/cuentas-cobrar/", headers=tesorero).status_code == 200
+    res = client.post("/api/finanzas/cobros/", headers=tesorero,
+                      json={"metodo_pago": "EFECTIVO", "documentos": [{"documento_id": 1, "monto": "1.00"}]})
+    assert res.status_code == 404  # allowed, the document does not exist
+    assert client.post("/api/finanzas/tributario/cerrar-periodo/", headers=tesorero,
+                       json={"periodo": "202601"}).status_code == 403
+    assert client.post("/api/finanzas/asientos/", headers=tesorero, json={
+        "fecha": "2026-01-01", "descripcion": "x", "lineas": [{"cuenta": "101", "debe": "1"},
+                                                             {"cuenta": "501", "haber": "1"}]}).status_code == 403
