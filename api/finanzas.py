@@ -339,23 +339,11 @@ def tipo_cambio(fecha: date, session: SessionDep, _: Allowed("finanzas", "ver"),
 Periodo = Annotated[str, Query(pattern="^[0-9]{6}$", description="AAAAMM")]
 
 
-class MovimientoMayorOut(BaseModel):
-    fecha: date
-    asiento_id: int
-    cuo: str
-    numero: int
-    descripcion: str
-    centro_costo_id: int
-    debe: Decimal
-    haber: Decimal
-    saldo: Decimal
-
-
 class MayorOut(BaseModel):
     cuenta: str
     periodo: str
     saldo_inicial: Decimal
-    movimientos: Pagina[MovimientoMayorOut]
+    movimientos: Pagina[libros.MovimientoMayor]
 
 
 class FilaBalanceOut(BaseModel):
@@ -386,8 +374,8 @@ def libro_mayor(periodo: Periodo, cuenta: str, session: SessionDep, _: Allowed("
                 pagina: PaginaDep, centro_costo_id: int | None = None) -> MayorOut:
     """One account in a period: opening balance and every movement with its running balance."""
     inicial, movimientos, total = libros.mayor(session, periodo, cuenta, centro_costo_id, pagina.limit, pagina.offset)
-    return MayorOut(cuenta=cuenta, periodo=periodo, saldo_inicial=inicial, movimientos=pagina.pagina(
-        [MovimientoMayorOut(**m.__dict__) for m in movimientos], total))
+    return MayorOut(cuenta=cuenta, periodo=periodo, saldo_inicial=inicial,
+                    movimientos=pagina.pagina(movimientos, total))
 
 
 @router.get("/reportes/balance-comprobacion/", response_model=BalanceOut)
@@ -437,15 +425,6 @@ class ReaperturaIn(Entrada):
     motivo: str = Field(min_length=5, max_length=500)
 
 
-class VerificacionOut(BaseModel):
-    valido: bool
-    firma_valida: bool
-    ple_intacto: bool
-    datos_sin_cambios: bool
-    firmante: str
-    detalle: list[str]
-
-
 @router.post("/tributario/generar-ple/", status_code=201, response_model=PleOut)
 def generar_ple(datos: PeriodoIn, session: SessionDep, _: Allowed("finanzas", "contabilizar")) -> PleOut:
     """5.1, 5.3, 6.1, 8.1 and 14.1 of the period in one stored ZIP; only while the period is open."""
@@ -484,9 +463,9 @@ def periodos(session: SessionDep, _: Allowed("finanzas", "ver")) -> list[Periodo
     return [PeriodoOut.model_validate(p) for p in cierre.listar(session)]
 
 
-@router.get("/tributario/periodos/{periodo_id}/verificar/", response_model=VerificacionOut)
-def verificar_periodo(periodo_id: int, session: SessionDep, _: Allowed("finanzas", "ver")) -> VerificacionOut:
-    return VerificacionOut(**cierre.verificar(session, periodo_id).__dict__)
+@router.get("/tributario/periodos/{periodo_id}/verificar/", response_model=cierre.Verificacion)
+def verificar_periodo(periodo_id: int, session: SessionDep, _: Allowed("finanzas", "ver")) -> cierre.Verificacion:
+    return cierre.verificar(session, periodo_id)
 
 
 @router.post("/tributario/periodos/{periodo_id}/reabrir/", response_model=PeriodoOut)

@@ -97,7 +97,9 @@ class LineaAsiento(SQLModel, table=True):
         CheckConstraint("(debe > 0 AND haber = 0) OR (debe = 0 AND haber > 0)", name="ck_lineas_un_lado"),
         UniqueConstraint("asiento_id", "numero", name="uq_lineas_asiento_numero"),
         # The ledger of one account and month without a scan (issue 13: p95 < 50 ms at 1M lines).
-        Index("ix_lineas_cuenta_fecha", "cuenta_id", "fecha", "id"),
+        # Covering: the opening balance and the running balance are index-only scans.
+        Index("ix_lineas_cuenta_fecha", "cuenta_id", "fecha", "id",
+              postgresql_include=["debe", "haber", "asiento_id", "numero", "centro_costo_id"]),
     )
 
     id: int | None = Field(default=None, sa_column=Column(BigInteger, Identity(), primary_key=True))

@@ -191,7 +191,8 @@ def upgrade() -> None:
     sa.UniqueConstraint('asiento_id', 'numero', name='uq_lineas_asiento_numero')
     )
     op.create_index(op.f('ix_lineas_asiento_asiento_id'), 'lineas_asiento', ['asiento_id'], unique=False)
-    op.create_index('ix_lineas_cuenta_fecha', 'lineas_asiento', ['cuenta_id', 'fecha', 'id'], unique=False)
+    op.create_index('ix_lineas_cuenta_fecha', 'lineas_asiento', ['cuenta_id', 'fecha', 'id'], unique=False,
+                    postgresql_include=['debe', 'haber', 'asiento_id', 'numero', 'centro_costo_id'])
     op.create_table('pagos_cobros',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('operacion', sa.String(length=40), nullable=False),

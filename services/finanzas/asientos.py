@@ -198,8 +198,15 @@ def crear_manual(session: Session, usuario_id: int, datos: AsientoIn) -> int:
     return asiento_id
 
 
-def revertir(session: Session, asiento_id: int, usuario_id: int, motivo: str) -> int:
+def revertir(session: Session, asiento_id: int, usuario_id: int | None, motivo: str) -> int:
     """A posted entry never changes: its correction is this reversal (same lines, sides swapped), dated today."""
+    reversion = registrar_reversion(session, asiento_id, usuario_id, motivo)
+    session.commit()
+    return reversion
+
+
+def registrar_reversion(session: Session, asiento_id: int, usuario_id: int | None, motivo: str) -> int:
+    """The reversal in the caller's transaction (409 if the entry is already reversed or is a reversal)."""
     original = session.get(AsientoContable, asiento_id)
     if original is None:
         raise NotFound("Asiento no encontrado")
@@ -208,14 +215,20 @@ def revertir(session: Session, asiento_id: int, usuario_id: int, motivo: str) ->
         raise Conflict("El asiento ya fue revertido (o es una reversión)")
     lineas = session.execute(select(LineaAsiento).where(LineaAsiento.asiento_id == asiento_id)
                              .order_by(LineaAsiento.numero)).scalars()
-    reversion = registrar(session, Asiento(
+    return registrar(session, Asiento(
         fecha=hoy(), descripcion=f"Reversión del asiento {original.cuo}: {motivo}", referencia_tipo="REVERSION",
-        referencia_id=str(asiento_id), usuario_id=usuario_id, origen="MANUAL", moneda=original.moneda,
-        tipo_cambio=original.tipo_cambio, revierte_id=asiento_id, centro_costo_id=original.centro_costo_id,
+        referencia_id=str(asiento_id), usuario_id=usuario_id, origen="MANUAL" if usuario_id else "AUTOMATICO",
+        moneda=original.moneda, tipo_cambio=original.tipo_cambio, revierte_id=asiento_id,
+        centro_costo_id=original.centro_costo_id,
         movimientos=[Movimiento(linea.cuenta_id, linea.haber, linea.debe, linea.descripcion, linea.centro_costo_id)
                      for linea in lineas]))
-    session.commit()
-    return reversion
+
+
+def sin_revertir(session: Session, referencia_tipo: str, referencia_id: str) -> list[int]:
+    reversiones = select(AsientoContable.revierte_id).where(AsientoContable.revierte_id.is_not(None))
+    return list(session.execute(select(AsientoContable.id).where(
+        AsientoContable.referencia_tipo == referencia_tipo, AsientoContable.referencia_id == referencia_id,
+        AsientoContable.id.not_in(reversiones)).order_by(AsientoContable.id)).scalars())
 
 
 def obtener(session: Session, asiento_id: int) -> tuple[AsientoContable, list[tuple[LineaAsiento, str]]]:

@@ -19,7 +19,19 @@ from models.facturacion import Comprobante, DetalleComprobante
 from models.finanzas import CostoPromedio, CuentaPorCobrar
 from models.ventas import METODOS_PAGO, Cliente, Venta
 from services.finanzas import plan
-from services.finanzas.asientos import CERO, Asiento, Movimiento, debe, haber, hoy, redondear, registrar, sin_ceros
+from services.finanzas.asientos import (
+    CERO,
+    Asiento,
+    Movimiento,
+    debe,
+    haber,
+    hoy,
+    redondear,
+    registrar,
+    registrar_reversion,
+    sin_ceros,
+    sin_revertir,
+)
 
 SERVICIO = "ZZ"  # catálogo 03 unit of services
 EXPORTACION = "40"
@@ -115,6 +127,20 @@ def _ajustar_redondeo(partes: list[tuple[int, Decimal, str]], total: Decimal,
     mayor = max(range(len(partes)), key=lambda i: partes[i][1])
     cuenta, monto, clave = partes[mayor]
     return [*partes[:mayor], (cuenta, monto + diferencia, clave), *partes[mayor + 1:]]
+
+
+def anular_comprobante(session: Session, comprobante: Comprobante) -> list[int]:
+    """SUNAT accepted the voiding (comunicación de baja / resumen condición 3): the comprobante's entry is
+    reversed (dated today) and its open receivables cancelled; what was already collected stays as the
+    customer's credit balance in 1212 (a refund). Idempotent: an entry is reversed once."""
+    reversiones = [registrar_reversion(session, asiento_id, None, f"anulación de {comprobante.documento}")
+                   for asiento_id in sin_revertir(session, "COMPROBANTE", str(comprobante.id))]
+    for cxc in session.execute(select(CuentaPorCobrar).where(CuentaPorCobrar.comprobante_id == comprobante.id)
+                               .with_for_update()).scalars():
+        cxc.monto_total, cxc.saldo, cxc.estado = cxc.monto_pagado, CERO, "ANULADA"
+        session.add(cxc)
+    session.flush()
+    return reversiones
 
 
 # --- receivables --------------------------------------------------------------------------------------------

@@ -31,12 +31,15 @@ _SALDO_INICIAL = text("""
     WHERE cuenta_id = :c AND fecha < :inicio AND (CAST(:cc AS integer) IS NULL OR centro_costo_id = :cc)
 """)
 _MOVIMIENTOS = text("""
-    SELECT l.fecha, l.asiento_id, a.cuo, l.numero, a.descripcion, l.centro_costo_id, l.debe, l.haber,
-           sum(l.debe - l.haber) OVER (ORDER BY l.fecha, l.id) AS acumulado, count(*) OVER () AS total
-    FROM lineas_asiento l JOIN asientos_contables a ON a.id = l.asiento_id
-    WHERE l.cuenta_id = :c AND l.fecha >= :inicio AND l.fecha < :fin
-      AND (CAST(:cc AS integer) IS NULL OR l.centro_costo_id = :cc)
-    ORDER BY l.fecha, l.id LIMIT :limit OFFSET :offset
+    WITH pagina AS (
+        SELECT l.id, l.fecha, l.asiento_id, l.numero, l.centro_costo_id, l.debe, l.haber,
+               sum(l.debe - l.haber) OVER (ORDER BY l.fecha, l.id) AS acumulado, count(*) OVER () AS total
+        FROM lineas_asiento l
+        WHERE l.cuenta_id = :c AND l.fecha >= :inicio AND l.fecha < :fin
+          AND (CAST(:cc AS integer) IS NULL OR l.centro_costo_id = :cc)
+        ORDER BY l.fecha, l.id LIMIT :limit OFFSET :offset)
+    SELECT p.*, a.cuo, a.descripcion FROM pagina p JOIN asientos_contables a ON a.id = p.asiento_id
+    ORDER BY p.fecha, p.id
 """)
 
 

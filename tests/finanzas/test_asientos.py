@@ -185,3 +185,29 @@ def test_vendedor_cannot_post_entries(client, make_user, centro):
     res = client.post("/api/finanzas/asientos/", headers=vendedor, json=_asiento(
         _linea("1041", debe="1.00"), _linea("501", haber="1.00"), centro_costo_id=centro))
     assert res.status_code == 403
+
+
+def test_libro_mayor_has_opening_and_running_balance_and_diario_pages(client, contador, centro):
+    from datetime import timedelta
+
+    anterior = hoy().replace(day=1) - timedelta(days=1)
+    for fecha, monto in ((anterior, "100.00"), (hoy(), "30.00"), (hoy(), "20.00")):
+        res = client.post("/api/finanzas/asientos/", headers=contador, json=_asiento(
+            _linea("1041", debe=monto), _linea("501", haber=monto), centro_costo_id=centro, fecha=str(fecha)))
+        assert res.status_code == 201, res.text
+    res = client.post("/api/finanzas/asientos/", headers=contador, json=_asiento(
+        _linea("501", debe="5.00"), _linea("1041", haber="5.00"), centro_costo_id=centro))
+    periodo = f"{hoy():%Y%m}"
+    mayor = client.get(f"/api/finanzas/libros/mayor/?periodo={periodo}&cuenta=1041&limit=2", headers=contador).json()
+    assert mayor["saldo_inicial"] == "100.00" and mayor["movimientos"]["total"] == 3
+    assert [m["saldo"] for m in mayor["movimientos"]["items"]] == ["130.00", "150.00"]
+    siguiente = client.get(f"/api/finanzas/libros/mayor/?periodo={periodo}&cuenta=1041&limit=2&offset=2",
+                           headers=contador).json()
+    assert [(m["haber"], m["saldo"]) for m in siguiente["movimientos"]["items"]] == [("5.00", "145.00")]
+    diario = client.get(f"/api/finanzas/libros/diario/?periodo={periodo}&limit=2", headers=contador).json()
+    assert diario["total"] == 3 and len(diario["items"]) == 2
+    balance = client.get(f"/api/finanzas/reportes/balance-comprobacion/?periodo={periodo}", headers=contador).json()
+    fila = next(f for f in balance["filas"] if f["cuenta"] == "1041")
+    assert (fila["saldo_inicial"], fila["debe"], fila["haber"], fila["saldo_final"]) == (
+        "100.00", "50.00", "5.00", "145.00")
+    assert balance["total_debe"] == balance["total_haber"] == "55.00"

@@ -194,3 +194,24 @@ def test_cuotas_split_is_one_function():
     assert cuotas_de(Decimal("300"), inicio, 30, dadas) == dadas
     with pytest.raises(ValidationError):
         cuotas_de(Decimal("301"), inicio, 30, dadas)
+
+
+def test_an_accepted_voiding_reverses_the_entry_and_cancels_the_receivable(client, admin_headers, contador, session):
+    from services.finanzas import anular_comprobante
+
+    factura = _emitir(client, admin_headers, [_linea("100.00")])
+    comprobante = session.get(Comprobante, factura["id"])
+    [reversion] = anular_comprobante(session, comprobante)
+    assert anular_comprobante(session, comprobante) == []  # once
+    session.commit()
+    assert lineas(client, contador, "REVERSION", lineas_id(client, contador, factura["id"])) == {
+        "1212": (0, d("118.00")), "40111": (d("18.00"), 0), "701111": (d("100.00"), 0)}
+    [cxc] = client.get("/api/finanzas/cuentas-cobrar/", headers=contador).json()["items"]
+    assert (cxc["estado"], cxc["saldo"], cxc["monto_total"]) == ("ANULADA", "0.00", "0.00")
+    assert saldo("1212") == 0 and saldo("40111") == 0 and reversion
+
+
+def lineas_id(client, headers, comprobante_id: int) -> int:
+    res = client.get(f"/api/finanzas/asientos/?referencia_tipo=COMPROBANTE&referencia_id={comprobante_id}",
+                     headers=headers)
+    return res.json()[0]["id"]
