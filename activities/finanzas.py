@@ -12,4 +12,10 @@ def marcar_cartera_vencida() -> int:
         return cartera.marcar_vencidas(session)
 
 
-ACTIVITIES = [marcar_cartera_vencida]
+@activity.defn(name="revaluar_mes_anterior")
+def revaluar_mes_anterior() -> int | None:
+    with session_scope() as session:
+        return cartera.revaluar(session, cartera.periodo_anterior())
+
+
+ACTIVITIES = [marcar_cartera_vencida, revaluar_mes_anterior]

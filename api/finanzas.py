@@ -458,6 +458,17 @@ def cerrar_periodo(datos: PeriodoIn, session: SessionDep, user: Allowed("finanza
     return PeriodoOut.model_validate(cierre.cerrar(session, user.id, datos.periodo))
 
 
+class RevaluacionOut(BaseModel):
+    periodo: str
+    asiento_id: int | None = Field(description="None: no open foreign-currency balance changed")
+
+
+@router.post("/tributario/revaluar/", response_model=RevaluacionOut)
+def revaluar(datos: PeriodoIn, session: SessionDep, user: Allowed("finanzas", "contabilizar")) -> RevaluacionOut:
+    """Month-end revaluation of open USD/EUR receivables (compra) and payables (venta) → 776/676."""
+    return RevaluacionOut(periodo=datos.periodo, asiento_id=cartera.revaluar(session, datos.periodo, user.id))
+
+
 @router.get("/tributario/periodos/", response_model=list[PeriodoOut])
 def periodos(session: SessionDep, _: Allowed("finanzas", "ver")) -> list[PeriodoOut]:
     return [PeriodoOut.model_validate(p) for p in cierre.listar(session)]

@@ -153,6 +153,7 @@ class CuentaPorCobrar(SQLModel, table=True):
     monto_total: Decimal = money()
     monto_pagado: Decimal = money()
     saldo: Decimal = money()
+    saldo_pen: Decimal = money()  # book value of the open balance in PEN (moved by settlements and revaluations)
     fecha_emision: date
     fecha_vencimiento: date
     estado: str = Field(default="PENDIENTE", max_length=10)  # PENDIENTE | PARCIAL | PAGADA | VENCIDA
@@ -183,6 +184,7 @@ class CuentaPorPagar(SQLModel, table=True):
     monto_total: Decimal = money()
     monto_pagado: Decimal = money()
     saldo: Decimal = money()
+    saldo_pen: Decimal = money()
     fecha_emision: date
     fecha_vencimiento: date
     estado: str = Field(default="PENDIENTE", max_length=10)

@@ -1,4 +1,4 @@
-"""Module 6 workflows: the daily overdue marking of receivables and payables."""
+"""Module 6 workflows: the daily overdue marking of receivables and payables, the monthly revaluation."""
 
 from datetime import timedelta
 
@@ -22,8 +22,20 @@ class CarteraVencida:
                                                retry_policy=RETRY)
 
 
-WORKFLOWS = [CarteraVencida]
+@workflow.defn(name="RevaluacionMensual")
+class RevaluacionMensual:
+    """First day of each month: revalue the previous month's open foreign-currency balances."""
+
+    @workflow.run
+    async def run(self) -> int | None:
+        return await workflow.execute_activity("revaluar_mes_anterior", start_to_close_timeout=timedelta(minutes=10),
+                                               retry_policy=RETRY)
+
+
+WORKFLOWS = [CarteraVencida, RevaluacionMensual]
 SCHEDULES = [
     ScheduleDef("cartera-vencida", "CarteraVencida", "5 0 * * *",
                 "Cuentas por cobrar y por pagar vencidas → VENCIDA (00:05 Lima)"),
+    ScheduleDef("revaluacion-mensual", "RevaluacionMensual", "30 0 1 * *",
+                "Revaluación de saldos en moneda extranjera del mes anterior (día 1, 00:30 Lima)"),
 ]

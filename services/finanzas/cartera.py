@@ -7,7 +7,7 @@ settled in its own currency and its PEN book value is relieved at the document's
 the payment day posts the difference to 776 (gain) or 676 (loss)."""
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Literal
 
@@ -20,7 +20,7 @@ from core.schemas import Entrada
 from models.finanzas import CuentaPorCobrar, CuentaPorPagar, PagoCobro, TipoCambio
 from services.finanzas import plan
 from services.finanzas.asientos import CERO, Asiento, Movimiento, debe, haber, hoy, redondear, registrar
-from services.finanzas.contabilizar import estado_de
+from services.finanzas.contabilizar import estado_de, valor_en_libros
 
 Documento = CuentaPorCobrar | CuentaPorPagar
 Moneda = Literal["PEN", "USD", "EUR"]
@@ -98,6 +98,7 @@ def registrar_factura_proveedor(session: Session, usuario_id: int, datos: Factur
         tipo_documento=datos.tipo_documento, documento=f"{datos.serie}-{int(datos.numero)}", moneda=datos.moneda,
         tipo_cambio=tasa, base_imponible=datos.base_imponible + datos.costos_vinculados, igv=datos.igv,
         monto_total=total, monto_pagado=CERO, saldo=total, fecha_emision=datos.fecha_emision,
+        saldo_pen=sum((redondear(m * tasa) for m in (datos.base_imponible, datos.costos_vinculados, datos.igv)), CERO),
         fecha_vencimiento=datos.fecha_vencimiento or datos.fecha_emision)
     session.add(cxp)
     session.flush()
@@ -154,14 +155,7 @@ def _tasa_pago(session: Session, datos: PagoCobroIn, fecha: date, moneda_doc: st
     return tc.compra if cobro else tc.venta
 
 
-def _pen_pagado_antes(session: Session, documento: Documento, cobro: bool) -> Decimal:
-    columna = PagoCobro.cuenta_cobrar_id if cobro else PagoCobro.cuenta_pagar_id
-    filas = session.execute(select(PagoCobro.monto_aplicado).where(columna == documento.id)).scalars()
-    return sum((redondear(Decimal(m) * documento.tipo_cambio) for m in filas), CERO)
-
-
-def _aplicar(session: Session, documento: Documento, monto: Decimal, moneda: str, tasa: Decimal,
-             cobro: bool, campo: str) -> _Aplicacion:
+def _aplicar(documento: Documento, monto: Decimal, moneda: str, tasa: Decimal, campo: str) -> _Aplicacion:
     if moneda == documento.moneda:
         aplicado = monto
     elif moneda == "PEN":
@@ -174,12 +168,7 @@ def _aplicar(session: Session, documento: Documento, monto: Decimal, moneda: str
         raise ValidationError(f"El importe ({aplicado} {documento.moneda}) excede el saldo del documento "
                               f"{documento.documento} ({documento.saldo} {documento.moneda})", field=f"{campo}.monto")
     pen_pago = monto if moneda == "PEN" else redondear(monto * tasa)
-    if aplicado == documento.saldo:  # the last settlement relieves exactly what is left in the books
-        pen_libros = redondear(documento.monto_total * documento.tipo_cambio) - _pen_pagado_antes(
-            session, documento, cobro)
-    else:
-        pen_libros = redondear(aplicado * documento.tipo_cambio)
-    return _Aplicacion(documento, monto, aplicado, pen_pago, pen_libros)
+    return _Aplicacion(documento, monto, aplicado, pen_pago, valor_en_libros(documento, aplicado))
 
 
 def _documentos(session: Session, datos: PagoCobroIn, cobro: bool) -> list[Documento]:
@@ -208,8 +197,7 @@ def _registrar(session: Session, usuario_id: int, datos: PagoCobroIn, cobro: boo
     aplicaciones = []
     for i, (aplicacion, documento) in enumerate(zip(datos.documentos, documentos, strict=True)):
         tasa = _tasa_pago(session, datos, fecha, documento.moneda, cobro)
-        aplicaciones.append(_aplicar(session, documento, aplicacion.monto, datos.moneda, tasa, cobro,
-                                     f"documentos.{i}"))
+        aplicaciones.append(_aplicar(documento, aplicacion.monto, datos.moneda, tasa, f"documentos.{i}"))
     prefijo = "COB" if cobro else "PAG"
     operacion = f"{prefijo}-{session.execute(_NUMERO_OPERACION).scalar_one()}"
     asiento_id = registrar(session, _asiento(session, aplicaciones, datos, fecha, operacion, usuario_id, cobro))
@@ -218,6 +206,7 @@ def _registrar(session: Session, usuario_id: int, datos: PagoCobroIn, cobro: boo
         doc = a.documento
         doc.monto_pagado += a.aplicado
         doc.saldo -= a.aplicado
+        doc.saldo_pen -= a.pen_libros
         doc.estado = estado_de(doc.saldo, doc.monto_pagado, doc.fecha_vencimiento)
         session.add(doc)
         filas.append(PagoCobro(
@@ -276,6 +265,53 @@ def registrar_cobro(session: Session, usuario_id: int, datos: PagoCobroIn) -> li
 def registrar_pago(session: Session, usuario_id: int, datos: PagoCobroIn) -> list[PagoCobro]:
     """POST /api/finanzas/pagos/: one transaction."""
     return _registrar(session, usuario_id, datos, cobro=False)
+
+
+# --- month-end revaluation of open foreign-currency balances -------------------------------------------------
+
+
+def revaluar(session: Session, periodo: str, usuario_id: int | None = None) -> int | None:
+    """Open USD/EUR receivables at SUNAT's compra rate of the month's last day, payables at the venta rate
+    (the SBS/SUNAT rule for assets and liabilities); the change of book value posts to 776/676 in one entry
+    dated that day. Idempotent for a month: a second run finds nothing to change. Returns the entry id."""
+    from services.finanzas.ple import validar_periodo
+
+    _, fin = validar_periodo(periodo)
+    cierre = fin - timedelta(days=1)
+    cuentas = plan.cuentas_operacion(session)
+    movimientos: list[Movimiento] = []
+    for cobrar, modelo in ((True, CuentaPorCobrar), (False, CuentaPorPagar)):
+        abiertos = session.execute(select(modelo).where(modelo.saldo > 0, modelo.moneda != "PEN",
+                                                        modelo.fecha_emision <= cierre)
+                                   .order_by(modelo.id).with_for_update()).scalars()
+        for doc in abiertos:
+            tc = tipo_cambio_del_dia(session, cierre, doc.moneda)
+            nuevo = redondear(doc.saldo * (tc.compra if cobrar else tc.venta))
+            cambio = nuevo - doc.saldo_pen  # + : the asset (or the liability) is worth more in PEN
+            if cambio == 0:
+                continue
+            cartera = cuentas["VENTA_CXC" if cobrar else "CXP"]
+            ganancia = cambio if cobrar else -cambio
+            lado_cartera = debe if (cambio > 0) == cobrar else haber  # an asset grows on the debit side
+            movimientos.append(lado_cartera(cartera, abs(cambio), doc.documento))
+            movimientos.append(haber(cuentas["DIFERENCIA_CAMBIO_GANANCIA"], ganancia, doc.documento) if ganancia > 0
+                               else debe(cuentas["DIFERENCIA_CAMBIO_PERDIDA"], -ganancia, doc.documento))
+            doc.saldo_pen = nuevo
+            session.add(doc)
+    if not movimientos:
+        session.commit()
+        return None
+    asiento_id = registrar(session, Asiento(
+        fecha=cierre, descripcion=f"Diferencia de cambio por revaluación de saldos en moneda extranjera {periodo}",
+        referencia_tipo="REVALUACION", referencia_id=periodo, usuario_id=usuario_id,
+        centro_costo_id=plan.centro_general(session), movimientos=movimientos))
+    session.commit()
+    return asiento_id
+
+
+def periodo_anterior(al: date | None = None) -> str:
+    primero = (al or hoy()).replace(day=1) - timedelta(days=1)
+    return f"{primero:%Y%m}"
 
 
 # --- listing, aging, overdue --------------------------------------------------------------------------------

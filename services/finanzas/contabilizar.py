@@ -16,7 +16,7 @@ from sqlmodel import Session
 from core.errors import ValidationError
 from integrations.sunat import catalogos as cat
 from models.facturacion import Comprobante, DetalleComprobante
-from models.finanzas import CostoPromedio, CuentaPorCobrar
+from models.finanzas import CostoPromedio, CuentaPorCobrar, CuentaPorPagar
 from models.ventas import METODOS_PAGO, Cliente, Venta
 from services.finanzas import plan
 from services.finanzas.asientos import (
@@ -137,7 +137,7 @@ def anular_comprobante(session: Session, comprobante: Comprobante) -> list[int]:
                    for asiento_id in sin_revertir(session, "COMPROBANTE", str(comprobante.id))]
     for cxc in session.execute(select(CuentaPorCobrar).where(CuentaPorCobrar.comprobante_id == comprobante.id)
                                .with_for_update()).scalars():
-        cxc.monto_total, cxc.saldo, cxc.estado = cxc.monto_pagado, CERO, "ANULADA"
+        cxc.monto_total, cxc.saldo, cxc.saldo_pen, cxc.estado = cxc.monto_pagado, CERO, CERO, "ANULADA"
         session.add(cxc)
     session.flush()
     return reversiones
@@ -170,11 +170,12 @@ def crear_cuentas_por_cobrar(session: Session, comprobante: Comprobante, cliente
             Cliente.tipo_doc == comprobante.cliente_tipo_doc,
             Cliente.numero_doc == comprobante.cliente_numero_doc)).scalar_one_or_none()
     dias = cliente.dias_credito if cliente else 0
+    tasa = Decimal(comprobante.tipo_cambio or 1) if comprobante.moneda != "PEN" else Decimal("1")
     filas = [CuentaPorCobrar(
         cliente_id=cliente.id if cliente else None, cliente_numero_doc=comprobante.cliente_numero_doc,
         cliente_razon_social=comprobante.cliente_razon_social, comprobante_id=comprobante.id, venta_id=venta_id,
         documento=comprobante.documento, cuota=c.numero, moneda=comprobante.moneda,
-        tipo_cambio=comprobante.tipo_cambio or Decimal("1"), monto_total=c.monto, monto_pagado=CERO, saldo=c.monto,
+        tipo_cambio=tasa, monto_total=c.monto, monto_pagado=CERO, saldo=c.monto, saldo_pen=redondear(c.monto * tasa),
         fecha_emision=comprobante.fecha_emision, fecha_vencimiento=c.vencimiento)
         for c in cuotas_de(monto, comprobante.fecha_emision, dias)]
     session.add_all(filas)
@@ -193,12 +194,20 @@ def _aplicar_nota_credito(session: Session, nota: Comprobante) -> None:
         if restante <= 0:
             break
         aplicado = min(restante, cxc.saldo)
+        cxc.saldo_pen -= valor_en_libros(cxc, aplicado)
         cxc.monto_total -= aplicado
         cxc.saldo -= aplicado
         cxc.estado = estado_de(cxc.saldo, cxc.monto_pagado, cxc.fecha_vencimiento)
         restante -= aplicado
         session.add(cxc)
     session.flush()
+
+
+def valor_en_libros(documento: CuentaPorCobrar | CuentaPorPagar, parte: Decimal) -> Decimal:
+    """PEN book value of `parte` of a document's open balance; the last part relieves exactly what is left."""
+    if parte == documento.saldo:
+        return documento.saldo_pen
+    return redondear(documento.saldo_pen * parte / documento.saldo)
 
 
 def estado_de(saldo: Decimal, pagado: Decimal, vencimiento: date) -> str:

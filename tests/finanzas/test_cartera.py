@@ -172,7 +172,8 @@ async def test_daily_workflow_marks_overdue_documents(client, admin_headers, con
                                                       task_queue="erp-test")
     assert marcadas == 1
     assert _cxc(client, contador, cxc["comprobante_id"])["estado"] == "VENCIDA"
-    assert [s.workflow for s in SCHEDULES] == ["CarteraVencida"]
+    assert [(s.workflow, s.cron) for s in SCHEDULES] == [("CarteraVencida", "5 0 * * *"),
+                                                        ("RevaluacionMensual", "30 0 1 * *")]
 
 
 def test_tesorero_collects_but_does_not_post_or_close(client, make_user):
@@ -186,3 +187,28 @@ def test_tesorero_collects_but_does_not_post_or_close(client, make_user):
     assert client.post("/api/finanzas/asientos/", headers=tesorero, json={
         "fecha": "2026-01-01", "descripcion": "x", "lineas": [{"cuenta": "101", "debe": "1"},
                                                              {"cuenta": "501", "haber": "1"}]}).status_code == 403
+
+
+def test_month_end_revaluation_then_collection_at_the_revalued_rate(client, admin_headers, contador):
+    factura = _factura(client, admin_headers, "1000.00", "USD", "3.7500")
+    cxc = _cxc(client, contador, factura["id"])
+    cxp = client.post("/api/finanzas/cuentas-pagar/", headers=contador, json={
+        "proveedor_ruc": RUC_PROVEEDOR, "proveedor_razon_social": "PROVEEDOR SAC", "serie": "F001", "numero": "9",
+        "fecha_emision": str(hoy()), "moneda": "USD", "tipo_cambio": "3.7000", "base_imponible": "100.00",
+        "igv": "0.00"}).json()
+    periodo = f"{hoy():%Y%m}"
+    fin_de_mes = (hoy().replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+    client.post("/api/finanzas/tipos-cambio/", headers=contador,
+                json={"fecha": str(fin_de_mes), "compra": "3.8000", "venta": "3.8100"})
+    res = client.post("/api/finanzas/tributario/revaluar/", headers=contador, json={"periodo": periodo})
+    assert res.status_code == 200, res.text
+    asiento = client.get(f"/api/finanzas/asientos/{res.json()['asiento_id']}/", headers=contador).json()
+    assert asiento["fecha"] == str(fin_de_mes)
+    assert lineas(client, contador, "REVALUACION", periodo) == {
+        "1212": (d("50.00"), 0), "776": (0, d("50.00")),  # receivable worth more at 3.80
+        "4212": (0, d("11.00")), "676": (d("11.00"), 0)}  # payable costs more at 3.81
+    again = client.post("/api/finanzas/tributario/revaluar/", headers=contador, json={"periodo": periodo})
+    assert again.json()["asiento_id"] is None  # nothing left to change
+    [cobro] = _cobro(client, contador, [(cxc["id"], "1000.00")], "USD", "3.8000").json()
+    assert cobro["diferencia_cambio"] == "0.00"  # the book value already carries the month-end rate
+    assert saldo("1212") == 0 and cxp["id"]
