@@ -118,14 +118,17 @@ def test_amounts_are_non_negative_and_on_exactly_one_side(client, contador, cent
     assert res.json()["errors"][0]["field"].startswith("lineas.0")
 
 
-def test_posted_entries_are_immutable_and_corrected_by_reversal(client, contador, centro):
+def test_posted_entries_are_immutable_and_corrected_by_reversal(client, contador, centro, owner_engine):
     asiento = client.post("/api/finanzas/asientos/", headers=contador, json=_asiento(
         _linea("1041", debe="50.00"), _linea("501", haber="50.00"), centro_costo_id=centro)).json()
     for sql in ("UPDATE lineas_asiento SET debe = 60 WHERE asiento_id = :a AND numero = 1",
                 "DELETE FROM lineas_asiento WHERE asiento_id = :a",
                 "UPDATE asientos_contables SET descripcion = 'otra' WHERE id = :a",
                 "DELETE FROM asientos_contables WHERE id = :a"):
-        with pytest.raises(DBAPIError, match="solo inserción"), session_scope() as s:
+        # The app's role has no UPDATE/DELETE on them; the trigger refuses even the owner.
+        with pytest.raises(DBAPIError, match="permission denied"), session_scope() as s:
+            s.execute(text(sql), {"a": asiento["id"]})
+        with pytest.raises(DBAPIError, match="solo inserción"), owner_engine.begin() as s:
             s.execute(text(sql), {"a": asiento["id"]})
     res = client.post(f"/api/finanzas/asientos/{asiento['id']}/revertir/", headers=contador,
                       json={"motivo": "registrado por error"})

@@ -61,8 +61,7 @@ def _un_mes(client, tienda, cajero, contador) -> dict:  # noqa: F811
     nota = client.post("/api/facturacion/notas/", headers=admin, json={
         "tipo": "07", "comprobante_origen_id": credito["comprobante_id"], "motivo_codigo": "07",
         "motivo_descripcion": "Devolución de una unidad",
-        "lineas": [{"codigo_producto": "M1", "descripcion": "Producto M1", "cantidad": "1",
-                    "valor_unitario": "100.00"}]}).json()
+        "lineas": [{"linea_origen": 1, "cantidad": "1"}]}).json()
     compra = client.post("/api/finanzas/cuentas-pagar/", headers=contador, json={
         "proveedor_ruc": "20601030021", "proveedor_razon_social": "PROVEEDOR SAC", "serie": "F001",
         "numero": "123", "fecha_emision": str(hoy()), "base_imponible": "3000.00", "igv": "540.00"}).json()
