@@ -80,15 +80,9 @@ def zip_ple(session: Session, periodo: str) -> tuple[str, bytes]:
 
 
 def registrar_firma(session: Session, usuario_id: int, pfx: bytes, password: str) -> FirmaUsuario:
-    try:
-        clave, cert, _ = pkcs12.load_key_and_certificates(pfx, password.encode())
-    except ValueError as exc:
-        raise ValidationError("El certificado no se pudo abrir: archivo PFX o contraseña incorrectos",
-                              field="pfx") from exc
-    if clave is None or cert is None:
-        raise ValidationError("El PFX debe contener la clave privada y el certificado", field="pfx")
+    cert = configuracion_srv.abrir_pfx(pfx, password, "pfx_base64")
     if cert.not_valid_after_utc < datetime.now(UTC):
-        raise ValidationError("El certificado está vencido", field="pfx")
+        raise ValidationError("El certificado está vencido", field="pfx_base64")
     firma = session.get(FirmaUsuario, usuario_id) or FirmaUsuario(usuario_id=usuario_id, pfx=b"", password="",
                                                                    titular="")
     firma.pfx, firma.password = pfx, password

@@ -303,3 +303,13 @@ def test_rvie_proposal_from_sire_compared_with_our_comprobantes(client, admin_he
     res = client.post("/api/finanzas/tributario/sire/rvie/comparar/", headers=contador,
                       json={"periodo": f"{hoy():%Y%m}", "contenido": "a|b|c\n1|2|3"})
     assert res.status_code == 400 and res.json()["errors"][0]["field"] == "contenido"
+
+
+def test_digital_signature_upload_refuses_what_does_not_open(client, contador):
+    pfx, _ = generar_certificado_demo("20100066603", "CONTADOR DEMO")
+    res = client.put("/api/finanzas/firma-digital/", headers=contador,
+                     json={"pfx_base64": base64.b64encode(pfx).decode(), "password": "otra-clave"})
+    assert res.status_code == 400 and res.json()["errors"][0]["field"] == "pfx_base64"
+    res = client.put("/api/finanzas/firma-digital/", headers=contador,
+                     json={"pfx_base64": "no es base64 !!!!!!!", "password": "x"})
+    assert res.status_code == 400 and res.json()["errors"][0]["field"] == "pfx_base64"
