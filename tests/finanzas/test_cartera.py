@@ -19,8 +19,8 @@ def contador(make_user):
 
 
 def _factura(client, headers, valor: str, moneda: str = "PEN", tipo_cambio: str | None = None,
-             ruc: str = RUC_CLIENTE, afectacion: str = "40") -> dict:
-    """A factura outside a sale (it opens its receivable); export (40) keeps the amounts round."""
+             ruc: str = RUC_CLIENTE, afectacion: str = "30") -> dict:
+    """A factura outside a sale (it opens its receivable); inafecto (30) keeps the amounts round."""
     res = client.post("/api/facturacion/emitir/", headers=headers, json={
         "cliente": {"tipo_documento": "6", "numero_documento": ruc, "razon_social": f"CLIENTE {ruc}"},
         "lineas": [{"codigo_producto": "X", "descripcion": "Item", "cantidad": "1", "valor_unitario": valor,

@@ -121,10 +121,10 @@ def test_factura_by_tax_case_services_exonerated_unaffected_free(client, admin_h
     assert [(c["comprobante_id"], c["monto_total"]) for c in res.json()["items"]] == [(factura["id"], "227.00")]
 
 
-def test_export_and_foreign_currency_are_posted_in_pen(client, admin_headers, contador):
-    factura = _emitir(client, admin_headers, [_linea("1000.00", "40")], moneda="USD", tipo_cambio="3.7500")
+def test_foreign_currency_is_posted_in_pen(client, admin_headers, contador):
+    factura = _emitir(client, admin_headers, [_linea("1000.00", "30")], moneda="USD", tipo_cambio="3.7500")
     asiento = lineas(client, contador, "COMPROBANTE", factura["id"])
-    assert asiento == {"1212": (d("3750.00"), 0), "701112": (0, d("3750.00"))}
+    assert asiento == {"1212": (d("3750.00"), 0), "701111": (0, d("3750.00"))}
     res = client.get(f"/api/finanzas/asientos/?referencia_tipo=COMPROBANTE&referencia_id={factura['id']}",
                      headers=contador)
     assert (res.json()[0]["moneda"], res.json()[0]["tipo_cambio"]) == ("USD", "3.7500")

@@ -52,8 +52,8 @@ def _un_mes(client, tienda, cajero, contador) -> dict:  # noqa: F811
         "formas_pago": [{"metodo": "CREDITO", "monto": "590.00"}]}).json()
     usd = client.post("/api/facturacion/emitir/", headers=admin, json={
         "cliente": {"tipo_documento": "6", "numero_documento": RUC_CLIENTE, "razon_social": "CLIENTE DEMO S.A.C."},
-        "lineas": [{"codigo_producto": "EXP", "descripcion": "Exportación", "cantidad": "1",
-                    "valor_unitario": "1000.00", "afectacion_igv": "40"}],
+        "lineas": [{"codigo_producto": "INA", "descripcion": "Servicio inafecto", "cantidad": "1",
+                    "valor_unitario": "1000.00", "afectacion_igv": "30"}],
         "moneda": "USD", "tipo_cambio": "3.7500"}).json()
     with session_scope() as s:
         s.execute(text("UPDATE comprobantes SET estado_sunat = 'ACEPTADO' WHERE id = :i"),
@@ -117,7 +117,7 @@ def test_a_month_of_operations_books_and_ple_files(client, tienda, cajero, conta
     resultados = client.get(f"/api/finanzas/reportes/estado-resultados/?periodo={periodo}", headers=contador).json()
     rubros = {r["nombre"]: Decimal(r["actual"]) for r in resultados["rubros"]}
     assert sum(rubros.values()) == Decimal(resultados["resultado"]["actual"])
-    # ventas: 100 + 500 (credit) − 100 (NC) + 3750 (export) = 4250; cost of sales 360; exchange gain 50.
+    # ventas: 100 + 500 (credit) − 100 (NC) + 3750 (USD inafecto) = 4250; cost of sales 360; exchange gain 50.
     assert (rubros["Ventas"], rubros["Costo de ventas"], rubros["Ingresos financieros"]) == (
         d("4250.00"), d("-360.00"), d("50.00"))
     xlsx = client.get(f"/api/finanzas/reportes/estado-resultados/?periodo={periodo}&formato=xlsx", headers=contador)
@@ -162,7 +162,7 @@ def test_a_month_of_operations_books_and_ple_files(client, tienda, cajero, conta
     assert (nota[24], FECHA.match(nota[27]) is not None, nota[28], nota[29], nota[30]) == (
         "-118.00", True, "01", *origen)  # fields 28–31: the modified document
     exportacion = next(f for f in ventas if f[25] == "USD")
-    assert (exportacion[12], exportacion[26]) == ("3750.00", "3.750")
+    assert (exportacion[18], exportacion[26]) == ("3750.00", "3.750")  # field 19: inafecta, in PEN
     # Field 20 of the diario links the sale's entry to its register line: 140100&periodo&CUO&M1.
     enlaces = {f[19] for f in diario if f[19].startswith("140100")}
     assert enlaces == {f"140100&{periodo}00&{f[1]}&M1" for f in ventas}
