@@ -45,7 +45,9 @@ def _integrity(_: Request, exc: IntegrityError) -> JSONResponse:
     if isinstance(orig, pg_errors.ForeignKeyViolation):
         return _response(ValidationError(f"Referencia inexistente ({constraint})", field=_column_hint(diag)))
     if isinstance(orig, pg_errors.CheckViolation | pg_errors.NotNullViolation):
-        return _response(ValidationError(f"Dato no permitido ({constraint or diag.column_name})",
+        # A rule raised by a trigger (closed period, unbalanced entry) carries its own explanation.
+        regla = diag.message_primary if constraint and "violates" not in (diag.message_primary or "") else None
+        return _response(ValidationError(f"Dato no permitido ({regla or constraint or diag.column_name})",
                                          field=_column_hint(diag)))
     log.exception("integrity error", exc_info=exc)
     return _response(Conflict("Conflicto de integridad de datos"))

@@ -30,7 +30,7 @@ def alertas_stock(session: SessionDep, user: Allowed("inventario", "ver"),
 
 
 @router.post("/entrada/", status_code=201)
-def entrada(datos: inventario.MovimientoIn, session: SessionDep,
+def entrada(datos: inventario.EntradaIn, session: SessionDep,
             user: Allowed("inventario", "entrada")) -> dict[str, Any]:
     return _saldo(inventario.entrada(session, user, datos))
 

@@ -40,6 +40,7 @@ ROUTERS = [
     "almacenes",
     "inventario",
     "facturacion",
+    "finanzas",
 ]
 
 # The only routes that answer without a bearer token. Everything else requires one (tested by iterating over

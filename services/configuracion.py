@@ -2,6 +2,7 @@
 
 from decimal import Decimal
 
+from cryptography import x509
 from cryptography.hazmat.primitives.serialization import pkcs12
 from pydantic import Field, field_validator
 from sqlmodel import Session
@@ -76,15 +77,21 @@ def actualizar(session: Session, datos: ConfiguracionUpdate) -> dict:
     return vista(config)
 
 
-def guardar_certificado(session: Session, pfx: bytes, password: str) -> dict:
-    """Accepts a PKCS#12 only if it opens with the password and holds a key and a certificate."""
+def abrir_pfx(pfx: bytes, password: str, campo: str) -> x509.Certificate:
+    """The certificate of a PKCS#12 that opens with the password and holds a key and a certificate (else 400)."""
     try:
         key, cert, _ = pkcs12.load_key_and_certificates(pfx, password.encode())
     except ValueError as exc:
         raise ValidationError("No se pudo abrir el certificado: archivo o contraseña incorrectos",
-                              field="certificado") from exc
+                              field=campo) from exc
     if key is None or cert is None:
-        raise ValidationError("El archivo no contiene clave privada y certificado", field="certificado")
+        raise ValidationError("El archivo no contiene clave privada y certificado", field=campo)
+    return cert
+
+
+def guardar_certificado(session: Session, pfx: bytes, password: str) -> dict:
+    """Accepts a PKCS#12 only if it opens with the password and holds a key and a certificate."""
+    cert = abrir_pfx(pfx, password, "certificado")
     config = obtener(session)
     config.certificado_pfx, config.certificado_password = pfx, password
     session.add(config)

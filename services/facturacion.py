@@ -38,7 +38,7 @@ from models.facturacion import (
 )
 from models.inventario import Producto
 from models.ventas import Cliente, Venta
-from services import calculo
+from services import calculo, finanzas
 from services import configuracion as configuracion_srv
 from services import cuotas as cuotas_srv
 from services import facturacion_pago as pago
@@ -353,6 +353,7 @@ def _registrar(session: Session, tipo: str, serie: str, cliente: ClienteDatos, l
     insert_rows(session, DetalleComprobante,
                 [_detalle(comprobante.id, i, linea, totales) for i, linea in enumerate(lineas)])
     pago.guardar_cuotas(session, comprobante.id, plan)
+    finanzas.contabilizar_comprobante(session, comprobante, borrador.tasa_igv)  # module 6: its journal entry
     _pedir_emision(session, comprobante)
     return comprobante
 

@@ -46,7 +46,7 @@ from models.facturacion import (
     ResumenDiarioItem,
 )
 from services import configuracion as configuracion_srv
-from services import facturacion
+from services import facturacion, finanzas
 
 log = logging.getLogger(__name__)
 NS_DS = "http://www.w3.org/2000/09/xmldsig#"
@@ -385,6 +385,8 @@ def _aplicar_resultado_resumen(tipo: str, registro_id: int, r: ResultadoEnvio) -
             c.estado_sunat = _estado_tras_resumen(condicion, r)
             c.codigo_respuesta, c.mensaje_respuesta = r.codigo, r.mensaje[:1000]
             session.add(c)
+            if c.estado_sunat == EstadoComprobante.ANULADO:
+                finanzas.anular_comprobante(session, c)  # module 6: reversal entry, receivable cancelled
             # A boleta's workflow waits for this (a voided document's workflow has ended: the relay drops it).
             outbox.request_signal(session, c.workflow_id, "decidido_en_resumen", {"estado": str(c.estado_sunat)},
                                   dedupe_key=f"{tipo}-{registro_id}")

@@ -21,7 +21,7 @@ from integrations.sunat.catalogos import DOC_RUC
 from integrations.sunat.totales import Totales, TotalesLinea, redondear
 from models.inventario import Almacen, Producto
 from models.ventas import METODOS_PAGO, Caja, Cliente, DetalleVenta, FormaPago, Venta, VentaOffline
-from services import calculo, stock
+from services import calculo, finanzas, stock
 from services import productos as productos_srv
 from services.auth import AuthUser
 from services.calculo import DescuentoCargoIn
@@ -244,6 +244,7 @@ def registrar(session: Session, user: AuthUser, datos: VentaIn, fecha: datetime 
     venta.comprobante_id = _solicitar_comprobante(session, venta, cliente,
                                                   [(d, productos[d.producto_id]) for d in detalle],
                                                   _credito(datos), datos.cuotas)
+    finanzas.contabilizar_venta(session, venta, detalle, pagos, cliente)  # module 6: collection, receivable, cost
     session.flush()
     if commit:
         session.commit()
