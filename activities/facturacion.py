@@ -18,6 +18,12 @@ def preparar_comprobante(comprobante_id: int) -> dict:
     return asdict(facturacion_sunat.preparar_xml(comprobante_id))
 
 
+@activity.defn(name="registrar_error_comprobante")
+@heartbeating
+def registrar_error_comprobante(comprobante_id: int, motivo: str) -> str:
+    return facturacion_sunat.registrar_error(comprobante_id, motivo)
+
+
 @activity.defn(name="enviar_a_sunat")
 @heartbeating
 def enviar_a_sunat(comprobante_id: int, intento: int) -> dict:
@@ -51,6 +57,12 @@ def enviar_resumen(tipo: str, registro_id: int) -> str | None:
     return facturacion_sunat.enviar_resumen(tipo, registro_id)
 
 
+@activity.defn(name="registrar_error_resumen")
+@heartbeating
+def registrar_error_resumen(tipo: str, registro_id: int, motivo: str) -> str:
+    return facturacion_sunat.registrar_error_resumen(tipo, registro_id, motivo)
+
+
 @activity.defn(name="consultar_resumen")
 @heartbeating
 def consultar_resumen(tipo: str, registro_id: int) -> str | None:
@@ -66,6 +78,6 @@ def comprobantes_sin_decision(antiguedad_min: int) -> list[list]:
 
 
 ACTIVITIES = [
-    preparar_comprobante, enviar_a_sunat, generar_pdf_comprobante, notificar_cliente, preparar_resumenes_diarios,
-    enviar_resumen, consultar_resumen, comprobantes_sin_decision,
+    preparar_comprobante, registrar_error_comprobante, enviar_a_sunat, generar_pdf_comprobante, notificar_cliente,
+    preparar_resumenes_diarios, enviar_resumen, registrar_error_resumen, consultar_resumen, comprobantes_sin_decision,
 ]

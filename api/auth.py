@@ -6,7 +6,7 @@ from pydantic import ConfigDict, EmailStr, Field
 
 from api.contrato import errores
 from api.deps import CurrentUser, SessionDep, client_ip
-from core.schemas import Entrada, Salida
+from core.schemas import Entrada, PasswordBcrypt, Salida
 from integrations.google.client import verify_id_token
 from services import auth
 
@@ -16,7 +16,7 @@ router = APIRouter(prefix="/api/auth", tags=["auth"], responses=errores(401, 403
 
 class LoginIn(Entrada):
     email: EmailStr
-    password: str
+    password: PasswordBcrypt
 
 
 class TokensOut(Salida):

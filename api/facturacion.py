@@ -1,7 +1,7 @@
 """Module 3 endpoints: /api/facturacion/..."""
 
 import uuid
-from datetime import date, datetime, time
+from datetime import date, datetime
 from decimal import ROUND_DOWN, Decimal
 from typing import Annotated
 
@@ -11,13 +11,15 @@ from pydantic import ConfigDict, EmailStr, Field
 from api.contrato import descarga, errores
 from api.deps import Allowed, SessionDep, idempotent
 from core.errors import NotFound, ValidationError
-from core.schemas import Entrada, Id, Pagina, Paginacion, Salida, salida_de
+from core.schemas import Entrada, Fecha, HoraLocal, Id, Pagina, Paginacion, Salida, salida_de
 from integrations.storage import get_storage
 from models.facturacion import Comprobante, CuotaComprobante, DetalleComprobante, EnvioSunat
+from services import calculo
 from services import facturacion as svc
 from services import facturacion_notas as notas_svc
 from services import facturacion_pago as pago
 from services import facturacion_resumenes as resumenes_svc
+from services.calculo import DescuentoCargoIn
 from services.cuotas import CuotaIn, FormaPagoIn
 
 router = APIRouter(prefix="/api/facturacion", tags=["facturacion"])
@@ -40,13 +42,25 @@ class LineaIn(Entrada):
     codigo_producto: Annotated[str, Field(min_length=1, max_length=30)]
     descripcion: Annotated[str, Field(min_length=1, max_length=500)]
     cantidad: Annotated[Decimal, Field(gt=0, max_digits=14, decimal_places=4)]
-    valor_unitario: Annotated[Decimal, Field(ge=0, max_digits=22, decimal_places=10)]
+    # exactly one of the two (400 naming the field otherwise)
+    valor_unitario: Annotated[Decimal | None, Field(ge=0, max_digits=22, decimal_places=10,
+                                                    description="sin IGV")] = None
+    precio_unitario: Annotated[Decimal | None, Field(ge=0, max_digits=22, decimal_places=10,
+                                                     description="con IGV: la línea cobra precio × cantidad − "
+                                                                 "descuento")] = None
+    descuento: Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2,
+                                        description="de la línea, en los términos del importe unitario")] = Decimal(0)
+    bolsa_plastica: Annotated[bool | None, Field(description="la línea son bolsas plásticas (ICBPER por unidad); "
+                                                 "por omisión, si el código es un producto marcado como bolsa")] = None
     unidad_medida: Annotated[str, Field(max_length=3)] = "NIU"
     afectacion_igv: Annotated[str | None, Field(max_length=2)] = None  # catálogo 07; default 10, 40 in exports
     codigo_detraccion: Annotated[str | None, Field(pattern="^[0-9]{3}$")] = None  # catálogo 54; default: product's
 
     def datos(self) -> svc.LineaDatos:
-        return svc.LineaDatos(**self.model_dump())
+        datos = svc.LineaDatos(**self.model_dump(exclude={"bolsa_plastica"}))
+        if self.bolsa_plastica is not None:
+            datos.icbper_cantidad = int(self.cantidad) if self.bolsa_plastica else 0
+        return datos
 
 
 class DetraccionIn(Entrada):
@@ -63,6 +77,7 @@ class EmitirIn(Entrada):
     lineas: Annotated[list[LineaIn], Field(min_length=1, max_length=1000)]
     moneda: Annotated[str, Field(min_length=3, max_length=3)] = "PEN"
     tipo_cambio: Annotated[Decimal | None, Field(gt=0, max_digits=10, decimal_places=4)] = None
+    descuentos_cargos: Annotated[list[DescuentoCargoIn], Field(max_length=10)] = []  # global, catálogo 53
     tipo_operacion: Annotated[str | None, Field(pattern="^(0101|020[0-8])$")] = None  # default: 0200 abroad
     forma_pago: FormaPagoIn = "Contado"
     cuotas: Annotated[list[CuotaIn] | None, Field(max_length=999)] = None  # Credito; default: días de crédito
@@ -83,6 +98,8 @@ class LineaNotaIn(Entrada):
     linea_origen: Annotated[int | None, Field(ge=1, le=1000)] = None
     cantidad: Annotated[Decimal | None, Field(gt=0, max_digits=14, decimal_places=4)] = None
     valor_unitario: Annotated[Decimal | None, Field(ge=0, max_digits=22, decimal_places=10)] = None
+    precio_unitario: Annotated[Decimal | None, Field(ge=0, max_digits=22, decimal_places=10,
+                                                     description="con IGV, instead of valor_unitario")] = None
     descripcion: Annotated[str | None, Field(min_length=1, max_length=500)] = None
     codigo_producto: Annotated[str | None, Field(min_length=1, max_length=30)] = None
     unidad_medida: Annotated[str | None, Field(max_length=3)] = None
@@ -102,8 +119,31 @@ class AnularIn(Entrada):
     motivo: Annotated[str, Field(min_length=1, max_length=100)]
 
 
+class LineaCorregidaIn(Entrada):
+    orden: Annotated[int, Field(ge=1, le=1000)]
+    descripcion: Annotated[str, Field(min_length=1, max_length=500)]
+
+
+class CorregirIn(Entrada):
+    """Only the fields sent are changed."""
+
+    cliente_razon_social: Annotated[str | None, Field(min_length=1, max_length=200)] = None
+    cliente_direccion: Annotated[str | None, Field(max_length=300)] = None
+    cliente_email: EmailStr | None = None
+    motivo_descripcion: Annotated[str | None, Field(min_length=1, max_length=250)] = None
+    lineas: Annotated[list[LineaCorregidaIn], Field(max_length=1000)] = []
+
+    def datos(self) -> svc.Correccion:
+        return svc.Correccion(self.cliente_razon_social, self.cliente_direccion, self.cliente_email,
+                              self.motivo_descripcion, {linea.orden: linea.descripcion for linea in self.lineas})
+
+
+class CorregirBajaIn(Entrada):
+    motivo: Annotated[str, Field(min_length=1, max_length=100)]
+
+
 class ResumenIn(Entrada):
-    fecha: date | None = None
+    fecha: Fecha | None = None
 
 
 class ComprobanteOut(Salida):
@@ -128,7 +168,7 @@ class ComprobanteOut(Salida):
     serie: str
     numero: int
     fecha_emision: date
-    hora_emision: time
+    hora_emision: HoraLocal
     cliente_tipo_doc: str
     cliente_numero_doc: str
     cliente_razon_social: str
@@ -137,7 +177,11 @@ class ComprobanteOut(Salida):
     total_exonerada: Decimal
     total_inafecta: Decimal
     total_igv: Decimal
+    total_icbper: Decimal
+    total_descuentos: Decimal
+    total_cargos: Decimal
     total_venta: Decimal
+    descuentos_cargos: list[dict]  # global, catálogo 53, as given: codigo, monto or factor
     estado_sunat: str
     codigo_respuesta: str | None
     mensaje_respuesta: str | None
@@ -230,13 +274,34 @@ def _con_saldos(session: SessionDep, comprobantes: list[Comprobante]) -> list[Co
     return [_out(c, saldos.get(c.id)) for c in comprobantes]
 
 
+class BajaOut(Salida):
+    """A comunicación de baja whose XML could not be built (estado ERROR)."""
+
+    id: int
+    comprobante_id: int
+    identificador: str
+    motivo: str
+    estado_envio: str
+    mensaje_respuesta: str | None
+    created_at: datetime
+
+
+class ConErrorOut(Salida):
+    """What waits for a correction: comprobantes in ERROR and the bajas that could not be built."""
+
+    comprobantes: list[ComprobanteOut]
+    bajas: list[BajaOut]
+
+
 @router.post("/emitir/", status_code=201, response_model=ComprobanteOut)
 @idempotent
 def emitir(body: EmitirIn, session: SessionDep, _user: Allowed("facturacion", "emitir")) -> ComprobanteOut:
     """Number the comprobante and send it to SUNAT in the background (estado starts PENDIENTE)."""
     cliente = svc.ClienteDatos(**body.cliente.model_dump(exclude={"email"}), email=body.cliente.email or "")
     datos = svc.DatosEmision(cliente=cliente, lineas=[linea.datos() for linea in body.lineas], tipo=body.tipo,
-                             moneda=body.moneda, tipo_cambio=body.tipo_cambio, condiciones=body.condiciones())
+                             moneda=body.moneda, tipo_cambio=body.tipo_cambio,
+                             descuentos_cargos=calculo.globales_json(body.descuentos_cargos),
+                             condiciones=body.condiciones())
     return _con_saldos(session, [svc.emitir(session, datos)])[0]
 
 
@@ -255,7 +320,7 @@ def emitir_nota(body: NotaIn, session: SessionDep, _user: Allowed("facturacion",
 def listar(session: SessionDep, _user: Allowed("facturacion", "ver"), pagina: Annotated[Paginacion, Depends()],
            estado: Annotated[str | None, Query(max_length=15)] = None,
            tipo: Annotated[str | None, Query(pattern="^(01|03|07|08)$")] = None,
-           fecha_desde: date | None = None, fecha_hasta: date | None = None,
+           fecha_desde: Fecha | None = None, fecha_hasta: Fecha | None = None,
            cliente: Annotated[str | None, Query(max_length=100)] = None) -> Pagina[ComprobanteOut]:
     filtros = svc.Filtros(estado, tipo, fecha_desde, fecha_hasta, cliente)
     comprobantes, total = svc.listar(session, filtros, pagina)
@@ -330,6 +395,29 @@ def reenviar(comprobante_id: Id, session: SessionDep, _user: Allowed("facturacio
     return _con_saldos(session, [svc.reenviar(session, comprobante_id, uuid.uuid4().hex)])[0]
 
 
+@router.patch("/comprobantes/{comprobante_id}/", status_code=202, response_model=ComprobanteOut)
+def corregir(comprobante_id: Id, body: CorregirIn, session: SessionDep,
+             _user: Allowed("facturacion", "emitir")) -> ComprobanteOut:
+    """Correct a comprobante in ERROR whose XML could not be built (see `con-error`) and resend it with
+    the same number. 409 once its XML exists: a signed document is corrected with a nota."""
+    return _con_saldos(session, [svc.corregir(session, comprobante_id, body.datos(), uuid.uuid4().hex)])[0]
+
+
+@router.patch("/bajas/{baja_id}/", status_code=202, response_model=BajaOut)
+def corregir_baja(baja_id: Id, body: CorregirBajaIn, session: SessionDep,
+                  _user: Allowed("facturacion", "anular")) -> BajaOut:
+    """Correct the reason of a comunicación de baja in ERROR and send it again."""
+    return BajaOut.model_validate(svc.corregir_baja(session, baja_id, body.motivo, uuid.uuid4().hex))
+
+
+@router.get("/con-error/", response_model=ConErrorOut)
+def con_error(session: SessionDep, _user: Allowed("facturacion", "ver")) -> ConErrorOut:
+    """Documents stuck on their data, waiting for a person: each with its reason (`mensaje_respuesta`)."""
+    comprobantes, bajas = svc.con_error(session)
+    return ConErrorOut(comprobantes=_con_saldos(session, comprobantes),
+                       bajas=[BajaOut.model_validate(b) for b in bajas])
+
+
 @router.post("/comprobantes/{comprobante_id}/anular/", status_code=202, response_model=ResumenOut)
 def anular(comprobante_id: Id, body: AnularIn, session: SessionDep,
            _user: Allowed("facturacion", "anular")) -> ResumenOut:
@@ -363,8 +451,8 @@ def resumen_diario(session: SessionDep, _user: Allowed("facturacion", "resumen")
 def resumenes(session: SessionDep, _user: Allowed("facturacion", "ver"), pagina: Annotated[Paginacion, Depends()],
               tipo: Annotated[str | None, Query(pattern="^(RC|RA)$")] = None,
               estado: Annotated[str | None, Query(pattern="^(PENDIENTE|ENVIADO|ACEPTADO|RECHAZADO|ERROR)$")] = None,
-              fecha: date | None = None, fecha_desde: date | None = None,
-              fecha_hasta: date | None = None) -> Pagina[ResumenOut]:
+              fecha: Fecha | None = None, fecha_desde: Fecha | None = None,
+              fecha_hasta: Fecha | None = None) -> Pagina[ResumenOut]:
     """Resúmenes diarios (RC) and comunicaciones de baja (RA), newest first, with the documents each informs;
     `fecha` is the date of those documents."""
     filtros = resumenes_svc.FiltrosResumen(tipo, estado, fecha, fecha_desde, fecha_hasta)

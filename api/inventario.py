@@ -1,6 +1,5 @@
 """Module 2 inventory: /api/inventario/ (stock, movements, adjustments, transfers, traceability, alerts)."""
 
-from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -9,7 +8,7 @@ from pydantic import Field
 
 from api.contrato import errores
 from api.deps import Allowed, SessionDep
-from core.schemas import Id, Pagina, Paginacion, Salida, salida_de
+from core.schemas import Fecha, Id, Pagina, Paginacion, Salida, salida_de
 from models.inventario import DetalleTransferencia, IncidenciaTransferencia, LoteSerie, MovimientoStock, Transferencia
 from services import inventario, transferencias
 from services.stock import Saldo
@@ -82,7 +81,7 @@ def alertas_stock(session: SessionDep, user: Allowed("inventario", "ver"), pagin
 
 
 @router.post("/entrada/", status_code=201, response_model=SaldoOut)
-def entrada(datos: inventario.MovimientoIn, session: SessionDep, user: Allowed("inventario", "entrada")) -> SaldoOut:
+def entrada(datos: inventario.EntradaIn, session: SessionDep, user: Allowed("inventario", "entrada")) -> SaldoOut:
     return _saldo(inventario.entrada(session, user, datos))
 
 
@@ -99,7 +98,7 @@ def ajuste(datos: inventario.AjusteIn, session: SessionDep, user: Allowed("inven
 @router.get("/movimientos/", response_model=Pagina[MovimientoOut], responses=errores(422))
 def movimientos(session: SessionDep, user: Allowed("inventario", "ver"), pagina: Pag, producto_id: Id | None = None,
                 almacen_id: Id | None = None, tipo: Annotated[str | None, Query(max_length=25)] = None,
-                desde: date | None = None, hasta: date | None = None) -> Pagina[MovimientoOut]:
+                desde: Fecha | None = None, hasta: Fecha | None = None) -> Pagina[MovimientoOut]:
     """The kardex, newest first; `desde`/`hasta` are Lima business days, both inclusive."""
     return pagina.pagina(*inventario.movimientos(session, user, producto_id, almacen_id, tipo, desde, hasta, pagina))
 

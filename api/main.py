@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import anyio.to_thread
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.routing import APIRoute
 from starlette.datastructures import MutableHeaders
@@ -17,6 +17,7 @@ from api import contrato, errors
 from api.admission import Admission
 from api.deps import release_sessions
 from core import audit
+from core.schemas import url_almacenable
 from core.settings import get_settings
 
 log = logging.getLogger("api")
@@ -39,6 +40,7 @@ ROUTERS = [
     "almacenes",
     "inventario",
     "facturacion",
+    "finanzas",
 ]
 
 # The only routes that answer without a bearer token. Everything else requires one (tested by iterating over
@@ -102,7 +104,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 def create_app() -> FastAPI:
     settings = get_settings()
     audit.install()
-    app = FastAPI(lifespan=_lifespan, title="JSOLUCIONES ERP", version="0.1.0",
+    app = FastAPI(lifespan=_lifespan, title="JSOLUCIONES ERP", version="0.1.0", dependencies=[Depends(url_almacenable)],
                   description="ERP para empresas peruanas; procesos largos como workflows de Temporal.")
     app.add_middleware(
         CORSMiddleware, allow_origins=settings.cors_origins, allow_credentials=True,

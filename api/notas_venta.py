@@ -21,7 +21,7 @@ from temporalio.service import RPCError
 from api.contrato import descarga
 from api.deps import Allowed, SessionDep, client_ip, idempotent
 from core.errors import DomainError, Forbidden, Unavailable
-from core.schemas import Entrada, Id, Pagina, Paginacion, Salida
+from core.schemas import Entrada, Fecha, Id, Pagina, Paginacion, Salida
 from core.settings import get_settings
 from core.temporal import connect, typed_search_attributes
 from services import notas_venta as nv
@@ -57,7 +57,7 @@ class NotaIn(Entrada):
     presupuesto: str = Field(default="", max_length=100)
     observaciones: str = Field(default="", max_length=2000)
     vendedor: str = Field(default="", max_length=150)
-    issue_date: date | None = None
+    issue_date: Fecha | None = None
     vat_rate: Decimal | None = Field(default=None, ge=0, lt=1, decimal_places=4)
     items: list[ItemIn] = Field(min_length=1, max_length=500)
 

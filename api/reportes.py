@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends
 
 from api.contrato import errores
 from api.deps import Allowed, SessionDep
-from core.schemas import Id, Pagina, Paginacion, Salida
+from core.schemas import Fecha, Id, Pagina, Paginacion, Salida
 from services.reportes_ventas import reporte
 
 # 422: `hasta` before `desde`.
@@ -43,18 +43,18 @@ class VentasClienteOut(Salida):
 
 
 @router.get("/ventas-diarias/", response_model=Pagina[VentasDiaOut])
-def ventas_diarias(desde: date, hasta: date, session: SessionDep, user: Allowed("reportes", "ver"), pagina: Pag,
+def ventas_diarias(desde: Fecha, hasta: Fecha, session: SessionDep, user: Allowed("reportes", "ver"), pagina: Pag,
                    sucursal_id: Id | None = None) -> Pagina[VentasDiaOut]:
     return pagina.pagina(*reporte(session, user, "diarias", desde, hasta, sucursal_id, pagina))
 
 
 @router.get("/ventas-por-producto/", response_model=Pagina[VentasProductoOut])
-def ventas_por_producto(desde: date, hasta: date, session: SessionDep, user: Allowed("reportes", "ver"), pagina: Pag,
+def ventas_por_producto(desde: Fecha, hasta: Fecha, session: SessionDep, user: Allowed("reportes", "ver"), pagina: Pag,
                         sucursal_id: Id | None = None) -> Pagina[VentasProductoOut]:
     return pagina.pagina(*reporte(session, user, "por_producto", desde, hasta, sucursal_id, pagina))
 
 
 @router.get("/ventas-por-cliente/", response_model=Pagina[VentasClienteOut])
-def ventas_por_cliente(desde: date, hasta: date, session: SessionDep, user: Allowed("reportes", "ver"), pagina: Pag,
+def ventas_por_cliente(desde: Fecha, hasta: Fecha, session: SessionDep, user: Allowed("reportes", "ver"), pagina: Pag,
                        sucursal_id: Id | None = None) -> Pagina[VentasClienteOut]:
     return pagina.pagina(*reporte(session, user, "por_cliente", desde, hasta, sucursal_id, pagina))

@@ -2,7 +2,6 @@
 
 import uuid
 from dataclasses import asdict
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
@@ -11,7 +10,7 @@ from pydantic import Field
 from api.contrato import errores
 from api.deps import Allowed, SessionDep, idempotent
 from core.context import Actor
-from core.schemas import Id, Pagina, Paginacion, Salida, salida_de
+from core.schemas import Fecha, Id, Pagina, Paginacion, Salida, salida_de
 from models.ventas import METODOS_PAGO, DetalleVenta, FormaPago, Venta
 from services import ventas
 from services.inventario import limites_lima
@@ -67,7 +66,7 @@ def registrar(datos: ventas.VentaIn, session: SessionDep, user: Allowed("ventas"
 
 @router.get("/", response_model=Pagina[VentaResumenOut], responses=errores(422))
 def listar(session: SessionDep, user: Allowed("ventas", "ver"), pagina: Annotated[Paginacion, Depends()],
-           desde: date | None = None, hasta: date | None = None, sucursal_id: Id | None = None,
+           desde: Fecha | None = None, hasta: Fecha | None = None, sucursal_id: Id | None = None,
            cliente_id: Id | None = None, usuario_id: Id | None = None) -> Pagina[VentaResumenOut]:
     """Newest first; `desde`/`hasta` are Lima business days, both inclusive. Cashiers and sellers see their
     own sales; ventas:ver_todas those of their branches; ADMIN every sale."""

@@ -3,7 +3,7 @@
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, Row, Select, func, insert, select, text
 from sqlmodel import Session, create_engine
@@ -65,6 +65,12 @@ def per_session(session: Session, key: str, load: Callable[[], T]) -> T:
     if key not in session.info:
         session.info[key] = load()
     return session.info[key]
+
+
+def contiene(columna: Any, texto: str) -> Any:
+    """`columna ILIKE '%texto%'` with the user's `%`, `_` and `\\` matched literally (not as wildcards)."""
+    literal = texto.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return columna.ilike(f"%{literal}%", escape="\\")
 
 
 def insert_rows(session: Session, model: type, rows: list[dict], returning: bool = False) -> list[Row]:

@@ -11,6 +11,7 @@ import logging
 
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, make_url, text
 from sqlalchemy.exc import DBAPIError
 
@@ -38,8 +39,11 @@ def alembic_config(url: str) -> Config:
 def upgrade(owner_url: str, app_url: str | None = None) -> None:
     """Migrate as the owner; with `app_url`, (re)grant its role afterwards, which covers the tables any
     migration just created. Without it the API runs as the owner: a warning says so."""
-    # "heads": each module's migrations form a branch off the core revision.
-    command.upgrade(alembic_config(owner_url), "heads")
+    # Every module's branch off the core revision, one head at a time: Alembic's "heads" target trips over
+    # a branch that depends_on sibling branches (KeyError in its head bookkeeping).
+    cfg = alembic_config(owner_url)
+    for head in sorted(ScriptDirectory.from_config(cfg).get_heads()):
+        command.upgrade(cfg, head)
     if app_url and app_url != owner_url:
         grant_app_role(owner_url, app_url)
     else:

@@ -3,12 +3,28 @@ that PostgreSQL text cannot store (NUL) or that a SUNAT XML 1.0 document cannot 
 lone surrogates, U+FFFE/U+FFFF). Refusing them at the door is what keeps a numbered document from getting
 stuck later, when its XML is built."""
 
+import dataclasses
 import re
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from typing import Annotated, Any, Generic, TypeVar
+from zoneinfo import ZoneInfo
 
-from fastapi import Query
-from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator
+from annotated_types import Ge, Le
+from fastapi import Query, Request
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    WithJsonSchema,
+    create_model,
+    field_validator,
+)
+
+from core.errors import ValidationError
+from core.settings import get_settings
 
 # Everything outside XML 1.0's Char production: #x9 | #xA | #xD | [#x20-#xD7FF] | [#xE000-#xFFFD] | [#x10000-#x10FFFF]
 _NOT_XML_CHAR = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -18,6 +34,26 @@ def caracter_no_permitido(texto: str) -> str | None:
     """The first character a document cannot carry, as U+XXXX, or None."""
     match = _NOT_XML_CHAR.search(texto)
     return f"U+{ord(match.group()):04X}" if match else None
+
+
+def texto_no_permitido(valor: Any, ruta: str = "") -> tuple[str, str] | None:
+    """(field path, U+XXXX) of the first text inside `valor` (a str, dataclass, list or dict, nested)
+    that a document cannot carry, or None. Guards data that never came through a request body."""
+    if isinstance(valor, str):
+        malo = caracter_no_permitido(valor)
+        return (ruta, malo) if malo else None
+    if dataclasses.is_dataclass(valor) and not isinstance(valor, type):
+        hijos = ((f.name, getattr(valor, f.name)) for f in dataclasses.fields(valor))
+    elif isinstance(valor, dict):
+        hijos = ((str(k), v) for k, v in valor.items())
+    elif isinstance(valor, list | tuple):
+        hijos = ((str(i), v) for i, v in enumerate(valor))
+    else:
+        return None
+    for nombre, hijo in hijos:
+        if (hallado := texto_no_permitido(hijo, f"{ruta}.{nombre}" if ruta else nombre)) is not None:
+            return hallado
+    return None
 
 
 def _revisar(value: Any) -> Any:
@@ -34,6 +70,73 @@ def _revisar(value: Any) -> Any:
     return value
 
 
+# --- bounded scalars: what PostgreSQL can hold, refused with 400 naming the field otherwise ---------------------
+
+INT4_MAX = 2**31 - 1  # serial / integer columns
+INT8_MAX = 2**63 - 1  # bigserial / bigint columns
+Id = Annotated[int, Ge(1), Le(INT4_MAX)]
+"""An id of an `integer` primary key, in a path, a query or a body."""
+Id8 = Annotated[int, Ge(1), Le(INT8_MAX)]
+"""An id of a `bigint` primary key (audit_logs, movimientos, sales-note history)."""
+Entero = Annotated[int, Ge(-INT4_MAX - 1), Le(INT4_MAX)]
+"""Any other integer stored in or compared with an `integer` column (a year, a count)."""
+
+FECHA_MIN, FECHA_MAX = date(1900, 1, 1), date(2999, 12, 31)
+
+
+def _fecha_acotada(valor: date) -> date:
+    if not FECHA_MIN <= valor <= FECHA_MAX:
+        raise ValueError(f"fecha fuera del rango admitido ({FECHA_MIN} a {FECHA_MAX})")
+    return valor
+
+
+def _momento_acotado(valor: datetime) -> datetime:
+    _fecha_acotada(valor.date())  # its own calendar date: converting 9999-12-31 to UTC would overflow
+    return valor
+
+
+Fecha = Annotated[date, AfterValidator(_fecha_acotada)]
+"""A business date a filter or a document can carry: years 1900-2999 (its day boundaries and UTC
+conversions never overflow)."""
+Momento = Annotated[datetime, AfterValidator(_momento_acotado)]
+"""A timestamp within the same range."""
+
+
+def _hora_con_zona(hora: time) -> str:
+    """RFC 3339 full-time (what OpenAPI's `format: time` means): with the business time zone's offset."""
+    if hora.tzinfo is None:
+        offset = ZoneInfo(get_settings().timezone).utcoffset(datetime.now(UTC).replace(tzinfo=None)) or timedelta()
+        hora = hora.replace(tzinfo=timezone(offset))
+    return hora.isoformat()
+
+
+HoraLocal = Annotated[time, PlainSerializer(_hora_con_zona, return_type=str, when_used="json"),
+                      WithJsonSchema({"type": "string", "format": "time"})]
+"""A time of day stored without zone (business time, America/Lima), answered with its offset."""
+
+
+def _password_bcrypt(valor: str) -> str:
+    if len(valor.encode()) > 72:
+        raise ValueError("la contraseña admite hasta 72 bytes (bcrypt)")
+    return valor
+
+
+PasswordBcrypt = Annotated[str, AfterValidator(_password_bcrypt)]
+"""A password bcrypt can hash whole: at most 72 bytes in UTF-8 (longer ones are refused, not truncated)."""
+
+
+async def url_almacenable(request: Request) -> None:
+    """App-wide dependency: the same rule as `Entrada` for path and query parameters (a NUL in a search
+    would otherwise reach PostgreSQL and fail there). Async, so it never waits for a worker thread."""
+    parametros = [*request.path_params.items(), *request.query_params.multi_items()]
+    for nombre, valor in parametros:
+        if isinstance(valor, str) and (malo := caracter_no_permitido(valor)) is not None:
+            raise ValidationError(f"{nombre}: contiene un carácter no permitido ({malo})", field=nombre)
+    for nombre in request.query_params:
+        if (malo := caracter_no_permitido(nombre)) is not None:
+            raise ValidationError(f"Parámetro con un carácter no permitido ({malo})", field="query")
+
+
 class Entrada(BaseModel):
     """Base of every request model (see docs/CONVENTIONS.md)."""
 
@@ -46,6 +149,7 @@ class Entrada(BaseModel):
 
 
 T = TypeVar("T")
+Desplazamiento = Annotated[int, Query(ge=0, le=1_000_000, description="rows to skip")]
 
 
 class Pagina(BaseModel, Generic[T]):
@@ -62,7 +166,7 @@ class Paginacion:
     """Query parameters of every list endpoint (``pagina: Annotated[Paginacion, Depends()]``)."""
 
     limit: Annotated[int, Query(ge=1, le=200, description="page size")] = 50
-    offset: Annotated[int, Query(ge=0, le=1_000_000, description="rows to skip")] = 0
+    offset: Desplazamiento = 0
 
     def pagina(self, items: list[T], total: int) -> Pagina[T]:
         return Pagina(items=items, total=total, limit=self.limit, offset=self.offset)
@@ -107,7 +211,3 @@ class ErrorOut(BaseModel):
     message: str
     errors: list[ErrorCampo] = Field(description="one entry per field at fault; empty when no field is")
 
-
-# A row id as the API accepts it in paths, queries and bodies: PostgreSQL's `integer` range, so an id no row
-# can have is a 400 naming the parameter instead of a database error.
-Id = Annotated[int, Field(ge=1, le=2_147_483_647)]

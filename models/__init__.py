@@ -12,6 +12,20 @@ from models.facturacion import (
     ResumenDiarioItem,
     Serie,
 )
+from models.finanzas import (
+    AsientoContable,
+    CentroCosto,
+    CostoPromedio,
+    CuentaContable,
+    CuentaOperacion,
+    CuentaPorCobrar,
+    CuentaPorPagar,
+    FirmaUsuario,
+    LineaAsiento,
+    PagoCobro,
+    PeriodoTributario,
+    TipoCambio,
+)
 from models.idempotencia import ClaveIdempotencia
 from models.inventario import (
     Almacen,
@@ -64,4 +78,8 @@ __all__ += [  # module 3 (facturación)
 ]
 __all__ += [  # spec 003 (notas de venta, Chile)
     "ConfiguracionChile", "SalesNote", "SalesNoteAudit", "SalesNoteItem", "SalesNoteSequence",
+]
+__all__ += [  # module 6 (finanzas)
+    "AsientoContable", "CentroCosto", "CostoPromedio", "CuentaContable", "CuentaOperacion", "CuentaPorCobrar",
+    "CuentaPorPagar", "FirmaUsuario", "LineaAsiento", "PagoCobro", "PeriodoTributario", "TipoCambio",
 ]

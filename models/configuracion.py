@@ -35,6 +35,8 @@ class Configuracion(SQLModel, table=True):
     email: str = Field(default="", max_length=254)
     web: str = Field(default="", max_length=200)
     igv_tasa: Decimal = Field(default=Decimal("0.18"), sa_column=Column(Numeric(5, 4), nullable=False))
+    # ICBPER per plastic bag (Ley 30884: S/ 0.50 since 2023)
+    icbper_tarifa: Decimal = Field(default=Decimal("0.50"), sa_column=Column(Numeric(6, 2), nullable=False))
     moneda: str = Field(default="PEN", max_length=3)
     serie_factura: str = Field(default="F001", max_length=4)
     serie_boleta: str = Field(default="B001", max_length=4)

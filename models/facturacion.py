@@ -92,6 +92,10 @@ class Comprobante(SQLModel, table=True):
     total_icbper: Decimal = money()
     total_descuentos: Decimal = money()
     total_venta: Decimal = money()
+    total_cargos: Decimal = money()  # ChargeTotalAmount
+    # global discounts/charges (catálogo 53) as priced: [{"codigo", "monto", "factor", "base"}]
+    descuentos_cargos: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(
+        JSONB, nullable=False, server_default="[]"))
     estado_sunat: str = Field(default=EstadoComprobante.PENDIENTE, max_length=15)
     codigo_respuesta: str | None = Field(default=None, max_length=10)
     mensaje_respuesta: str | None = Field(default=None, max_length=1000)
@@ -138,8 +142,14 @@ class DetalleComprobante(SQLModel, table=True):
     unidad_medida: str = Field(default="NIU", max_length=3)
     valor_unitario: Decimal = Field(sa_column=Column(Numeric(22, 10), nullable=False))  # sin IGV
     precio_unitario: Decimal = Field(sa_column=Column(Numeric(22, 10), nullable=False))  # con IGV
+    # True: the line was priced with precio_unitario (con IGV, the input) and valor_unitario is derived;
+    # False: valor_unitario is the input. The XML is rebuilt from the input.
+    precio_incluye_igv: bool = False
+    descuento: Decimal = money()  # line discount (code 00), in the terms of the unit amount given
     subtotal: Decimal = money()  # valor de venta de la línea
     igv: Decimal = money()
+    icbper_cantidad: int = 0  # plastic bags (ICBPER, tributo 7152)
+    icbper: Decimal = money()
     total: Decimal = money()
     afectacion_igv: str = Field(default="10", max_length=2)  # catálogo 07
     # Notes: the line of the original document this line credits or debits (bounds what may be credited).

@@ -48,6 +48,7 @@ class Producto(SQLModel, table=True):
     codigo_detraccion: str | None = Field(default=None, max_length=3)  # SUNAT catálogo 54 (SPOT), if subject
     permite_venta_sin_stock: bool = False
     trazabilidad: bool = False  # lots or serial numbers required on every movement
+    bolsa_plastica: bool = False  # each unit sold carries ICBPER (tributo 7152) at configuracion.icbper_tarifa
     categoria_id: int | None = Field(default=None, foreign_key="categorias_producto.id")
     activo: bool = True
     created_at: datetime = created_at()

@@ -5,7 +5,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, ClassVar
 
-from sqlalchemy import CheckConstraint, Column, DateTime, Index, String, UniqueConstraint, Uuid, text
+from sqlalchemy import CheckConstraint, Column, DateTime, Index, Numeric, String, UniqueConstraint, Uuid, text
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlmodel import Field, SQLModel
 
@@ -105,7 +105,11 @@ class Venta(SQLModel, table=True):
     subtotal: Decimal = money()  # valor de venta (without IGV)
     descuento: Decimal = money()
     igv: Decimal = money()
-    total: Decimal = money()
+    icbper: Decimal = money()
+    total: Decimal = money()  # what the customer pays = the comprobante's PayableAmount
+    # global discounts/charges (catálogo 53: 02, 03, 49, 50) as given: [{"codigo", "monto" | "factor"}]
+    descuentos_cargos: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(
+        JSONB, nullable=False, server_default="[]"))
     estado: str = Field(default="registrada", max_length=15)  # registrada | anulada
     modo_emision: str = Field(default="POS", max_length=10)  # POS | ECOMMERCE | OFFLINE
     metodo_pago: str = Field(max_length=20)  # main method (the largest payment)
@@ -122,11 +126,13 @@ class DetalleVenta(SQLModel, table=True):
     lote_id: int | None = Field(default=None, foreign_key="lotes_series.id")
     cantidad: Decimal = cantidad()
     precio_unitario: Decimal = money()  # as charged (with IGV when the product price includes it)
-    valor_unitario: Decimal = money(scale=6)  # without IGV
+    precio_incluye_igv: bool = True  # which of precio/valor unitario the line was priced with
+    valor_unitario: Decimal = Field(sa_column=Column(Numeric(22, 10), nullable=False))  # without IGV, as on the CPE
     afectacion_igv: str = Field(default="10", max_length=2)
-    descuento: Decimal = money()
+    descuento: Decimal = money()  # in the terms of the price given
     subtotal: Decimal = money()
     igv: Decimal = money()
+    icbper: Decimal = money()
     total: Decimal = money()
     alerta_stock: bool = False  # sold beyond the available stock (product allows it)
 
@@ -159,7 +165,10 @@ class Cotizacion(SQLModel, table=True):
     observaciones: str = Field(default="", max_length=500)
     subtotal: Decimal = money()
     igv: Decimal = money()
+    icbper: Decimal = money()
     total: Decimal = money()
+    descuentos_cargos: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(
+        JSONB, nullable=False, server_default="[]"))  # global, catálogo 53
     cotizacion_origen_id: int | None = Field(default=None, foreign_key="cotizaciones.id")  # set by duplicar
     cuotas: list[dict[str, Any]] | None = Field(default=None, sa_type=JSONB)  # planned credit instalments
     created_at: datetime = created_at()
@@ -176,6 +185,7 @@ class DetalleCotizacion(SQLModel, table=True):
     descuento: Decimal = money()
     subtotal: Decimal = money()
     igv: Decimal = money()
+    icbper: Decimal = money()
     total: Decimal = money()
 
 

@@ -1,14 +1,12 @@
 """Reading the audit trail (`audit_logs` is append-only; nothing here writes)."""
 
-from datetime import datetime
-
 from pydantic import BaseModel
 from sqlalchemy import select
 from sqlmodel import Session
 
 from core.db import paginar
 from core.errors import UnprocessableError
-from core.schemas import Id, Paginacion
+from core.schemas import Id, Id8, Momento, Paginacion
 from models.usuarios import AuditLog
 
 
@@ -18,9 +16,9 @@ class FiltroAuditoria(BaseModel):
     accion: str | None = None
     objeto_tipo: str | None = None
     objeto_id: str | None = None
-    desde: datetime | None = None
-    hasta: datetime | None = None
-    antes_de_id: int | None = None  # only entries older than this one
+    desde: Momento | None = None
+    hasta: Momento | None = None
+    antes_de_id: Id8 | None = None  # only entries older than this one
 
 
 def listar(session: Session, f: FiltroAuditoria, pagina: Paginacion) -> tuple[list[AuditLog], int]:

@@ -8,7 +8,7 @@ from sqlmodel import Session
 from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.pe import cui, ruc
 
-from core.db import get_or_404, paginar
+from core.db import contiene, get_or_404, paginar
 from core.errors import Conflict
 from core.schemas import Entrada, Paginacion
 from integrations.sunat.catalogos import CAT_06_DOC_IDENTIDAD, DOC_DNI, DOC_RUC
@@ -97,7 +97,8 @@ def buscar(session: Session, q: str | None, categoria: str | None, tag: str | No
     """By document number prefix or by name (trigram index serves the ILIKE); best name matches first."""
     stmt = select(Cliente).where(Cliente.activo.is_(True))
     if q:
-        stmt = stmt.where(or_(Cliente.numero_doc.startswith(q), Cliente.razon_social.ilike(f"%{q}%")))
+        stmt = stmt.where(or_(Cliente.numero_doc.startswith(q, autoescape=True),
+                              contiene(Cliente.razon_social, q)))
         stmt = stmt.order_by(func.similarity(Cliente.razon_social, q).desc(), Cliente.id)
     else:
         stmt = stmt.order_by(Cliente.razon_social, Cliente.id)

@@ -2,6 +2,7 @@
 
 from decimal import Decimal
 
+from cryptography import x509
 from cryptography.hazmat.primitives.serialization import pkcs12
 from pydantic import Field, field_validator
 from sqlmodel import Session
@@ -29,6 +30,7 @@ class ConfiguracionUpdate(Entrada):
     email: str | None = None
     web: str | None = None
     igv_tasa: Decimal | None = Field(default=None, ge=0, le=Decimal("0.5"), decimal_places=4)
+    icbper_tarifa: Decimal | None = Field(default=None, ge=0, le=Decimal("10"), decimal_places=2)  # S/ per bag
     serie_factura: str | None = Field(default=None, pattern=r"^F[A-Z0-9]{3}$")
     serie_boleta: str | None = Field(default=None, pattern=r"^B[A-Z0-9]{3}$")
     cuenta_detracciones: str | None = Field(default=None, pattern=r"^[0-9][0-9-]{6,28}[0-9]$")  # Banco de la Nación
@@ -75,15 +77,21 @@ def actualizar(session: Session, datos: ConfiguracionUpdate) -> dict:
     return vista(config)
 
 
-def guardar_certificado(session: Session, pfx: bytes, password: str) -> dict:
-    """Accepts a PKCS#12 only if it opens with the password and holds a key and a certificate."""
+def abrir_pfx(pfx: bytes, password: str, campo: str) -> x509.Certificate:
+    """The certificate of a PKCS#12 that opens with the password and holds a key and a certificate (else 400)."""
     try:
         key, cert, _ = pkcs12.load_key_and_certificates(pfx, password.encode())
     except ValueError as exc:
         raise ValidationError("No se pudo abrir el certificado: archivo o contraseña incorrectos",
-                              field="certificado") from exc
+                              field=campo) from exc
     if key is None or cert is None:
-        raise ValidationError("El archivo no contiene clave privada y certificado", field="certificado")
+        raise ValidationError("El archivo no contiene clave privada y certificado", field=campo)
+    return cert
+
+
+def guardar_certificado(session: Session, pfx: bytes, password: str) -> dict:
+    """Accepts a PKCS#12 only if it opens with the password and holds a key and a certificate."""
+    cert = abrir_pfx(pfx, password, "certificado")
     config = obtener(session)
     config.certificado_pfx, config.certificado_password = pfx, password
     session.add(config)

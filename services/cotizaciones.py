@@ -11,11 +11,13 @@ from core.db import get_or_404
 from core.errors import Conflict, Forbidden, NotFound
 from core.schemas import Entrada, Id
 from models.ventas import Cotizacion, DetalleCotizacion, OrdenVenta
+from services import calculo
 from services import cuotas as cuotas_srv
 from services import productos as productos_srv
 from services.auth import AuthUser
+from services.calculo import DescuentoCargoIn
 from services.stock import hoy_lima
-from services.ventas import LineaVentaIn, calcular_linea, cliente_activo, tasa_igv
+from services.ventas import cliente_activo, detalle_calculado
 
 DIAS_VALIDEZ = 15
 
@@ -32,6 +34,7 @@ class CotizacionIn(Entrada):
     lineas: list[LineaCotizacionIn] = Field(min_length=1, max_length=500)
     dias_validez: int | None = Field(default=None, ge=1, le=365)  # None: 15 on create, unchanged on edit
     observaciones: str = Field(default="", max_length=500)
+    descuentos_cargos: list[DescuentoCargoIn] = Field(default=[], max_length=10)  # global, catálogo 53
     forma_pago: cuotas_srv.FormaPagoIn = "Contado"
     cuotas: list[cuotas_srv.CuotaIn] | None = Field(default=None, max_length=999)  # Credito; default: días de crédito
 
@@ -44,23 +47,27 @@ def _cuotas(cotizacion: Cotizacion, datos: CotizacionIn, dias_credito: int) -> N
     cotizacion.cuotas = [c.json() for c in plan] or None
 
 
-def _lineas(session: Session, cotizacion: Cotizacion, lineas: list[LineaCotizacionIn]) -> None:
-    """Price the lines like a sale would and store them with the quote's totals (replacing old lines)."""
-    productos = productos_srv.cargar(session, {line.producto_id for line in lineas}, "lineas")
-    tasa = tasa_igv(session)
+_COLUMNAS = ("precio_unitario", "descuento", "subtotal", "igv", "icbper", "total")
+
+
+def _lineas(session: Session, cotizacion: Cotizacion, datos: CotizacionIn) -> None:
+    """Price the lines exactly as the sale (and its comprobante) will and store them with the quote's totals
+    (replacing old lines)."""
+    productos = productos_srv.cargar(session, {line.producto_id for line in datos.lineas}, "lineas")
+    lineas = [calculo.linea_de_producto(productos[lin.producto_id], lin.cantidad, lin.precio, lin.descuento,
+                                        f"lineas.{i}.") for i, lin in enumerate(datos.lineas)]
+    globales = calculo.globales_json(datos.descuentos_cargos)
+    totales = calculo.calcular(session, lineas, calculo.globales_sunat(globales))
     session.execute(delete(DetalleCotizacion).where(DetalleCotizacion.cotizacion_id == cotizacion.id))
     detalle = []
-    for i, linea in enumerate(lineas):
-        como_venta = LineaVentaIn(producto_id=linea.producto_id, cantidad=linea.cantidad,
-                                  precio_unitario=linea.precio, descuento=linea.descuento)
-        c = calcular_linea(productos[linea.producto_id], como_venta, tasa, f"lineas.{i}.")
-        detalle.append(DetalleCotizacion(cotizacion_id=cotizacion.id, producto_id=linea.producto_id,
-                                         cantidad=linea.cantidad, precio=c.precio_unitario, descuento=c.descuento,
-                                         subtotal=c.subtotal, igv=c.igv, total=c.total))
+    for lin, linea, tl in zip(datos.lineas, lineas, totales.lineas, strict=True):
+        montos = {k: v for k, v in detalle_calculado(linea, tl).items() if k in _COLUMNAS}
+        detalle.append(DetalleCotizacion(cotizacion_id=cotizacion.id, producto_id=lin.producto_id,
+                                         cantidad=lin.cantidad, precio=montos.pop("precio_unitario"), **montos))
     session.add_all(detalle)
-    cotizacion.subtotal = sum((d.subtotal for d in detalle), Decimal("0"))
-    cotizacion.igv = sum((d.igv for d in detalle), Decimal("0"))
-    cotizacion.total = sum((d.total for d in detalle), Decimal("0"))
+    cotizacion.subtotal, cotizacion.igv = totales.valor_venta, totales.igv + totales.ivap
+    cotizacion.icbper, cotizacion.total = totales.icbper, totales.importe_total
+    cotizacion.descuentos_cargos = globales
 
 
 def crear(session: Session, user: AuthUser, datos: CotizacionIn) -> Cotizacion:
@@ -71,7 +78,7 @@ def crear(session: Session, user: AuthUser, datos: CotizacionIn) -> Cotizacion:
                             observaciones=datos.observaciones)
     session.add(cotizacion)
     session.flush()
-    _lineas(session, cotizacion, datos.lineas)
+    _lineas(session, cotizacion, datos)
     _cuotas(cotizacion, datos, cliente.dias_credito)
     session.commit()
     return cotizacion
@@ -100,7 +107,7 @@ def editar(session: Session, cotizacion_id: int, datos: CotizacionIn) -> Cotizac
     cotizacion.cliente_id, cotizacion.observaciones = datos.cliente_id, datos.observaciones
     if datos.dias_validez:
         cotizacion.fecha_vencimiento = cotizacion.fecha_emision + timedelta(days=datos.dias_validez)
-    _lineas(session, cotizacion, datos.lineas)
+    _lineas(session, cotizacion, datos)
     _cuotas(cotizacion, datos, cliente.dias_credito)
     session.add(cotizacion)
     session.commit()
@@ -114,12 +121,13 @@ def duplicar(session: Session, user: AuthUser, cotizacion_id: int) -> Cotizacion
     copia = Cotizacion(cliente_id=origen.cliente_id, vendedor_id=user.id, fecha_emision=hoy,
                        fecha_vencimiento=hoy + (origen.fecha_vencimiento - origen.fecha_emision),
                        observaciones=origen.observaciones, subtotal=origen.subtotal, igv=origen.igv,
-                       total=origen.total, cotizacion_origen_id=origen.id)
+                       icbper=origen.icbper, total=origen.total, descuentos_cargos=origen.descuentos_cargos,
+                       cotizacion_origen_id=origen.id)
     session.add(copia)
     session.flush()
     session.add_all([
         DetalleCotizacion(cotizacion_id=copia.id, producto_id=d.producto_id, cantidad=d.cantidad, precio=d.precio,
-                          descuento=d.descuento, subtotal=d.subtotal, igv=d.igv, total=d.total)
+                          descuento=d.descuento, subtotal=d.subtotal, igv=d.igv, icbper=d.icbper, total=d.total)
         for d in detalle(session, origen.id)
     ])
     session.commit()

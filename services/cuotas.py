@@ -13,7 +13,7 @@ from typing import Literal
 from pydantic import Field
 
 from core.errors import FieldError, ValidationError
-from core.schemas import Entrada
+from core.schemas import Entrada, Fecha
 
 MAX_CUOTAS = 999  # Cuota001..Cuota999
 FormaPagoIn = Literal["Contado", "Credito"]
@@ -21,7 +21,7 @@ FormaPagoIn = Literal["Contado", "Credito"]
 
 class CuotaIn(Entrada):
     monto: Decimal = Field(gt=0, max_digits=14, decimal_places=2)
-    fecha_vencimiento: date
+    fecha_vencimiento: Fecha
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,11 @@
 - The original's row is locked (SELECT ... FOR UPDATE) from reading its balance until the note is written
   and committed, so two notes racing against one document are decided one after the other.
 - Debit notes add charges: they are not bounded, but a document closed by an anulación takes none.
+- A line of the original priced with IGV (precio_incluye_igv) is credited at that same price (its discount
+  folded into the net unit price, as notes carry no line allowances, and its plastic bags kept), so the note
+  credits exactly what the customer paid for it; a note line may
+  give ``precio_unitario`` (con IGV) instead of ``valor_unitario``, its value without IGV counted by the one
+  calculator (services/calculo).
 """
 
 from dataclasses import dataclass, field
@@ -20,8 +25,11 @@ from sqlmodel import Session
 
 from core.errors import Conflict, FieldError, NotFound, UnprocessableError, ValidationError
 from integrations.sunat import catalogos as cat
+from integrations.sunat import documento as doc
+from integrations.sunat.totales import Tasas, calcular_linea
 from models.facturacion import Comprobante, DetalleComprobante, EstadoComprobante, ModoEmision
-from services.facturacion import ClienteDatos, LineaDatos, _registrar, detalle
+from services import calculo
+from services.facturacion import ClienteDatos, LineaDatos, _registrar, detalle, exigir_texto
 
 SERIES_NOTAS = {("07", "01"): "FC01", ("08", "01"): "FD01", ("07", "03"): "BC01", ("08", "03"): "BD01"}
 CATALOGO_MOTIVOS = {"07": cat.CAT_09_TIPO_NOTA_CREDITO, "08": cat.CAT_10_TIPO_NOTA_DEBITO}
@@ -43,6 +51,7 @@ class LineaNota:
     linea_origen: int | None = None
     cantidad: Decimal | None = None
     valor_unitario: Decimal | None = None
+    precio_unitario: Decimal | None = None  # con IGV, instead of valor_unitario
     descripcion: str | None = None
     codigo_producto: str | None = None
     unidad_medida: str | None = None
@@ -142,6 +151,7 @@ def _validar_motivo(datos: DatosNota) -> None:
         raise ValidationError(f"Motivo no válido (catálogo {catalogo})", field="motivo_codigo")
     if not datos.motivo_descripcion.strip():
         raise ValidationError("Descripción del motivo requerida", field="motivo_descripcion")
+    exigir_texto(motivo_descripcion=datos.motivo_descripcion)
 
 
 def _origen_bloqueado(session: Session, datos: DatosNota) -> Comprobante:
@@ -161,11 +171,30 @@ def _rechazar(errores: list[FieldError]) -> None:
         raise UnprocessableError(errores[0].message, errors=errores)
 
 
-def _linea_de(s: SaldoLinea, cantidad: Decimal, valor_unitario: Decimal, descripcion: str | None) -> LineaDatos:
+def _linea_de(s: SaldoLinea, cantidad: Decimal, valor_unitario: Decimal | None, descripcion: str | None,
+              precio_unitario: Decimal | None = None) -> LineaDatos:
+    """A note line on the original's line. At the original's own unit value, a line that was priced with IGV is
+    credited at its price (discount prorated, bags kept): what the customer paid, not a recomputed IGV."""
     d = s.detalle
+    mismo_unitario = precio_unitario is None and valor_unitario == d.valor_unitario
+    if mismo_unitario and Decimal(d.descuento):
+        # A note line carries no discount (SUNAT's notes have no line allowances): the original's net unit amount.
+        neto = Decimal(d.total) - Decimal(d.icbper) if d.precio_incluye_igv else Decimal(d.subtotal)
+        unitario = (neto / Decimal(d.cantidad)).quantize(DECIMALES_VALOR)
+        valor_unitario, precio_unitario = (None, unitario) if d.precio_incluye_igv else (unitario, None)
+    elif mismo_unitario and d.precio_incluye_igv:
+        valor_unitario, precio_unitario = None, Decimal(d.precio_unitario)
     return LineaDatos(codigo_producto=d.codigo_producto, descripcion=descripcion or d.descripcion, cantidad=cantidad,
-                      valor_unitario=valor_unitario, unidad_medida=d.unidad_medida, afectacion_igv=d.afectacion_igv,
-                      detalle_origen_id=d.id)
+                      valor_unitario=valor_unitario, precio_unitario=precio_unitario,
+                      icbper_cantidad=int(cantidad) if d.icbper_cantidad and cantidad == int(cantidad) else 0,
+                      unidad_medida=d.unidad_medida, afectacion_igv=d.afectacion_igv, detalle_origen_id=d.id)
+
+
+def _valor_sin_igv(pedida: LineaNota, cantidad: Decimal, d: DetalleComprobante, tasas: Tasas) -> Decimal:
+    """The value without IGV a line given with precio_unitario credits (the calculator's base)."""
+    linea = doc.Linea(d.codigo_producto, d.descripcion, cantidad, precio_unitario=pedida.precio_unitario,
+                      afectacion_igv=d.afectacion_igv)
+    return calcular_linea(linea, tasas).valor_venta
 
 
 def _todo_lo_acreditable(origen: Comprobante, lineas: list[SaldoLinea]) -> list[LineaDatos]:
@@ -179,6 +208,10 @@ def _todo_lo_acreditable(origen: Comprobante, lineas: list[SaldoLinea]) -> list[
             salida.append(_linea_de(s, Decimal(s.detalle.cantidad), Decimal(s.detalle.valor_unitario), None))
             continue
         cantidad = s.cantidad_por_devolver if s.cantidad_por_devolver > 0 else Decimal(s.detalle.cantidad)
+        unitario = Decimal(s.detalle.valor_unitario)
+        if abs(s.valor_por_acreditar - cantidad * unitario) < CENTIMO:  # only whole units were returned so far
+            salida.append(_linea_de(s, cantidad, unitario, None))  # at the original unit value (or price)
+            continue
         valor = (s.valor_por_acreditar / cantidad).quantize(DECIMALES_VALOR, ROUND_DOWN)
         salida.append(_linea_de(s, cantidad, valor, None))
     if not salida:
@@ -213,7 +246,8 @@ def _cifra(valor: Decimal) -> str:
     return f"{Decimal(valor).normalize():f}"
 
 
-def _lineas_credito(datos: DatosNota, origen: Comprobante, lineas: list[SaldoLinea]) -> list[LineaDatos]:
+def _lineas_credito(datos: DatosNota, origen: Comprobante, lineas: list[SaldoLinea],
+                    tasas: Tasas) -> list[LineaDatos]:
     if datos.motivo_codigo in MOTIVOS_TOTALES:
         if datos.lineas:
             raise UnprocessableError(f"El motivo {datos.motivo_codigo} acredita todo el saldo de "
@@ -237,11 +271,17 @@ def _lineas_credito(datos: DatosNota, origen: Comprobante, lineas: list[SaldoLin
         if cantidad <= 0:
             errores.append(FieldError(f"lineas.{i}.cantidad", f"La línea {s.detalle.orden} ya fue devuelta"))
             continue
-        errores += _distinto_del_origen(i, pedida, s.detalle) + _acotar(i, s, cantidad, cantidad * valor_unitario,
-                                                                         devuelve)
+        if pedida.precio_unitario is not None and pedida.valor_unitario is not None:
+            errores.append(FieldError(f"lineas.{i}.precio_unitario", "Indique valor_unitario (sin IGV) o "
+                                      "precio_unitario (con IGV), uno de los dos"))
+            continue
+        valor = (cantidad * valor_unitario if pedida.precio_unitario is None
+                 else _valor_sin_igv(pedida, cantidad, s.detalle, tasas))
+        errores += _distinto_del_origen(i, pedida, s.detalle) + _acotar(i, s, cantidad, valor, devuelve)
         s.cantidad_devuelta += cantidad if devuelve else CERO  # a line named twice counts twice
-        s.valor_acreditado += cantidad * valor_unitario
-        salida.append(_linea_de(s, cantidad, valor_unitario, pedida.descripcion))
+        s.valor_acreditado += valor
+        salida.append(_linea_de(s, cantidad, None if pedida.precio_unitario is not None else valor_unitario,
+                                pedida.descripcion, pedida.precio_unitario))
     _rechazar(errores)
     return salida
 
@@ -252,13 +292,13 @@ def _lineas_debito(datos: DatosNota, lineas: list[SaldoLinea]) -> list[LineaDato
     por_orden = {s.detalle.orden: s for s in lineas}
     salida, errores = [], []
     for i, pedida in enumerate(datos.lineas):
-        faltan = ["valor_unitario"] if pedida.valor_unitario is None else []
+        faltan = ["valor_unitario"] if pedida.valor_unitario is None and pedida.precio_unitario is None else []
         if pedida.linea_origen is not None:
             if (s := por_orden.get(pedida.linea_origen)) is None:
                 errores.append(FieldError(f"lineas.{i}.linea_origen", f"No existe la línea {pedida.linea_origen}"))
             elif not faltan:
                 salida.append(_linea_de(s, pedida.cantidad or Decimal(s.detalle.cantidad), pedida.valor_unitario,
-                                        pedida.descripcion))
+                                        pedida.descripcion, pedida.precio_unitario))
             errores += [FieldError(f"lineas.{i}.{c}", "Requerido") for c in faltan]
             continue
         faltan += [c for c in ("codigo_producto", "descripcion", "cantidad") if getattr(pedida, c) is None]
@@ -266,7 +306,8 @@ def _lineas_debito(datos: DatosNota, lineas: list[SaldoLinea]) -> list[LineaDato
         if not faltan:
             salida.append(LineaDatos(pedida.codigo_producto, pedida.descripcion, pedida.cantidad,
                                      pedida.valor_unitario, pedida.unidad_medida or "NIU",
-                                     pedida.afectacion_igv))  # None: 10, or 40 on an export
+                                     pedida.afectacion_igv,  # None: 10, or 40 on an export
+                                     precio_unitario=pedida.precio_unitario))
     _rechazar(errores)
     return salida
 
@@ -284,7 +325,7 @@ def emitir_nota(session: Session, datos: DatosNota) -> Comprobante:
                        field="comprobante_origen_id")
     lineas_origen = saldos_por_linea(session, origen.id)
     if datos.tipo == cat.NOTA_CREDITO:
-        lineas = _lineas_credito(datos, origen, lineas_origen)
+        lineas = _lineas_credito(datos, origen, lineas_origen, calculo.tasas(session))
     else:
         lineas = _lineas_debito(datos, lineas_origen)
     cliente = ClienteDatos(origen.cliente_tipo_doc, origen.cliente_numero_doc, origen.cliente_razon_social,
@@ -292,6 +333,7 @@ def emitir_nota(session: Session, datos: DatosNota) -> Comprobante:
     modo = ModoEmision.INDIVIDUAL if origen.tipo == cat.FACTURA else ModoEmision.RESUMEN
     nota = _registrar(session, datos.tipo, SERIES_NOTAS[(datos.tipo, origen.tipo)], cliente, lineas,
                       origen.moneda, origen.tipo_cambio, modo, origen=origen,
-                      motivo=(datos.motivo_codigo, datos.motivo_descripcion))
+                      motivo=(datos.motivo_codigo, datos.motivo_descripcion),
+                      globales=origen.descuentos_cargos if datos.motivo_codigo in MOTIVOS_TOTALES else [])
     session.commit()
     return nota

@@ -11,6 +11,7 @@ from sqlmodel import Session
 
 from core.errors import NotFound
 from models.facturacion import Comprobante, ComunicacionBaja, ResumenDiario, ResumenDiarioItem
+from services.facturacion import workflow_resumen
 
 TIPOS = {"RC": ResumenDiario, "RA": ComunicacionBaja}
 
@@ -59,7 +60,7 @@ class Resumen:
 
     @property
     def workflow_id(self) -> str:
-        return f"{'resumen' if self.tipo == 'RC' else 'baja'}-{self.identificador}"
+        return workflow_resumen(self.tipo, self.identificador)
 
 
 def _fecha(modelo: type) -> object:

@@ -46,7 +46,7 @@ from models.facturacion import (
     ResumenDiarioItem,
 )
 from services import configuracion as configuracion_srv
-from services import facturacion
+from services import facturacion, finanzas
 
 log = logging.getLogger(__name__)
 NS_DS = "http://www.w3.org/2000/09/xmldsig#"
@@ -136,11 +136,25 @@ def preparar_xml(comprobante_id: int) -> Preparado:
 
         clave = archivo_una_vez(clave_archivo(config.ruc, c, "xml"), firmar)
         digest = digest_de(get_storage().get(clave))
+        if c.xml_path is None and c.estado_sunat == EstadoComprobante.ERROR:  # its data was corrected
+            c.estado_sunat, c.codigo_respuesta, c.mensaje_respuesta = EstadoComprobante.PENDIENTE, None, None
         c.xml_path, c.hash, c.qr = clave, digest, texto_qr(config.ruc, c, digest)
         session.add(c)
         settings = get_settings()
         return Preparado(c.id, c.modo_emision, c.estado_sunat, settings.sunat_reintento_inicial_s,
                          settings.sunat_reintento_maximo_s)
+
+
+def registrar_error(comprobante_id: int, motivo: str) -> str:
+    """Preparing the document failed on its data (no retry can fix it): estado ERROR with the reason, listed
+    by `con-error`, until the data is corrected (`facturacion.corregir`) or the cause fixed and it is resent."""
+    with session_scope() as session:
+        c = facturacion.obtener(session, comprobante_id)
+        if c.xml_path is None:  # a signed XML exists: the number is already what SUNAT gets, not a data error
+            c.estado_sunat, c.codigo_respuesta = EstadoComprobante.ERROR, None
+            c.mensaje_respuesta = motivo[:1000]
+            session.add(c)
+        return c.estado_sunat
 
 
 # --- sending -----------------------------------------------------------------------------------------
@@ -319,6 +333,17 @@ def enviar_resumen(tipo: str, registro_id: int) -> str | None:
     return ticket
 
 
+def registrar_error_resumen(tipo: str, registro_id: int, motivo: str) -> str:
+    """The RC/RA could not be built from its data: estado ERROR with the reason; its documents stay where
+    they are (POR_ANULAR for a voiding) until it is corrected and resent (`facturacion.corregir_baja`)."""
+    with session_scope() as session:
+        registro = _registro(session, tipo, registro_id)
+        registro.estado_envio, registro.codigo_respuesta = EstadoResumen.ERROR, None
+        registro.mensaje_respuesta = motivo[:1000]
+        session.add(registro)
+        return registro.estado_envio
+
+
 def _items(session: Session, tipo: str, registro: ResumenDiario | ComunicacionBaja) -> list[tuple[Comprobante, str]]:
     if tipo == "RA":
         return [(facturacion.obtener(session, registro.comprobante_id), "3")]
@@ -360,6 +385,8 @@ def _aplicar_resultado_resumen(tipo: str, registro_id: int, r: ResultadoEnvio) -
             c.estado_sunat = _estado_tras_resumen(condicion, r)
             c.codigo_respuesta, c.mensaje_respuesta = r.codigo, r.mensaje[:1000]
             session.add(c)
+            if c.estado_sunat == EstadoComprobante.ANULADO:
+                finanzas.anular_comprobante(session, c)  # module 6: reversal entry, receivable cancelled
             # A boleta's workflow waits for this (a voided document's workflow has ended: the relay drops it).
             outbox.request_signal(session, c.workflow_id, "decidido_en_resumen", {"estado": str(c.estado_sunat)},
                                   dedupe_key=f"{tipo}-{registro_id}")

@@ -13,10 +13,10 @@ from sqlmodel import Session
 from core import audit
 from core.db import paginar, paginar_sql
 from core.errors import Forbidden, NotFound, UnprocessableError, ValidationError
-from core.schemas import Entrada, Id, Paginacion
+from core.schemas import Entrada, Fecha, Id, Paginacion
 from core.settings import get_settings
 from models.inventario import Almacen, LoteSerie, Producto, ProductoAlmacen, UsuarioAlmacen
-from services import stock
+from services import finanzas, stock
 from services.auth import AuthUser
 from services.notificaciones import notificar
 from services.permisos import tiene_permiso
@@ -113,7 +113,12 @@ class MovimientoIn(Entrada):
     referencia_doc: str = Field(default="", max_length=60)
     numero_lote: str | None = Field(default=None, max_length=50)
     numero_serie: str | None = Field(default=None, max_length=80)
-    fecha_vencimiento: date | None = None
+    fecha_vencimiento: Fecha | None = None
+
+
+class EntradaIn(MovimientoIn):
+    costo_unitario: Decimal | None = Field(default=None, ge=0, max_digits=14, decimal_places=6,
+                                           description="costo de ingreso (sin IGV): mueve el costo promedio")
 
 
 class SalidaIn(MovimientoIn):
@@ -165,9 +170,13 @@ def _aplicar(session: Session, user: AuthUser, datos: MovimientoIn, tipo: str, d
     return saldo
 
 
-def entrada(session: Session, user: AuthUser, datos: MovimientoIn) -> stock.Saldo:
+def entrada(session: Session, user: AuthUser, datos: EntradaIn) -> stock.Saldo:
     verificar_acceso(session, user, datos.almacen_id)
     saldo = _aplicar(session, user, datos, "ENTRADA", datos.cantidad, False, datos.referencia_doc)
+    if datos.costo_unitario is not None:  # module 6: weighted average cost and its entry, same transaction
+        finanzas.registrar_ingreso_costeado(session, datos.producto_id, datos.almacen_id, datos.cantidad,
+                                            datos.costo_unitario, datos.referencia_doc or "entrada", user.id,
+                                            session.get(Almacen, datos.almacen_id).sucursal_id, stock.hoy_lima())
     session.commit()
     return saldo
 

@@ -19,10 +19,11 @@ from sqlmodel import Session
 from core import outbox
 from core.audit import snapshot
 from core.context import Actor
-from core.db import paginar
+from core.db import contiene, paginar
 from core.errors import Conflict, NotFound, ValidationError
 from core.schemas import Paginacion
 from core.settings import get_settings
+from models.base import exigir_monto
 from models.notas_venta import (
     EDITABLES,
     TRANSICIONES,
@@ -139,7 +140,7 @@ def list_notes(session: Session, status: str | None, year: int | None,
         stmt = stmt.where(SalesNote.nv_year == year)
     if customer:
         stmt = stmt.where(or_(SalesNote.customer_rut == _rut_or_text(customer),
-                              SalesNote.customer_razon_social.ilike(f"%{customer}%")))
+                              contiene(SalesNote.customer_razon_social, customer)))
     return paginar(session, stmt, pagina.limit, pagina.offset)
 
 
@@ -192,8 +193,11 @@ def _replace_items(session: Session, nota: SalesNote, items: list[dict[str, Any]
     """Items and totals; the note must already have an id."""
     session.execute(delete(SalesNoteItem).where(SalesNoteItem.sales_note_id == nota.id))
     lines = [_item(nota.id, pos, item) for pos, item in enumerate(items, start=1)]
-    session.add_all(lines)
+    for line in lines:
+        exigir_monto(line.line_total, f"items.{line.position - 1}")
     nota.neto, nota.iva, nota.total = totals([line.line_total for line in lines], nota.vat_rate)
+    exigir_monto(nota.total, "items")
+    session.add_all(lines)
 
 
 def _item(nota_id: int, position: int, item: dict[str, Any]) -> SalesNoteItem:

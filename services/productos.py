@@ -7,7 +7,7 @@ from pydantic import Field, field_validator
 from sqlalchemy import func, or_, select
 from sqlmodel import Session
 
-from core.db import get_or_404, paginar
+from core.db import contiene, get_or_404, paginar
 from core.errors import ValidationError
 from core.schemas import Entrada, Paginacion
 from integrations.sunat.catalogos import CAT_03_UNIDAD_MEDIDA, CAT_07_AFECTACION_IGV, CAT_54_BIEN_SERVICIO_DETRACCION
@@ -28,6 +28,7 @@ class ProductoIn(Entrada):
     unidad_medida: str = "NIU"
     permite_venta_sin_stock: bool = False
     trazabilidad: bool = False
+    bolsa_plastica: bool = False  # ICBPER per unit sold (configuracion.icbper_tarifa)
     categoria: str | None = Field(default=None, max_length=100)
     codigo_detraccion: str | None = None  # catálogo 54: the good or service is subject to the SPOT
 
@@ -101,7 +102,7 @@ def stock_total(session: Session, user: AuthUser, producto_ids: list[int]) -> di
 def buscar(session: Session, user: AuthUser, q: str | None, pagina: Paginacion) -> tuple[list[dict[str, Any]], int]:
     stmt = select(Producto).where(Producto.activo.is_(True)).order_by(Producto.nombre, Producto.id)
     if q:
-        stmt = stmt.where(or_(Producto.sku == q, Producto.nombre.ilike(f"%{q}%")))
+        stmt = stmt.where(or_(Producto.sku == q, contiene(Producto.nombre, q)))
     productos, total = paginar(session, stmt, pagina.limit, pagina.offset)
     totales = stock_total(session, user, [p.id for p in productos])
     return [p.model_dump() | {"stock_actual": totales.get(p.id, Decimal("0"))} for p in productos], total

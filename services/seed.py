@@ -9,6 +9,7 @@ from sqlmodel import Session, select
 from core.security import hash_password
 from models.configuracion import Configuracion, Sucursal
 from models.usuarios import Permiso, Rol, Usuario
+from services import finanzas
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +42,9 @@ DEFAULT_ROLES: dict[str, tuple[str, dict[str, list[str]]]] = {
         "facturacion": [ALL], "finanzas": [ALL], "reportes": ["ver"], "ventas": ["ver", "ver_todas"],
         "clientes": ["ver"], "auditoria": ["ver"], "notas_venta": ["ver", "aprobar", "emitir", "anular"],
     }),
+    "TESORERO": ("Tesorería: cobros y pagos", {
+        "finanzas": ["ver", "cobrar", "pagar"], "clientes": ["ver"], "facturacion": ["ver"],
+    }),
     "TRANSPORTISTA": ("Transportista", {"distribucion": ["ver", "editar"]}),
 }
 
@@ -58,6 +62,7 @@ def seed_roles(session: Session) -> None:
             for accion in acciones:
                 session.add(Permiso(rol_id=rol.id, modulo=modulo, accion=accion, permitido=True))
     session.flush()
+    finanzas.sembrar(session)  # the PCGE chart and the accounts of each automatic posting
 
 
 DEMO_RUC = "20100066603"  # check-digit valid demo RUC

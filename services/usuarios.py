@@ -9,9 +9,9 @@ from pydantic import ConfigDict, EmailStr, Field, field_validator
 from sqlalchemy import func, or_, select
 from sqlmodel import Session
 
-from core.db import get_or_404, paginar
+from core.db import contiene, get_or_404, paginar
 from core.errors import Conflict, Forbidden, Unauthorized, ValidationError
-from core.schemas import Entrada, Id, Paginacion, Salida
+from core.schemas import Entrada, Id, Paginacion, PasswordBcrypt, Salida
 from core.security import hash_password
 from models.configuracion import Sucursal
 from models.usuarios import Rol, Usuario
@@ -30,7 +30,7 @@ def _password_policy(value: str | None) -> str | None:
 class UsuarioIn(Entrada):
     nombre: str = Field(min_length=2, max_length=150)
     email: EmailStr
-    password: str
+    password: PasswordBcrypt
     rol_id: Id
     sucursal_id: Id | None = None
 
@@ -42,7 +42,7 @@ class UsuarioUpdate(Entrada):
     rol_id: Id | None = None
     sucursal_id: Id | None = None
     activo: bool | None = None
-    password: str | None = None
+    password: PasswordBcrypt | None = None
 
     _pw = field_validator("password")(_password_policy)
 
@@ -92,8 +92,7 @@ def listar(session: Session, rol_id: int | None, activo: bool | None, buscar: st
     if activo is not None:
         query = query.where(Usuario.activo.is_(activo))
     if buscar:
-        pattern = f"%{buscar}%"
-        query = query.where(or_(Usuario.nombre.ilike(pattern), Usuario.email.ilike(pattern)))
+        query = query.where(or_(contiene(Usuario.nombre, buscar), contiene(Usuario.email, buscar)))
     usuarios, total = paginar(session, query, pagina.limit, pagina.offset)
     return [_out(session, u) for u in usuarios], total
 

@@ -5,7 +5,7 @@ import uuid
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 from pydantic import Field, field_validator
@@ -15,24 +15,19 @@ from sqlmodel import Session
 from core.context import Actor
 from core.db import get_engine, insert_rows, paginar
 from core.errors import Conflict, DomainError, Forbidden, NotFound, ValidationError
-from core.schemas import Entrada, Id, Paginacion
+from core.schemas import Entrada, Id, Momento, Paginacion
+from integrations.sunat import documento as doc
 from integrations.sunat.catalogos import DOC_RUC
+from integrations.sunat.totales import Totales, TotalesLinea, redondear
 from models.inventario import Almacen, Producto
 from models.ventas import METODOS_PAGO, Caja, Cliente, DetalleVenta, FormaPago, Venta, VentaOffline
-from services import configuracion as configuracion_srv
+from services import calculo, finanzas, stock
 from services import productos as productos_srv
-from services import stock
 from services.auth import AuthUser
+from services.calculo import DescuentoCargoIn
 from services.cuotas import CuotaIn
 from services.notificaciones import notificar
 from services.permisos import sucursales_visibles, tiene_permiso
-
-CENTIMO = Decimal("0.01")
-GRAVADO = "1"  # catálogo 07 codes 10-17 are taxed with IGV
-
-
-def redondear(valor: Decimal, exp: Decimal = CENTIMO) -> Decimal:
-    return valor.quantize(exp, rounding=ROUND_HALF_UP)
 
 
 class LineaVentaIn(Entrada):
@@ -62,41 +57,25 @@ class VentaIn(Entrada):
     lineas: list[LineaVentaIn] = Field(min_length=1, max_length=500)
     formas_pago: list[PagoIn] = Field(min_length=1, max_length=10)
     modo_emision: str = Field(default="POS", pattern="^(POS|ECOMMERCE)$")
+    descuentos_cargos: list[DescuentoCargoIn] = Field(default=[], max_length=10)  # global, catálogo 53
     # The CREDITO part in instalments; None: one at the customer's días de crédito.
     cuotas: list[CuotaIn] | None = Field(default=None, max_length=999)
 
 
-@dataclass
-class LineaCalculada:
-    precio_unitario: Decimal
-    valor_unitario: Decimal
-    descuento: Decimal
-    subtotal: Decimal
-    igv: Decimal
-    total: Decimal
+def detalle_calculado(linea: doc.Linea, tl: TotalesLinea) -> dict[str, Any]:
+    """A sale or quote line's stored amounts: exactly what its comprobante line will say."""
+    con_igv = linea.precio_unitario is not None
+    return {"precio_unitario": linea.precio_unitario if con_igv else linea.valor_unitario,
+            "precio_incluye_igv": con_igv, "valor_unitario": tl.valor_referencial or tl.valor_unitario,
+            "afectacion_igv": linea.afectacion_igv, "descuento": linea.descuento, "subtotal": tl.valor_venta,
+            "igv": Decimal("0.00") if tl.es_gratuita else tl.igv, "icbper": tl.icbper,
+            "total": calculo.linea_total(tl)}
 
 
-def calcular_linea(producto: Producto, linea: LineaVentaIn, tasa: Decimal, campo: str) -> LineaCalculada:
-    """Line amounts with explicit ROUND_HALF_UP. The discount is an amount in the same terms as the price
-    (with IGV when the product's price includes it). Untaxed lines (exonerado/inafecto) carry no IGV."""
-    precio = linea.precio_unitario if linea.precio_unitario is not None else producto.precio
-    bruto = precio * linea.cantidad
-    if linea.descuento > bruto:
-        raise ValidationError("El descuento no puede superar el importe de la línea", field=f"{campo}descuento")
-    neto = bruto - linea.descuento
-    gravado = producto.afectacion_igv.startswith(GRAVADO)
-    factor = (1 + tasa) if gravado else Decimal(1)
-    if producto.precio_incluye_igv:
-        total = redondear(neto)
-        subtotal = redondear(neto / factor)
-        igv = total - subtotal
-        valor_unitario = redondear(precio / factor, Decimal("0.000001"))
-    else:
-        subtotal = redondear(neto)
-        igv = redondear(subtotal * tasa) if gravado else Decimal("0.00")
-        total = subtotal + igv
-        valor_unitario = precio
-    return LineaCalculada(precio, valor_unitario, redondear(linea.descuento), subtotal, igv, total)
+def descuento_total(lineas: list[Any], totales: Totales) -> Decimal:
+    """Line discounts as given plus the global discounts (02 and 03) as priced."""
+    globales = sum((dc.monto for dc in totales.descuentos_cargos if not dc.es_cargo), Decimal("0"))
+    return redondear(sum((lin.descuento for lin in lineas), Decimal("0")) + globales)
 
 
 # --- preconditions ------------------------------------------------------------------------------------
@@ -216,10 +195,6 @@ def _lote_vendido(session: Session, producto: Producto, almacen_id: int, linea: 
 # --- the sale -----------------------------------------------------------------------------------------
 
 
-def tasa_igv(session: Session) -> Decimal:
-    return configuracion_srv.obtener(session).igv_tasa
-
-
 @dataclass
 class VentaRegistrada:
     venta: Venta
@@ -234,19 +209,19 @@ def registrar(session: Session, user: AuthUser, datos: VentaIn, fecha: datetime 
     productos = productos_srv.cargar(session, {line.producto_id for line in datos.lineas}, "lineas")
     credito = any(METODOS_PAGO[p.metodo][2] for p in datos.formas_pago)
     cliente = cliente_activo(session, datos.cliente_id, bloquear=credito)
-    tasa = tasa_igv(session)
-    calculadas = [calcular_linea(productos[lin.producto_id], lin, tasa, f"lineas.{i}.")
-                  for i, lin in enumerate(datos.lineas)]
-    total = sum((c.total for c in calculadas), Decimal("0"))
-    _validar_pagos(session, datos.formas_pago, total, cliente)
+    lineas = [calculo.linea_de_producto(productos[lin.producto_id], lin.cantidad, lin.precio_unitario,
+                                        lin.descuento, f"lineas.{i}.") for i, lin in enumerate(datos.lineas)]
+    globales = calculo.globales_json(datos.descuentos_cargos)
+    totales = calculo.calcular(session, lineas, calculo.globales_sunat(globales))
+    _validar_pagos(session, datos.formas_pago, totales.importe_total, cliente)
 
     venta = Venta(
         cliente_id=cliente.id if cliente else None, usuario_id=user.id, sucursal_id=caja.sucursal_id,
         almacen_id=almacen_id, caja_id=caja.id, fecha=fecha or datetime.now(UTC),
         tipo_comprobante="01" if cliente and cliente.tipo_doc == DOC_RUC else "03",
-        subtotal=sum((c.subtotal for c in calculadas), Decimal("0")),
-        descuento=sum((c.descuento for c in calculadas), Decimal("0")),
-        igv=sum((c.igv for c in calculadas), Decimal("0")), total=total,
+        subtotal=totales.valor_venta, descuento=descuento_total(datos.lineas, totales),
+        igv=totales.igv + totales.ivap, icbper=totales.icbper, total=totales.importe_total,
+        descuentos_cargos=globales,
         modo_emision="OFFLINE" if id_local else datos.modo_emision,
         metodo_pago=max(datos.formas_pago, key=lambda p: p.monto).metodo,
         id_local=str(id_local) if id_local else None,
@@ -255,11 +230,10 @@ def registrar(session: Session, user: AuthUser, datos: VentaIn, fecha: datetime 
     session.flush()
     sin_stock, lotes = _descontar_stock(session, datos, productos, almacen_id, f"venta-{venta.id}", user.id)
     detalle = insert_rows(session, DetalleVenta, [
-        {"venta_id": venta.id, "producto_id": lin.producto_id, "lote_id": lote_id, "cantidad": lin.cantidad,
-         "precio_unitario": c.precio_unitario, "valor_unitario": c.valor_unitario,
-         "afectacion_igv": productos[lin.producto_id].afectacion_igv, "descuento": c.descuento,
-         "subtotal": c.subtotal, "igv": c.igv, "total": c.total, "alerta_stock": lin.producto_id in sin_stock}
-        for lin, c, lote_id in zip(datos.lineas, calculadas, lotes, strict=True)], returning=True)
+        {"venta_id": venta.id, "producto_id": lin.producto_id, "lote_id": lote_id, "cantidad": lin.cantidad}
+        | detalle_calculado(linea, tl) | {"alerta_stock": lin.producto_id in sin_stock}
+        for lin, linea, tl, lote_id in zip(datos.lineas, lineas, totales.lineas, lotes, strict=True)],
+        returning=True)
     pagos = insert_rows(session, FormaPago, [
         {"venta_id": venta.id, "metodo": p.metodo, "monto": p.monto, "referencia": p.referencia,
          "confirmado": not METODOS_PAGO[p.metodo][2]} for p in datos.formas_pago], returning=True)
@@ -270,6 +244,7 @@ def registrar(session: Session, user: AuthUser, datos: VentaIn, fecha: datetime 
     venta.comprobante_id = _solicitar_comprobante(session, venta, cliente,
                                                   [(d, productos[d.producto_id]) for d in detalle],
                                                   _credito(datos), datos.cuotas)
+    finanzas.contabilizar_venta(session, venta, detalle, pagos, cliente)  # module 6: collection, receivable, cost
     session.flush()
     if commit:
         session.commit()
@@ -301,7 +276,7 @@ def _solicitar_comprobante(session: Session, venta: Venta, cliente: Cliente | No
 
 class VentaOfflineIn(VentaIn):
     id_local: uuid.UUID
-    fecha_registro_local: datetime
+    fecha_registro_local: Momento
 
     @field_validator("fecha_registro_local")
     @classmethod

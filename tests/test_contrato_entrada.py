@@ -9,6 +9,8 @@ from fastapi.testclient import TestClient
 
 from api.main import PUBLIC_ROUTES, create_app
 
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
 
 @cache
 def _spec() -> dict:
@@ -106,7 +108,7 @@ def test_every_answer_has_a_declared_schema(method: str, path: str) -> None:
             if media == "application/json":
                 assert _is_named_object(body.get("schema", {})), f"{method} {path}: {code} has no response model"
             else:
-                assert media in {"application/pdf", "application/xml", "application/zip"}, media
+                assert media in {"application/pdf", "application/xml", "application/zip", XLSX}, media
                 assert body["schema"] == {"type": "string", "format": "binary"}
 
 

@@ -6,6 +6,9 @@ transaction that numbered the document):
     resumen diario that informs them, and end with SUNAT's decision]
     → wait while a lower number of the series is queued in contingency → send → CDR + estado
     → PDF → e-mail → wake the next queued document of the series.
+Data no retry can fix (a stored text an XML cannot carry): estado ERROR with the reason (Temporal UI: Estado =
+"ERROR"); the workflow waits for the correction (PATCH of the comprobante or baja) or `reintentar`, then goes on
+with the same number.
 SUNAT unreachable: estado CONTINGENCIA and a durable timer with exponential backoff (settings
 `sunat_reintento_inicial_s` → `sunat_reintento_maximo_s`); the `reintentar` signal wakes it at once.
 Queued documents go out in numbering order: only the lowest queued number of a series probes SUNAT,
@@ -23,7 +26,7 @@ from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.exceptions import ActivityError, ApplicationError, RetryState, WorkflowAlreadyStartedError
 
 with workflow.unsafe.imports_passed_through():
     from core.schedules import ScheduleDef
@@ -32,13 +35,14 @@ with workflow.unsafe.imports_passed_through():
 # Activities only fail on infrastructure trouble (database, storage): retry forever, gently.
 RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), backoff_coefficient=2.0,
                     maximum_interval=timedelta(minutes=1),
-                    non_retryable_error_types=["NotFound", "ValidationError", "LookupError"])
+                    non_retryable_error_types=["NotFound", "ValidationError", "LookupError",
+                                               "TextoNoRepresentable"])
 # sendSummary/getStatus raise when SUNAT is unreachable: keep trying, at least once a minute so a recovered
 # SUNAT is noticed soon; a request SUNAT refuses is final.
 RETRY_RESUMEN = RetryPolicy(initial_interval=timedelta(seconds=2), backoff_coefficient=2.0,
                             maximum_interval=timedelta(minutes=1),
                             non_retryable_error_types=["SunatErrorEnvio", "SunatYaRegistrado", "SunatCdrNoEncontrado",
-                                                       "SunatRechazo", "LookupError"])
+                                                       "SunatRechazo", "LookupError", "TextoNoRepresentable"])
 # Bounds one attempt (a send is connect 5 s + read 30 s, plus getStatusCdr after a 1033); a worker that dies
 # mid-attempt is noticed through the missing heartbeats, after HEARTBEAT_TIMEOUT.
 TIMEOUT = timedelta(minutes=2)
@@ -57,13 +61,19 @@ async def _actividad(nombre: str, *args: object, retry: RetryPolicy = RETRY) -> 
                                            heartbeat_timeout=HEARTBEAT_TIMEOUT, retry_policy=retry)
 
 
-@workflow.defn(name="EmitirComprobante")
-class EmitirComprobante:
+def _motivo_definitivo(err: ActivityError) -> str | None:
+    """The reason of an activity failure its retry policy gave up on (bad data), or None."""
+    if err.retry_state == RetryState.NON_RETRYABLE_FAILURE and isinstance(err.cause, ApplicationError):
+        return err.cause.message
+    return None
+
+
+class _Corregible:
+    """Estado kept in the `Estado` search attribute; a step failing on data waits in ERROR for a fix."""
+
     def __init__(self) -> None:
         self._estado = "PENDIENTE"
         self._despertar = False
-        self._intento = 0
-        self._decision_resumen: str | None = None
 
     @workflow.query(name="estado")
     def estado(self) -> str:
@@ -73,12 +83,6 @@ class EmitirComprobante:
     def reintentar(self, _payload: dict | None = None) -> None:
         """Idempotent: it only wakes a waiting workflow."""
         self._despertar = True
-
-    @workflow.signal(name="decidido_en_resumen")
-    def decidido_en_resumen(self, payload: dict) -> None:
-        """A boleta's fate is decided by the resumen diario that informs it (sent by EnviarResumen's
-        activity through the outbox); idempotent."""
-        self._decision_resumen = payload["estado"]
 
     def _cambiar_estado(self, estado: str) -> None:
         if estado != self._estado:
@@ -91,6 +95,33 @@ class EmitirComprobante:
             await workflow.wait_condition(lambda: self._despertar,
                                           timeout=None if segundos is None else timedelta(seconds=segundos))
         self._despertar = False
+
+    async def _hasta_corregir(self, paso: list, registrar: list, retry: RetryPolicy = RETRY) -> object:
+        """Run activity `paso` ([name, *args]); when it fails on data, record the reason with activity
+        `registrar` ([name, *args], the reason appended), show ERROR and wait for the fix, then run it again."""
+        while True:
+            try:
+                return await _actividad(*paso, retry=retry)
+            except ActivityError as err:
+                if (motivo := _motivo_definitivo(err)) is None:
+                    raise
+            await _actividad(*registrar, motivo)
+            self._cambiar_estado("ERROR")
+            await self._esperar(None)
+
+
+@workflow.defn(name="EmitirComprobante")
+class EmitirComprobante(_Corregible):
+    def __init__(self) -> None:
+        super().__init__()
+        self._intento = 0
+        self._decision_resumen: str | None = None
+
+    @workflow.signal(name="decidido_en_resumen")
+    def decidido_en_resumen(self, payload: dict) -> None:
+        """A boleta's fate is decided by the resumen diario that informs it (sent by EnviarResumen's
+        activity through the outbox); idempotent."""
+        self._decision_resumen = payload["estado"]
 
     async def _enviar_hasta_decision(self, cid: int, espera: float, maximo: float) -> str | None:
         """Returns the workflow id of the next queued document of the series, if any."""
@@ -118,7 +149,7 @@ class EmitirComprobante:
     @workflow.run
     async def run(self, payload: dict) -> str:
         cid = payload["comprobante_id"]
-        preparado = await _actividad("preparar_comprobante", cid)
+        preparado = await self._hasta_corregir(["preparar_comprobante", cid], ["registrar_error_comprobante", cid])
         self._cambiar_estado(preparado["estado"])
         siguiente = None
         if preparado["modo_emision"] == "INDIVIDUAL":
@@ -137,24 +168,14 @@ class EmitirComprobante:
 
 
 @workflow.defn(name="EnviarResumen")
-class EnviarResumen:
+class EnviarResumen(_Corregible):
     """Resumen diario (RC) or comunicación de baja (RA): payload {"tipo": "RC"|"RA", "id": ...}."""
-
-    def __init__(self) -> None:
-        self._estado = "PENDIENTE"
-
-    @workflow.query(name="estado")
-    def estado(self) -> str:
-        return self._estado
-
-    def _cambiar_estado(self, estado: str) -> None:
-        self._estado = estado
-        workflow.upsert_search_attributes([ESTADO.value_set(estado)])
 
     @workflow.run
     async def run(self, payload: dict) -> str:
         tipo, registro_id = payload["tipo"], payload["id"]
-        if not await _actividad("enviar_resumen", tipo, registro_id, retry=RETRY_RESUMEN):
+        if not await self._hasta_corregir(["enviar_resumen", tipo, registro_id],
+                                          ["registrar_error_resumen", tipo, registro_id], retry=RETRY_RESUMEN):
             self._cambiar_estado("ERROR")  # refused by SUNAT: recorded, documents restored
             return self._estado
         self._cambiar_estado("ENVIADO")

@@ -66,7 +66,7 @@ class Linea:
     codigo_producto: str
     descripcion: str
     cantidad: Decimal
-    valor_unitario: Decimal  # sin impuestos; for gratuitas the valor referencial
+    valor_unitario: Decimal | None = None  # sin impuestos; for gratuitas the valor referencial
     unidad_medida: str = "NIU"  # catálogo 03
     afectacion_igv: str = "10"  # catálogo 07
     isc_sistema: str | None = None  # catálogo 08
@@ -75,6 +75,10 @@ class Linea:
     icbper_cantidad: int = 0  # number of plastic bags
     descuentos_cargos: list[DescuentoCargo] = field(default_factory=list)
     codigo_producto_sunat: str = ""  # UNSPSC, optional
+    # Give valor_unitario or precio_unitario (con IGV/IVAP: the shelf price), never both. With a price the line
+    # total is price × quantity − descuento and the calculator derives valor unitario, base and IGV from it.
+    precio_unitario: Decimal | None = None
+    descuento: Decimal = Decimal("0")  # line discount (code 00), in the terms of the unit amount given
 
 
 @dataclass

@@ -25,6 +25,13 @@ Rules implemented:
 - 4312: PayableAmount must equal TaxInclusiveAmount + ChargeTotalAmount − AllowanceTotalAmount − PrepaidAmount
   + PayableRoundingAmount.
 - 4314: PayableRoundingAmount must be between -1.00 and 1.00.
+- ICBPER (tributo 7152) per line: 3237 the subtotal must carry BaseUnitMeasure (the bags); 3236 a positive
+  BaseUnitMeasure must equal the line's quantity; 4320 its unitCode must be NIU; 3238 PerUnitAmount must not be
+  0 when there are bags; 4318 TaxAmount must equal PerUnitAmount × bags; 4237 in PEN, PerUnitAmount must be the
+  rate in force on the issue date (Ley 30884: 0.10 in 2019 rising 0.10 a year to 0.50 from 2023).
+- Global discounts/charges (cac:AllowanceCharge under the root): 3072 each needs AllowanceChargeReasonCode;
+  3071 the code must be a global one of catálogo 53 (02, 03, 04, 05, 06, 45-53, not the line codes 00/01/47/48);
+  3025 MultiplierFactorNumeric, when present, must be a positive n(3,5).
 Forma de pago of a factura (cac:PaymentTerms with cbc:ID "FormaPago"; SUNAT's return codes since 2021):
 - 3244: a factura must state its forma de pago; 3246: PaymentMeansID is Contado, Credito or Cuota + 3 digits.
 - 3249: Credito needs at least one instalment; 3251: Credito needs the net pending amount (cbc:Amount);
@@ -62,6 +69,10 @@ _TRIBUTOS_CON_AFECTACION = frozenset({"1000", "1016", "9995", "9996", "9997", "9
 _TRIBUTOS_ONEROSOS = frozenset({"1000", "1016", "9995", "9997", "9998"})
 _CARGOS_GLOBALES_NO_BASE = frozenset({"45", "46", "50", "51", "52", "53"})
 _PERCEPCION = frozenset({"51", "52", "53"})
+_CODIGOS_GLOBALES = frozenset({"02", "03", "04", "05", "06", "45", "46", "49", "50", "51", "52", "53"})
+_FACTOR_N3_5 = re.compile(r"[0-9]{1,3}(\.[0-9]{1,5})?")
+ICBPER_TASA_POR_ANIO = {2019: Decimal("0.10"), 2020: Decimal("0.20"), 2021: Decimal("0.30"), 2022: Decimal("0.40")}
+ICBPER_TASA_VIGENTE = Decimal("0.50")  # since 2023
 _CUOTA = re.compile(r"Cuota[0-9]{3}")
 _TRIBUTOS_NO_EXPORTACION = frozenset({"1000", "1016", "2000", "9997", "9998", "9999"})
 
@@ -314,7 +325,7 @@ def _regla_impuestos_linea(linea: etree._Element, numero: str | None) -> list[Ha
     return []
 
 
-def _reglas_linea(linea: etree._Element) -> list[Hallazgo]:
+def _reglas_linea(raiz: etree._Element, linea: etree._Element) -> list[Hallazgo]:
     hallazgos = []
     numero = linea.findtext("cbc:ID", namespaces=NS)
     valor = _dec(linea, "cbc:LineExtensionAmount")
@@ -325,7 +336,47 @@ def _reglas_linea(linea: etree._Element) -> list[Hallazgo]:
         hallazgos.append(_hallazgo("4288", f"Línea {numero}: el valor de venta no corresponde a cantidad × valor "
                                            "unitario"))
     return (hallazgos + _reglas_factor(linea, numero) + _regla_afectacion(linea, numero)
-            + _regla_impuestos_linea(linea, numero))
+            + _regla_impuestos_linea(linea, numero) + _reglas_icbper(raiz, linea, numero))
+
+
+def _tasa_icbper(raiz: etree._Element) -> Decimal | None:
+    fecha = raiz.findtext("cbc:IssueDate", namespaces=NS) or ""
+    if not fecha[:4].isdigit() or int(fecha[:4]) < 2019:
+        return None
+    return ICBPER_TASA_POR_ANIO.get(int(fecha[:4]), ICBPER_TASA_VIGENTE)
+
+
+def _reglas_icbper(raiz: etree._Element, linea: etree._Element, numero: str | None) -> list[Hallazgo]:
+    hallazgos: list[Hallazgo] = []
+    cantidad = next((_dec(linea, tag) for tag in _CANTIDADES if linea.find(tag, NS) is not None), None)
+    for sub in linea.findall("cac:TaxTotal/cac:TaxSubtotal", NS):
+        if _tributo(sub) != "7152":
+            continue
+        medida = sub.find("cbc:BaseUnitMeasure", NS)
+        if medida is None or not (medida.text or "").strip():
+            hallazgos.append(_hallazgo("3237", f"Línea {numero}: Debe consignar el campo cac:TaxSubtotal/"
+                                               "cbc:BaseUnitMeasure a nivel de ítem"))
+            continue
+        bolsas = Decimal(medida.text)
+        if bolsas > 0 and bolsas != cantidad:
+            hallazgos.append(_hallazgo("3236", f"Línea {numero}: El valor ingresado en el campo cac:TaxSubtotal/"
+                                               "cbc:BaseUnitMeasure no corresponde al valor esperado"))
+        if medida.get("unitCode") != "NIU":
+            hallazgos.append(_hallazgo("4320", f"Línea {numero}: El dato ingresado como unidad de medida no "
+                                               "corresponde al valor esperado"))
+        unitario = _dec(sub, "cac:TaxCategory/cbc:PerUnitAmount") or CERO
+        if bolsas > 0 and not unitario:
+            hallazgos.append(_hallazgo("3238", f"Línea {numero}: El valor ingresado en el campo cac:TaxSubtotal/"
+                                               "cbc:PerUnitAmount del ítem no corresponde al valor esperado"))
+        if bolsas > 0 and _difiere(_dec(sub, "cbc:TaxAmount") or CERO, unitario * bolsas, CERO):
+            hallazgos.append(_hallazgo("4318", f"Línea {numero}: El dato ingresado en el campo cac:TaxSubtotal/"
+                                               "cbc:TaxAmount del ítem no coincide con el valor calculado"))
+        vigente = _tasa_icbper(raiz)
+        if (bolsas > 0 and vigente is not None and unitario != vigente
+                and raiz.findtext("cbc:DocumentCurrencyCode", namespaces=NS) == "PEN"):
+            hallazgos.append(_hallazgo("4237", f"Línea {numero}: La tasa del tributo de la línea no corresponde "
+                                               "al valor esperado"))
+    return hallazgos
 
 
 _FACTOR = {"1000": ("3103", "IGV/IVAP"), "1016": ("3103", "IGV/IVAP"), "2000": ("3108", "ISC")}
@@ -409,6 +460,23 @@ def _reglas_importe_total(total: etree._Element) -> list[Hallazgo]:
     return hallazgos
 
 
+def _reglas_cargos_globales(raiz: etree._Element) -> list[Hallazgo]:
+    hallazgos = []
+    for ac in raiz.findall("cac:AllowanceCharge", NS):
+        codigo = (ac.findtext("cbc:AllowanceChargeReasonCode", namespaces=NS) or "").strip()
+        if not codigo:
+            hallazgos.append(_hallazgo("3072", "El XML no contiene el tag o no existe informacion de codigo de motivo "
+                                               "de cargo/descuento global."))
+        elif codigo not in _CODIGOS_GLOBALES:
+            hallazgos.append(_hallazgo("3071", "El dato ingresado como codigo de motivo de cargo/descuento global no "
+                                               "es valido (catalogo nro 53)"))
+        factor = ac.findtext("cbc:MultiplierFactorNumeric", namespaces=NS)
+        if factor is not None and (not _FACTOR_N3_5.fullmatch(factor.strip()) or not Decimal(factor)):
+            hallazgos.append(_hallazgo("3025", "El dato ingresado en factor de cargo o descuento global no cumple con "
+                                               "el formato establecido."))
+    return hallazgos
+
+
 def _reglas_totales(raiz: etree._Element, lineas: list[etree._Element]) -> list[Hallazgo]:
     hallazgos = _regla_valor_venta(raiz, lineas) + _regla_igv_total(raiz, lineas)
     total = _total(raiz)
@@ -426,5 +494,5 @@ def validar_reglas(xml: bytes) -> list[Hallazgo]:
                  + _regla_receptor_ruc(raiz) + _reglas_forma_pago(raiz) + _reglas_detraccion(raiz)
                  + _reglas_exportacion(raiz, lineas))
     for linea in lineas:
-        hallazgos += _reglas_linea(linea)
-    return hallazgos + _reglas_totales(raiz, lineas)
+        hallazgos += _reglas_linea(raiz, linea)
+    return hallazgos + _reglas_cargos_globales(raiz) + _reglas_totales(raiz, lineas)

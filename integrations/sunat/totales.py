@@ -10,7 +10,13 @@ Rules:
 - Rates come from the Comprobante (``tasa_igv``, ``tasa_ivap``, ``tarifa_icbper``); nothing is hard-coded.
 - Line discounts/charges that affect the base (00 / 47) change the line's valor de venta; 01 / 48 don't, and
   like the global 03 / 50 they only change the amount payable (AllowanceTotalAmount / ChargeTotalAmount, SUNAT
-  rules 4307 / 4308). Global 02 discounts and 49 charges change the gravado base (and the IGV).
+  rules 4307 / 4308). Global 02 discounts and 49 charges change the gravado base; the IGV is the lines' IGV plus
+  (49 − 02) × rate, exactly SUNAT's 4290 formula.
+- A line takes ``valor_unitario`` (sin IGV) or ``precio_unitario`` (con IGV/IVAP, the shelf price). With a price
+  the line total is price × quantity − descuento to the céntimo; base = total / (1 + rate) and IGV = total − base
+  (within half a céntimo of base × rate, SUNAT 3103), valor unitario = base before discount / quantity at up to 10
+  decimals (quantity × valor unitario − descuento = base, 4288/3271). ``descuento`` is written as a line 00
+  allowance, so the list price stays on the document.
 - Advances (anticipos: global 04, PrepaidAmount, cac:PrepaidPayment with the advance's document) are not
   supported and are refused, rather than written in a form SUNAT would observe or reject.
 - ISC: sistema 01 = valor de venta × tasa; 02 = cantidad × monto fijo (Percent = the effective rate);
@@ -24,13 +30,20 @@ Rules:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_UP, Decimal
 
 from num2words import num2words
 
 from integrations.sunat import catalogos as cat
-from integrations.sunat.documento import Comprobante, DescuentoCargo, Linea
+from integrations.sunat.documento import (
+    ICBPER_TARIFA_DEFAULT,
+    IGV_TASA_DEFAULT,
+    IVAP_TASA_DEFAULT,
+    Comprobante,
+    DescuentoCargo,
+    Linea,
+)
 
 CENTIMO = Decimal("0.01")
 UNIDAD_PRECIO = Decimal("0.0000000001")  # 10 decimals
@@ -162,28 +175,100 @@ def _calcular_isc(linea: Linea, valor_venta: Decimal, tasa_igv: Decimal) -> tupl
     return base, redondear(base * tasa), tasa * CIEN
 
 
-def calcular_linea(linea: Linea, comprobante: Comprobante) -> TotalesLinea:
+@dataclass(frozen=True)
+class Tasas:
+    """The rates a calculation uses (from the company's configuration, never hard-coded here)."""
+
+    igv: Decimal = IGV_TASA_DEFAULT
+    ivap: Decimal = IVAP_TASA_DEFAULT
+    icbper: Decimal = ICBPER_TARIFA_DEFAULT  # S/ per plastic bag
+
+    @classmethod
+    def de(cls, comprobante: Comprobante) -> Tasas:
+        return cls(comprobante.tasa_igv, comprobante.tasa_ivap, comprobante.tarifa_icbper)
+
+
+def _tasa(afectacion: str, tasas: Tasas) -> Decimal:
+    if afectacion in cat.AFECTACION_GRAVADA_ONEROSA or afectacion in cat.AFECTACION_GRAVADA_GRATUITA:
+        return tasas.igv
+    if afectacion in cat.AFECTACION_IVAP:
+        return tasas.ivap
+    return CERO
+
+
+def _descuento_linea(bruto: Decimal, monto: Decimal) -> DescuentoCargoCalculado:
+    """The line's ``descuento`` as a code 00 allowance (base = the line before the discount)."""
+    factor = redondear(monto / bruto, TASA) if bruto else CERO
+    return DescuentoCargoCalculado("00", False, True, factor, monto, bruto)
+
+
+def _validar_linea(linea: Linea) -> None:
+    if (linea.valor_unitario is None) == (linea.precio_unitario is None):
+        raise ValueError("Cada línea lleva valor_unitario (sin IGV) o precio_unitario (con IGV), uno de los dos")
+    if linea.descuento < 0:
+        raise ValueError("El descuento de la línea no puede ser negativo")
+    if linea.icbper_cantidad and linea.icbper_cantidad != linea.cantidad:
+        raise ValueError("Las bolsas plásticas (ICBPER) de una línea son su cantidad (SUNAT 3236)")
+    if linea.precio_unitario is not None and (linea.isc_sistema or linea.descuentos_cargos):
+        raise ValueError("Una línea con precio_unitario (con IGV) no lleva ISC ni descuentos/cargos de catálogo 53; "
+                         "use valor_unitario")
+
+
+def _base_desde_precio(linea: Linea, tasa: Decimal) -> tuple[Decimal, Decimal, list[DescuentoCargoCalculado]]:
+    """(valor de venta, valor unitario, discounts) of a line priced with IGV: the line total stays
+    price × quantity − descuento to the céntimo; base = total / (1 + rate), IGV = total − base, so that
+    base × rate = IGV within half a céntimo (SUNAT 3103) and quantity × valor unitario − descuento = base
+    (4288) with the valor unitario at 10 decimals."""
+    precio = linea.precio_unitario or CERO
+    con_igv = linea.cantidad * precio
+    if linea.descuento > con_igv:
+        raise ValueError("El descuento no puede superar el importe de la línea")
+    valor_venta = redondear((con_igv - linea.descuento) / (1 + tasa))
+    if not linea.descuento:
+        return valor_venta, valor_venta / linea.cantidad, []
+    bruto = redondear(con_igv / (1 + tasa))
+    return valor_venta, bruto / linea.cantidad, [_descuento_linea(bruto, bruto - valor_venta)]
+
+
+def _base_desde_valor(linea: Linea, gratuita: bool) -> tuple[Decimal, Decimal, list[DescuentoCargoCalculado]]:
+    valor_unitario = linea.valor_unitario or CERO
+    bruto = redondear(linea.cantidad * valor_unitario)
+    if linea.descuento > bruto:
+        raise ValueError("El descuento no puede superar el importe de la línea")
+    dcs = [_calcular_descuento(dc, bruto) for dc in linea.descuentos_cargos]
+    if linea.descuento:
+        dcs.insert(0, _descuento_linea(bruto, redondear(linea.descuento)))
+    valor_venta = bruto if gratuita else bruto + _neto(dcs, afecta_base=True)
+    return valor_venta, valor_unitario, dcs
+
+
+def calcular_linea(linea: Linea, comprobante: Comprobante | Tasas) -> TotalesLinea:
+    tasas = comprobante if isinstance(comprobante, Tasas) else Tasas.de(comprobante)
+    _validar_linea(linea)
     afectacion = linea.afectacion_igv
     gratuita = afectacion in cat.AFECTACION_GRATUITA
-    bruto = redondear(linea.cantidad * linea.valor_unitario)
-    dcs = [_calcular_descuento(dc, bruto) for dc in linea.descuentos_cargos]
-    valor_venta = bruto if gratuita else bruto + _neto(dcs, afecta_base=True)
-    isc_base, isc, isc_pct = _calcular_isc(linea, valor_venta, comprobante.tasa_igv)
-    tributo = cat.tributo_de_afectacion(afectacion)
-    if afectacion in cat.AFECTACION_GRAVADA_ONEROSA or afectacion in cat.AFECTACION_GRAVADA_GRATUITA:
-        base, tasa = valor_venta + isc, comprobante.tasa_igv
-    elif afectacion in cat.AFECTACION_IVAP:
-        base, tasa = valor_venta, comprobante.tasa_ivap
+    tasa = _tasa(afectacion, tasas)
+    con_precio = linea.precio_unitario is not None
+    if con_precio:
+        valor_venta, unitario, dcs = _base_desde_precio(linea, tasa)
+        total_con_igv = redondear(linea.cantidad * (linea.precio_unitario or CERO) - linea.descuento)
     else:
-        base, tasa = valor_venta, CERO
-    igv = redondear(base * tasa)
-    icbper = redondear(Decimal(linea.icbper_cantidad) * comprobante.tarifa_icbper)
+        valor_venta, unitario, dcs = _base_desde_valor(linea, gratuita)
+    isc_base, isc, isc_pct = _calcular_isc(linea, valor_venta, tasas.igv)
+    tributo = cat.tributo_de_afectacion(afectacion)
+    gravada = afectacion in cat.AFECTACION_GRAVADA_ONEROSA or afectacion in cat.AFECTACION_GRAVADA_GRATUITA
+    base = valor_venta + isc if gravada else valor_venta
+    igv = total_con_igv - valor_venta if con_precio else redondear(base * tasa)
+    icbper = redondear(Decimal(linea.icbper_cantidad) * tasas.icbper)
     total_impuestos = igv + isc + icbper
     if gratuita:
-        precio, referencial, valor_unitario = CERO, redondear_precio(linea.valor_unitario), CERO
+        precio, referencial, valor_unitario = CERO, redondear_precio(unitario), CERO
     else:
-        precio = redondear_precio((valor_venta + isc + igv) / linea.cantidad) if linea.cantidad else CERO
-        referencial, valor_unitario = None, redondear_precio(linea.valor_unitario)
+        referencial, valor_unitario = None, redondear_precio(unitario)
+        if con_precio and not linea.descuento:
+            precio = redondear_precio(linea.precio_unitario or CERO)
+        else:
+            precio = redondear_precio((valor_venta + isc + igv) / linea.cantidad) if linea.cantidad else CERO
     return TotalesLinea(
         valor_venta=valor_venta, tributo=tributo, base_igv=base, igv=igv, porcentaje=tasa * CIEN,
         isc_base=isc_base, isc=isc, isc_porcentaje=isc_pct, icbper=icbper, total_impuestos=total_impuestos,
@@ -220,15 +305,36 @@ def _no_base(items: list[DescuentoCargoCalculado], es_cargo: bool) -> Decimal:
 
 
 def calcular(comprobante: Comprobante) -> Totales:
-    if any(dc.codigo == ANTICIPO for dc in comprobante.descuentos_cargos):
+    """Totals of a whole document: :func:`calcular_importes` plus detracción and legends."""
+    if comprobante.es_nota and any(linea.descuento or linea.descuentos_cargos for linea in comprobante.lineas):
+        # CreditNoteLine/DebitNoteLine: SUNAT checks quantity × valor unitario = valor de venta, no allowances.
+        raise ValueError("Las líneas de una nota no llevan descuentos: indique el importe unitario neto")
+    t = calcular_importes(comprobante.lineas, comprobante.descuentos_cargos, Tasas.de(comprobante),
+                          comprobante.redondeo)
+    detraccion = _detraccion(comprobante, t.importe_total)
+    return replace(t, monto_detraccion=detraccion,
+                   monto_neto_pendiente=_neto_pendiente(comprobante, t.importe_total, detraccion),
+                   leyendas=leyendas(comprobante, t.importe_total, t.gratuito > 0
+                                     or any(tl.tributo == "9996" for tl in t.lineas), t.ivap_base > 0))
+
+
+def calcular_importes(lineas_in: list[Linea], descuentos_cargos: list[DescuentoCargo] | None = None,
+                      tasas: Tasas | None = None, redondeo: Decimal = CERO) -> Totales:
+    """The one calculator of what a sale, quote, order, comprobante or note charges: the same lines and
+    global discounts/charges give the same amounts wherever they are priced (no legends, no detracción)."""
+    tasas = tasas or Tasas()
+    globales_in = descuentos_cargos or []
+    if any(dc.codigo == ANTICIPO for dc in globales_in):
         raise ValueError("Descuentos por anticipos (catálogo 53 código 04) no soportados")
-    lineas = [calcular_linea(linea, comprobante) for linea in comprobante.lineas]
+    lineas = [calcular_linea(linea, tasas) for linea in lineas_in]
     gravado_lineas = _suma(lineas, "valor_venta", "1000")
     base_igv_lineas = _suma(lineas, "base_igv", "1000")
-    globales = [_calcular_descuento(dc, gravado_lineas) for dc in comprobante.descuentos_cargos]
+    globales = [_calcular_descuento(dc, gravado_lineas) for dc in globales_in]
     ajuste_base = _neto(globales, afecta_base=True)
     base_igv = base_igv_lineas + ajuste_base
-    igv = _suma(lineas, "igv", "1000") if not ajuste_base else redondear(base_igv * comprobante.tasa_igv)
+    # The lines' IGV plus the IGV of the base-affecting globals (SUNAT 4290's own formula): the lines keep the
+    # amounts they were priced with.
+    igv = _suma(lineas, "igv", "1000") + redondear(ajuste_base * tasas.igv)
     ivap_base, ivap = _suma(lineas, "base_igv", "1016"), _suma(lineas, "igv", "1016")
     exonerado, inafecto = _suma(lineas, "valor_venta", "9997"), _suma(lineas, "valor_venta", "9998")
     exportacion, gratuito = _suma(lineas, "valor_venta", "9995"), _suma(lineas, "valor_venta", "9996")
@@ -241,9 +347,8 @@ def calcular(comprobante: Comprobante) -> Totales:
     precio_venta = valor_venta + total_impuestos
     no_base = globales + [dc for t in lineas for dc in t.descuentos_cargos]
     descuentos, cargos = _no_base(no_base, es_cargo=False), _no_base(no_base, es_cargo=True)
-    redondeo = redondear(comprobante.redondeo)
+    redondeo = redondear(redondeo)
     importe_total = precio_venta - descuentos + cargos + redondeo
-    detraccion = _detraccion(comprobante, importe_total)
     presentes = {t.tributo for t in lineas}
     tributos = _tributos(presentes, base_igv, igv, ivap_base, ivap, lineas, isc, icbper, exportacion,
                          gratuito, igv_gratuito, exonerado, inafecto)
@@ -252,9 +357,8 @@ def calcular(comprobante: Comprobante) -> Totales:
         exonerado=exonerado, inafecto=inafecto, exportacion=exportacion, gratuito=gratuito, igv=igv, ivap=ivap,
         isc=isc, icbper=icbper, igv_gratuito=igv_gratuito, valor_venta=valor_venta,
         total_impuestos=total_impuestos, precio_venta=precio_venta, descuentos=descuentos, cargos=cargos,
-        redondeo=redondeo, importe_total=importe_total, monto_detraccion=detraccion,
-        monto_neto_pendiente=_neto_pendiente(comprobante, importe_total, detraccion),
-        leyendas=leyendas(comprobante, importe_total, gratuito > 0 or "9996" in presentes, ivap_base > 0),
+        redondeo=redondeo, importe_total=importe_total, monto_detraccion=CERO, monto_neto_pendiente=importe_total,
+        leyendas=[],
     )
 
 

@@ -20,6 +20,7 @@ from decimal import Decimal
 
 from lxml import etree
 
+from core.schemas import texto_no_permitido
 from integrations.sunat import catalogos as cat
 from integrations.sunat.documento import (
     Adquirente,
@@ -354,11 +355,28 @@ def _monetary_total(root: etree._Element, c: Comprobante, totales: Totales) -> N
 # --- documents ---------------------------------------------------------------------------------------
 
 
+class TextoNoRepresentable(ValueError):
+    """A field of the document holds a character XML 1.0 cannot carry (data stored before the API refused
+    it, or that never came through a request body). No retry can fix it: the data must be corrected."""
+
+    def __init__(self, campo: str, caracter: str):
+        super().__init__(f"El dato {campo} contiene un carácter no permitido en un XML de SUNAT ({caracter}): "
+                         "corríjalo y reenvíe")
+        self.campo, self.caracter = campo, caracter
+
+
+def exigir_texto_representable(documento: object) -> None:
+    """Refuse the document before any XML is built (lxml would fail half way with a bare ValueError)."""
+    if (hallado := texto_no_permitido(documento)) is not None:
+        raise TextoNoRepresentable(*hallado)
+
+
 def construir_xml(comprobante: Comprobante, totales: Totales | None = None) -> bytes:
     """Unsigned UBL 2.1 XML of a factura, boleta, nota de crédito or nota de débito."""
     c = comprobante
     if c.numero is None:
         raise ValueError("el comprobante debe estar numerado antes de construir el XML")
+    exigir_texto_representable(c)
     t = totales or calcular(c)
     tipo = c.tipo_documento
     root = _raiz(tipo)
@@ -463,6 +481,7 @@ def _resumen_linea(root: etree._Element, i: int, rl: ResumenLinea) -> None:
 
 def construir_resumen_diario(resumen: ResumenDiario) -> bytes:
     """Unsigned SummaryDocuments (RC) XML, UBL 2.0 / CustomizationID 1.1."""
+    exigir_texto_representable(resumen)
     root = _cabecera_v20("RC", resumen.identificador, resumen.fecha_referencia, resumen.fecha_generacion,
                          resumen.emisor, "1.1")
     for i, rl in enumerate(resumen.lineas, start=1):
@@ -472,6 +491,7 @@ def construir_resumen_diario(resumen: ResumenDiario) -> bytes:
 
 def construir_comunicacion_baja(baja: ComunicacionBaja) -> bytes:
     """Unsigned VoidedDocuments (RA) XML, UBL 2.0 / CustomizationID 1.0."""
+    exigir_texto_representable(baja)
     root = _cabecera_v20("RA", baja.identificador, baja.fecha_referencia, baja.fecha_generacion, baja.emisor,
                          "1.0")
     for i, linea in enumerate(baja.lineas, start=1):

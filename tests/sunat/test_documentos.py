@@ -74,8 +74,8 @@ def test_gratuita_pays_nothing_and_is_reported_apart():
 
 
 def test_icbper_per_bag():
-    t = calcular(factura(linea("100", icbper_cantidad=2)))
-    assert t.icbper == Decimal("1.00") and t.importe_total == Decimal("119.00")
+    t = calcular(factura(linea("100"), linea("0.10", "2", icbper_cantidad=2)))
+    assert t.icbper == Decimal("1.00") and t.importe_total == Decimal("119.24")  # 118 + 0.24 + 2 × 0.50
 
 
 def test_line_discount_reduces_the_taxable_base():

@@ -15,8 +15,10 @@ from tests.sunat.test_documentos import factura, firmado, linea
 
 
 def _factura():
-    """Gravado + exonerado lines, a global 03 discount and 50 charge, and a rounding amount."""
-    return factura(linea("100", "2"), linea("50", afectacion="20"), redondeo=Decimal("-0.30"),
+    """Gravado + exonerado lines, two plastic bags (ICBPER), a global 03 discount and 50 charge, and a rounding
+    amount."""
+    return factura(linea("100", "2"), linea("50", afectacion="20"), linea("0.10", "2", icbper_cantidad=2),
+                   redondeo=Decimal("-0.30"),
                    descuentos_cargos=[DescuentoCargo("03", monto=Decimal("2")),
                                       DescuentoCargo("50", monto=Decimal("3"))])
 
@@ -131,6 +133,33 @@ def test_2071_exempts_payment_terms_amounts_only():
     assert _hallazgos(raiz) == []
     raiz.find(f"{_AC_03}/cbc:Amount", NS).set("currencyID", "USD")
     assert _hallazgos(raiz) == [("2071", False)]
+
+
+_BOLSA = "cac:InvoiceLine[3]/cac:TaxTotal/cac:TaxSubtotal[2]"  # the ICBPER subtotal of the bag line
+
+CASOS_VARIOS: dict[str, tuple[Callable[[etree._Element], None], list[tuple[str, bool]]]] = {
+    "3237-sin-bolsas": (_quitar(f"{_BOLSA}/cbc:BaseUnitMeasure"), [("3237", False)]),
+    "3236-bolsas-no-son-la-cantidad": (_poner(f"{_BOLSA}/cbc:BaseUnitMeasure", "3"),
+                                       [("3236", False), ("4318", True)]),
+    "4320-unidad": (_poner(f"{_BOLSA}/cbc:BaseUnitMeasure", unitCode="KGM"), [("4320", True)]),
+    "3238-monto-unitario-cero": (_poner(f"{_BOLSA}/cac:TaxCategory/cbc:PerUnitAmount", "0.00"),
+                                 [("3238", False), ("4318", True), ("4237", True)]),
+    "4318-icbper": (_sumar(f"{_BOLSA}/cbc:TaxAmount", "0.10"), [("4318", True)]),
+    "4237-tasa-de-otro-anio": (_poner("cbc:IssueDate", "2022-06-01"), [("4237", True)]),
+    "3071-codigo-global": (_poner(f"{_AC_03}/cbc:AllowanceChargeReasonCode", "00"),
+                           [("3071", False), ("4307", True)]),
+    "3072-sin-codigo-global": (_quitar(f"{_AC_03}/cbc:AllowanceChargeReasonCode"),
+                               [("3072", False), ("4307", True)]),
+    "3025-factor-global": (_poner(f"{_AC_03}/cbc:MultiplierFactorNumeric", "1234.5"), [("3025", False)]),
+}
+
+
+@pytest.mark.parametrize("caso", list(CASOS_VARIOS))
+def test_icbper_and_global_allowance_rules(caso):
+    tamper, esperado = CASOS_VARIOS[caso]
+    raiz = _raiz()
+    tamper(raiz)
+    assert _hallazgos(raiz) == esperado
 
 
 def test_1001_only_applies_to_facturas():

@@ -1,0 +1,13 @@
+"""Module 6, finance and tax (Finanzas y tributación). The other modules call only what is exported here,
+inside their own transaction (see docs/CONVENTIONS.md and the posting table in README "Finanzas")."""
+
+from services.finanzas.contabilizar import (
+    anular_comprobante,
+    contabilizar_comprobante,
+    contabilizar_venta,
+    registrar_ingreso_costeado,
+)
+from services.finanzas.plan import sembrar
+
+__all__ = ["anular_comprobante", "contabilizar_comprobante", "contabilizar_venta", "registrar_ingreso_costeado",
+           "sembrar"]

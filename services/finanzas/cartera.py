@@ -1,0 +1,405 @@
+"""Receivables and payables (cuentas_por_cobrar / cuentas_por_pagar), collections and payments (pagos_cobros)
+with the realized exchange difference, aging, overdue marking, and the daily exchange rate.
+
+A collection or payment is one operation that may settle several documents of one party: one `pagos_cobros`
+row per document, one journal entry. Amounts a user types are in the payment's currency; each document is
+settled in its own currency and its PEN book value is relieved at the document's rate, so a different rate on
+the payment day posts the difference to 776 (gain) or 676 (loss)."""
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import Field, model_validator
+from sqlalchemy import func, select, text
+from sqlmodel import Session
+
+from core.errors import NotFound, ValidationError
+from core.schemas import Entrada
+from models.finanzas import CuentaPorCobrar, CuentaPorPagar, PagoCobro, TipoCambio
+from services.finanzas import plan
+from services.finanzas.asientos import CERO, Asiento, Movimiento, debe, haber, hoy, redondear, registrar
+from services.finanzas.contabilizar import estado_de, valor_en_libros
+
+Documento = CuentaPorCobrar | CuentaPorPagar
+Moneda = Literal["PEN", "USD", "EUR"]
+MetodoTesoreria = Literal["EFECTIVO", "TARJETA", "YAPE", "PLIN", "TRANSFERENCIA"]
+
+
+# --- exchange rates ---------------------------------------------------------------------------------------
+
+
+class TipoCambioIn(Entrada):
+    fecha: date
+    moneda: Moneda = "USD"
+    compra: Decimal = Field(gt=0, max_digits=10, decimal_places=4)
+    venta: Decimal = Field(gt=0, max_digits=10, decimal_places=4)
+
+
+def registrar_tipo_cambio(session: Session, datos: TipoCambioIn, fuente: str = "MANUAL") -> TipoCambio:
+    """Manual entry (or the daily SUNAT load): replaces that day's rate."""
+    if datos.moneda == "PEN":
+        raise ValidationError("El tipo de cambio es de una moneda extranjera", field="moneda")
+    fila = session.execute(select(TipoCambio).where(TipoCambio.fecha == datos.fecha,
+                                                    TipoCambio.moneda == datos.moneda)).scalar_one_or_none()
+    fila = fila or TipoCambio(fecha=datos.fecha, moneda=datos.moneda)
+    fila.compra, fila.venta, fila.fuente = datos.compra, datos.venta, fuente
+    session.add(fila)
+    session.commit()
+    return fila
+
+
+def tipo_cambio_del_dia(session: Session, fecha: date, moneda: str) -> TipoCambio:
+    """The rate published for `fecha`, or the last one before it (SUNAT publishes none on holidays)."""
+    fila = session.execute(select(TipoCambio).where(TipoCambio.moneda == moneda, TipoCambio.fecha <= fecha)
+                           .order_by(TipoCambio.fecha.desc()).limit(1)).scalar_one_or_none()
+    if fila is None:
+        raise ValidationError(f"No hay tipo de cambio de {moneda} al {fecha}: regístrelo", field="tipo_cambio")
+    return fila
+
+
+# --- supplier invoices (until module 5 posts its own, the accountant registers them here) -------------------
+
+
+class FacturaProveedorIn(Entrada):
+    proveedor_ruc: str = Field(pattern="^[0-9]{11}$")
+    proveedor_razon_social: str = Field(min_length=1, max_length=200)
+    tipo_documento: str = Field(default="01", pattern="^(01|03|07|08|12|14)$", description="catálogo 01")
+    serie: str = Field(min_length=1, max_length=4)
+    numero: str = Field(pattern="^[0-9]{1,8}$")
+    fecha_emision: date
+    fecha_vencimiento: date | None = None
+    moneda: Moneda = "PEN"
+    tipo_cambio: Decimal | None = Field(default=None, gt=0, max_digits=10, decimal_places=4)
+    base_imponible: Decimal = Field(ge=0, max_digits=14, decimal_places=2)
+    costos_vinculados: Decimal = Field(default=Decimal("0"), ge=0, max_digits=14, decimal_places=2,
+                                       description="flete, seguro, aduanas (6091)")
+    igv: Decimal = Field(ge=0, max_digits=14, decimal_places=2)
+
+    @model_validator(mode="after")
+    def _fechas(self) -> "FacturaProveedorIn":
+        if self.fecha_vencimiento and self.fecha_vencimiento < self.fecha_emision:
+            raise ValueError("fecha_vencimiento no puede ser anterior a fecha_emision")
+        return self
+
+
+def registrar_factura_proveedor(session: Session, usuario_id: int, datos: FacturaProveedorIn) -> CuentaPorPagar:
+    """6011 D base · 6091 D costos vinculados · 40111 D IGV · 4212 H total, and its cuenta por pagar.
+    One transaction."""
+    tasa = Decimal("1")
+    if datos.moneda != "PEN":
+        tasa = datos.tipo_cambio or tipo_cambio_del_dia(session, datos.fecha_emision, datos.moneda).venta
+    total = datos.base_imponible + datos.costos_vinculados + datos.igv
+    if total <= 0:
+        raise ValidationError("La factura no tiene importe", field="base_imponible")
+    cxp = CuentaPorPagar(
+        proveedor_ruc=datos.proveedor_ruc, proveedor_razon_social=datos.proveedor_razon_social,
+        tipo_documento=datos.tipo_documento, documento=f"{datos.serie}-{int(datos.numero)}", moneda=datos.moneda,
+        tipo_cambio=tasa, base_imponible=datos.base_imponible + datos.costos_vinculados, igv=datos.igv,
+        monto_total=total, monto_pagado=CERO, saldo=total, fecha_emision=datos.fecha_emision,
+        saldo_pen=sum((redondear(m * tasa) for m in (datos.base_imponible, datos.costos_vinculados, datos.igv)), CERO),
+        fecha_vencimiento=datos.fecha_vencimiento or datos.fecha_emision)
+    session.add(cxp)
+    session.flush()
+    cuentas = plan.cuentas_operacion(session)
+    partes = [(cuentas["COMPRA_MERCADERIAS"], redondear(datos.base_imponible * tasa)),
+              (cuentas["COMPRA_COSTOS_VINCULADOS"], redondear(datos.costos_vinculados * tasa)),
+              (cuentas["COMPRA_IGV"], redondear(datos.igv * tasa))]
+    total_pen = sum((p[1] for p in partes), CERO)
+    registrar(session, Asiento(
+        fecha=datos.fecha_emision, descripcion=f"Compra {cxp.documento} {datos.proveedor_razon_social}",
+        referencia_tipo="FACTURA_PROVEEDOR", referencia_id=str(cxp.id), centro_costo_id=plan.centro_general(session),
+        usuario_id=usuario_id, moneda=datos.moneda, tipo_cambio=tasa,
+        movimientos=[*(debe(c, m) for c, m in partes if m), haber(cuentas["CXP"], total_pen, cxp.documento)]))
+    session.commit()
+    return cxp
+
+
+# --- collections and payments -----------------------------------------------------------------------------
+
+
+class AplicacionIn(Entrada):
+    documento_id: int = Field(description="cuenta_cobrar_id / cuenta_pagar_id")
+    monto: Decimal = Field(gt=0, max_digits=14, decimal_places=2, description="en la moneda del pago")
+
+
+class PagoCobroIn(Entrada):
+    fecha: date | None = None  # default: today (Lima)
+    metodo_pago: MetodoTesoreria
+    moneda: Moneda = "PEN"
+    tipo_cambio: Decimal | None = Field(default=None, gt=0, max_digits=10, decimal_places=4,
+                                        description="del pago; por defecto el publicado del día")
+    referencia: str = Field(default="", max_length=100)
+    documentos: list[AplicacionIn] = Field(min_length=1, max_length=100)
+
+
+@dataclass
+class _Aplicacion:
+    documento: Documento
+    monto: Decimal  # payment currency
+    aplicado: Decimal  # document currency
+    pen_pago: Decimal  # what the payment is worth in PEN today
+    pen_libros: Decimal  # the PEN book value of the part of the document it settles
+
+
+def _tasa_pago(session: Session, datos: PagoCobroIn, fecha: date, moneda_doc: str, cobro: bool) -> Decimal:
+    """PEN per unit of the foreign currency involved on the payment day: given, or SUNAT's (compra for what we
+    receive, venta for what we pay, as the SBS/SUNAT rule for assets and liabilities)."""
+    if datos.tipo_cambio is not None:
+        return datos.tipo_cambio
+    extranjera = datos.moneda if datos.moneda != "PEN" else moneda_doc
+    if extranjera == "PEN":
+        return Decimal("1")
+    tc = tipo_cambio_del_dia(session, fecha, extranjera)
+    return tc.compra if cobro else tc.venta
+
+
+def _aplicar(documento: Documento, monto: Decimal, moneda: str, tasa: Decimal, campo: str) -> _Aplicacion:
+    if moneda == documento.moneda:
+        aplicado = monto
+    elif moneda == "PEN":
+        aplicado = redondear(monto / tasa)
+    elif documento.moneda == "PEN":
+        aplicado = redondear(monto * tasa)
+    else:
+        raise ValidationError("Pague en la moneda del documento o en soles", field="moneda")
+    if aplicado > documento.saldo:
+        raise ValidationError(f"El importe ({aplicado} {documento.moneda}) excede el saldo del documento "
+                              f"{documento.documento} ({documento.saldo} {documento.moneda})", field=f"{campo}.monto")
+    pen_pago = monto if moneda == "PEN" else redondear(monto * tasa)
+    return _Aplicacion(documento, monto, aplicado, pen_pago, valor_en_libros(documento, aplicado))
+
+
+def _documentos(session: Session, datos: PagoCobroIn, cobro: bool) -> list[Documento]:
+    modelo = CuentaPorCobrar if cobro else CuentaPorPagar
+    ids = [a.documento_id for a in datos.documentos]
+    if len(set(ids)) != len(ids):
+        raise ValidationError("Un documento aparece dos veces", field="documentos")
+    filas = {d.id: d for d in session.execute(select(modelo).where(modelo.id.in_(ids)).order_by(modelo.id)
+                                              .with_for_update()).scalars()}
+    for i, documento_id in enumerate(ids):
+        if documento_id not in filas:
+            raise NotFound("Documento por cobrar/pagar no encontrado", field=f"documentos.{i}.documento_id")
+    parte = {(d.cliente_numero_doc if cobro else d.proveedor_ruc) for d in filas.values()}
+    if len(parte) > 1:
+        raise ValidationError("Un mismo cobro/pago solo liquida documentos de un mismo cliente o proveedor",
+                              field="documentos")
+    return [filas[i] for i in ids]
+
+
+_NUMERO_OPERACION = text("SELECT nextval('pagos_cobros_operacion_seq')")
+
+
+def _registrar(session: Session, usuario_id: int, datos: PagoCobroIn, cobro: bool) -> list[PagoCobro]:
+    fecha = datos.fecha or hoy()
+    documentos = _documentos(session, datos, cobro)
+    aplicaciones = []
+    for i, (aplicacion, documento) in enumerate(zip(datos.documentos, documentos, strict=True)):
+        tasa = _tasa_pago(session, datos, fecha, documento.moneda, cobro)
+        aplicaciones.append(_aplicar(documento, aplicacion.monto, datos.moneda, tasa, f"documentos.{i}"))
+    prefijo = "COB" if cobro else "PAG"
+    operacion = f"{prefijo}-{session.execute(_NUMERO_OPERACION).scalar_one()}"
+    asiento_id = registrar(session, _asiento(session, aplicaciones, datos, fecha, operacion, usuario_id, cobro))
+    filas = []
+    for a in aplicaciones:
+        doc = a.documento
+        doc.monto_pagado += a.aplicado
+        doc.saldo -= a.aplicado
+        doc.saldo_pen -= a.pen_libros
+        doc.estado = estado_de(doc.saldo, doc.monto_pagado, doc.fecha_vencimiento)
+        session.add(doc)
+        filas.append(PagoCobro(
+            operacion=operacion, tipo="COBRO" if cobro else "PAGO", cuenta_cobrar_id=doc.id if cobro else None,
+            cuenta_pagar_id=None if cobro else doc.id, monto=a.monto, monto_aplicado=a.aplicado,
+            metodo_pago=datos.metodo_pago, moneda=datos.moneda,
+            tipo_cambio=datos.tipo_cambio or (a.pen_pago / a.monto if datos.moneda != "PEN" else Decimal("1")),
+            diferencia_cambio=(a.pen_pago - a.pen_libros) if cobro else (a.pen_libros - a.pen_pago),
+            referencia=datos.referencia, usuario_id=usuario_id, fecha=fecha, asiento_id=asiento_id))
+    session.add_all(filas)
+    session.commit()
+    return filas
+
+
+def _asiento(session: Session, aplicaciones: list[_Aplicacion], datos: PagoCobroIn, fecha: date, operacion: str,
+             usuario_id: int, cobro: bool) -> Asiento:
+    """Collection: 101/1041 D received · 1212 H book value · 776 H gain / 676 D loss.
+    Payment: 4212 D book value · 101/1041 H paid · 676 D loss / 776 H gain."""
+    cuentas = plan.cuentas_operacion(session)
+    tesoreria = cuentas[f"TESORERIA_{datos.metodo_pago}"]
+    cartera = cuentas["VENTA_CXC" if cobro else "CXP"]
+    pen_pago = sum((a.pen_pago for a in aplicaciones), CERO)
+    pen_libros = sum((a.pen_libros for a in aplicaciones), CERO)
+    movimientos: list[Movimiento] = []
+    if cobro:
+        movimientos += [debe(tesoreria, pen_pago, operacion)]
+        movimientos += [haber(cartera, a.pen_libros, a.documento.documento) for a in aplicaciones]
+        ganancia = pen_pago - pen_libros
+    else:
+        movimientos += [debe(cartera, a.pen_libros, a.documento.documento) for a in aplicaciones]
+        movimientos += [haber(tesoreria, pen_pago, operacion)]
+        ganancia = pen_libros - pen_pago
+    if ganancia > 0:
+        movimientos.append(haber(cuentas["DIFERENCIA_CAMBIO_GANANCIA"], ganancia, "Diferencia de cambio"))
+    elif ganancia < 0:
+        movimientos.append(debe(cuentas["DIFERENCIA_CAMBIO_PERDIDA"], -ganancia, "Diferencia de cambio"))
+    monedas = {a.documento.moneda for a in aplicaciones} | {datos.moneda}
+    extranjera = next((m for m in sorted(monedas) if m != "PEN"), "PEN")
+    tasa = aplicaciones[0].pen_pago / aplicaciones[0].monto if datos.moneda != "PEN" else (
+        datos.tipo_cambio or Decimal("1"))
+    return Asiento(fecha=fecha, descripcion=f"{'Cobro' if cobro else 'Pago'} {operacion} {datos.referencia}".strip(),
+                   referencia_tipo="COBRO" if cobro else "PAGO", referencia_id=operacion, usuario_id=usuario_id,
+                   centro_costo_id=plan.centro_general(session), moneda=extranjera,
+                   tipo_cambio=redondear_tasa(tasa), movimientos=[m for m in movimientos if m.debe or m.haber])
+
+
+def redondear_tasa(tasa: Decimal) -> Decimal:
+    return Decimal(tasa).quantize(Decimal("0.0001"))
+
+
+def registrar_cobro(session: Session, usuario_id: int, datos: PagoCobroIn) -> list[PagoCobro]:
+    """POST /api/finanzas/cobros/: one transaction."""
+    return _registrar(session, usuario_id, datos, cobro=True)
+
+
+def registrar_pago(session: Session, usuario_id: int, datos: PagoCobroIn) -> list[PagoCobro]:
+    """POST /api/finanzas/pagos/: one transaction."""
+    return _registrar(session, usuario_id, datos, cobro=False)
+
+
+# --- month-end revaluation of open foreign-currency balances -------------------------------------------------
+
+
+def revaluar(session: Session, periodo: str, usuario_id: int | None = None) -> int | None:
+    """Open USD/EUR receivables at SUNAT's compra rate of the month's last day, payables at the venta rate
+    (the SBS/SUNAT rule for assets and liabilities); the change of book value posts to 776/676 in one entry
+    dated that day. Idempotent for a month: a second run finds nothing to change. Returns the entry id."""
+    from services.finanzas.ple import validar_periodo
+
+    _, fin = validar_periodo(periodo)
+    cierre = fin - timedelta(days=1)
+    cuentas = plan.cuentas_operacion(session)
+    movimientos: list[Movimiento] = []
+    for cobrar, modelo in ((True, CuentaPorCobrar), (False, CuentaPorPagar)):
+        abiertos = session.execute(select(modelo).where(modelo.saldo > 0, modelo.moneda != "PEN",
+                                                        modelo.fecha_emision <= cierre)
+                                   .order_by(modelo.id).with_for_update()).scalars()
+        for doc in abiertos:
+            tc = tipo_cambio_del_dia(session, cierre, doc.moneda)
+            nuevo = redondear(doc.saldo * (tc.compra if cobrar else tc.venta))
+            cambio = nuevo - doc.saldo_pen  # + : the asset (or the liability) is worth more in PEN
+            if cambio == 0:
+                continue
+            cartera = cuentas["VENTA_CXC" if cobrar else "CXP"]
+            ganancia = cambio if cobrar else -cambio
+            lado_cartera = debe if (cambio > 0) == cobrar else haber  # an asset grows on the debit side
+            movimientos.append(lado_cartera(cartera, abs(cambio), doc.documento))
+            movimientos.append(haber(cuentas["DIFERENCIA_CAMBIO_GANANCIA"], ganancia, doc.documento) if ganancia > 0
+                               else debe(cuentas["DIFERENCIA_CAMBIO_PERDIDA"], -ganancia, doc.documento))
+            doc.saldo_pen = nuevo
+            session.add(doc)
+    if not movimientos:
+        session.commit()
+        return None
+    asiento_id = registrar(session, Asiento(
+        fecha=cierre, descripcion=f"Diferencia de cambio por revaluación de saldos en moneda extranjera {periodo}",
+        referencia_tipo="REVALUACION", referencia_id=periodo, usuario_id=usuario_id,
+        centro_costo_id=plan.centro_general(session), movimientos=movimientos))
+    session.commit()
+    return asiento_id
+
+
+def periodo_anterior(al: date | None = None) -> str:
+    primero = (al or hoy()).replace(day=1) - timedelta(days=1)
+    return f"{primero:%Y%m}"
+
+
+# --- listing, aging, overdue --------------------------------------------------------------------------------
+
+
+@dataclass
+class FiltrosCartera:
+    estado: str | None = None
+    vencidas: bool | None = None
+    parte: str | None = None  # cliente/proveedor document number or part of the name
+    cliente_id: int | None = None
+    desde: date | None = None
+    hasta: date | None = None
+    moneda: str | None = None
+
+
+def _filtrar(q, modelo: type, f: FiltrosCartera):  # noqa: ANN001, ANN202 - a Select in, a Select out
+    if f.estado:
+        q = q.where(modelo.estado == f.estado.upper())
+    if f.vencidas is True:
+        q = q.where(modelo.saldo > 0, modelo.fecha_vencimiento < hoy())
+    elif f.vencidas is False:
+        q = q.where(modelo.fecha_vencimiento >= hoy())
+    if f.parte:
+        patron = f"%{f.parte}%"
+        doc, nombre = ((modelo.cliente_numero_doc, modelo.cliente_razon_social) if modelo is CuentaPorCobrar
+                       else (modelo.proveedor_ruc, modelo.proveedor_razon_social))
+        q = q.where(doc.ilike(patron) | nombre.ilike(patron))
+    if f.cliente_id is not None and modelo is CuentaPorCobrar:
+        q = q.where(modelo.cliente_id == f.cliente_id)
+    if f.desde:
+        q = q.where(modelo.fecha_emision >= f.desde)
+    if f.hasta:
+        q = q.where(modelo.fecha_emision <= f.hasta)
+    if f.moneda:
+        q = q.where(modelo.moneda == f.moneda.upper())
+    return q
+
+
+def listar(session: Session, cobrar: bool, f: FiltrosCartera, limit: int, offset: int) -> tuple[list[Documento], int]:
+    modelo = CuentaPorCobrar if cobrar else CuentaPorPagar
+    q = _filtrar(select(modelo), modelo, f)
+    total = session.execute(select(func.count()).select_from(q.subquery())).scalar_one()
+    filas = session.execute(q.order_by(modelo.fecha_vencimiento, modelo.id).limit(limit).offset(offset)).scalars()
+    return list(filas), total
+
+
+TRAMOS = (("por_vencer", None, -1), ("0_30", 0, 30), ("31_60", 31, 60), ("61_90", 61, 90), ("mas_90", 91, None))
+
+
+def antiguedad(session: Session, cobrar: bool, f: FiltrosCartera, al: date | None = None) -> dict[str, dict]:
+    """Open balances by days past due (por vencer, 0–30, 31–60, 61–90, > 90), per currency."""
+    modelo = CuentaPorCobrar if cobrar else CuentaPorPagar
+    al = al or hoy()
+    dias = al - modelo.fecha_vencimiento
+    q = _filtrar(select(modelo.moneda, dias.label("dias"), modelo.saldo).where(modelo.saldo > 0), modelo, f)
+    resultado: dict[str, dict] = {}
+    for moneda, atraso, saldo in session.execute(q):
+        tramos = resultado.setdefault(moneda, {nombre: {"documentos": 0, "saldo": CERO} for nombre, *_ in TRAMOS})
+        nombre = next(n for n, lo, hi in TRAMOS if (lo is None or atraso >= lo) and (hi is None or atraso <= hi))
+        tramos[nombre]["documentos"] += 1
+        tramos[nombre]["saldo"] += saldo
+    return resultado
+
+
+def marcar_vencidas(session: Session, al: date | None = None) -> int:
+    """The daily schedule: open documents past their due date become VENCIDA. Returns how many."""
+    al = al or hoy()
+    n = 0
+    for modelo in (CuentaPorCobrar, CuentaPorPagar):
+        filas = session.execute(select(modelo).where(modelo.saldo > 0, modelo.fecha_vencimiento < al,
+                                                     modelo.estado != "VENCIDA")).scalars()
+        for fila in filas:
+            fila.estado = "VENCIDA"
+            session.add(fila)
+            n += 1
+    session.commit()
+    return n
+
+
+def obtener(session: Session, cobrar: bool, documento_id: int) -> Documento:
+    fila = session.get(CuentaPorCobrar if cobrar else CuentaPorPagar, documento_id)
+    if fila is None:
+        raise NotFound("Documento no encontrado")
+    return fila
+
+
+def pagos_de(session: Session, operacion: str) -> list[PagoCobro]:
+    return list(session.execute(select(PagoCobro).where(PagoCobro.operacion == operacion)
+                                .order_by(PagoCobro.id)).scalars())
+
