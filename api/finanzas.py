@@ -8,20 +8,16 @@ from decimal import Decimal
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from api.contrato import descarga
 from api.deps import Allowed, SessionDep
 from core.errors import ValidationError
-from core.schemas import Entrada, Pagina, Paginacion, T
+from core.schemas import Entrada, Pagina, Paginacion, Salida, T
 from services.finanzas import asientos, cartera, cierre, estados, libros, plan, sire
 
 router = APIRouter(prefix="/api/finanzas", tags=["finanzas"])
 PaginaDep = Annotated[Paginacion, Depends()]
-
-
-class Salida(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
 
 
 def _en_memoria(pagina: Paginacion, filas: list[T]) -> Pagina[T]:
@@ -102,7 +98,7 @@ def crear_centro(datos: CentroIn, session: SessionDep, _: Allowed("finanzas", "c
 # --- accounts of each automatic posting --------------------------------------------------------------------------
 
 
-class OperacionOut(BaseModel):
+class OperacionOut(Salida):
     clave: str
     descripcion: str
     cuenta: str
@@ -134,7 +130,7 @@ def configurar_operacion(clave: str, datos: OperacionIn, session: SessionDep,
 # --- journal entries ----------------------------------------------------------------------------------------------
 
 
-class LineaOut(BaseModel):
+class LineaOut(Salida):
     numero: int
     cuenta: str
     centro_costo_id: int
@@ -143,7 +139,7 @@ class LineaOut(BaseModel):
     descripcion: str
 
 
-class AsientoOut(BaseModel):
+class AsientoOut(Salida):
     id: int
     fecha: date
     periodo: str
@@ -256,12 +252,12 @@ class PagoCobroOut(Salida):
     asiento_id: int | None
 
 
-class TramoOut(BaseModel):
+class TramoOut(Salida):
     documentos: int
     saldo: Decimal
 
 
-class TramosOut(BaseModel):
+class TramosOut(Salida):
     """One currency's open balances by days past due."""
 
     por_vencer: TramoOut
@@ -271,7 +267,7 @@ class TramosOut(BaseModel):
     mas_90: TramoOut
 
 
-class AntiguedadOut(BaseModel):
+class AntiguedadOut(Salida):
     monedas: dict[str, TramosOut] = Field(description="per currency (PEN, USD, …) with open balances")
 
 
@@ -361,14 +357,14 @@ def tipo_cambio(fecha: date, session: SessionDep, _: Allowed("finanzas", "ver"),
 Periodo = Annotated[str, Query(pattern="^[0-9]{6}$", description="AAAAMM")]
 
 
-class MayorOut(BaseModel):
+class MayorOut(Salida):
     cuenta: str
     periodo: str
     saldo_inicial: Decimal
     movimientos: Pagina[libros.MovimientoMayor]
 
 
-class FilaBalanceOut(BaseModel):
+class FilaBalanceOut(Salida):
     cuenta: str
     nombre: str
     saldo_inicial: Decimal
@@ -377,7 +373,7 @@ class FilaBalanceOut(BaseModel):
     saldo_final: Decimal
 
 
-class BalanceOut(BaseModel):
+class BalanceOut(Salida):
     periodo: str
     filas: list[FilaBalanceOut]
     total_debe: Decimal
@@ -426,7 +422,7 @@ class PeriodoOut(Salida):
     ple_huella: str | None
 
 
-class PleOut(BaseModel):
+class PleOut(Salida):
     periodo: PeriodoOut
     archivos: dict[str, str] = Field(description="nombre → sha256")
     lineas: dict[str, int]
@@ -479,7 +475,7 @@ def cerrar_periodo(datos: PeriodoIn, session: SessionDep, user: Allowed("finanza
     return PeriodoOut.model_validate(cierre.cerrar(session, user.id, datos.periodo))
 
 
-class RevaluacionOut(BaseModel):
+class RevaluacionOut(Salida):
     periodo: str
     asiento_id: int | None = Field(description="None: no open foreign-currency balance changed")
 
@@ -512,12 +508,12 @@ class PropuestaIn(Entrada):
     contenido: str = Field(min_length=1, max_length=20_000_000, description="propuesta RVIE de SIRE (TXT con |)")
 
 
-class DiferenciaOut(BaseModel):
+class DiferenciaOut(Salida):
     documento: str
     campos: dict[str, dict[str, str]]
 
 
-class ComparacionOut(BaseModel):
+class ComparacionOut(Salida):
     periodo: str
     coinciden: int
     faltan_en_sunat: list[str]
@@ -534,20 +530,20 @@ def comparar_rvie(datos: PropuestaIn, session: SessionDep, _: Allowed("finanzas"
 # --- financial statements ----------------------------------------------------------------------------------------
 
 
-class RubroOut(BaseModel):
+class RubroOut(Salida):
     nombre: str
     actual: Decimal
     anterior: Decimal
 
 
-class SituacionOut(BaseModel):
+class SituacionOut(Salida):
     periodo: str
     anterior: str
     secciones: dict[str, list[RubroOut]]
     totales: dict[str, RubroOut]
 
 
-class ResultadosOut(BaseModel):
+class ResultadosOut(Salida):
     periodo: str
     anterior: str
     rubros: list[RubroOut]

@@ -68,7 +68,8 @@ def test_password_de_mas_de_72_bytes_es_400_en_login_y_alta(client: TestClient, 
     largo = "Clave-1" + "ñ" * 40  # 87 bytes in UTF-8, 47 characters
     res = client.post("/api/auth/login/", json={"email": "admin@test.pe", "password": largo})
     assert res.status_code == 400 and _campo(res) == ["password"], res.text
-    rol_id = next(r["id"] for r in client.get("/api/roles/", headers=admin_headers).json() if r["nombre"] == "CAJERO")
+    roles = client.get("/api/roles/", headers=admin_headers).json()["items"]
+    rol_id = next(r["id"] for r in roles if r["nombre"] == "CAJERO")
     alta = {"nombre": "Ana Ruiz", "email": "ana@test.pe", "password": largo, "rol_id": rol_id}
     res = client.post("/api/usuarios/", headers=admin_headers, json=alta)
     assert res.status_code == 400 and _campo(res) == ["password"], res.text
@@ -84,7 +85,7 @@ def test_importes_que_no_caben_en_numeric_son_400_con_el_campo(client: TestClien
     res = client.post("/api/facturacion/emitir/", headers=admin_headers, json=body)
     assert res.status_code == 400, res.text
     assert _campo(res)[0].startswith("lineas.0")
-    assert client.get("/api/facturacion/comprobantes/", headers=admin_headers).json() == []
+    assert client.get("/api/facturacion/comprobantes/", headers=admin_headers).json()["total"] == 0
 
     items = [{"description": "Grúa", "quantity": "9999999999", "unit_price": "999999999999.99"}]
     res = client.post("/api/notas-venta/", headers=admin_headers, json=documento(items=items))
@@ -135,10 +136,10 @@ def test_porcentaje_y_guion_bajo_se_buscan_literalmente(client: TestClient, admi
     def nombres(q: str) -> list[str]:
         res = client.get("/api/productos/", params={"q": q}, headers=admin_headers)
         assert res.status_code == 200, res.text
-        return sorted(p["nombre"] for p in res.json())
+        return sorted(p["nombre"] for p in res.json()["items"])
 
     assert nombres("100%") == ["Polo 100% algodón"]
     assert nombres("e_U") == ["Cable_USB"]
     assert nombres("%") == ["Polo 100% algodón"]
     res = client.get("/api/usuarios/", params={"buscar": "_"}, headers=admin_headers)
-    assert res.status_code == 200 and res.json() == [], res.text
+    assert res.status_code == 200 and res.json()["items"] == [], res.text
