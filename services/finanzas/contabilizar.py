@@ -87,16 +87,19 @@ def contabilizar_comprobante(session: Session, comprobante: Comprobante, tasa_ig
     cuentas = plan.cuentas_operacion(session)
     credito = comprobante.tipo == cat.NOTA_CREDITO
     total = conv.pen(comprobante.total_venta)
-    partes = [(cuentas[clave], conv.pen(monto), clave)
-              for clave, monto in _ingresos(detalle).items()]
+    partes = _con_base_del_documento([(cuentas[clave], conv.pen(monto), clave)
+                                      for clave, monto in _ingresos(detalle).items()], comprobante, conv)
     if credito:
         partes = [(cuentas["NOTA_CREDITO"], sum((p[1] for p in partes), CERO), "NOTA_CREDITO")]
+    descuento = conv.pen(comprobante.total_descuentos)
     partes += [(cuentas["VENTA_IGV"], conv.pen(comprobante.total_igv), "VENTA_IGV"),
                (cuentas["VENTA_ISC"], conv.pen(comprobante.total_isc), "VENTA_ISC"),
-               (cuentas["VENTA_ICBPER"], conv.pen(comprobante.total_icbper), "VENTA_ICBPER")]
-    partes = _ajustar_redondeo(partes, total, comprobante)
+               (cuentas["VENTA_ICBPER"], conv.pen(comprobante.total_icbper), "VENTA_ICBPER"),
+               (cuentas["CARGO_GLOBAL"], conv.pen(comprobante.total_cargos), "CARGO_GLOBAL")]
+    partes = _ajustar_redondeo(partes, total + descuento, comprobante)
     lado, contra = (debe, haber) if credito else (haber, debe)
-    movimientos = [contra(cuentas["VENTA_CXC"], total, comprobante.documento)]
+    movimientos = [contra(cuentas["VENTA_CXC"], total, comprobante.documento),
+                   contra(cuentas["DESCUENTO_GLOBAL"], descuento, "DESCUENTO_GLOBAL")]
     movimientos += [lado(cuenta, monto, clave) for cuenta, monto, clave in partes if monto]
     igv_gratuito = conv.pen(_igv_gratuito(detalle, tasa_igv))
     if igv_gratuito and not credito:
@@ -115,6 +118,24 @@ def contabilizar_comprobante(session: Session, comprobante: Comprobante, tasa_ig
     return asiento_id
 
 
+def _sumar_a_la_mayor(partes: list[tuple[int, Decimal, str]], diferencia: Decimal) -> list[tuple[int, Decimal, str]]:
+    mayor = max(range(len(partes)), key=lambda i: partes[i][1])
+    cuenta, monto, clave = partes[mayor]
+    return [*partes[:mayor], (cuenta, monto + diferencia, clave), *partes[mayor + 1:]]
+
+
+def _con_base_del_documento(partes: list[tuple[int, Decimal, str]], comprobante: Comprobante,
+                            conv: "_Conversion") -> list[tuple[int, Decimal, str]]:
+    """Global discounts 02 and charges 49 change the document's taxable base, not its lines: the difference
+    between the document's bases and its lines' values is netted into the largest revenue account."""
+    base = conv.pen(comprobante.total_gravada + comprobante.total_exonerada + comprobante.total_inafecta
+                    + comprobante.total_exportacion)
+    diferencia = base - sum((p[1] for p in partes), CERO)
+    if not partes or diferencia == 0 or not comprobante.descuentos_cargos:
+        return partes
+    return _sumar_a_la_mayor(partes, diferencia)
+
+
 def _ajustar_redondeo(partes: list[tuple[int, Decimal, str]], total: Decimal,
                       comprobante: Comprobante) -> list[tuple[int, Decimal, str]]:
     diferencia = total - sum((p[1] for p in partes), CERO)
@@ -124,9 +145,7 @@ def _ajustar_redondeo(partes: list[tuple[int, Decimal, str]], total: Decimal,
         # In PEN the SUNAT totals add up exactly: a difference is a calculator defect, not rounding.
         raise ValidationError(f"El comprobante {comprobante.documento} no cuadra contablemente: total "
                               f"{total} ≠ suma de base e impuestos (diferencia {diferencia})", field="total")
-    mayor = max(range(len(partes)), key=lambda i: partes[i][1])
-    cuenta, monto, clave = partes[mayor]
-    return [*partes[:mayor], (cuenta, monto + diferencia, clave), *partes[mayor + 1:]]
+    return _sumar_a_la_mayor(partes, diferencia)
 
 
 def anular_comprobante(session: Session, comprobante: Comprobante) -> list[int]:
