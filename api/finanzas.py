@@ -10,7 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import Field
 
-from api.contrato import descarga
+from api.contrato import descarga, errores
 from api.deps import Allowed, SessionDep
 from core.errors import ValidationError
 from core.schemas import Entrada, Pagina, Paginacion, Salida, T
@@ -315,7 +315,7 @@ def registrar_factura_proveedor(datos: cartera.FacturaProveedorIn, session: Sess
     return CuentaPagarOut.model_validate(cartera.registrar_factura_proveedor(session, user.id, datos))
 
 
-@router.post("/cobros/", status_code=201, response_model=list[PagoCobroOut])
+@router.post("/cobros/", status_code=201, response_model=list[PagoCobroOut], responses=errores(404))
 def registrar_cobro(datos: cartera.PagoCobroIn, session: SessionDep,
                     user: Allowed("finanzas", "cobrar")) -> list[PagoCobroOut]:
     """Total or partial; one collection may settle several documents of one customer; the exchange difference
@@ -323,7 +323,7 @@ def registrar_cobro(datos: cartera.PagoCobroIn, session: SessionDep,
     return [PagoCobroOut.model_validate(p) for p in cartera.registrar_cobro(session, user.id, datos)]
 
 
-@router.post("/pagos/", status_code=201, response_model=list[PagoCobroOut])
+@router.post("/pagos/", status_code=201, response_model=list[PagoCobroOut], responses=errores(404))
 def registrar_pago(datos: cartera.PagoCobroIn, session: SessionDep,
                    user: Allowed("finanzas", "pagar")) -> list[PagoCobroOut]:
     return [PagoCobroOut.model_validate(p) for p in cartera.registrar_pago(session, user.id, datos)]
