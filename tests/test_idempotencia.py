@@ -2,17 +2,13 @@
 and body) instead of a second document; the key lives in the document's transaction; the same key with
 another body is refused; concurrent identical retries create one document."""
 
-import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
-import pytest
-import uvicorn
 from sqlalchemy import text
 
 from core.db import session_scope
-from core.embedded import free_port
 from tests.facturacion.conftest import factura
 from tests.notas_venta.conftest import documento
 from tests.ventas_fixtures import contar, venta
@@ -97,20 +93,6 @@ def test_comprobante_and_credit_note_are_idempotent(client, admin_headers):
     assert [r.status_code for r in respuestas] == [201, 201], respuestas[0].text
     assert respuestas[0].json() == respuestas[1].json()
     assert contar("comprobantes") == 2
-
-
-@pytest.fixture
-def servidor(db):
-    from api.main import create_app
-
-    server = uvicorn.Server(uvicorn.Config(create_app(), host="127.0.0.1", port=free_port(), log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        threading.Event().wait(0.02)
-    yield f"http://127.0.0.1:{server.config.port}"
-    server.should_exit = True
-    thread.join(10)
 
 
 def test_concurrent_identical_retries_create_one_sales_note(servidor, admin_headers):

@@ -2,39 +2,20 @@
 batch sync, quotes (edit/duplicate/convert) and the nightly expiry workflow on the real worker."""
 
 import asyncio
-import threading
 import uuid
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import httpx
-import pytest
-import uvicorn
 from sqlalchemy import text
 
 from core.db import session_scope
-from core.embedded import free_port
 from tests.ventas_fixtures import contar, stock_de, venta
 from workflows.ventas import SCHEDULES
 
 LIMA = ZoneInfo("America/Lima")
 
 pytest_plugins = ["tests.ventas_fixtures"]  # tienda, cajero
-
-
-@pytest.fixture
-def servidor(db):
-    """The real app on a real uvicorn server (own thread) on a free loopback port."""
-    from api.main import create_app
-
-    server = uvicorn.Server(uvicorn.Config(create_app(), host="127.0.0.1", port=free_port(), log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        threading.Event().wait(0.02)
-    yield f"http://127.0.0.1:{server.config.port}"
-    server.should_exit = True
-    thread.join(10)
 
 
 def test_fifty_parallel_sales_for_the_last_ten_units(tienda, cajero, servidor):

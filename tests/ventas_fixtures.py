@@ -1,14 +1,17 @@
 """Shared setup for the sales and inventory tests: a branch warehouse, products with stock, an open register."""
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
 import pytest
+import uvicorn
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from core.db import session_scope
+from core.embedded import free_port
 
 
 @dataclass
@@ -76,3 +79,18 @@ def cajero(tienda: Tienda, make_user: Callable) -> dict[str, str]:
 def venta(producto_id: int, cantidad: str, monto: str, metodo: str = "EFECTIVO", **extra: object) -> dict:
     return {"lineas": [{"producto_id": producto_id, "cantidad": cantidad}],
             "formas_pago": [{"metodo": metodo, "monto": monto}], **extra}
+
+
+@pytest.fixture
+def servidor(db):
+    """The real app on a real uvicorn server (own thread) on a free loopback port."""
+    from api.main import create_app
+
+    server = uvicorn.Server(uvicorn.Config(create_app(), host="127.0.0.1", port=free_port(), log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        threading.Event().wait(0.02)
+    yield f"http://127.0.0.1:{server.config.port}"
+    server.should_exit = True
+    thread.join(10)
