@@ -2,7 +2,6 @@
 entries, receivables/payables, collections/payments, exchange rates, books, PLE, tax-period close)."""
 
 import base64
-import binascii
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated
@@ -429,7 +428,7 @@ class PleOut(Salida):
 
 
 class FirmaIn(Entrada):
-    pfx_base64: str = Field(min_length=16, max_length=200_000)
+    pfx_base64: str = Field(min_length=16, max_length=200_000, pattern=r"^[A-Za-z0-9+/=\s]+$")
     password: str = Field(min_length=1, max_length=200)
 
 
@@ -463,7 +462,7 @@ def registrar_firma(datos: FirmaIn, session: SessionDep, user: Allowed("finanzas
     """The user's own certificate (PKCS#12), stored encrypted: it signs the periods the user closes."""
     try:
         pfx = base64.b64decode(datos.pfx_base64, validate=True)
-    except binascii.Error as exc:
+    except ValueError as exc:  # binascii.Error (bad padding) is a ValueError too
         raise ValidationError("pfx_base64 no es Base64 válido", field="pfx_base64") from exc
     return FirmaOut.model_validate(cierre.registrar_firma(session, user.id, pfx, datos.password))
 

@@ -313,3 +313,6 @@ def test_digital_signature_upload_refuses_what_does_not_open(client, contador):
     res = client.put("/api/finanzas/firma-digital/", headers=contador,
                      json={"pfx_base64": "no es base64 !!!!!!!", "password": "x"})
     assert res.status_code == 400 and res.json()["errors"][0]["field"] == "pfx_base64"
+    for texto in ("certificadó" * 3, "QUJDRA" * 3 + "="):  # non-ASCII (was a 500), then bad padding
+        res = client.put("/api/finanzas/firma-digital/", headers=contador, json={"pfx_base64": texto, "password": "x"})
+        assert res.status_code == 400 and res.json()["errors"][0]["field"] == "pfx_base64", res.text
