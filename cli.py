@@ -176,6 +176,11 @@ def _sandboxes(env: dict[str, str]) -> list[tuple[str, str, list[str]]]:
         ("smtp-sandbox", "integrations.mail.sandbox", ["--port", str(settings.smtp_port),
                                                        "--maildir", str(settings.data_dir / "mail")]),
     ]
+    if "whatsapp_graph_url" not in settings.model_fields_set:  # no real Meta configured: the local stand-in
+        port = settings.whatsapp_sandbox_port
+        env.update(WHATSAPP_GRAPH_URL=f"http://127.0.0.1:{port}")
+        sandboxes.append(("whatsapp-sandbox", "integrations.whatsapp.sandbox", [
+            "--port", str(port), "--webhook-url", f"http://127.0.0.1:{settings.api_port}/api/whatsapp/webhook/"]))
     if "erp_env" not in settings.model_fields_set:  # `erp up` is the development command
         env["ERP_ENV"] = "development"
     development = env.get("ERP_ENV", settings.erp_env) == "development"

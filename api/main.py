@@ -41,6 +41,8 @@ ROUTERS = [
     "inventario",
     "facturacion",
     "finanzas",
+    # module 7
+    "whatsapp",
 ]
 
 # The only routes that answer without a bearer token. Everything else requires one (tested by iterating over
@@ -52,6 +54,9 @@ PUBLIC_ROUTES = {
     ("POST", "/api/auth/refresh/"),
     ("POST", "/api/auth/sso/google/"),
     ("GET", "/finanzas/notas-venta/{nota_id}"),  # HTML shell with a login form; it shows no data by itself
+    # module 7: Meta calls these; the POST is refused (403) without a valid X-Hub-Signature-256
+    ("GET", "/api/whatsapp/webhook/"),
+    ("POST", "/api/whatsapp/webhook/"),
 }
 
 # Answered even when the business requests of a burst fill the admission queue (operators' probes).

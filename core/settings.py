@@ -77,6 +77,15 @@ class Settings(BaseSettings):
     smtp_from: str = "erp@localhost"
     smtp_starttls: bool = False
 
+    # WhatsApp Cloud API (module 7). The Graph API version is a setting: v17.0 expired on 2025-09-12; v25.0
+    # (February 2026) is available until July 2028. `erp up` points the base URL at the local Meta stand-in.
+    whatsapp_graph_url: str = "https://graph.facebook.com"
+    whatsapp_api_version: str = Field(default="v25.0", pattern=r"^v\d+\.\d+$")
+    whatsapp_verify_token: str = ""  # Meta's webhook verification handshake (hub.verify_token)
+    whatsapp_sandbox_port: int = 8720
+    whatsapp_mensajes_por_segundo: float = Field(default=20.0, gt=0)  # campaign pacing (Meta allows 80/s)
+    whatsapp_timeout_s: float = Field(default=15.0, gt=0)
+
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     log_level: str = "INFO"

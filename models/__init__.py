@@ -61,6 +61,16 @@ from models.ventas import (
     Venta,
     VentaOffline,
 )
+from models.whatsapp import (
+    WaCampana,
+    WaContacto,
+    WaCuenta,
+    WaEstadoPendiente,
+    WaLogWebhook,
+    WaMensaje,
+    WaMensajeEntrante,
+    WaPlantilla,
+)
 
 __all__ = [
     "AuditLog", "ClaveIdempotencia", "Configuracion", "IntentoLogin", "OutboxMessage", "Permiso", "Rol", "Sesion",
@@ -82,4 +92,8 @@ __all__ += [  # spec 003 (notas de venta, Chile)
 __all__ += [  # module 6 (finanzas)
     "AsientoContable", "CentroCosto", "CostoPromedio", "CuentaContable", "CuentaOperacion", "CuentaPorCobrar",
     "CuentaPorPagar", "FirmaUsuario", "LineaAsiento", "PagoCobro", "PeriodoTributario", "TipoCambio",
+]
+__all__ += [  # module 7 (WhatsApp)
+    "WaCampana", "WaContacto", "WaCuenta", "WaEstadoPendiente", "WaLogWebhook", "WaMensaje", "WaMensajeEntrante",
+    "WaPlantilla",
 ]

@@ -47,6 +47,9 @@ DEFAULT_ROLES: dict[str, tuple[str, dict[str, list[str]]]] = {
     }),
     "TRANSPORTISTA": ("Transportista", {"distribucion": ["ver", "editar"]}),
 }
+# module 7 (WhatsApp): sales managers run campaigns; salespeople message their clients
+DEFAULT_ROLES["GERENTE_VENTAS"][1]["whatsapp"] = [ALL]
+DEFAULT_ROLES["VENDEDOR"][1]["whatsapp"] = ["ver", "enviar"]
 
 
 def seed_roles(session: Session) -> None:
