@@ -124,7 +124,7 @@ def aplicar_estado(session: Session, status: dict[str, Any]) -> int:
 
 def _avanzar(m: WaMensaje, nuevo: str, ts: datetime, errores: list[dict[str, Any]]) -> None:
     """Forward only: FALLIDO is final and not reached from ENTREGADO/LEIDO; `read` implies delivered and
-    sent, so their dates are filled from it when their own webhook never came (or comes later)."""
+    sent, so their dates are filled from it until (if ever) their own webhook brings an earlier one."""
     if nuevo == "FALLIDO":
         if m.estado != "FALLIDO" and RANGO.get(m.estado, 0) < RANGO["ENTREGADO"]:
             error = errores[0] if errores else {}
@@ -133,11 +133,16 @@ def _avanzar(m: WaMensaje, nuevo: str, ts: datetime, errores: list[dict[str, Any
         return
     if m.estado != "FALLIDO" and RANGO[nuevo] > RANGO.get(m.estado, 0):
         m.estado = nuevo
-    m.fecha_envio = m.fecha_envio or ts
+    # A later stage's timestamp bounds the earlier ones from above: the earliest seen is the truest.
+    m.fecha_envio = _primera(m.fecha_envio, ts)
     if RANGO[nuevo] >= RANGO["ENTREGADO"]:
-        m.fecha_entrega = m.fecha_entrega or ts
+        m.fecha_entrega = _primera(m.fecha_entrega, ts)
     if nuevo == "LEIDO":
-        m.fecha_lectura = m.fecha_lectura or ts
+        m.fecha_lectura = _primera(m.fecha_lectura, ts)
+
+
+def _primera(actual: datetime | None, ts: datetime) -> datetime:
+    return ts if actual is None or ts < actual else actual
 
 
 def aceptado(session: Session, mensaje_id: int, wamid: str) -> None:

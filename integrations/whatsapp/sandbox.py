@@ -109,6 +109,9 @@ class MetaSandbox:
     entrantes: dict[str, float] = field(default_factory=dict)  # wa_id -> last inbound (opens the window)
     fallos: deque = field(default_factory=deque)  # forced failures for the next sends: (http, code, message)
     webhooks: list[tuple[int, dict[str, Any]]] = field(default_factory=list)  # (HTTP status answered, body)
+    intentos: int = 0  # every POST .../messages, refused ones included
+    # Without a webhook URL the signed bodies are kept here for the caller to deliver (`retenidos_pop`).
+    retenidos: list[tuple[bytes, dict[str, str]]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self._ids = itertools.count(1)
@@ -176,6 +179,8 @@ class MetaSandbox:
     # --- Graph API ----------------------------------------------------------------------------------------
 
     def send(self, phone_number_id: str, token: str | None, body: dict[str, Any]) -> dict[str, Any]:
+        with self._lock:
+            self.intentos += 1
         cuenta = self._autenticar(phone_number_id, token)
         if self.fallos:
             http_status, code, message = self.fallos.popleft()
@@ -303,21 +308,31 @@ class MetaSandbox:
     def _webhook(self, waba_id: str, campo: str, value: dict[str, Any]) -> None:
         body = {"object": "whatsapp_business_account",
                 "entry": [{"id": waba_id, "time": int(time.time()), "changes": [{"value": value, "field": campo}]}]}
-        self._cola.put((waba_id, body))
+        if self.webhook_url:
+            self._cola.put((waba_id, body))
+        else:
+            raw = json.dumps(body).encode()
+            with self._lock:
+                self.retenidos.append((raw, self._cabeceras(waba_id, raw)))
+
+    def retenidos_pop(self) -> list[tuple[bytes, dict[str, str]]]:
+        with self._lock:
+            retenidos, self.retenidos = self.retenidos, []
+        return retenidos
+
+    def _cabeceras(self, waba_id: str, raw: bytes) -> dict[str, str]:
+        secret = next((c.app_secret for c in self.cuentas.values() if c.waba_id == waba_id), "")
+        return {"Content-Type": "application/json", "X-Hub-Signature-256": firma(secret, raw)}
 
     def _entregar(self) -> None:
         """One delivery at a time, in order; a failed delivery is retried with backoff (as Meta does)."""
         with httpx.Client(timeout=10) as http:
             while (item := self._cola.get()) is not None:
                 waba_id, body = item
-                if not self.webhook_url:
-                    continue
-                secret = next((c.app_secret for c in self.cuentas.values() if c.waba_id == waba_id), "")
                 raw = json.dumps(body).encode()
                 for intento in range(6):
                     try:
-                        r = http.post(self.webhook_url, content=raw, headers={
-                            "Content-Type": "application/json", "X-Hub-Signature-256": firma(secret, raw)})
+                        r = http.post(self.webhook_url, content=raw, headers=self._cabeceras(waba_id, raw))
                         self.webhooks.append((r.status_code, body))
                         if r.status_code == 200:
                             break
