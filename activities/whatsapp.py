@@ -9,7 +9,6 @@ import random
 import time
 from datetime import timedelta
 
-import httpx
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
@@ -41,19 +40,20 @@ def enviar_mensajes_wa(lote: LoteWa) -> ResultadoLoteWa:
     """Send in order, message i no earlier than i/por_segundo s after the start, and end no earlier than
     len/por_segundo: back-to-back batches never exceed the rate in any one-second window."""
     inicio, paso = time.monotonic(), 1.0 / lote.por_segundo
-    cuenta = {"ACEPTADO": 0, "FALLIDO": 0, "OMITIDO": 0, "TOKEN_INVALIDO": 0}
+    cuenta = {"ACEPTADO": 0, "FALLIDO": 0, "OMITIDO": 0, "TOKEN_INVALIDO": 0, "INTERRUMPIDO": 0}
     for i, mensaje_id in enumerate(lote.mensaje_ids):
         time.sleep(max(0.0, inicio + i * paso - time.monotonic()))
         try:
             resultado = whatsapp.despachar(mensaje_id).resultado
-        except (whatsapp.Reintentar, httpx.TransportError) as exc:
+        except whatsapp.Reintentar as exc:
             raise ApplicationError(f"Meta: {exc}", type="MetaReintentable",
                                    next_retry_delay=backoff(activity.info().attempt)) from exc
         cuenta[resultado] += 1
         if resultado == "TOKEN_INVALIDO":
             break
     time.sleep(max(0.0, inicio + len(lote.mensaje_ids) * paso - time.monotonic()))
-    return ResultadoLoteWa(cuenta["ACEPTADO"], cuenta["FALLIDO"], cuenta["OMITIDO"], cuenta["TOKEN_INVALIDO"] > 0)
+    return ResultadoLoteWa(cuenta["ACEPTADO"], cuenta["FALLIDO"] + cuenta["INTERRUMPIDO"], cuenta["OMITIDO"],
+                           cuenta["TOKEN_INVALIDO"] > 0)
 
 
 @activity.defn(name="registrar_fallo_wa")

@@ -15,7 +15,7 @@ TIERS: dict[str, int | None] = {
     "TIER_250": 250, "TIER_2K": 2_000, "TIER_10K": 10_000, "TIER_100K": 100_000, "TIER_UNLIMITED": None,
 }
 # A message's states; a status webhook only moves it forward (FALLIDO is not reached from ENTREGADO/LEIDO).
-ESTADOS_MENSAJE = ("PENDIENTE", "ENVIADO_A_META", "ENVIADO", "ENTREGADO", "LEIDO", "FALLIDO")
+ESTADOS_MENSAJE = ("PENDIENTE", "ENVIANDO", "ENVIADO_A_META", "ENVIADO", "ENTREGADO", "LEIDO", "FALLIDO")
 
 
 class WaCuenta(SQLModel, table=True):

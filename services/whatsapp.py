@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
+import httpx
 import phonenumbers
 from pydantic import Field, model_validator
 from sqlalchemy import text
@@ -327,34 +328,54 @@ class Reintentar(Exception):  # noqa: N818 - a verb: what the caller must do
 
 @dataclass
 class Despacho:
-    resultado: str  # ACEPTADO | FALLIDO | OMITIDO | TOKEN_INVALIDO
+    resultado: str  # ACEPTADO | FALLIDO | OMITIDO | TOKEN_INVALIDO | INTERRUMPIDO
+
+
+INTERRUMPIDO = ("Envío interrumpido sin respuesta de Meta (pudo recibirlo): no se reenvía para no duplicar; "
+                "si Meta lo entregó, su webhook lo reactiva")
 
 
 def despachar(mensaje_id: int) -> Despacho:
-    """Send one PENDIENTE message. Idempotent: a message that already has its wamid (or failed) is skipped.
+    """Send one PENDIENTE message, at most once. It is marked ENVIANDO (committed) before the call, so an
+    attempt that died mid-call (worker killed, timeout after connecting) is never resent: it fails as
+    interrupted, and Meta's status webhook revives it through `biz_opaque_callback_data` if Meta got it.
     Permanent Graph errors are recorded on the message (not retried); throughput limits and transient
-    errors raise Reintentar; an auth error marks the account's token invalid."""
+    errors before Meta took the message put it back to PENDIENTE and raise Reintentar; an auth error
+    marks the account's token invalid."""
     with session_scope() as session:
-        m = session.get(WaMensaje, mensaje_id)
+        m = session.get(WaMensaje, mensaje_id, with_for_update=True)
+        if m is not None and m.estado == "ENVIANDO":
+            _fallo(session, mensaje_id, None, INTERRUMPIDO)
+            return Despacho("INTERRUMPIDO")
         if m is None or m.estado != "PENDIENTE":
             return Despacho("OMITIDO")
         c = session.get(WaCuenta, m.wa_cuenta_id)
         if c.estado != "ACTIVA":
             return Despacho("TOKEN_INVALIDO")
         cuerpo = _cuerpo(session, m)
-        token, phone_number_id = c.token, c.phone_number_id
+        token, phone_number_id, cuenta_id = c.token, c.phone_number_id, c.id
+        m.estado, m.intentos = "ENVIANDO", m.intentos + 1
+        session.add(m)
     try:
         wamid = meta.enviar(phone_number_id, token, cuerpo)
     except meta.GraphError as exc:
         if exc.reintentable:
+            _volver_a_pendiente(mensaje_id)
             raise Reintentar(str(exc)) from exc
         with session_scope() as session:
             _fallo(session, mensaje_id, exc.code, str(exc))
             if exc.de_autenticacion:
                 session.execute(text("UPDATE wa_cuentas SET estado = 'TOKEN_INVALIDO', estado_detalle = :d "
-                                     "WHERE id = :id"), {"d": str(exc)[:500], "id": c.id})
+                                     "WHERE id = :id"), {"d": str(exc)[:500], "id": cuenta_id})
                 return Despacho("TOKEN_INVALIDO")
         return Despacho("FALLIDO")
+    except (httpx.ConnectError, httpx.ConnectTimeout) as exc:  # Meta never saw it: safe to send again
+        _volver_a_pendiente(mensaje_id)
+        raise Reintentar(f"Meta no responde: {exc}") from exc
+    except httpx.TransportError as exc:  # connected, then lost: Meta may have it
+        with session_scope() as session:
+            _fallo(session, mensaje_id, None, f"{INTERRUMPIDO} ({exc.__class__.__name__})")
+        return Despacho("INTERRUMPIDO")
     with session_scope() as session:
         from services.whatsapp_webhook import aceptado
 
@@ -362,16 +383,29 @@ def despachar(mensaje_id: int) -> Despacho:
     return Despacho("ACEPTADO")
 
 
+def _volver_a_pendiente(mensaje_id: int) -> None:
+    with session_scope() as session:
+        session.execute(text("UPDATE wa_mensajes SET estado = 'PENDIENTE' WHERE id = :id AND estado = 'ENVIANDO'"),
+                        {"id": mensaje_id})
+
+
 def _cuerpo(session: Session, m: WaMensaje) -> dict[str, Any]:
     if m.tipo == "text":
-        return meta.cuerpo_texto(m.numero_destino, m.texto)
-    plantilla = session.get(WaPlantilla, m.plantilla_id)
-    return meta.cuerpo_plantilla(m.numero_destino, plantilla.nombre, plantilla.idioma, list(m.parametros_json))
+        cuerpo = meta.cuerpo_texto(m.numero_destino, m.texto)
+    else:
+        plantilla = session.get(WaPlantilla, m.plantilla_id)
+        cuerpo = meta.cuerpo_plantilla(m.numero_destino, plantilla.nombre, plantilla.idioma, list(m.parametros_json))
+    return {**cuerpo, "biz_opaque_callback_data": referencia(m.id)}
+
+
+def referencia(mensaje_id: int) -> str:
+    """Our id in Meta's `biz_opaque_callback_data`, which Meta echoes in the message's status webhooks."""
+    return f"erp-wa-{mensaje_id}"
 
 
 def _fallo(session: Session, mensaje_id: int, codigo: int | None, detalle: str) -> None:
     session.execute(text("UPDATE wa_mensajes SET estado = 'FALLIDO', error_codigo = :c, error_mensaje = :m, "
-                         "intentos = intentos + 1 WHERE id = :id AND estado = 'PENDIENTE'"),
+                         "intentos = greatest(intentos, 1) WHERE id = :id AND estado IN ('PENDIENTE', 'ENVIANDO')"),
                     {"c": codigo, "m": detalle[:1000], "id": mensaje_id})
 
 

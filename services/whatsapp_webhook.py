@@ -27,7 +27,7 @@ from models.whatsapp import (
 )
 from workflows.entradas import WebhookWaEntrada
 
-RANGO = {"PENDIENTE": 0, "ENVIADO_A_META": 1, "ENVIADO": 2, "ENTREGADO": 3, "LEIDO": 4}
+RANGO = {"PENDIENTE": 0, "ENVIANDO": 0, "ENVIADO_A_META": 1, "ENVIADO": 2, "ENTREGADO": 3, "LEIDO": 4}
 ESTADO_META = {"sent": "ENVIADO", "delivered": "ENTREGADO", "read": "LEIDO", "failed": "FALLIDO"}
 PALABRAS_BAJA = {"STOP", "BAJA", "PARAR", "CANCELAR", "UNSUBSCRIBE", "DESUSCRIBIR", "NO MAS", "NO MÁS"}
 
@@ -114,12 +114,29 @@ def aplicar_estado(session: Session, status: dict[str, Any]) -> int:
         return 0
     _bloquear(session, wamid)
     m = session.exec(select(WaMensaje).where(WaMensaje.meta_message_id == wamid).with_for_update()).first()
+    if m is None:
+        m = _por_referencia(session, wamid, str(status.get("biz_opaque_callback_data", "")))
     if m is None:  # the webhook beat the send's response: kept until the wamid is stored
         session.add(WaEstadoPendiente(meta_message_id=wamid, status=status))
         return 1
     _avanzar(m, nuevo, _momento(status.get("timestamp")), status.get("errors") or [])
     session.add(m)
     return 1
+
+
+def _por_referencia(session: Session, wamid: str, referencia: str) -> WaMensaje | None:
+    """A send interrupted before its response was stored, that Meta did take: our id comes back in
+    biz_opaque_callback_data, so the message gets its wamid and lives again."""
+    if not referencia.startswith("erp-wa-") or not referencia[7:].isdigit():
+        return None
+    m = session.get(WaMensaje, int(referencia[7:]), with_for_update=True)
+    if m is None or m.meta_message_id is not None or m.estado not in ("ENVIANDO", "FALLIDO"):
+        return None
+    if m.estado == "FALLIDO" and m.error_codigo is not None:
+        return None  # Meta refused it: that answer stands
+    m.meta_message_id, m.estado, m.error_mensaje = wamid, "ENVIADO_A_META", ""
+    m.aceptado_at = m.aceptado_at or utcnow()
+    return m
 
 
 def _avanzar(m: WaMensaje, nuevo: str, ts: datetime, errores: list[dict[str, Any]]) -> None:
@@ -149,8 +166,8 @@ def aceptado(session: Session, mensaje_id: int, wamid: str) -> None:
     """Meta answered 200: store the wamid (ENVIADO_A_META) and apply the statuses that arrived first."""
     _bloquear(session, wamid)
     m = session.get(WaMensaje, mensaje_id, with_for_update=True)
-    m.meta_message_id, m.aceptado_at, m.intentos = wamid, utcnow(), m.intentos + 1
-    if m.estado == "PENDIENTE":
+    m.meta_message_id, m.aceptado_at = wamid, utcnow()
+    if m.estado in ("PENDIENTE", "ENVIANDO"):
         m.estado = "ENVIADO_A_META"
     pendientes = session.exec(select(WaEstadoPendiente).where(WaEstadoPendiente.meta_message_id == wamid)
                               .order_by(WaEstadoPendiente.id)).all()

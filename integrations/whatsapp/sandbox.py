@@ -291,6 +291,8 @@ class MetaSandbox:
         cuenta = self.cuentas[enviado.phone_number_id]
         item: dict[str, Any] = {"id": enviado.wamid, "status": status, "timestamp": str(ts or int(time.time())),
                                 "recipient_id": enviado.to}
+        if "biz_opaque_callback_data" in enviado.body:  # echoed as Meta does
+            item["biz_opaque_callback_data"] = enviado.body["biz_opaque_callback_data"]
         if status in ("sent", "delivered"):
             item["pricing"] = {"billable": True, "pricing_model": "PMP", "category": "marketing"}
         if code is not None:

@@ -131,7 +131,8 @@ def test_a_sent_template_is_accepted_by_meta_then_statuses_move_it_to_read(
     assert meta.enviados[0].body == {
         "messaging_product": "whatsapp", "recipient_type": "individual", "to": "51987654321", "type": "template",
         "template": {"name": "aviso_pedido", "language": {"code": "es_PE"}, "components": [
-            {"type": "body", "parameters": [{"type": "text", "text": "Ana"}, {"type": "text", "text": "P-12"}]}]}}
+            {"type": "body", "parameters": [{"type": "text", "text": "Ana"}, {"type": "text", "text": "P-12"}]}]},
+        "biz_opaque_callback_data": f"erp-wa-{m['id']}"}
     aceptado = _mensaje(client, admin_headers, m["id"])
     assert aceptado["estado"] == "ENVIADO_A_META" and aceptado["meta_message_id"] == meta.enviados[0].wamid
     assert whatsapp.despachar(m["id"]).resultado == "OMITIDO" and meta.intentos == 1  # idempotent
@@ -315,3 +316,20 @@ def test_metrics_by_template_with_the_top_error_codes(client: TestClient, admin_
     grupo = res.json()["grupos"][0]
     assert (grupo["clave"], grupo["total"], grupo["fallidos"], grupo["tasa_fallo"]) == ("aviso_pedido", 2, 2, "100.00")
     assert res.json()["top_errores"] == [{"codigo": 131026, "cantidad": 2}]
+
+
+def test_a_send_interrupted_mid_call_is_never_resent_and_metas_webhook_revives_it(
+        client: TestClient, admin_headers: H, meta: MetaSandbox, plantilla: Callable, cliente_wa: Callable) -> None:
+    """The worker died after Meta took the message and before its wamid was stored: the retry must not send
+    it again; Meta's statuses carry our id back (biz_opaque_callback_data) and the message lives again."""
+    p, cliente_id = plantilla(), cliente_wa()
+    m = _enviar(client, admin_headers, cliente_id=cliente_id, plantilla_id=p["id"], parametros=["Ana", "P-1"])
+    with session_scope() as session:  # what the dead attempt left: ENVIANDO, and Meta has the message
+        body = whatsapp._cuerpo(session, session.get(whatsapp.WaMensaje, m["id"]))
+        session.execute(text("UPDATE wa_mensajes SET estado = 'ENVIANDO', intentos = 1"))
+    meta.send(CUENTA.phone_number_id, CUENTA.token, body)
+    assert whatsapp.despachar(m["id"]).resultado == "INTERRUMPIDO"
+    assert meta.intentos == 1 and _mensaje(client, admin_headers, m["id"])["estado"] == "FALLIDO"
+    entregar(client, meta)
+    revivido = _mensaje(client, admin_headers, m["id"])
+    assert (revivido["estado"], revivido["meta_message_id"]) == ("LEIDO", meta.enviados[0].wamid)
