@@ -121,9 +121,9 @@ def preparar(campana_id: int) -> int:
         valores = ", ".join(f"cl.{c}" for c in campana.parametros if c in CAMPOS_CLIENTE)
         session.execute(text(f"""
             INSERT INTO wa_mensajes (wa_cuenta_id, plantilla_id, campana_id, cliente_id, numero_destino, tipo, texto,
-                                     parametros_json, estado, intentos, created_at)
+                                     parametros_json, estado, intentos, error_mensaje, created_at)
             SELECT :cuenta, :plantilla, :campana, cl.id, k.wa_id, 'template', '',
-                   jsonb_build_array({valores}), 'PENDIENTE', 0, now()
+                   jsonb_build_array({valores}), 'PENDIENTE', 0, '', now()
             FROM clientes cl JOIN wa_contactos k ON k.cliente_id = cl.id
             WHERE {' AND '.join(condiciones)}
             ON CONFLICT ON CONSTRAINT ux_wa_mensajes_campana_cliente DO NOTHING"""), params)

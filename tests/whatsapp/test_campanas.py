@@ -26,13 +26,13 @@ from tests.whatsapp.conftest import H
 URL = "/api/whatsapp"
 
 
-def esperar(condicion: Callable[[], object], segundos: float = 60, cada: float = 0.1) -> object:
+def esperar(condicion: Callable[[], object], segundos: float = 60, cada: float = 0.1, ver: Callable = str) -> object:
     limite = time.monotonic() + segundos
     while time.monotonic() < limite:
         if valor := condicion():
             return valor
         time.sleep(cada)
-    raise AssertionError(f"not within {segundos} s")
+    raise AssertionError(f"not within {segundos} s: {ver()}")
 
 
 @pytest.fixture
@@ -51,12 +51,12 @@ def clientes_con_opt_in(n: int, desde: int = 1, categoria: str = "GENERAL", opt_
                                   limite_credito, dias_credito, pais, tags, activo, created_at)
             SELECT '1', lpad(g::text, 8, '0'), 'Cliente ' || g, '', '', '9' || lpad(g::text, 8, '0'), :cat,
                    0, 0, 'PE', '{}', true, now()
-            FROM generate_series(:desde, :hasta) g"""), {"desde": desde, "hasta": desde + n - 1, "cat": categoria})
+            FROM generate_series(CAST(:desde AS int), CAST(:hasta AS int)) g"""), {"desde": desde, "hasta": desde + n - 1, "cat": categoria})
         session.execute(text("""
             INSERT INTO wa_contactos (cliente_id, wa_id, opt_in, opt_in_fecha, opt_in_medio, opt_in_evidencia,
                                       opt_in_fuente, opt_out_motivo)
             SELECT id, '51' || telefono, :opt_in, now(), 'TIENDA', 'Acepto mensajes', 'tienda', '' FROM clientes
-            WHERE numero_doc BETWEEN lpad(:desde::text, 8, '0') AND lpad(:hasta::text, 8, '0')"""),
+            WHERE numero_doc BETWEEN lpad(CAST(:desde AS text), 8, '0') AND lpad(CAST(:hasta AS text), 8, '0')"""),
             {"desde": desde, "hasta": desde + n - 1, "opt_in": opt_in})
 
 
@@ -125,18 +125,19 @@ def atributos(temporal_address: str, workflow_id: str) -> dict:
 def test_the_tier_limit_is_never_exceeded_the_campaign_waits_and_resumes(
         client: TestClient, admin_headers: H, meta: MetaSandbox, aprobada: dict, cuenta: dict,
         worker: BackgroundWorker) -> None:
-    with session_scope() as session:  # TIER_250 with 248 recipients in the last 24 h, the oldest leaving in 4 s
+    with session_scope() as session:  # TIER_250 with 248 recipients in the last 24 h, the oldest leaving in 30 s (room for a slow start)
         session.execute(text("UPDATE wa_cuentas SET tier = 'TIER_250'"))
         session.execute(text("""
             INSERT INTO wa_mensajes (wa_cuenta_id, numero_destino, tipo, texto, parametros_json, estado, intentos,
                                      aceptado_at, error_mensaje, created_at, meta_message_id)
             SELECT :cuenta, '5194' || lpad(g::text, 7, '0'), 'template', '', '[]', 'ENTREGADO', 1,
-                   now() - interval '24 hours' + interval '4 seconds', '', now(), 'wamid.viejo' || g
+                   now() - interval '24 hours' + interval '30 seconds', '', now(), 'wamid.viejo' || g
             FROM generate_series(1, 248) g"""), {"cuenta": cuenta["id"]})
     clientes_con_opt_in(5)
     c = campana(client, admin_headers, aprobada["id"])
     client.post(f"{URL}/campanas/{c['id']}/ejecutar/", headers=admin_headers)
-    esperando = esperar(lambda: (e := estado(client, admin_headers, c["id"]))["estado"] == "ESPERANDO_CUPO" and e)
+    esperando = esperar(lambda: (e := estado(client, admin_headers, c["id"]))["estado"] == "ESPERANDO_CUPO" and e,
+                        ver=lambda: estado(client, admin_headers, c["id"]))
     assert esperando["enviados"] == 2
     progreso = client.get(f"{URL}/campanas/{c['id']}/progreso/", headers=admin_headers).json()
     assert progreso["esperando_cupo_s"] > 0
