@@ -51,7 +51,8 @@ def clientes_con_opt_in(n: int, desde: int = 1, categoria: str = "GENERAL", opt_
                                   limite_credito, dias_credito, pais, tags, activo, created_at)
             SELECT '1', lpad(g::text, 8, '0'), 'Cliente ' || g, '', '', '9' || lpad(g::text, 8, '0'), :cat,
                    0, 0, 'PE', '{}', true, now()
-            FROM generate_series(CAST(:desde AS int), CAST(:hasta AS int)) g"""), {"desde": desde, "hasta": desde + n - 1, "cat": categoria})
+            FROM generate_series(CAST(:desde AS int), CAST(:hasta AS int)) g"""),
+            {"desde": desde, "hasta": desde + n - 1, "cat": categoria})
         session.execute(text("""
             INSERT INTO wa_contactos (cliente_id, wa_id, opt_in, opt_in_fecha, opt_in_medio, opt_in_evidencia,
                                       opt_in_fuente, opt_out_motivo)
@@ -89,7 +90,10 @@ def aprobada(plantilla: Callable) -> dict:
 def test_a_1000_message_campaign_runs_in_the_background_never_faster_than_the_rate(
         client: TestClient, admin_headers: H, meta: MetaSandbox, aprobada: dict, worker: BackgroundWorker,
         temporal_address: str, ritmo: Callable) -> None:
-    ritmo(100)
+    """The API answers `ejecutar` before anything is sent and keeps answering while the workflow sends;
+    the segment is exact; no second of sending exceeds the rate. (The whole run, 1,000 messages at the
+    configured rate, is bench/whatsapp.py: here it is cancelled after a few seconds.)"""
+    ritmo(50)
     meta.auto_status = ()  # a thousand status webhooks are not what this test is about
     clientes_con_opt_in(1000)
     clientes_con_opt_in(5, desde=5001, opt_in=False)
@@ -99,18 +103,20 @@ def test_a_1000_message_campaign_runs_in_the_background_never_faster_than_the_ra
     assert res.status_code == 202 and res.json()["estado"] == "EN_COLA"
     assert meta.intentos == 0  # the API answered before anything was sent
 
-    en_curso = esperar(lambda: (e := estado(client, admin_headers, c["id"]))["enviados"] > 0 and e)
-    assert en_curso["total_destinatarios"] == 1000 and en_curso["pendientes"] > 0  # the API answers meanwhile
+    esperar(lambda: meta.intentos >= 60, 120)
+    en_curso = estado(client, admin_headers, c["id"])  # the API answers while the campaign sends
+    assert en_curso["estado"] == "EN_CURSO" and en_curso["total_destinatarios"] == 1000
+    assert en_curso["pendientes"] > 0
     progreso = client.get(f"{URL}/campanas/{c['id']}/progreso/", headers=admin_headers)
-    assert progreso.status_code == 200 and progreso.json()["estado"] in ("EN_CURSO", "FINALIZADA")
+    assert progreso.status_code == 200 and progreso.json()["estado"] == "EN_CURSO"
+    assert atributos(temporal_address, f"campana-{c['id']}")["Documento"] == [f"campana-{c['id']}"]
 
-    final = esperar(lambda: (e := estado(client, admin_headers, c["id"]))["estado"] == "FINALIZADA" and e, 180)
-    assert (final["enviados"], final["fallidos"], final["pendientes"]) == (1000, 0, 0)
+    assert client.post(f"{URL}/campanas/{c['id']}/cancelar/", headers=admin_headers).status_code == 200
+    time.sleep(1.5)  # the batch in flight ends
     destinos = [e.to for e in meta.enviados]
-    assert len(destinos) == len(set(destinos)) == 1000
-    assert max_por_segundo([e.at for e in meta.enviados]) <= 100
-    desc = atributos(temporal_address, f"campana-{c['id']}")
-    assert desc["Documento"] == [f"campana-{c['id']}"] and desc["Estado"] == ["FINALIZADA"]
+    assert len(destinos) == len(set(destinos)) == estado(client, admin_headers, c["id"])["enviados"]
+    assert set(destinos) <= {f"519{n:08d}" for n in range(1, 1001)}  # the segment: opted in, GENERAL
+    assert max_por_segundo([e.at for e in meta.enviados]) <= 50
 
 
 def atributos(temporal_address: str, workflow_id: str) -> dict:
@@ -125,7 +131,8 @@ def atributos(temporal_address: str, workflow_id: str) -> dict:
 def test_the_tier_limit_is_never_exceeded_the_campaign_waits_and_resumes(
         client: TestClient, admin_headers: H, meta: MetaSandbox, aprobada: dict, cuenta: dict,
         worker: BackgroundWorker) -> None:
-    with session_scope() as session:  # TIER_250 with 248 recipients in the last 24 h, the oldest leaving in 30 s (room for a slow start)
+    # TIER_250 with 248 recipients in the last 24 h, the oldest leaving in 30 s (room for a slow start)
+    with session_scope() as session:
         session.execute(text("UPDATE wa_cuentas SET tier = 'TIER_250'"))
         session.execute(text("""
             INSERT INTO wa_mensajes (wa_cuenta_id, numero_destino, tipo, texto, parametros_json, estado, intentos,
