@@ -1,6 +1,8 @@
 """Module 7 WhatsApp (Meta Cloud API): /api/whatsapp/ accounts, templates, consent, messages, campaigns,
 metrics, and Meta's public webhook."""
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -8,7 +10,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import PlainTextResponse
 from pydantic import Field
-from temporalio.client import WorkflowUpdateFailedError
+from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.contrato import errores
@@ -159,13 +161,14 @@ def ejecutar_campana(campana_id: Id, session: SessionDep, _: Allowed("whatsapp",
     return whatsapp_campanas.ejecutar(session, campana_id)
 
 
-async def _controlar(session: SessionDep, campana_id: int, update: str) -> dict[str, Any]:
+@asynccontextmanager
+async def _workflow_de(session: SessionDep, campana_id: int) -> AsyncIterator[WorkflowHandle]:
+    """The campaign's workflow handle, with Temporal's answers turned into ours (409 not running, 503 down)."""
     whatsapp_campanas.obtener(session, campana_id)  # 404 first
-    session.rollback()
+    session.rollback()  # no connection held while Temporal works
     try:
-        client = await connect()
-        await client.get_workflow_handle(f"campana-{campana_id}").execute_update(update)
-    except WorkflowUpdateFailedError as exc:
+        yield (await connect()).get_workflow_handle(f"campana-{campana_id}")
+    except WorkflowUpdateFailedError as exc:  # the validator refused the transition
         raise Conflict(str(exc.cause.message if exc.cause else exc)) from exc
     except RPCError as exc:
         if exc.status == RPCStatusCode.NOT_FOUND:
@@ -173,6 +176,11 @@ async def _controlar(session: SessionDep, campana_id: int, update: str) -> dict[
         raise Unavailable("El servicio de workflows (Temporal) no está disponible") from exc
     except RuntimeError as exc:
         raise Unavailable("El servicio de workflows (Temporal) no está disponible") from exc
+
+
+async def _controlar(session: SessionDep, campana_id: int, update: str) -> dict[str, Any]:
+    async with _workflow_de(session, campana_id) as handle:
+        await handle.execute_update(update)
     return whatsapp_campanas.obtener(session, campana_id)
 
 
@@ -195,17 +203,8 @@ async def cancelar_campana(campana_id: Id, session: SessionDep,
 
 @router.get("/campanas/{campana_id}/progreso/", response_model=ProgresoOut)
 async def progreso_campana(campana_id: Id, session: SessionDep, _: Allowed("whatsapp", "ver")) -> Any:
-    whatsapp_campanas.obtener(session, campana_id)
-    session.rollback()
-    try:
-        client = await connect()
-        return await client.get_workflow_handle(f"campana-{campana_id}").query("progreso")
-    except RPCError as exc:
-        if exc.status == RPCStatusCode.NOT_FOUND:
-            raise Conflict(f"La campaña {campana_id} no está en ejecución") from exc
-        raise Unavailable("El servicio de workflows (Temporal) no está disponible") from exc
-    except RuntimeError as exc:
-        raise Unavailable("El servicio de workflows (Temporal) no está disponible") from exc
+    async with _workflow_de(session, campana_id) as handle:
+        return await handle.query("progreso")
 
 
 @router.get("/metricas/", response_model=MetricasOut)
