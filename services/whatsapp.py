@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 
 from core import outbox
 from core.db import paginar, session_scope
-from core.errors import Conflict, NotFound, ValidationError
+from core.errors import Conflict, NotFound, Unavailable, ValidationError
 from core.schemas import Entrada, Fecha, Id, Paginacion
 from integrations.whatsapp import client as meta
 from models.base import utcnow
@@ -152,6 +152,8 @@ def crear_plantilla(session: Session, datos: PlantillaIn) -> WaPlantilla:
     except meta.GraphError as exc:
         _si_token_invalido(session, c, exc)
         raise ValidationError(f"Meta rechazó la plantilla: {exc}", field="nombre") from exc
+    except httpx.HTTPError as exc:
+        raise Unavailable(f"Meta (Graph API) no responde: {exc.__class__.__name__}; reintente") from exc
     plantilla = WaPlantilla(wa_cuenta_id=c.id, nombre=datos.nombre, idioma=datos.idioma, categoria=datos.categoria,
                             texto=datos.texto, variables_count=len(datos.ejemplos), componentes=partes,
                             estado_meta=str(respuesta.get("status", "PENDING")),
