@@ -25,6 +25,7 @@ from services import whatsapp, whatsapp_campanas, whatsapp_webhook
 
 router = APIRouter(prefix="/api/whatsapp", tags=["whatsapp"])
 Pag = Annotated[Paginacion, Depends()]
+ID_EN_CUERPO = errores(404)  # an id in the body (cliente, plantilla, cuenta) that does not exist
 
 CuentaOut = salida_de(WaCuenta, "CuentaWaOut", excluir=("token", "app_secret"),
                       doc="A WhatsApp Business number; its token and app secret are stored encrypted, never shown.")
@@ -86,7 +87,7 @@ def listar_cuentas(session: SessionDep, _: Allowed("whatsapp", "ver"), pagina: P
     return pagina.pagina(*whatsapp.listar_cuentas(session, pagina))
 
 
-@router.post("/plantillas/", status_code=201, response_model=PlantillaOut)
+@router.post("/plantillas/", status_code=201, response_model=PlantillaOut, responses=ID_EN_CUERPO)
 def crear_plantilla(datos: whatsapp.PlantillaIn, session: SessionDep,
                     _: Allowed("whatsapp", "configurar")) -> WaPlantilla:
     """Submitted to Meta (`message_templates`) and stored PENDING; Meta's decision arrives by webhook."""
@@ -100,7 +101,7 @@ def listar_plantillas(session: SessionDep, _: Allowed("whatsapp", "ver"), pagina
     return pagina.pagina(*whatsapp.listar_plantillas(session, pagina, estado))
 
 
-@router.post("/contactos/", status_code=201, response_model=ContactoOut)
+@router.post("/contactos/", status_code=201, response_model=ContactoOut, responses=ID_EN_CUERPO)
 def registrar_contacto(datos: whatsapp.ContactoIn, session: SessionDep,
                        _: Allowed("whatsapp", "enviar")) -> WaContacto:
     """Record a client's consent (opt_in true, with how and the evidence) or its withdrawal (opt_in false)."""
@@ -121,7 +122,7 @@ def registrar_opt_out(cliente_id: Id, datos: whatsapp.OptOutIn, session: Session
 
 # --- messages ---------------------------------------------------------------------------------------
 
-@router.post("/mensajes/enviar/", status_code=202, response_model=MensajeOut)
+@router.post("/mensajes/enviar/", status_code=202, response_model=MensajeOut, responses=ID_EN_CUERPO)
 def enviar(datos: whatsapp.EnvioIn, session: SessionDep, _: Allowed("whatsapp", "enviar")) -> WaMensaje:
     """Validated (opt-in, APPROVED template, parameter count, 24 h window for free text) and queued: a
     workflow sends it; the answer is PENDIENTE and GET /mensajes/ shows how it goes."""
@@ -139,7 +140,7 @@ def listar_mensajes(session: SessionDep, _: Allowed("whatsapp", "ver"), pagina: 
 
 # --- campaigns ----------------------------------------------------------------------------------------
 
-@router.post("/campanas/", status_code=201, response_model=CampanaOut)
+@router.post("/campanas/", status_code=201, response_model=CampanaOut, responses=ID_EN_CUERPO)
 def crear_campana(datos: whatsapp_campanas.CampanaIn, session: SessionDep,
                   _: Allowed("whatsapp", "campanas")) -> dict[str, Any]:
     return whatsapp_campanas.crear(session, datos)
