@@ -44,6 +44,7 @@ from services import cuotas as cuotas_srv
 from services import facturacion_pago as pago
 from services.facturacion_pago import OPERACION_VENTA_INTERNA, Condiciones, es_exportacion
 from services.numeracion import siguiente_numero
+from workflows.entradas import Emision, Reintento, Resumen
 
 WORKFLOW_EMISION = "EmitirComprobante"
 CLIENTE_VARIOS = ("0", "-", "CLIENTES VARIOS")
@@ -376,7 +377,7 @@ def _completar_bolsas(session: Session, lineas: list[LineaDatos]) -> None:
 def _pedir_emision(session: Session, comprobante: Comprobante) -> None:
     outbox.request_workflow(
         session, WORKFLOW_EMISION, workflow_id=comprobante.workflow_id,
-        payload={"comprobante_id": comprobante.id},
+        payload=Emision(comprobante.id),
         search_attributes={"Documento": comprobante.documento, "Serie": comprobante.serie,
                            "Numero": comprobante.numero, "Ruc": comprobante.cliente_numero_doc,
                            "Estado": comprobante.estado_sunat},
@@ -539,7 +540,7 @@ REENVIABLES = frozenset({EstadoComprobante.PENDIENTE, EstadoComprobante.CONTINGE
 
 
 def _despertar(session: Session, workflow_id: str, solicitud: str) -> None:
-    outbox.request_signal(session, workflow_id, "reintentar", {"solicitud": solicitud}, dedupe_key=solicitud)
+    outbox.request_signal(session, workflow_id, "reintentar", Reintento(solicitud=solicitud), dedupe_key=solicitud)
 
 
 def reenviar(session: Session, comprobante_id: int, solicitud: str) -> Comprobante:
@@ -665,7 +666,7 @@ def workflow_resumen(tipo: str, identificador: str) -> str:
 def pedir_envio_resumen(session: Session, tipo: str, registro_id: int, identificador: str) -> str:
     workflow_id = workflow_resumen(tipo, identificador)
     outbox.request_workflow(session, WORKFLOW_RESUMEN, workflow_id=workflow_id,
-                            payload={"tipo": tipo, "id": registro_id},
+                            payload=Resumen(tipo, registro_id),
                             search_attributes={"Documento": identificador, "Estado": "PENDIENTE"})
     return workflow_id
 
