@@ -21,7 +21,7 @@ from core.schemas import Paginacion, texto_no_permitido
 from core.settings import get_settings
 from integrations.sunat import catalogos as cat
 from integrations.sunat import documento as doc
-from integrations.sunat.totales import Totales, calcular
+from integrations.sunat.totales import Totales, calcular, redondear
 from models.base import exigir_monto
 from models.configuracion import Sucursal
 from models.facturacion import (
@@ -276,12 +276,13 @@ def documento_sunat(session: Session, comprobante: Comprobante) -> doc.Comproban
 
 
 def _totales_en(comprobante: Comprobante, t: Totales) -> None:
-    comprobante.total_gravada, comprobante.total_exonerada = t.gravado, t.exonerado
-    comprobante.total_inafecta, comprobante.total_exportacion = t.inafecto, t.exportacion
-    comprobante.total_gratuita, comprobante.total_igv = t.gratuito, t.igv + t.ivap
-    comprobante.total_isc, comprobante.total_icbper = t.isc, t.icbper
-    comprobante.total_descuentos, comprobante.total_venta = t.descuentos, t.importe_total
-    comprobante.total_cargos = t.cargos
+    """In cents, as the NUMERIC(12,2) columns store them (an empty sum is 0): the POST answer equals the GET."""
+    totales = {"total_gravada": t.gravado, "total_exonerada": t.exonerado, "total_inafecta": t.inafecto,
+               "total_exportacion": t.exportacion, "total_gratuita": t.gratuito, "total_igv": t.igv + t.ivap,
+               "total_isc": t.isc, "total_icbper": t.icbper, "total_descuentos": t.descuentos,
+               "total_venta": t.importe_total, "total_cargos": t.cargos}
+    for columna, valor in totales.items():
+        setattr(comprobante, columna, redondear(valor))
 
 
 def _detalle(comprobante_id: int, i: int, linea: LineaDatos,
