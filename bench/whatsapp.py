@@ -30,7 +30,8 @@ VENTAS = 300
 CUENTA = Cuenta("100000000000001", "200000000000001", "bench-token-123", "bench-app-secret-123")
 
 
-def _max_por_segundo(instantes: list[float]) -> int:
+def max_por_segundo(instantes: list[float]) -> int:
+    """The most instants in any one-second window (a sliding window over the sorted times)."""
     instantes, mayor, j = sorted(instantes), 0, 0
     for i, t in enumerate(instantes):
         while t - instantes[j] >= 1.0:
@@ -117,7 +118,7 @@ def main(n: int, rate: float) -> None:
               f"{final['leidos']} read; wall {wall:.1f} s at --rate {rate}/s (ideal {n / rate:.1f} s); "
               f"ejecutar answered in {ejecutar_ms:.0f} ms", flush=True)
         print(f"Meta received {len(destinos)} messages, {len(set(destinos))} unique recipients; highest in one "
-              f"second {_max_por_segundo([e.at for e in meta.enviados])} (limit {rate:g}); highest unique in a "
+              f"second {max_por_segundo([e.at for e in meta.enviados])} (limit {rate:g}); highest unique in a "
               f"rolling 24 h {rolling} (TIER_2K: 2000)", flush=True)
         for nombre, r in (("alone", solo), ("during the campaign", durante)):
             print(f"POST /api/ventas/ {nombre}: {r['ok']} sales, p50 {r['p50']:.0f} ms, p99 {r['p99']:.0f} ms, "

@@ -15,6 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
+from bench.whatsapp import max_por_segundo
 from core.db import session_scope
 from core.settings import ROOT
 from core.temporal import connect
@@ -73,13 +74,13 @@ def estado(client: TestClient, headers: H, campana_id: int) -> dict:
     return client.get(f"{URL}/campanas/{campana_id}/", headers=headers).json()
 
 
-def max_por_segundo(instantes: list[float]) -> int:
-    instantes, mayor, j = sorted(instantes), 0, 0
-    for i, t in enumerate(instantes):
-        while t - instantes[j] >= 1.0:
-            j += 1
-        mayor = max(mayor, i - j + 1)
-    return mayor
+def quieto(client: TestClient, headers: H, meta: MetaSandbox, campana_id: int) -> None:
+    """Wait until Meta receives nothing more for a while and every send it got is recorded as accepted."""
+    def sin_cambios() -> bool:
+        antes = meta.intentos
+        time.sleep(1.0)
+        return meta.intentos == antes == estado(client, headers, campana_id)["enviados"]
+    esperar(sin_cambios, 60)
 
 
 @pytest.fixture
@@ -112,7 +113,7 @@ def test_a_1000_message_campaign_runs_in_the_background_never_faster_than_the_ra
     assert atributos(temporal_address, f"campana-{c['id']}")["Documento"] == [f"campana-{c['id']}"]
 
     assert client.post(f"{URL}/campanas/{c['id']}/cancelar/", headers=admin_headers).status_code == 200
-    time.sleep(1.5)  # the batch in flight ends
+    quieto(client, admin_headers, meta, c["id"])  # the batch in flight ends, then nothing more
     destinos = [e.to for e in meta.enviados]
     assert len(destinos) == len(set(destinos)) == estado(client, admin_headers, c["id"])["enviados"]
     assert set(destinos) <= {f"519{n:08d}" for n in range(1, 1001)}  # the segment: opted in, GENERAL
@@ -172,17 +173,17 @@ def test_pause_resume_and_cancel_are_updates_with_validators(
     res = client.post(f"{base}/pausar/", headers=admin_headers)
     assert res.status_code == 200 and res.json()["estado"] == "PAUSADA"
     assert client.post(f"{base}/pausar/", headers=admin_headers).status_code == 409
-    time.sleep(1.5)  # the batch in flight ends; then nothing more is sent while paused
-    quieto = meta.intentos
+    quieto(client, admin_headers, meta, c["id"])  # the batch in flight ends; then nothing more while paused
+    parado = meta.intentos
     time.sleep(1.5)
-    assert meta.intentos == quieto < 40
+    assert meta.intentos == parado < 40
     res = client.post(f"{base}/reanudar/", headers=admin_headers)
     assert res.status_code == 200 and res.json()["estado"] == "EN_CURSO"
-    esperar(lambda: meta.intentos > quieto)
+    esperar(lambda: meta.intentos > parado)
     res = client.post(f"{base}/cancelar/", headers=admin_headers)
     assert res.status_code == 200 and res.json()["estado"] == "CANCELADA"
     assert client.post(f"{base}/reanudar/", headers=admin_headers).status_code == 409
-    time.sleep(1.5)
+    quieto(client, admin_headers, meta, c["id"])
     final = estado(client, admin_headers, c["id"])
     assert final["estado"] == "CANCELADA" and final["pendientes"] > 0 and meta.intentos == final["enviados"] < 40
 
