@@ -1,6 +1,7 @@
 """Module 6: receivables and payables, collections and payments, realized exchange differences, aging."""
 
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import text
@@ -150,6 +151,54 @@ def test_aging_buckets_filters_and_the_daily_overdue_marking(client, admin_heade
         assert marcar_vencidas(s) == 4
     res = client.get("/api/finanzas/cuentas-cobrar/?estado=VENCIDA&parte=CLIENTE", headers=contador).json()
     assert res["total"] == 4 and all(c["estado"] == "VENCIDA" for c in res["items"])
+
+
+def _factura_en_cuotas(client, headers, cuotas: list[tuple[str, int]]) -> dict:
+    """A factura al crédito (inafecta, so its total is the sum of the instalments) due in `cuotas` (monto, días)."""
+    total = sum(Decimal(m) for m, _ in cuotas)
+    res = client.post("/api/facturacion/emitir/", headers=headers, json={
+        "cliente": {"tipo_documento": "6", "numero_documento": RUC_CLIENTE, "razon_social": "CLIENTE EN CUOTAS"},
+        "lineas": [{"codigo_producto": "X", "descripcion": "Item", "cantidad": "1", "valor_unitario": f"{total}",
+                    "afectacion_igv": "30"}], "forma_pago": "Credito",
+        "cuotas": [{"monto": m, "fecha_vencimiento": str(hoy() + timedelta(days=dias))} for m, dias in cuotas]})
+    assert res.status_code == 201, res.text
+    return res.json()
+
+
+def test_instalments_are_collected_oldest_first_and_aged_one_by_one(client, admin_headers, contador):
+    factura = _factura_en_cuotas(client, admin_headers, [("100.00", 60), ("100.00", 30), ("100.00", 90)])
+    por_cuota = {c["cuota"]: c for c in client.get("/api/finanzas/cuentas-cobrar/", headers=contador).json()["items"]}
+    assert [(n, c["monto_total"], c["fecha_vencimiento"]) for n, c in sorted(por_cuota.items())] == [
+        (1, "100.00", str(hoy() + timedelta(days=60))), (2, "100.00", str(hoy() + timedelta(days=30))),
+        (3, "100.00", str(hoy() + timedelta(days=90)))]
+    with session_scope() as s:  # cuota 2 (due first) is 40 days late, cuota 1 ten days
+        for cuota, dias in ((2, 40), (1, 10)):
+            s.execute(text("UPDATE cuentas_por_cobrar SET fecha_vencimiento = :f WHERE comprobante_id = :c "
+                           "AND cuota = :n"), {"f": hoy() - timedelta(days=dias), "c": factura["id"], "n": cuota})
+    tramos = client.get("/api/finanzas/cuentas-cobrar/antiguedad/", headers=contador).json()["monedas"]["PEN"]
+    assert {k: v["documentos"] for k, v in tramos.items() if v["documentos"]} == {"por_vencer": 1, "0_30": 1,
+                                                                                 "31_60": 1}
+    res = client.post("/api/finanzas/cobros/", headers=contador, json={
+        "metodo_pago": "TRANSFERENCIA", "documentos": [{"comprobante_id": factura["id"], "monto": "150.00"}]})
+    assert res.status_code == 201, res.text
+    assert [(p["cuenta_cobrar_id"], p["monto"]) for p in res.json()] == [(por_cuota[2]["id"], "100.00"),
+                                                                         (por_cuota[1]["id"], "50.00")]
+    despues = {c["cuota"]: (c["saldo"], c["estado"]) for c in
+               client.get("/api/finanzas/cuentas-cobrar/", headers=contador).json()["items"]}
+    assert despues == {1: ("50.00", "VENCIDA"), 2: ("0.00", "PAGADA"), 3: ("100.00", "PENDIENTE")}
+    assert lineas(client, contador, "COBRO", res.json()[0]["operacion"]) == {"1041": (d("150.00"), 0),
+                                                                            "1212": (0, d("150.00"))}
+    res = client.post("/api/finanzas/cobros/", headers=contador, json={
+        "metodo_pago": "EFECTIVO", "documentos": [{"comprobante_id": factura["id"], "monto": "150.01"}]})
+    assert res.status_code == 400 and res.json()["errors"][0]["field"] == "documentos.0.monto"
+    assert "150.00" in res.json()["message"]  # what is still open
+    res = client.post("/api/finanzas/cobros/", headers=contador, json={
+        "metodo_pago": "EFECTIVO", "documentos": [{"comprobante_id": factura["id"], "documento_id": 1,
+                                                   "monto": "1.00"}]})
+    assert res.status_code == 400
+    res = client.post("/api/finanzas/pagos/", headers=contador, json={
+        "metodo_pago": "EFECTIVO", "documentos": [{"comprobante_id": factura["id"], "monto": "1.00"}]})
+    assert res.status_code == 400 and res.json()["errors"][0]["field"] == "documentos.0.comprobante_id"
 
 
 def test_exchange_rate_of_a_day_without_publication_is_the_previous_one(client, contador):
