@@ -316,3 +316,31 @@ def test_digital_signature_upload_refuses_what_does_not_open(client, contador):
     for texto in ("certificadó" * 3, "QUJDRA" * 3 + "="):  # non-ASCII (was a 500), then bad padding
         res = client.put("/api/finanzas/firma-digital/", headers=contador, json={"pfx_base64": texto, "password": "x"})
         assert res.status_code == 400 and res.json()["errors"][0]["field"] == "pfx_base64", res.text
+
+
+def test_statements_print_to_pdf_with_the_same_rows_as_the_workbook(client, contador):
+    import pypdfium2
+
+    centro = client.get("/api/finanzas/centros-costo/", headers=contador).json()["items"][0]["id"]
+    res = client.post("/api/finanzas/asientos/", headers=contador, json={
+        "fecha": str(hoy()), "descripcion": "Venta de prueba", "centro_costo_id": centro, "lineas": [
+            {"cuenta": "101", "debe": "12980.00"}, {"cuenta": "40111", "haber": "1980.00"},
+            {"cuenta": "701111", "haber": "11000.00"}]})
+    assert res.status_code == 201, res.text
+    periodo = f"{hoy():%Y%m}"
+
+    def texto(ruta: str) -> str:
+        res = client.get(f"/api/finanzas/reportes/{ruta}/?periodo={periodo}&formato=pdf", headers=contador)
+        assert res.status_code == 200 and res.headers["content-type"] == "application/pdf", res.text
+        assert f"_{periodo}.pdf" in res.headers["content-disposition"]
+        return pypdfium2.PdfDocument(io.BytesIO(res.content))[0].get_textpage().get_text_range()
+
+    resultados = texto("estado-resultados")
+    assert "Estado de resultados" in resultados and "RUC 20100066603" in resultados
+    assert re.search(r"Ventas\s+11,000\.00\s+0\.00", resultados)
+    assert re.search(r"Resultado del periodo\s+11,000\.00", resultados)
+    situacion = texto("balance-general")
+    assert re.search(r"Total activo\s+12,980\.00", situacion)
+    assert re.search(r"Tributos por pagar\s+1,980\.00", situacion)
+    res = client.get(f"/api/finanzas/reportes/balance-general/?periodo={periodo}&formato=odt", headers=contador)
+    assert res.status_code == 400
