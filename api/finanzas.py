@@ -12,7 +12,8 @@ from pydantic import Field
 from api.contrato import descarga, errores
 from api.deps import Allowed, SessionDep
 from core.errors import ValidationError
-from core.schemas import Entrada, Pagina, Paginacion, Salida, T
+from core.schemas import Entrada, Pagina, Paginacion, Salida, T, salida_de
+from models.finanzas import CuentaPorCobrar, CuentaPorPagar, PagoCobro
 from services.finanzas import asientos, cartera, cierre, estados, libros, plan, sire
 
 router = APIRouter(prefix="/api/finanzas", tags=["finanzas"])
@@ -195,60 +196,11 @@ def asientos_de_documento(referencia_tipo: str, referencia_id: str, session: Ses
 # --- receivables and payables, collections and payments -----------------------------------------------------------
 
 
-class CuentaCobrarOut(Salida):
-    id: int
-    cliente_id: int | None
-    cliente_numero_doc: str
-    cliente_razon_social: str
-    comprobante_id: int
-    venta_id: int | None
-    documento: str
-    cuota: int
-    moneda: str
-    tipo_cambio: Decimal
-    monto_total: Decimal
-    monto_pagado: Decimal
-    saldo: Decimal
-    fecha_emision: date
-    fecha_vencimiento: date
-    estado: str
-
-
-class CuentaPagarOut(Salida):
-    id: int
-    proveedor_id: int | None
-    proveedor_ruc: str
-    proveedor_razon_social: str
-    tipo_documento: str
-    documento: str
-    cuota: int
-    moneda: str
-    tipo_cambio: Decimal
-    base_imponible: Decimal
-    igv: Decimal
-    monto_total: Decimal
-    monto_pagado: Decimal
-    saldo: Decimal
-    fecha_emision: date
-    fecha_vencimiento: date
-    estado: str
-
-
-class PagoCobroOut(Salida):
-    id: int
-    operacion: str
-    tipo: str
-    cuenta_cobrar_id: int | None
-    cuenta_pagar_id: int | None
-    monto: Decimal
-    monto_aplicado: Decimal
-    metodo_pago: str
-    moneda: str
-    tipo_cambio: Decimal
-    diferencia_cambio: Decimal
-    referencia: str
-    fecha: date
-    asiento_id: int | None
+CuentaCobrarOut = salida_de(CuentaPorCobrar, "CuentaCobrarOut", excluir=("saldo_pen", "created_at"),
+                            doc="One instalment (cuota) of a comprobante still or once owed by the customer.")
+CuentaPagarOut = salida_de(CuentaPorPagar, "CuentaPagarOut", excluir=("saldo_pen", "created_at"),
+                           doc="One instalment of a supplier's invoice.")
+PagoCobroOut = salida_de(PagoCobro, "PagoCobroOut", excluir=("usuario_id", "created_at"))
 
 
 class TramoOut(Salida):
