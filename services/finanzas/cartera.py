@@ -17,6 +17,8 @@ from sqlmodel import Session
 
 from core.errors import NotFound, ValidationError
 from core.schemas import Entrada, Id
+from core.settings import get_settings
+from integrations.sunat import tipo_cambio as sunat_tc
 from models.finanzas import CuentaPorCobrar, CuentaPorPagar, PagoCobro, TipoCambio
 from services.finanzas import plan
 from services.finanzas.asientos import CERO, Asiento, Movimiento, debe, haber, hoy, redondear, registrar
@@ -57,6 +59,30 @@ def tipo_cambio_del_dia(session: Session, fecha: date, moneda: str) -> TipoCambi
     if fila is None:
         raise ValidationError(f"No hay tipo de cambio de {moneda} al {fecha}: regístrelo", field="tipo_cambio")
     return fila
+
+
+def cargar_tipo_cambio_sunat(session: Session, fecha: date | None = None, url: str | None = None) -> TipoCambio:
+    """The daily load: every USD rate SUNAT published in the month up to `fecha` (the month before too when
+    none yet), so a day SUNAT was down is filled on the next run. Rates the accountant typed (MANUAL) stay.
+    Returns the rate that holds on `fecha` (a weekend or holiday: the last business day's). Raises
+    TipoCambioNoDisponible when SUNAT does not answer (the schedule retries)."""
+    fecha = fecha or hoy()
+    url = url or get_settings().sunat_tipo_cambio_url
+    publicadas = [p for p in sunat_tc.del_mes(url, fecha.year, fecha.month) if p.fecha <= fecha]
+    if not publicadas:
+        anterior = fecha.replace(day=1) - timedelta(days=1)
+        publicadas = sunat_tc.del_mes(url, anterior.year, anterior.month)
+    if not publicadas:
+        raise sunat_tc.TipoCambioNoDisponible(f"SUNAT no publica tipo de cambio hasta el {fecha}")
+    existentes = {t.fecha: t for t in session.execute(select(TipoCambio).where(
+        TipoCambio.moneda == "USD", TipoCambio.fecha.in_([p.fecha for p in publicadas]))).scalars()}
+    for p in publicadas:
+        fila = existentes.get(p.fecha) or TipoCambio(fecha=p.fecha, moneda="USD")
+        if fila.id is None or fila.fuente == "SUNAT":
+            fila.compra, fila.venta, fila.fuente = p.compra, p.venta, "SUNAT"
+            session.add(fila)
+    session.commit()
+    return tipo_cambio_del_dia(session, fecha, "USD")
 
 
 # --- supplier invoices (until module 5 posts its own, the accountant registers them here) -------------------
