@@ -222,11 +222,12 @@ def _repartir_valor_en_libros(filas: list[CuentaPorCobrar], total_pen: Decimal) 
 
 def _aplicar_nota_credito(session: Session, nota: Comprobante) -> None:
     """A credit note lowers what the customer still owes on the document it modifies (earliest instalment
-    first). What exceeds the open balance stays as the customer's credit balance in 1212 (a refund)."""
+    due first, as collections). What exceeds the open balance stays as the customer's credit balance in 1212
+    (a refund)."""
     restante = nota.total_venta
     abiertas = session.execute(select(CuentaPorCobrar).where(
         CuentaPorCobrar.comprobante_id == nota.comprobante_origen_id, CuentaPorCobrar.saldo > 0)
-        .order_by(CuentaPorCobrar.cuota).with_for_update()).scalars()
+        .order_by(CuentaPorCobrar.fecha_vencimiento, CuentaPorCobrar.cuota).with_for_update()).scalars()
     for cxc in abiertas:
         if restante <= 0:
             break
