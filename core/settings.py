@@ -81,6 +81,11 @@ class Settings(BaseSettings):
     api_port: int = 8000
     log_level: str = "INFO"
 
+    # Module 6: SUNAT's published exchange rate (e-consulta tcS01Alias); `erp up` in development points it at
+    # its local stand-in on this port (integrations.sunat.tipo_cambio_sandbox).
+    sunat_tipo_cambio_url: str = "https://e-consulta.sunat.gob.pe"
+    tipo_cambio_sandbox_port: int = 8720
+
     @property
     def owner_url(self) -> str:
         """Where migrations run: the owner role, or the single role of a one-role install."""

@@ -152,3 +152,24 @@ class TransicionNota:
 
     nota_id: int
     solicitud: Solicitud
+
+
+# --- module 6 (finanzas) ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CargaTipoCambio:
+    """cargar_tipo_cambio_sunat activity: the day whose rate to load (ISO date; empty: today in Lima)."""
+
+    fecha: str = ""
+
+
+@dataclass(frozen=True)
+class TipoCambioCargado:
+    """What the daily load stored: the rate that holds on `fecha`, published on `publicado` (a weekend or holiday
+    carries the last business day's)."""
+
+    fecha: str
+    publicado: str
+    compra: str
+    venta: str
