@@ -1,0 +1,148 @@
+"""Module 5 compras y proveedores: /api/proveedores/ and /api/compras/ (purchase orders and their approval,
+receptions, supplier invoices)."""
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import Field
+from temporalio.client import WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
+
+from api.deps import Allowed, SessionDep, client_ip
+from api.notas_venta import RemoteDomainError, WorkflowsUnavailable
+from core.schemas import Entrada, Fecha, Id, Pagina, Paginacion, Salida, salida_de
+from core.temporal import connect
+from models.compras import ESTADOS_OC, DetalleOrdenCompra, OrdenCompra, Proveedor
+from services.compras import ordenes, proveedores
+from services.permisos import tiene_permiso
+from workflows.entradas import DecisionOrdenCompra
+from workflows.notas_venta import DOMAIN_ERROR
+
+router = APIRouter(tags=["compras"])
+PaginaDep = Annotated[Paginacion, Depends()]
+
+# --- suppliers ------------------------------------------------------------------------------------------------
+
+ProveedorOut = salida_de(Proveedor, "ProveedorOut", ejemplo={
+    "id": 1, "ruc": "20100066603", "razon_social": "DISTRIBUIDORA ANDINA S.A.C.", "direccion": "AV. ARGENTINA 100",
+    "contacto": "Rosa Quispe", "telefono": "014445566", "email": "ventas@andina.pe", "condicion_pago": "CREDITO",
+    "dias_credito": 30, "limite_credito": "20000.00", "activo": True, "ultima_evaluacion": None,
+    "created_at": "2026-12-01T14:00:00Z"})
+
+
+@router.get("/api/proveedores/", response_model=Pagina[ProveedorOut])
+def listar_proveedores(session: SessionDep, _: Allowed("proveedores", "ver"), pagina: PaginaDep,
+                       q: Annotated[str | None, Query(max_length=100, description="RUC (prefix) or name")] = None,
+                       activo: bool | None = None) -> Pagina[ProveedorOut]:
+    return pagina.pagina(*proveedores.listar(session, pagina, q, activo))
+
+
+@router.post("/api/proveedores/", status_code=201, response_model=ProveedorOut)
+def crear_proveedor(datos: proveedores.ProveedorIn, session: SessionDep,
+                    _: Allowed("proveedores", "crear")) -> Proveedor:
+    return proveedores.crear(session, datos)
+
+
+@router.get("/api/proveedores/{proveedor_id}/", response_model=ProveedorOut)
+def obtener_proveedor(proveedor_id: Id, session: SessionDep, _: Allowed("proveedores", "ver")) -> Proveedor:
+    return proveedores.obtener(session, proveedor_id)
+
+
+@router.put("/api/proveedores/{proveedor_id}/", response_model=ProveedorOut)
+def actualizar_proveedor(proveedor_id: Id, datos: proveedores.ProveedorCambio, session: SessionDep,
+                         _: Allowed("proveedores", "editar")) -> Proveedor:
+    """Everything but the RUC (a different RUC is a different supplier); `activo: false` retires it."""
+    return proveedores.actualizar(session, proveedor_id, datos)
+
+
+# --- purchase orders ------------------------------------------------------------------------------------------
+
+DetalleOrdenOut = salida_de(DetalleOrdenCompra, "DetalleOrdenOut")
+OrdenOut = salida_de(OrdenCompra, "OrdenCompraOut", detalle=(list[DetalleOrdenOut], ...),
+                     doc="A purchase order; `total` is the purchase value before IGV, `total_pen` at the day's rate.")
+EstadoOC = Literal[ESTADOS_OC]  # type: ignore[valid-type]
+
+
+def _orden(session: SessionDep, orden: OrdenCompra) -> Salida:
+    return OrdenOut.model_validate({**orden.model_dump(), "detalle": ordenes.detalle(session, orden.id)})
+
+
+@router.post("/api/compras/ordenes/", status_code=201, response_model=OrdenOut)
+def crear_orden(datos: ordenes.OrdenIn, session: SessionDep, user: Allowed("compras", "crear")) -> Salida:
+    """A draft OC (BORRADOR); submit it with `POST .../enviar/`."""
+    return _orden(session, ordenes.crear(session, user.id, datos))
+
+
+@router.get("/api/compras/ordenes/", response_model=Pagina[OrdenOut])
+def listar_ordenes(session: SessionDep, _: Allowed("compras", "ver"), pagina: PaginaDep,
+                   estado: EstadoOC | None = None, proveedor_id: Id | None = None, almacen_id: Id | None = None,
+                   desde: Fecha | None = None, hasta: Fecha | None = None) -> Pagina[OrdenOut]:
+    filas, total = ordenes.listar(session, ordenes.FiltrosOrden(estado, proveedor_id, almacen_id, desde, hasta),
+                                  pagina)
+    return pagina.pagina([_orden(session, o) for o in filas], total)
+
+
+@router.get("/api/compras/ordenes/{orden_id}/", response_model=OrdenOut)
+def obtener_orden(orden_id: Id, session: SessionDep, _: Allowed("compras", "ver")) -> Salida:
+    return _orden(session, ordenes.obtener(session, orden_id))
+
+
+@router.put("/api/compras/ordenes/{orden_id}/", response_model=OrdenOut)
+def actualizar_orden(orden_id: Id, datos: ordenes.OrdenIn, session: SessionDep,
+                     _: Allowed("compras", "editar")) -> Salida:
+    """A BORRADOR or RECHAZADA OC: header and lines replaced (409 in any other state)."""
+    return _orden(session, ordenes.actualizar(session, orden_id, datos))
+
+
+@router.post("/api/compras/ordenes/{orden_id}/enviar/", response_model=OrdenOut)
+def enviar_orden(orden_id: Id, session: SessionDep, _: Allowed("compras", "crear")) -> Salida:
+    """Submit for approval: within the automatic tier it is APROBADA at once; above it PENDIENTE_APROBACION and
+    the `AprobacionOrdenCompra` workflow (`oc-<id>`) waits for the approver. A RECHAZADA OC is resubmitted."""
+    return _orden(session, ordenes.enviar(session, orden_id))
+
+
+class AnulacionIn(Entrada):
+    motivo: str = Field(min_length=3, max_length=500)
+
+
+@router.post("/api/compras/ordenes/{orden_id}/anular/", response_model=OrdenOut)
+def anular_orden(orden_id: Id, datos: AnulacionIn, session: SessionDep, _: Allowed("compras", "anular")) -> Salida:
+    return _orden(session, ordenes.anular(session, orden_id, datos.motivo))
+
+
+class AprobacionIn(Entrada):
+    decision: Literal["APROBAR", "RECHAZAR"]
+    comentario: str = Field(default="", max_length=500)
+
+
+@router.put("/api/compras/ordenes/{orden_id}/aprobar/", response_model=OrdenOut)
+async def aprobar_orden(orden_id: Id, datos: AprobacionIn, request: Request, session: SessionDep,
+                        user: Allowed("compras", "ver")) -> Salida:
+    """The approver's decision, as an Update of the OC's workflow: its validator answers 403 to a user without
+    `compras:aprobar`, below the OC's tier, or who created the OC; 409 when the OC is not pending."""
+    orden = ordenes.obtener(session, orden_id)
+    decision = DecisionOrdenCompra(orden.id, user.id, datos.decision, datos.comentario,
+                                   tiene_permiso(session, user.rol_id, "compras", "aprobar"),
+                                   ordenes.nivel_de(user.rol), client_ip(request))
+    session.rollback()  # hand the connection back while the workflow's activity uses one
+    try:
+        client = await connect()
+        await client.get_workflow_handle(ordenes.workflow_id(orden_id)).execute_update(
+            "decidir", decision, result_type=str)
+    except WorkflowUpdateFailedError as exc:
+        cause = exc.cause
+        if isinstance(cause, ApplicationError) and cause.type == DOMAIN_ERROR:
+            raise RemoteDomainError(*cause.details) from exc
+        raise
+    except RPCError as exc:
+        if exc.status != RPCStatusCode.NOT_FOUND:
+            raise WorkflowsUnavailable("El servicio de workflows (Temporal) no está disponible") from exc
+        session.expire_all()
+        orden = ordenes.obtener(session, orden_id)
+        ordenes.exigir_estado(orden, "aprobar ni rechazar", "PENDIENTE_APROBACION")
+        raise WorkflowsUnavailable("La aprobación de la OC se está iniciando: reintente en un momento") from exc
+    except RuntimeError as exc:
+        raise WorkflowsUnavailable("El servicio de workflows (Temporal) no está disponible") from exc
+    session.expire_all()
+    return _orden(session, ordenes.obtener(session, orden_id))
