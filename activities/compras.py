@@ -23,11 +23,15 @@ def decidir_orden_compra(d: DecisionOrdenCompra) -> str:
 
 @activity.defn(name="recordar_aprobacion")
 def recordar_aprobacion(r: RecordatorioAprobacion) -> int:
-    """Notification (deduplicated per OC, tier and day) and an e-mail to the tier's approvers."""
+    """Notification (deduplicated per OC, tier and day) and one e-mail to the tier's approvers."""
     with session_scope() as session:
         recordatorio = ordenes.recordar(session, r.orden_id, r.nivel, r.escalado)
+    if recordatorio.notificacion_id is None:
+        return 0
     if recordatorio.destinatarios:
         send_mail(recordatorio.destinatarios, recordatorio.asunto, recordatorio.cuerpo)
+    with session_scope() as session:
+        ordenes.marcar_notificada(session, recordatorio.notificacion_id)
     return len(recordatorio.destinatarios)
 
 

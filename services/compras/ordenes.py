@@ -11,7 +11,7 @@ from typing import Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import Field, model_validator
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import Session
 
@@ -25,6 +25,7 @@ from core.settings import get_settings
 from models.base import exigir_monto
 from models.compras import ConfiguracionCompras, DetalleOrdenCompra, OrdenCompra, Proveedor
 from models.inventario import Almacen, Producto
+from models.notificaciones import Notificacion
 from models.usuarios import Rol, Usuario
 from services.finanzas.asientos import CERO, hoy, redondear
 from services.finanzas.cartera import tipo_cambio_del_dia
@@ -254,29 +255,37 @@ def aprobadores(session: Session, nivel: int) -> list[str]:
 
 @dataclass(frozen=True)
 class Recordatorio:
-    nuevo: bool
+    notificacion_id: int | None
     destinatarios: list[str]
     asunto: str
     cuerpo: str
 
 
 def recordar(session: Session, orden_id: int, nivel: int, escalado: bool) -> Recordatorio:
-    """A reminder (or an escalation to the next tier) for an OC still pending: one notification per OC, tier
-    and day, and whom to e-mail."""
+    """A reminder (or an escalation to the next tier) for an OC still pending: one notification per OC,
+    submission, tier and day, and whom to e-mail while it has not been mailed (a retried activity mails it
+    once more at worst, never zero times)."""
     orden = session.get(OrdenCompra, orden_id)
     if orden is None or orden.estado != "PENDIENTE_APROBACION":
-        return Recordatorio(False, [], "", "")
+        return Recordatorio(None, [], "", "")
     destino = min(2, nivel + 1) if escalado else nivel
     asunto = (f"{'Escalada: ' if escalado else ''}OC {orden.id} pendiente de aprobación "
               f"({orden.moneda} {orden.total}, nivel {NOMBRE_NIVEL[destino]})")
     cuerpo = (f"La orden de compra {documento(orden.id)} por {orden.moneda} {orden.total} (S/ {orden.total_pen}) "
-              f"espera aprobación desde el envío {orden.envio}. Apruébela o recházela en "
+              f"espera aprobación (envío {orden.envio}). Apruébela o recházela en "
               f"PUT /api/compras/ordenes/{orden.id}/aprobar/.")
     clave = f"OC_PENDIENTE:{orden.id}:{orden.envio}:{destino}:{'E' if escalado else 'R'}:{hoy()}"
-    nuevo = notificar(session, "OC_PENDIENTE_APROBACION", "compras", asunto, cuerpo, "ordenes_compra", str(orden.id),
-                      clave)
+    notificar(session, "OC_PENDIENTE_APROBACION", "compras", asunto, cuerpo, "ordenes_compra", str(orden.id), clave)
+    pendiente = session.execute(select(Notificacion.id).where(Notificacion.dedupe_key == clave,
+                                                              Notificacion.enviada_email_at.is_(None))).scalar()
     session.commit()
-    return Recordatorio(nuevo, aprobadores(session, destino) if nuevo else [], asunto, cuerpo)
+    return Recordatorio(pendiente, aprobadores(session, destino) if pendiente else [], asunto, cuerpo)
+
+
+def marcar_notificada(session: Session, notificacion_id: int) -> None:
+    session.execute(update(Notificacion).where(Notificacion.id == notificacion_id)
+                    .values(enviada_email_at=datetime.now(UTC)))
+    session.commit()
 
 
 @dataclass(frozen=True)
