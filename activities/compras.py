@@ -6,8 +6,8 @@ from temporalio.exceptions import ApplicationError
 from core.db import session_scope
 from core.errors import DomainError
 from integrations.mail.client import send_mail
-from services.compras import ordenes
-from workflows.entradas import DecisionOrdenCompra, RecordatorioAprobacion
+from services.compras import ordenes, recepciones
+from workflows.entradas import DecisionOrdenCompra, IncidenciasRecepcion, RecordatorioAprobacion
 from workflows.notas_venta import DOMAIN_ERROR
 
 
@@ -35,4 +35,19 @@ def recordar_aprobacion(r: RecordatorioAprobacion) -> int:
     return len(recordatorio.destinatarios)
 
 
-ACTIVITIES = [decidir_orden_compra, recordar_aprobacion]
+@activity.defn(name="notificar_incidencias")
+def notificar_incidencias(entrada: IncidenciasRecepcion) -> int:
+    """One e-mail to the supplier with the reception's incidents not yet notified, then marked
+    `notificado_proveedor` (a retry after a lost mark may resend; nothing is marked unsent)."""
+    with session_scope() as session:
+        para, asunto, cuerpo, ids = recepciones.correo_incidencias(session, entrada.recepcion_id)
+    if not ids:
+        return 0
+    if para:
+        send_mail(para, asunto, cuerpo)
+    with session_scope() as session:
+        recepciones.marcar_notificadas(session, ids)
+    return len(ids)
+
+
+ACTIVITIES = [decidir_orden_compra, recordar_aprobacion, notificar_incidencias]

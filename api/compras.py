@@ -13,8 +13,16 @@ from api.deps import Allowed, SessionDep, client_ip
 from api.notas_venta import RemoteDomainError, WorkflowsUnavailable
 from core.schemas import Entrada, Fecha, Id, Pagina, Paginacion, Salida, salida_de
 from core.temporal import connect
-from models.compras import ESTADOS_OC, DetalleOrdenCompra, OrdenCompra, Proveedor
-from services.compras import ordenes, proveedores
+from models.compras import (
+    ESTADOS_OC,
+    DetalleOrdenCompra,
+    DetalleRecepcion,
+    IncidenciaCompra,
+    OrdenCompra,
+    Proveedor,
+    Recepcion,
+)
+from services.compras import ordenes, proveedores, recepciones
 from services.permisos import tiene_permiso
 from workflows.entradas import DecisionOrdenCompra
 from workflows.notas_venta import DOMAIN_ERROR
@@ -146,3 +154,37 @@ async def aprobar_orden(orden_id: Id, datos: AprobacionIn, request: Request, ses
         raise WorkflowsUnavailable("El servicio de workflows (Temporal) no está disponible") from exc
     session.expire_all()
     return _orden(session, ordenes.obtener(session, orden_id))
+
+
+# --- receptions -----------------------------------------------------------------------------------------------
+
+DetalleRecepcionOut = salida_de(DetalleRecepcion, "DetalleRecepcionOut")
+IncidenciaOut = salida_de(IncidenciaCompra, "IncidenciaCompraOut")
+RecepcionOut = salida_de(Recepcion, "RecepcionOut", detalle=(list[DetalleRecepcionOut], ...),
+                         incidencias=(list[IncidenciaOut], ...), estado_orden=(str, ...))
+
+
+def _recepcion(session: SessionDep, recepcion: Recepcion) -> Salida:
+    return RecepcionOut.model_validate({
+        **recepcion.model_dump(), "detalle": recepciones.detalle(session, recepcion.id),
+        "incidencias": recepciones.incidencias(session, recepcion.id),
+        "estado_orden": ordenes.obtener(session, recepcion.orden_id).estado})
+
+
+@router.post("/api/compras/recepciones/", status_code=201, response_model=RecepcionOut)
+def registrar_recepcion(datos: recepciones.RecepcionIn, session: SessionDep,
+                        user: Allowed("compras", "recibir")) -> Salida:
+    """A partial or total reception: stock in, incidents, the OC's state (PARCIAL / RECIBIDA) and the average
+    cost in one transaction; more than ordered beyond the tolerance is a 400 naming the line."""
+    return _recepcion(session, recepciones.registrar(session, user.id, datos))
+
+
+@router.get("/api/compras/recepciones/{recepcion_id}/", response_model=RecepcionOut)
+def obtener_recepcion(recepcion_id: Id, session: SessionDep, _: Allowed("compras", "ver")) -> Salida:
+    return _recepcion(session, recepciones.obtener(session, recepcion_id))
+
+
+@router.post("/api/compras/recepciones/{recepcion_id}/cerrar/", response_model=OrdenOut)
+def cerrar_orden(recepcion_id: Id, session: SessionDep, _: Allowed("compras", "recibir")) -> Salida:
+    """Close the reception's OC: what was not received is cancelled (`cantidad_cancelada`), the OC CERRADA."""
+    return _orden(session, recepciones.cerrar(session, recepcion_id))

@@ -14,9 +14,15 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.compras import decidir_orden_compra, recordar_aprobacion
+    from activities.compras import decidir_orden_compra, notificar_incidencias, recordar_aprobacion
     from core.temporal import ESTADO
-    from workflows.entradas import AnulacionOrdenCompra, AprobacionEntrada, DecisionOrdenCompra, RecordatorioAprobacion
+    from workflows.entradas import (
+        AnulacionOrdenCompra,
+        AprobacionEntrada,
+        DecisionOrdenCompra,
+        IncidenciasRecepcion,
+        RecordatorioAprobacion,
+    )
     from workflows.notas_venta import DOMAIN_ERROR
 
 RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), backoff_coefficient=2.0,
@@ -125,5 +131,18 @@ class AprobacionOrdenCompra:
         return self.recordatorios
 
 
-WORKFLOWS = [AprobacionOrdenCompra]
+@workflow.defn(name="NotificarIncidencias")
+class NotificarIncidencias:
+    """A reception's incidents e-mailed to the supplier (SMTP down: retried for a day, nothing lost)."""
+
+    @workflow.run
+    async def run(self, entrada: IncidenciasRecepcion) -> int:
+        return await workflow.execute_activity(
+            notificar_incidencias, entrada, start_to_close_timeout=timedelta(minutes=1),
+            retry_policy=RetryPolicy(initial_interval=timedelta(seconds=2), backoff_coefficient=2.0,
+                                     maximum_interval=timedelta(minutes=10)),
+            schedule_to_close_timeout=timedelta(days=1))
+
+
+WORKFLOWS = [AprobacionOrdenCompra, NotificarIncidencias]
 SCHEDULES: list = []

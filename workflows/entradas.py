@@ -80,3 +80,10 @@ class AnulacionOrdenCompra:
     """AprobacionOrdenCompra's `anular` signal: the OC was cancelled while waiting."""
 
     orden_id: int
+
+
+@dataclass(frozen=True)
+class IncidenciasRecepcion:
+    """NotificarIncidencias (`incidencias-recepcion-<id>`) and its activity: a reception's incidents to mail."""
+
+    recepcion_id: int
