@@ -15,14 +15,16 @@ from core.schemas import Entrada, Fecha, Id, Pagina, Paginacion, Salida, salida_
 from core.temporal import connect
 from models.compras import (
     ESTADOS_OC,
+    DetalleFacturaProveedor,
     DetalleOrdenCompra,
     DetalleRecepcion,
+    FacturaProveedor,
     IncidenciaCompra,
     OrdenCompra,
     Proveedor,
     Recepcion,
 )
-from services.compras import ordenes, proveedores, recepciones
+from services.compras import facturas, ordenes, proveedores, recepciones
 from services.permisos import tiene_permiso
 from workflows.entradas import DecisionOrdenCompra
 from workflows.notas_venta import DOMAIN_ERROR
@@ -188,3 +190,47 @@ def obtener_recepcion(recepcion_id: Id, session: SessionDep, _: Allowed("compras
 def cerrar_orden(recepcion_id: Id, session: SessionDep, _: Allowed("compras", "recibir")) -> Salida:
     """Close the reception's OC: what was not received is cancelled (`cantidad_cancelada`), the OC CERRADA."""
     return _orden(session, recepciones.cerrar(session, recepcion_id))
+
+
+# --- supplier invoices ----------------------------------------------------------------------------------------
+
+DetalleFacturaOut = salida_de(DetalleFacturaProveedor, "DetalleFacturaProveedorOut")
+FacturaOut = salida_de(FacturaProveedor, "FacturaProveedorOut", detalle=(list[DetalleFacturaOut], ...),
+                       cuenta_por_pagar_id=(int | None, None),
+                       doc="A supplier invoice; `diferencias` lists the last three-way match's lines out of tolerance.")
+
+
+def _factura(session: SessionDep, factura: FacturaProveedor) -> Salida:
+    return FacturaOut.model_validate({**factura.model_dump(), "detalle": facturas.detalle(session, factura.id),
+                                      "cuenta_por_pagar_id": facturas.cuenta_por_pagar(session, factura.id)})
+
+
+@router.post("/api/compras/facturas/", status_code=201, response_model=FacturaOut)
+def registrar_factura(datos: facturas.FacturaIn, session: SessionDep, user: Allowed("compras", "facturar")) -> Salida:
+    """Register the supplier's invoice: unique per (RUC, tipo, serie, número) however the number is typed (409),
+    linked to an APROBADA/PARCIAL/RECIBIDA OC of the same supplier; posts the purchase (6011/6091/40111/4212)
+    and opens its cuenta por pagar in the same transaction."""
+    return _factura(session, facturas.registrar(session, user.id, datos))
+
+
+@router.get("/api/compras/facturas/{factura_id}/", response_model=FacturaOut)
+def obtener_factura(factura_id: Id, session: SessionDep, _: Allowed("compras", "ver")) -> Salida:
+    return _factura(session, facturas.obtener(session, factura_id))
+
+
+@router.post("/api/compras/facturas/{factura_id}/conciliar/", response_model=FacturaOut)
+def conciliar_factura(factura_id: Id, session: SessionDep, _: Allowed("compras", "facturar")) -> Salida:
+    """Three-way match against the OC's prices and the accepted quantities received: CONCILIADA (payable) or
+    EN_REVISION with every difference listed per line."""
+    return _factura(session, facturas.conciliar(session, factura_id))
+
+
+class JustificacionIn(Entrada):
+    justificacion: str = Field(min_length=10, max_length=1000)
+
+
+@router.post("/api/compras/facturas/{factura_id}/justificar/", response_model=FacturaOut)
+def justificar_factura(factura_id: Id, datos: JustificacionIn, session: SessionDep,
+                       _: Allowed("compras", "justificar")) -> Salida:
+    """Accept an invoice EN_REVISION with a written justification (audited): it becomes CONCILIADA."""
+    return _factura(session, facturas.justificar(session, factura_id, datos.justificacion))
