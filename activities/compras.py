@@ -5,10 +5,14 @@ from temporalio.exceptions import ApplicationError
 
 from core.db import session_scope
 from core.errors import DomainError
+from core.temporal import heartbeating
 from integrations.mail.client import send_mail
-from services.compras import ordenes, recepciones
-from workflows.entradas import DecisionOrdenCompra, IncidenciasRecepcion, RecordatorioAprobacion
+from integrations.sunat import consulta
+from services.compras import ordenes, recepciones, sunat
+from workflows.entradas import DecisionOrdenCompra, IncidenciasRecepcion, RecordatorioAprobacion, ValidacionFactura
 from workflows.notas_venta import DOMAIN_ERROR
+
+CREDENCIALES_RECHAZADAS = "CredencialesRechazadas"
 
 
 @activity.defn(name="decidir_orden_compra")
@@ -50,4 +54,17 @@ def notificar_incidencias(entrada: IncidenciasRecepcion) -> int:
     return len(ids)
 
 
-ACTIVITIES = [decidir_orden_compra, recordar_aprobacion, notificar_incidencias]
+@activity.defn(name="validar_factura_sunat")
+@heartbeating
+def validar_factura_sunat(entrada: ValidacionFactura) -> str:
+    """SUNAT down / 429 / timeouts raise and are retried; rejected credentials and missing configuration are
+    final for this run."""
+    try:
+        return sunat.consultar(entrada.factura_id)
+    except consulta.CredencialesRechazadas as exc:
+        raise ApplicationError(str(exc), type=CREDENCIALES_RECHAZADAS, non_retryable=True) from exc
+    except DomainError as exc:
+        raise ApplicationError(exc.message, exc.status, exc.body(), type=DOMAIN_ERROR, non_retryable=True) from exc
+
+
+ACTIVITIES = [decidir_orden_compra, recordar_aprobacion, notificar_incidencias, validar_factura_sunat]

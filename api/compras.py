@@ -11,10 +11,13 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from api.deps import Allowed, SessionDep, client_ip
 from api.notas_venta import RemoteDomainError, WorkflowsUnavailable
+from core.errors import ValidationError
 from core.schemas import Entrada, Fecha, Id, Pagina, Paginacion, Salida, salida_de
 from core.temporal import connect
+from integrations.sunat.consulta import CredencialesRechazadas, SunatNoDisponible
 from models.compras import (
     ESTADOS_OC,
+    ConfiguracionCompras,
     DetalleFacturaProveedor,
     DetalleOrdenCompra,
     DetalleRecepcion,
@@ -24,7 +27,8 @@ from models.compras import (
     Proveedor,
     Recepcion,
 )
-from services.compras import facturas, ordenes, proveedores, recepciones
+from services.compras import configuracion as config_compras
+from services.compras import facturas, ordenes, proveedores, recepciones, sunat
 from services.permisos import tiene_permiso
 from workflows.entradas import DecisionOrdenCompra
 from workflows.notas_venta import DOMAIN_ERROR
@@ -234,3 +238,55 @@ def justificar_factura(factura_id: Id, datos: JustificacionIn, session: SessionD
                        _: Allowed("compras", "justificar")) -> Salida:
     """Accept an invoice EN_REVISION with a written justification (audited): it becomes CONCILIADA."""
     return _factura(session, facturas.justificar(session, factura_id, datos.justificacion))
+
+
+@router.post("/api/compras/facturas/{factura_id}/validar-sunat/", response_model=FacturaOut)
+def validar_sunat(factura_id: Id, session: SessionDep, _: Allowed("compras", "validar")) -> Salida:
+    """Ask SUNAT's consulta integrada now (the automatic check runs on registration and retries on its own):
+    keeps estadoCp / estadoRuc / condDomiRuc and the observations; a comprobante not accepted or authorised,
+    or a supplier not ACTIVO/HABIDO, marks the invoice OBSERVADA. 503 while SUNAT is unavailable."""
+    facturas.obtener(session, factura_id)
+    session.rollback()  # no connection held while SUNAT answers
+    try:
+        sunat.consultar(factura_id)
+    except SunatNoDisponible as exc:
+        raise WorkflowsUnavailable(f"SUNAT no está disponible: {exc}; la validación automática reintentará") from exc
+    except CredencialesRechazadas as exc:
+        raise ValidationError(f"{exc}: revise sunat_client_id / sunat_client_secret", field="sunat_client_id") from exc
+    session.expire_all()
+    return _factura(session, facturas.obtener(session, factura_id))
+
+
+class LevantarIn(Entrada):
+    motivo: str = Field(min_length=10, max_length=500)
+
+
+@router.post("/api/compras/facturas/{factura_id}/levantar-observacion/", response_model=FacturaOut)
+def levantar_observacion(factura_id: Id, datos: LevantarIn, session: SessionDep,
+                         _: Allowed("compras", "levantar_observacion")) -> Salida:
+    """Override SUNAT's observation with a reason (audited): the invoice can then be reconciled and paid."""
+    return _factura(session, sunat.levantar_observacion(session, factura_id, datos.motivo))
+
+
+# --- configuration ----------------------------------------------------------------------------------------------
+
+ConfiguracionOut = salida_de(ConfiguracionCompras, "ConfiguracionComprasOut", excluir=("sunat_client_secret",),
+                             sunat_client_secret_configurado=(bool, ...))
+
+
+def _config(config: ConfiguracionCompras) -> Salida:
+    return ConfiguracionOut.model_validate({**config.model_dump(exclude={"sunat_client_secret"}),
+                                            "sunat_client_secret_configurado": bool(config.sunat_client_secret)})
+
+
+@router.get("/api/compras/configuracion/", response_model=ConfiguracionOut)
+def ver_configuracion(session: SessionDep, _: Allowed("compras", "ver")) -> Salida:
+    return _config(ordenes.configuracion(session))
+
+
+@router.put("/api/compras/configuracion/", response_model=ConfiguracionOut)
+def cambiar_configuracion(datos: config_compras.ConfiguracionComprasIn, session: SessionDep,
+                          _: Allowed("compras", "configurar")) -> Salida:
+    """Approval tiers (PEN), reminder/escalation waits, tolerances, proposal state, SUNAT credentials (the
+    secret is stored encrypted and never answered)."""
+    return _config(config_compras.cambiar(session, datos))

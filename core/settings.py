@@ -81,6 +81,13 @@ class Settings(BaseSettings):
     api_port: int = 8000
     log_level: str = "INFO"
 
+    # module 5: SUNAT's consulta integrada de comprobantes de pago (OAuth2 + validarcomprobante); by default
+    # the local sandbox `erp up` starts (python -m integrations.sunat.consulta_sandbox)
+    sunat_consulta_sandbox_port: int = 8720
+    sunat_seguridad_url: str = ""  # https://api-seguridad.sunat.gob.pe in production
+    sunat_consulta_url: str = ""  # https://api.sunat.gob.pe in production
+    sunat_consulta_reintento_s: float = Field(default=30.0, gt=0)
+
     @property
     def owner_url(self) -> str:
         """Where migrations run: the owner role, or the single role of a one-role install."""

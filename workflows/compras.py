@@ -14,7 +14,13 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.compras import decidir_orden_compra, notificar_incidencias, recordar_aprobacion
+    from activities.compras import (
+        CREDENCIALES_RECHAZADAS,
+        decidir_orden_compra,
+        notificar_incidencias,
+        recordar_aprobacion,
+        validar_factura_sunat,
+    )
     from core.temporal import ESTADO
     from workflows.entradas import (
         AnulacionOrdenCompra,
@@ -22,6 +28,7 @@ with workflow.unsafe.imports_passed_through():
         DecisionOrdenCompra,
         IncidenciasRecepcion,
         RecordatorioAprobacion,
+        ValidacionFactura,
     )
     from workflows.notas_venta import DOMAIN_ERROR
 
@@ -144,5 +151,23 @@ class NotificarIncidencias:
             schedule_to_close_timeout=timedelta(days=1))
 
 
-WORKFLOWS = [AprobacionOrdenCompra, NotificarIncidencias]
+@workflow.defn(name="ValidarFacturaProveedor")
+class ValidarFacturaProveedor:
+    """A registered supplier invoice checked with SUNAT's consulta integrada (`factura-proveedor-<id>`): while
+    SUNAT is down or rate-limits, the activity is retried (for up to a week); nothing is lost. Rejected
+    credentials are not retried: the invoice stays PENDIENTE until someone fixes them and asks again."""
+
+    @workflow.run
+    async def run(self, entrada: ValidacionFactura) -> str:
+        paso = timedelta(seconds=entrada.reintento_segundos)
+        estado = await workflow.execute_activity(
+            validar_factura_sunat, entrada, start_to_close_timeout=timedelta(seconds=60),
+            schedule_to_close_timeout=timedelta(days=7),
+            retry_policy=RetryPolicy(initial_interval=paso, backoff_coefficient=2.0, maximum_interval=paso * 20,
+                                     non_retryable_error_types=[CREDENCIALES_RECHAZADAS, DOMAIN_ERROR]))
+        workflow.upsert_search_attributes([ESTADO.value_set(estado)])
+        return estado
+
+
+WORKFLOWS = [AprobacionOrdenCompra, NotificarIncidencias, ValidarFacturaProveedor]
 SCHEDULES: list = []

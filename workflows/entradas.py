@@ -87,3 +87,12 @@ class IncidenciasRecepcion:
     """NotificarIncidencias (`incidencias-recepcion-<id>`) and its activity: a reception's incidents to mail."""
 
     recepcion_id: int
+
+
+@dataclass(frozen=True)
+class ValidacionFactura:
+    """ValidarFacturaProveedor (`factura-proveedor-<id>`) and its activity; `reintento_segundos` paces the
+    retries while SUNAT is down (from settings, fixed for the run)."""
+
+    factura_id: int
+    reintento_segundos: float

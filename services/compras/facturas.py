@@ -18,12 +18,15 @@ from sqlmodel import Session
 from core import audit
 from core.db import get_or_404
 from core.errors import Conflict, NotFound, ValidationError
+from core.outbox import request_workflow
 from core.schemas import Entrada, Fecha, Id
+from core.settings import get_settings
 from models.compras import DetalleFacturaProveedor, DetalleOrdenCompra, FacturaProveedor, Proveedor
 from models.finanzas import CuentaPorPagar
 from services.compras import ordenes
 from services.finanzas.asientos import CERO, redondear
 from services.finanzas.cartera import FacturaProveedorIn, contabilizar_factura_proveedor, tipo_cambio_del_dia
+from workflows.entradas import ValidacionFactura
 
 CENTIMO = Decimal("0.01")
 CIEN = Decimal("100")
@@ -152,8 +155,22 @@ def registrar(session: Session, usuario_id: int, datos: FacturaIn) -> FacturaPro
         costos_vinculados=datos.gastos_logisticos, igv=datos.igv), proveedor.id, factura.id)
     factura.contabilizado = True
     session.add(factura)
+    solicitar_validacion(session, factura)
     session.commit()
     return factura
+
+
+def validacion_id(factura_id: int) -> str:
+    return f"factura-proveedor-{factura_id}"
+
+
+def solicitar_validacion(session: Session, factura: FacturaProveedor) -> None:
+    """In the invoice's transaction: the automatic SUNAT check (ValidarFacturaProveedor), retried until SUNAT
+    answers."""
+    request_workflow(session, "ValidarFacturaProveedor", validacion_id(factura.id),
+                     ValidacionFactura(factura.id, get_settings().sunat_consulta_reintento_s),
+                     search_attributes={"Documento": factura.numero_factura, "Ruc": factura.ruc_proveedor,
+                                        "Estado": "PENDIENTE"})
 
 
 # --- three-way match ------------------------------------------------------------------------------------------

@@ -2,53 +2,18 @@
 payable through finanzas; the three-way match (CONCILIADA / EN_REVISION with differences, justification);
 payment only when CONCILIADA, held by the database."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
 from core.db import session_scope
-from tests.compras.helpers import RUC_A, RUC_B
+from tests.compras.helpers import EMISION, RUC_B
+from tests.compras.helpers import factura_body as _factura
 from tests.ventas_fixtures import contar
 
 pytest_plugins = ["tests.ventas_fixtures", "tests.compras.helpers"]
-EMISION = date.today()
-
-
-@pytest.fixture
-def recibida(compras):
-    """An OC of 10 × 12.50 and 5 × 20.00 from a 30-day-credit supplier, received: 6 and 5."""
-    proveedor = compras.proveedor(RUC_A, condicion_pago="CREDITO", dias_credito=30)
-    p1, p2 = compras.tienda.producto("FAC1", stock=None), compras.tienda.producto("FAC2", stock=None)
-    oc = compras.orden(proveedor, [(p1, "10", "12.50"), (p2, "5", "20")])
-    compras.enviar(oc["id"])
-    l1, l2 = (d["id"] for d in oc["detalle"])
-    res = compras.client.post("/api/compras/recepciones/", headers=compras.admin, json={
-        "orden_id": oc["id"], "lineas": [{"detalle_orden_id": l1, "cantidad_recibida": "6"},
-                                         {"detalle_orden_id": l2, "cantidad_recibida": "5"}]})
-    assert res.status_code == 201, res.text
-    return oc["id"], l1, l2
-
-
-def _factura(orden_id: int, lineas: list[tuple[int, str, str]], numero: str = "F001-00000123",
-             gastos: str = "0", ruc: str = RUC_A) -> dict:
-    from decimal import ROUND_HALF_UP, Decimal
-
-    def r(x: Decimal) -> Decimal:
-        return x.quantize(Decimal("0.01"), ROUND_HALF_UP)
-
-    filas = []
-    for detalle, cantidad, precio in lineas:
-        base = r(Decimal(cantidad) * Decimal(precio))
-        igv = r(base * Decimal("0.18"))
-        filas.append({"detalle_orden_id": detalle, "cantidad": cantidad, "precio_unitario": precio,
-                      "base": str(base), "igv": str(igv), "total": str(base + igv)})
-    base = sum(Decimal(f["base"]) for f in filas)
-    igv = sum(Decimal(f["igv"]) for f in filas) + r(Decimal(gastos) * Decimal("0.18"))
-    return {"orden_id": orden_id, "ruc_proveedor": ruc, "numero_factura": numero, "fecha_emision": str(EMISION),
-            "monto_base": str(base), "gastos_logisticos": gastos, "igv": str(igv),
-            "total": str(base + Decimal(gastos) + igv), "lineas": filas}
 
 
 def _pagar(client, headers, cxp: int, monto: str):
