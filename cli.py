@@ -186,6 +186,9 @@ def _sandboxes(env: dict[str, str]) -> list[tuple[str, str, list[str]]]:
                    GOOGLE_CLIENT_ID=settings.google_client_id)
         sandboxes.append(("google-sandbox", "integrations.google.sandbox",
                           ["--port", str(settings.google_sandbox_port), "--client-id", settings.google_client_id]))
+    if not settings.sunat_consulta_url:  # module 5: SUNAT's consulta integrada (client sandbox-client/sandbox-secret)
+        sandboxes.append(("sunat-consulta-sandbox", "integrations.sunat.consulta_sandbox",
+                          ["--port", str(settings.sunat_consulta_sandbox_port)]))
     return sandboxes
 
 

@@ -8,7 +8,7 @@ from core.errors import DomainError
 from core.temporal import heartbeating
 from integrations.mail.client import send_mail
 from integrations.sunat import consulta
-from services.compras import ordenes, recepciones, sunat
+from services.compras import ordenes, planificacion, recepciones, sunat
 from workflows.entradas import DecisionOrdenCompra, IncidenciasRecepcion, RecordatorioAprobacion, ValidacionFactura
 from workflows.notas_venta import DOMAIN_ERROR
 
@@ -67,4 +67,19 @@ def validar_factura_sunat(entrada: ValidacionFactura) -> str:
         raise ApplicationError(exc.message, exc.status, exc.body(), type=DOMAIN_ERROR, non_retryable=True) from exc
 
 
-ACTIVITIES = [decidir_orden_compra, recordar_aprobacion, notificar_incidencias, validar_factura_sunat]
+@activity.defn(name="generar_propuestas_compra")
+def generar_propuestas_compra() -> list[int]:
+    """Idempotent per day (the proposals' unique key)."""
+    with session_scope() as session:
+        return planificacion.generar_propuestas(session)
+
+
+@activity.defn(name="evaluar_proveedores")
+def evaluar_proveedores() -> list[int]:
+    """Idempotent per quarter (re-running replaces the quarter's scores)."""
+    with session_scope() as session:
+        return planificacion.evaluar_proveedores(session)
+
+
+ACTIVITIES = [decidir_orden_compra, recordar_aprobacion, notificar_incidencias, validar_factura_sunat,
+              generar_propuestas_compra, evaluar_proveedores]

@@ -17,10 +17,13 @@ with workflow.unsafe.imports_passed_through():
     from activities.compras import (
         CREDENCIALES_RECHAZADAS,
         decidir_orden_compra,
+        evaluar_proveedores,
+        generar_propuestas_compra,
         notificar_incidencias,
         recordar_aprobacion,
         validar_factura_sunat,
     )
+    from core.schedules import ScheduleDef
     from core.temporal import ESTADO
     from workflows.entradas import (
         AnulacionOrdenCompra,
@@ -169,5 +172,33 @@ class ValidarFacturaProveedor:
         return estado
 
 
-WORKFLOWS = [AprobacionOrdenCompra, NotificarIncidencias, ValidarFacturaProveedor]
-SCHEDULES: list = []
+@workflow.defn(name="PropuestasCompra")
+class PropuestasCompra:
+    """Daily 07:00: OC proposals for what is at or under its minimum (idempotent per day)."""
+
+    @workflow.run
+    async def run(self) -> int:
+        creadas = await workflow.execute_activity(generar_propuestas_compra, start_to_close_timeout=timedelta(
+            minutes=10), retry_policy=RETRY)
+        return len(creadas)
+
+
+@workflow.defn(name="EvaluacionProveedores")
+class EvaluacionProveedores:
+    """Quarterly: the previous quarter's supplier scores and a review task for those under the threshold."""
+
+    @workflow.run
+    async def run(self) -> int:
+        evaluados = await workflow.execute_activity(evaluar_proveedores, start_to_close_timeout=timedelta(
+            minutes=10), retry_policy=RETRY)
+        return len(evaluados)
+
+
+WORKFLOWS = [AprobacionOrdenCompra, NotificarIncidencias, ValidarFacturaProveedor, PropuestasCompra,
+             EvaluacionProveedores]
+SCHEDULES = [
+    ScheduleDef("propuestas-compra", "PropuestasCompra", "0 7 * * *",
+                "OC propuestas por bajo stock: hasta el stock máximo, una por proveedor y almacén (07:00 Lima)"),
+    ScheduleDef("evaluacion-proveedores", "EvaluacionProveedores", "0 6 1 1,4,7,10 *",
+                "Evaluación trimestral de proveedores: puntualidad, calidad, precio (06:00 Lima, día 1)"),
+]

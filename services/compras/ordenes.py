@@ -177,15 +177,23 @@ def _segundos(horas: Decimal) -> int:
 
 
 def enviar(session: Session, orden_id: int) -> OrdenCompra:
-    """Submit a draft or a rejected OC: up to the automatic tier it is APROBADA at once (audited), else
-    PENDIENTE_APROBACION and the approval workflow `oc-<id>` starts (first submission) or continues as a new
-    run (a resubmission), both through the outbox, in this transaction."""
+    """Submit a draft or a rejected OC (see `someter`)."""
     orden = bloquear(session, orden_id)
     exigir_estado(orden, "enviar a aprobación", *EDITABLES)
+    someter(session, orden)
+    session.commit()
+    return orden
+
+
+def someter(session: Session, orden: OrdenCompra, nivel_minimo: int = 0) -> None:
+    """Up to the automatic tier the OC is APROBADA at once (audited), else PENDIENTE_APROBACION and the approval
+    workflow `oc-<id>` starts (first submission) or continues as a new run (a resubmission), both through the
+    outbox, in the caller's transaction. `nivel_minimo` 1: a person approves it whatever its amount (the daily
+    proposals)."""
     config = configuracion(session)
     orden.tipo_cambio = _tasa(session, orden.moneda)  # the tiers read the day's rate
     orden.total_pen = redondear(orden.total * orden.tipo_cambio)
-    orden.nivel_aprobacion = nivel_requerido(config, orden.total_pen)
+    orden.nivel_aprobacion = max(nivel_minimo, nivel_requerido(config, orden.total_pen))
     orden.envio += 1
     if orden.nivel_aprobacion == 0:
         orden.estado, orden.fecha_aprobacion = "APROBADA", datetime.now(UTC)
@@ -203,8 +211,6 @@ def enviar(session: Session, orden_id: int) -> OrdenCompra:
         proveedor = session.get(Proveedor, orden.proveedor_id)
         request_workflow(session, WORKFLOW, workflow_id(orden.id), entrada, search_attributes={
             "Documento": documento(orden.id), "Estado": orden.estado, "Ruc": proveedor.ruc})
-    session.commit()
-    return orden
 
 
 def anular(session: Session, orden_id: int, motivo: str) -> OrdenCompra:

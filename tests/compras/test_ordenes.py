@@ -18,8 +18,8 @@ def test_supplier_ruc_is_checked_duplicates_are_409_and_search_finds_by_ruc_or_n
     dup = post("/api/proveedores/", headers=compras.admin, json={"ruc": RUC_A, "razon_social": "Otro"})
     assert dup.status_code == 409 and dup.json()["errors"][0]["field"] == "ruc"
     plazo = post("/api/proveedores/", headers=compras.admin,
-                 json={"ruc": "20601234560", "razon_social": "Y", "condicion_pago": "CONTADO", "dias_credito": 5})
-    assert plazo.status_code == 400
+                 json={"ruc": "20601234565", "razon_social": "Y", "condicion_pago": "CONTADO", "dias_credito": 5})
+    assert plazo.status_code == 400 and "dias_credito" in plazo.json()["message"]
     get = compras.client.get
     assert [p["id"] for p in get("/api/proveedores/?q=2010006", headers=compras.admin).json()["items"]] == [a]
     assert [p["ruc"] for p in get("/api/proveedores/?q=andina", headers=compras.admin).json()["items"]] == [RUC_A]
