@@ -1,6 +1,7 @@
 """Module 5 compras y proveedores: /api/proveedores/ and /api/compras/ (purchase orders and their approval,
 receptions, supplier invoices)."""
 
+from decimal import Decimal
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -68,6 +69,28 @@ def actualizar_proveedor(proveedor_id: Id, datos: proveedores.ProveedorCambio, s
                          _: Allowed("proveedores", "editar")) -> Proveedor:
     """Everything but the RUC (a different RUC is a different supplier); `activo: false` retires it."""
     return proveedores.actualizar(session, proveedor_id, datos)
+
+
+class ComparacionOut(Salida):
+    proveedor_id: int
+    ruc: str
+    razon_social: str
+    activo: bool
+    ultima_evaluacion: Decimal | None
+    ultimo_precio_pen: Decimal = Field(description="valor unitario sin IGV, en PEN al tipo de cambio de la OC")
+    precio_promedio_pen: Decimal
+    ordenes: int
+    plazo_entrega_dias: Decimal | None = Field(description="promedio de la OC a la recepción")
+    calidad_pct: Decimal | None = Field(description="% de lo recibido en líneas CONFORME")
+    es_consultado: bool
+
+
+@router.get("/api/proveedores/{proveedor_id}/comparar/{producto_id}/", response_model=Pagina[ComparacionOut])
+def comparar_proveedores(proveedor_id: Id, producto_id: Id, session: SessionDep, pagina: PaginaDep,
+                         _: Allowed("proveedores", "ver")) -> Pagina[ComparacionOut]:
+    """Every supplier that sold the product, cheapest on average first, with the one asked about flagged."""
+    filas = [ComparacionOut.model_validate(f) for f in proveedores.comparar(session, proveedor_id, producto_id)]
+    return pagina.pagina(filas[pagina.offset:pagina.offset + pagina.limit], len(filas))
 
 
 # --- purchase orders ------------------------------------------------------------------------------------------

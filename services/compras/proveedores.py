@@ -4,7 +4,7 @@ from decimal import Decimal
 from typing import Literal
 
 from pydantic import EmailStr, Field, model_validator
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, text
 from sqlmodel import Session
 from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.pe import ruc as stdnum_ruc
@@ -13,6 +13,7 @@ from core.db import contiene, get_or_404, paginar
 from core.errors import Conflict, ValidationError
 from core.schemas import Entrada, Paginacion
 from models.compras import Proveedor
+from models.inventario import Producto
 
 
 class ProveedorCambio(Entrada):
@@ -80,3 +81,39 @@ def listar(session: Session, pagina: Paginacion, q: str | None = None,
     if activo is not None:
         stmt = stmt.where(Proveedor.activo == activo)
     return paginar(session, stmt, pagina.limit, pagina.offset)
+
+
+_COMPARAR = text("""
+    WITH compras AS (
+        SELECT o.proveedor_id, o.id AS orden_id, o.fecha_creacion, d.precio_unitario * o.tipo_cambio AS precio,
+               row_number() OVER (PARTITION BY o.proveedor_id ORDER BY o.fecha_creacion DESC, o.id DESC) AS n
+        FROM detalle_orden_compra d JOIN ordenes_compra o ON o.id = d.orden_id
+        WHERE d.producto_id = :producto AND o.estado NOT IN ('BORRADOR', 'PENDIENTE_APROBACION', 'RECHAZADA',
+                                                              'ANULADA')
+    ), entregas AS (
+        SELECT o.proveedor_id, avg(extract(epoch FROM (r.fecha - o.fecha_creacion)) / 86400) AS dias,
+               sum(dr.cantidad_recibida) AS recibido,
+               sum(dr.cantidad_recibida) FILTER (WHERE dr.estado_item = 'CONFORME') AS conforme
+        FROM detalle_recepcion dr JOIN recepciones r ON r.id = dr.recepcion_id
+        JOIN ordenes_compra o ON o.id = r.orden_id
+        WHERE dr.producto_id = :producto GROUP BY 1
+    )
+    SELECT p.id AS proveedor_id, p.ruc, p.razon_social, p.activo, p.ultima_evaluacion,
+           round(max(c.precio) FILTER (WHERE c.n = 1), 6) AS ultimo_precio_pen,
+           round(avg(c.precio), 6) AS precio_promedio_pen,
+           count(DISTINCT c.orden_id) AS ordenes, round(e.dias::numeric, 1) AS plazo_entrega_dias,
+           CASE WHEN e.recibido > 0 THEN round(coalesce(e.conforme, 0) * 100 / e.recibido, 3) END AS calidad_pct
+    FROM compras c JOIN proveedores p ON p.id = c.proveedor_id LEFT JOIN entregas e ON e.proveedor_id = p.id
+    GROUP BY p.id, e.dias, e.recibido, e.conforme
+    ORDER BY precio_promedio_pen, p.id
+""")
+
+
+def comparar(session: Session, proveedor_id: int, producto_id: int) -> list[dict]:
+    """Every supplier that sold the product: last and average price in PEN (each OC at its own rate), average
+    lead time from order to reception, quality (% of the quantity received on CONFORME lines), last
+    evaluation; `proveedor_id` (the one asked about) is flagged."""
+    obtener(session, proveedor_id)
+    get_or_404(session, Producto, producto_id, "Producto no encontrado")
+    return [dict(f._mapping) | {"es_consultado": f.proveedor_id == proveedor_id}
+            for f in session.execute(_COMPARAR, {"producto": producto_id})]

@@ -108,3 +108,27 @@ async def test_incidents_are_mailed_to_the_supplier_and_marked(compras, worker, 
     [correo] = smtp_server.messages()
     assert correo["To"] == "reclamos@andina.pe" and f"OC-{oc['id']}" in correo["Subject"]
     assert "FALTANTE" in correo.get_content() and "REC4" in correo.get_content()
+
+
+def test_suppliers_compared_for_one_product_by_price_lead_time_and_quality(compras):
+    from tests.compras.helpers import RUC_B
+
+    a, b = compras.proveedor(RUC_A), compras.proveedor(RUC_B)
+    producto = compras.tienda.producto("CMP1", stock=None)
+    precios = {a: ["10", "12"], b: ["10.50"]}
+    for proveedor, lista in precios.items():
+        for precio in lista:
+            oc = compras.orden(proveedor, [(producto, "10", precio)])
+            compras.enviar(oc["id"])
+            danado = {"estado_item": "DAÑADO", "cantidad_danada": "5"} if proveedor == b else {}
+            assert _recibir(compras, oc["id"], [{"detalle_orden_id": oc["detalle"][0]["id"],
+                                                 "cantidad_recibida": "10", **danado}]).status_code == 201
+    res = compras.client.get(f"/api/proveedores/{a}/comparar/{producto}/", headers=compras.admin).json()
+    filas = {f["proveedor_id"]: f for f in res["items"]}
+    assert res["total"] == 2 and res["items"][0]["proveedor_id"] == b  # cheapest on average first (10.50 < 11)
+    assert (filas[a]["ultimo_precio_pen"], filas[a]["precio_promedio_pen"], filas[a]["ordenes"]) == (
+        "12.000000", "11.000000", 2)
+    assert filas[a]["calidad_pct"] == "100.000" and filas[b]["calidad_pct"] == "0.000"
+    assert filas[a]["es_consultado"] and not filas[b]["es_consultado"]
+    assert filas[a]["plazo_entrega_dias"] is not None
+    assert compras.client.get(f"/api/proveedores/{a}/comparar/999999/", headers=compras.admin).status_code == 404
