@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Literal
 
 from pydantic import Field, field_validator
-from sqlalchemy import func, select
+from sqlalchemy import Row, func, select
 from sqlmodel import Session
 
 from core import audit
@@ -185,7 +185,7 @@ def _facturado_en_otras(session: Session, factura: FacturaProveedor) -> dict[int
     return {fila[0]: Decimal(fila[1]) for fila in filas}
 
 
-def diferencias(factura: FacturaProveedor, lineas: list[DetalleFacturaProveedor], oc: dict[int, DetalleOrdenCompra],
+def diferencias(factura: FacturaProveedor, lineas: list[Row], oc: dict[int, Row],
                 otras: dict[int, Decimal], tol_cantidad: Decimal, tol_pct: Decimal, tol_monto: Decimal) -> list[dict]:
     """Every line outside tolerance: quantity against what was received and accepted (less what other invoices
     already billed), price against the OC (±pct % or ±monto PEN per unit, whichever is wider)."""
@@ -218,8 +218,11 @@ def conciliar(session: Session, factura_id: int) -> FacturaProveedor:
     if factura.estado == "CONCILIADA":
         return factura
     config = ordenes.configuracion(session)
-    oc = {d.id: d for d in ordenes.detalle(session, factura.orden_id)}
-    difs = diferencias(factura, detalle(session, factura.id), oc, _facturado_en_otras(session, factura),
+    # Plain rows, not ORM objects: a 200-line match reads 400 of them (the benchmark's p95 target is 50 ms).
+    oc_t, fac_t = DetalleOrdenCompra.__table__, DetalleFacturaProveedor.__table__
+    oc = {d.id: d for d in session.execute(select(oc_t).where(oc_t.c.orden_id == factura.orden_id))}
+    lineas = list(session.execute(select(fac_t).where(fac_t.c.factura_id == factura.id).order_by(fac_t.c.id)))
+    difs = diferencias(factura, lineas, oc, _facturado_en_otras(session, factura),
                        Decimal(config.tolerancia_cantidad), Decimal(config.tolerancia_precio_pct),
                        Decimal(config.tolerancia_precio_monto))
     factura.estado, factura.diferencias = ("EN_REVISION", difs) if difs else ("CONCILIADA", [])
