@@ -17,7 +17,7 @@ from sqlmodel import Session
 
 from core import audit
 from core.db import get_or_404
-from core.errors import Conflict, NotFound, ValidationError
+from core.errors import Conflict, ValidationError
 from core.outbox import request_workflow
 from core.schemas import Entrada, Fecha, Id
 from core.settings import get_settings
@@ -247,11 +247,7 @@ def justificar(session: Session, factura_id: int, justificacion: str) -> Factura
 
 
 def bloquear(session: Session, factura_id: int) -> FacturaProveedor:
-    factura = session.execute(select(FacturaProveedor).where(FacturaProveedor.id == factura_id)
-                              .with_for_update()).scalar_one_or_none()
-    if factura is None:
-        raise NotFound("Factura de proveedor no encontrada")
-    return factura
+    return get_or_404(session, FacturaProveedor, factura_id, "Factura de proveedor no encontrada", for_update=True)
 
 
 def obtener(session: Session, factura_id: int) -> FacturaProveedor:

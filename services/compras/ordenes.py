@@ -18,7 +18,7 @@ from sqlmodel import Session
 from core import audit
 from core.context import Actor
 from core.db import get_or_404, paginar, per_session
-from core.errors import Conflict, NotFound, UnprocessableError, ValidationError
+from core.errors import Conflict, UnprocessableError, ValidationError
 from core.outbox import request_signal, request_workflow
 from core.schemas import Entrada, Fecha, Id, Paginacion
 from core.settings import get_settings
@@ -159,11 +159,7 @@ def actualizar(session: Session, orden_id: int, datos: OrdenIn) -> OrdenCompra:
 
 
 def bloquear(session: Session, orden_id: int) -> OrdenCompra:
-    orden = session.execute(select(OrdenCompra).where(OrdenCompra.id == orden_id)
-                            .with_for_update()).scalar_one_or_none()
-    if orden is None:
-        raise NotFound("Orden de compra no encontrada")
-    return orden
+    return get_or_404(session, OrdenCompra, orden_id, "Orden de compra no encontrada", for_update=True)
 
 
 def nivel_requerido(config: ConfiguracionCompras, total_pen: Decimal) -> int:
