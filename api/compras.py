@@ -4,7 +4,7 @@ receptions, supplier invoices)."""
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from pydantic import Field
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
@@ -211,6 +211,15 @@ def registrar_recepcion(datos: recepciones.RecepcionIn, session: SessionDep,
 @router.get("/api/compras/recepciones/{recepcion_id}/", response_model=RecepcionOut)
 def obtener_recepcion(recepcion_id: Id, session: SessionDep, _: Allowed("compras", "ver")) -> Salida:
     return _recepcion(session, recepciones.obtener(session, recepcion_id))
+
+
+@router.post("/api/compras/recepciones/{recepcion_id}/fotos/", response_model=DetalleRecepcionOut)
+def subir_foto(recepcion_id: Id, session: SessionDep, _: Allowed("compras", "recibir"),
+               detalle_id: Annotated[int, Form(ge=1, le=2**31 - 1, description="detalle_recepcion.id")],
+               archivo: Annotated[UploadFile, File(description="JPEG, PNG o WebP, hasta 5 MiB")]) -> DetalleRecepcion:
+    """The photo of a received line (multipart), kept in storage; also the evidence of the line's incident."""
+    contenido = archivo.file.read(recepciones.MAX_FOTO + 1)
+    return recepciones.guardar_foto(session, recepcion_id, detalle_id, contenido)
 
 
 @router.post("/api/compras/recepciones/{recepcion_id}/cerrar/", response_model=OrdenOut)

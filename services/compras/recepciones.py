@@ -4,6 +4,7 @@ products, incidents, the OC lines' received quantities and the OC's state, and t
 average cost (with its 20111/6111 entry) through services/finanzas. Incidents are e-mailed to the supplier
 afterwards by a workflow started through the outbox. Closing cancels what was not received."""
 
+import hashlib
 from decimal import Decimal
 from typing import Literal
 
@@ -16,6 +17,7 @@ from core.db import get_or_404
 from core.errors import ValidationError
 from core.outbox import request_workflow
 from core.schemas import Entrada, Fecha, Id
+from integrations.storage import get_storage
 from models.compras import DetalleOrdenCompra, DetalleRecepcion, IncidenciaCompra, OrdenCompra, Proveedor, Recepcion
 from models.inventario import Almacen, Producto
 from services import finanzas, stock
@@ -196,3 +198,31 @@ def marcar_notificadas(session: Session, ids: list[int]) -> None:
         incidencia.notificado_proveedor = True
         session.add(incidencia)
     session.commit()
+
+
+FOTOS = {b"\xff\xd8\xff": "jpg", b"\x89PNG\r\n\x1a\n": "png", b"RIFF": "webp"}
+MAX_FOTO = 5 * 1024 * 1024
+
+
+def guardar_foto(session: Session, recepcion_id: int, detalle_id: int, contenido: bytes) -> DetalleRecepcion:
+    """The photo of a received line (JPEG, PNG or WebP, up to 5 MiB) into storage; its key on the line and, when
+    the line has an incident, as the incident's evidence."""
+    obtener(session, recepcion_id)
+    linea = session.get(DetalleRecepcion, detalle_id)
+    if linea is None or linea.recepcion_id != recepcion_id:
+        raise ValidationError(f"La línea {detalle_id} no es de la recepción {recepcion_id}", field="detalle_id")
+    if len(contenido) > MAX_FOTO:
+        raise ValidationError("La foto supera 5 MiB", field="archivo")
+    extension = next((ext for firma, ext in FOTOS.items() if contenido.startswith(firma)), None)
+    if extension is None:
+        raise ValidationError("La foto debe ser JPEG, PNG o WebP", field="archivo")
+    clave = f"compras/recepciones/{recepcion_id}/{detalle_id}-{hashlib.sha256(contenido).hexdigest()[:16]}.{extension}"
+    get_storage().put(clave, contenido)
+    linea.foto_url = clave
+    session.add(linea)
+    for incidencia in incidencias(session, recepcion_id):
+        if incidencia.producto_id == linea.producto_id:
+            incidencia.evidencia_url = clave
+            session.add(incidencia)
+    session.commit()
+    return linea

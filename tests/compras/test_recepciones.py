@@ -132,3 +132,32 @@ def test_suppliers_compared_for_one_product_by_price_lead_time_and_quality(compr
     assert filas[a]["es_consultado"] and not filas[b]["es_consultado"]
     assert filas[a]["plazo_entrega_dias"] is not None
     assert compras.client.get(f"/api/proveedores/{a}/comparar/999999/", headers=compras.admin).status_code == 404
+
+
+def test_photo_of_a_damaged_line_is_stored_as_the_incident_evidence(compras, tmp_path):
+    from integrations.storage import get_storage
+    from tests.conftest import set_env
+
+    set_env(STORAGE_DIR=str(tmp_path / "storage"))
+    proveedor = compras.proveedor(RUC_A)
+    producto = compras.tienda.producto("FOT1", stock=None)
+    oc = compras.orden(proveedor, [(producto, "5", "2")])
+    compras.enviar(oc["id"])
+    r = _recibir(compras, oc["id"], [{"detalle_orden_id": oc["detalle"][0]["id"], "cantidad_recibida": "5",
+                                      "estado_item": "DAÑADO", "cantidad_danada": "1"}]).json()
+    linea = r["detalle"][0]["id"]
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+    ruta = f"/api/compras/recepciones/{r['id']}/fotos/"
+    malo = compras.client.post(ruta, headers=compras.admin, data={"detalle_id": str(linea)},
+                               files={"archivo": ("x.txt", b"hola", "text/plain")})
+    assert malo.status_code == 400 and malo.json()["errors"][0]["field"] == "archivo"
+    ajena = compras.client.post(ruta, headers=compras.admin, data={"detalle_id": "999999"},
+                                files={"archivo": ("f.png", png, "image/png")})
+    assert ajena.status_code == 400 and ajena.json()["errors"][0]["field"] == "detalle_id"
+    ok = compras.client.post(ruta, headers=compras.admin, data={"detalle_id": str(linea)},
+                             files={"archivo": ("f.png", png, "image/png")})
+    assert ok.status_code == 200, ok.text
+    clave = ok.json()["foto_url"]
+    assert get_storage().get(clave) == png
+    vista = compras.client.get(f"/api/compras/recepciones/{r['id']}/", headers=compras.admin).json()
+    assert vista["incidencias"][0]["evidencia_url"] == clave
