@@ -10,6 +10,7 @@ from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
+from api.contrato import errores
 from api.deps import Allowed, SessionDep, client_ip
 from api.notas_venta import RemoteDomainError, WorkflowsUnavailable
 from core.errors import ValidationError
@@ -200,10 +201,10 @@ def _recepcion(session: SessionDep, recepcion: Recepcion) -> Salida:
         "estado_orden": ordenes.obtener(session, recepcion.orden_id).estado})
 
 
-@router.post("/api/compras/recepciones/", status_code=201, response_model=RecepcionOut)
+@router.post("/api/compras/recepciones/", status_code=201, response_model=RecepcionOut, responses=errores(404))
 def registrar_recepcion(datos: recepciones.RecepcionIn, session: SessionDep,
                         user: Allowed("compras", "recibir")) -> Salida:
-    """A partial or total reception: stock in, incidents, the OC's state (PARCIAL / RECIBIDA) and the average
+    """A partial or total reception (404 for an unknown `orden_id`): stock in, incidents, the OC's state (PARCIAL / RECIBIDA) and the average
     cost in one transaction; more than ordered beyond the tolerance is a 400 naming the line."""
     return _recepcion(session, recepciones.registrar(session, user.id, datos))
 
@@ -241,7 +242,7 @@ def _factura(session: SessionDep, factura: FacturaProveedor) -> Salida:
                                       "cuenta_por_pagar_id": facturas.cuenta_por_pagar(session, factura.id)})
 
 
-@router.post("/api/compras/facturas/", status_code=201, response_model=FacturaOut)
+@router.post("/api/compras/facturas/", status_code=201, response_model=FacturaOut, responses=errores(404))
 def registrar_factura(datos: facturas.FacturaIn, session: SessionDep, user: Allowed("compras", "facturar")) -> Salida:
     """Register the supplier's invoice: unique per (RUC, tipo, serie, número) however the number is typed (409),
     linked to an APROBADA/PARCIAL/RECIBIDA OC of the same supplier; posts the purchase (6011/6091/40111/4212)
