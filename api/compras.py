@@ -204,8 +204,9 @@ def _recepcion(session: SessionDep, recepcion: Recepcion) -> Salida:
 @router.post("/api/compras/recepciones/", status_code=201, response_model=RecepcionOut, responses=errores(404))
 def registrar_recepcion(datos: recepciones.RecepcionIn, session: SessionDep,
                         user: Allowed("compras", "recibir")) -> Salida:
-    """A partial or total reception (404 for an unknown `orden_id`): stock in, incidents, the OC's state (PARCIAL / RECIBIDA) and the average
-    cost in one transaction; more than ordered beyond the tolerance is a 400 naming the line."""
+    """A partial or total reception (404 for an unknown `orden_id`): stock in, incidents, the OC's state
+    (PARCIAL / RECIBIDA) and the average cost in one transaction; more than ordered beyond the tolerance is a
+    400 naming the line."""
     return _recepcion(session, recepciones.registrar(session, user.id, datos))
 
 
