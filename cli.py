@@ -190,6 +190,9 @@ def _sandboxes(env: dict[str, str]) -> list[tuple[str, str, list[str]]]:
         env["SUNAT_TIPO_CAMBIO_URL"] = f"http://127.0.0.1:{settings.tipo_cambio_sandbox_port}"
         sandboxes.append(("tipo-cambio-sandbox", "integrations.sunat.tipo_cambio_sandbox",
                           ["--port", str(settings.tipo_cambio_sandbox_port)]))
+    if not settings.sunat_consulta_url:  # module 5: SUNAT's consulta integrada (client sandbox-client/sandbox-secret)
+        sandboxes.append(("sunat-consulta-sandbox", "integrations.sunat.consulta_sandbox",
+                          ["--port", str(settings.sunat_consulta_sandbox_port)]))
     return sandboxes
 
 

@@ -41,6 +41,8 @@ ROUTERS = [
     "inventario",
     "facturacion",
     "finanzas",
+    # module 5
+    "compras",
 ]
 
 # The only routes that answer without a bearer token. Everything else requires one (tested by iterating over

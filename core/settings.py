@@ -85,6 +85,12 @@ class Settings(BaseSettings):
     # its local stand-in on this port (integrations.sunat.tipo_cambio_sandbox).
     sunat_tipo_cambio_url: str = "https://e-consulta.sunat.gob.pe"
     tipo_cambio_sandbox_port: int = 8720
+    # module 5: SUNAT's consulta integrada de comprobantes de pago (OAuth2 + validarcomprobante); by default
+    # the local sandbox `erp up` starts (python -m integrations.sunat.consulta_sandbox)
+    sunat_consulta_sandbox_port: int = 8721
+    sunat_seguridad_url: str = ""  # https://api-seguridad.sunat.gob.pe in production
+    sunat_consulta_url: str = ""  # https://api.sunat.gob.pe in production
+    sunat_consulta_reintento_s: float = Field(default=30.0, gt=0)
 
     @property
     def owner_url(self) -> str:

@@ -83,3 +83,20 @@ __all__ += [  # module 6 (finanzas)
     "AsientoContable", "CentroCosto", "CostoPromedio", "CuentaContable", "CuentaOperacion", "CuentaPorCobrar",
     "CuentaPorPagar", "FirmaUsuario", "LineaAsiento", "PagoCobro", "PeriodoTributario", "TipoCambio",
 ]
+from models.compras import (  # noqa: E402 - module 5 (compras)
+    ConfiguracionCompras,
+    DetalleFacturaProveedor,
+    DetalleOrdenCompra,
+    DetalleRecepcion,
+    EvaluacionProveedor,
+    FacturaProveedor,
+    IncidenciaCompra,
+    OrdenCompra,
+    Proveedor,
+    Recepcion,
+)
+
+__all__ += [  # module 5 (compras)
+    "ConfiguracionCompras", "DetalleFacturaProveedor", "DetalleOrdenCompra", "DetalleRecepcion",
+    "EvaluacionProveedor", "FacturaProveedor", "IncidenciaCompra", "OrdenCompra", "Proveedor", "Recepcion",
+]

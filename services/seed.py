@@ -46,6 +46,15 @@ DEFAULT_ROLES: dict[str, tuple[str, dict[str, list[str]]]] = {
         "finanzas": ["ver", "cobrar", "pagar"], "clientes": ["ver"], "facturacion": ["ver"],
     }),
     "TRANSPORTISTA": ("Transportista", {"distribucion": ["ver", "editar"]}),
+    # module 5: who buys is not who approves (segregation of duties); the warehouse receives
+    "COMPRAS": ("Compras: proveedores, órdenes de compra, recepciones y facturas de proveedor", {
+        "proveedores": [ALL], "compras": ["ver", "crear", "editar", "anular", "recibir", "facturar", "validar"],
+        "productos": ["ver"], "inventario": ["ver"], "almacenes": ["ver"],
+    }),
+    "FINANZAS": ("Finanzas: aprueba compras, justifica diferencias, paga", {
+        "compras": ["ver", "aprobar", "justificar", "levantar_observacion"], "proveedores": ["ver"],
+        "finanzas": ["ver", "pagar"],
+    }),
 }
 
 

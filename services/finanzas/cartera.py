@@ -113,6 +113,16 @@ class FacturaProveedorIn(Entrada):
 def registrar_factura_proveedor(session: Session, usuario_id: int, datos: FacturaProveedorIn) -> CuentaPorPagar:
     """6011 D base · 6091 D costos vinculados · 40111 D IGV · 4212 H total, and its cuenta por pagar.
     One transaction."""
+    cxp = contabilizar_factura_proveedor(session, usuario_id, datos)
+    session.commit()
+    return cxp
+
+
+def contabilizar_factura_proveedor(session: Session, usuario_id: int, datos: FacturaProveedorIn,
+                                   proveedor_id: int | None = None,
+                                   factura_proveedor_id: int | None = None) -> CuentaPorPagar:
+    """The posting and payable of a supplier invoice in the caller's transaction (module 5 calls it with its
+    `facturas_proveedor` row; nothing here commits)."""
     tasa = Decimal("1")
     if datos.moneda != "PEN":
         tasa = datos.tipo_cambio or tipo_cambio_del_dia(session, datos.fecha_emision, datos.moneda).venta
@@ -120,7 +130,8 @@ def registrar_factura_proveedor(session: Session, usuario_id: int, datos: Factur
     if total <= 0:
         raise ValidationError("La factura no tiene importe", field="base_imponible")
     cxp = CuentaPorPagar(
-        proveedor_ruc=datos.proveedor_ruc, proveedor_razon_social=datos.proveedor_razon_social,
+        proveedor_id=proveedor_id, factura_proveedor_id=factura_proveedor_id, proveedor_ruc=datos.proveedor_ruc,
+        proveedor_razon_social=datos.proveedor_razon_social,
         tipo_documento=datos.tipo_documento, documento=f"{datos.serie}-{int(datos.numero)}", moneda=datos.moneda,
         tipo_cambio=tasa, base_imponible=datos.base_imponible + datos.costos_vinculados, igv=datos.igv,
         monto_total=total, monto_pagado=CERO, saldo=total, fecha_emision=datos.fecha_emision,
@@ -138,7 +149,6 @@ def registrar_factura_proveedor(session: Session, usuario_id: int, datos: Factur
         referencia_tipo="FACTURA_PROVEEDOR", referencia_id=str(cxp.id), centro_costo_id=plan.centro_general(session),
         usuario_id=usuario_id, moneda=datos.moneda, tipo_cambio=tasa,
         movimientos=[*(debe(c, m) for c, m in partes if m), haber(cuentas["CXP"], total_pen, cxp.documento)]))
-    session.commit()
     return cxp
 
 
