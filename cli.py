@@ -186,6 +186,12 @@ def _sandboxes(env: dict[str, str]) -> list[tuple[str, str, list[str]]]:
                    GOOGLE_CLIENT_ID=settings.google_client_id)
         sandboxes.append(("google-sandbox", "integrations.google.sandbox",
                           ["--port", str(settings.google_sandbox_port), "--client-id", settings.google_client_id]))
+    if "google_geocoding_url" not in settings.model_fields_set and development:
+        # No Google Maps key configured: the local Geocoding API stand-in with its Lima addresses.
+        key = settings.google_maps_api_key or "erp-local"
+        env.update(GOOGLE_GEOCODING_URL=f"http://127.0.0.1:{settings.geocoding_sandbox_port}", GOOGLE_MAPS_API_KEY=key)
+        sandboxes.append(("geocoding-sandbox", "integrations.geocoding.sandbox",
+                          ["--port", str(settings.geocoding_sandbox_port), "--key", key]))
     return sandboxes
 
 

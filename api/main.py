@@ -41,6 +41,8 @@ ROUTERS = [
     "inventario",
     "facturacion",
     "finanzas",
+    # module 4 (distribución)
+    "distribucion",
 ]
 
 # The only routes that answer without a bearer token. Everything else requires one (tested by iterating over

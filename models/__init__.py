@@ -2,6 +2,15 @@
 
 from core.outbox import OutboxMessage
 from models.configuracion import Configuracion, Sucursal
+from models.distribucion import (
+    AsignacionPedido,
+    DetallePedido,
+    EventoPedido,
+    Pedido,
+    Ruta,
+    TrackingTransportista,
+    Transportista,
+)
 from models.facturacion import (
     Comprobante,
     ComunicacionBaja,
@@ -82,4 +91,7 @@ __all__ += [  # spec 003 (notas de venta, Chile)
 __all__ += [  # module 6 (finanzas)
     "AsientoContable", "CentroCosto", "CostoPromedio", "CuentaContable", "CuentaOperacion", "CuentaPorCobrar",
     "CuentaPorPagar", "FirmaUsuario", "LineaAsiento", "PagoCobro", "PeriodoTributario", "TipoCambio",
+]
+__all__ += [  # module 4 (distribución)
+    "AsignacionPedido", "DetallePedido", "EventoPedido", "Pedido", "Ruta", "TrackingTransportista", "Transportista",
 ]

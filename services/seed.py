@@ -45,7 +45,11 @@ DEFAULT_ROLES: dict[str, tuple[str, dict[str, list[str]]]] = {
     "TESORERO": ("Tesorería: cobros y pagos", {
         "finanzas": ["ver", "cobrar", "pagar"], "clientes": ["ver"], "facturacion": ["ver"],
     }),
-    "TRANSPORTISTA": ("Transportista", {"distribucion": ["ver", "editar"]}),
+    "TRANSPORTISTA": ("Transportista", {"distribucion": ["ver", "editar", "confirmar", "tracking"]}),
+    # module 4: the dispatcher takes orders, plans and optimises routes, manages the fleet
+    "DESPACHADOR": ("Despachador", {
+        "distribucion": [ALL], "clientes": ["ver"], "productos": ["ver"], "inventario": ["ver"],
+    }),
 }
 
 

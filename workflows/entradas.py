@@ -34,3 +34,31 @@ class EnvioAlertas:
     """enviar_alertas_inventario activity: the notifications to mail."""
 
     notificaciones: list[int]
+
+
+# --- module 4 (distribución) -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EntregaPedidoEntrada:
+    """EntregaPedido (`pedido-<id>`): geocode first when the order came without coordinates."""
+
+    pedido_id: int
+    geocodificar: bool = False
+
+
+@dataclass(frozen=True)
+class EstadoPedido:
+    """EntregaPedido's `actualizar` signal: the state the database now holds, numbered by the order's event id
+    (a redelivered or late signal carries an older number and is ignored). `eta` is ISO 8601 UTC or ""."""
+
+    estado: str
+    evento_id: int
+    eta: str = ""
+
+
+@dataclass(frozen=True)
+class PedidoRef:
+    """The activities of EntregaPedido: the order they act on."""
+
+    pedido_id: int

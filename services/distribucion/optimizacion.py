@@ -1,0 +1,105 @@
+"""Route optimisation: the visiting order of one route (a TSP with time windows) and the plan of a whole day
+(a capacitated VRP with time windows over weight, volume and the carrier's order limit), solved by PyVRP
+(MIT licence; hybrid genetic search with local search, in C++) with a wall-clock limit.
+
+Distances are great-circle (haversine) metres, not road distances: a documented approximation (Lima's
+streets add ~30 % on average, which does not change which order is shortest by much). Travel times assume an
+average urban speed (`VELOCIDAD_KMH`) plus a service time per stop. Pure functions: no database.
+"""
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from pyvrp import Model
+from pyvrp.stop import MaxRuntime
+
+RADIO_TIERRA_M = 6_371_000
+VELOCIDAD_KMH = 22.0  # average van speed in Lima traffic
+SERVICIO_S = 300  # time at each stop (unload, sign)
+SIN_LIMITE = 10**12
+PREMIO = 10**9  # of serving an optional stop: worth any detour (1,000,000 km)
+
+
+def haversine_m(a: tuple[float, float], b: tuple[float, float]) -> int:
+    lat1, lon1, lat2, lon2 = map(math.radians, (*a, *b))
+    h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    return round(2 * RADIO_TIERRA_M * math.asin(math.sqrt(h)))
+
+
+def segundos(metros: int, velocidad_kmh: float = VELOCIDAD_KMH) -> int:
+    return round(metros / (velocidad_kmh / 3.6))
+
+
+@dataclass(frozen=True)
+class Parada:
+    clave: int  # the caller's id (pedido id)
+    punto: tuple[float, float]  # (lat, lon)
+    carga: tuple[int, ...] = ()  # one value per capacity dimension (grams, cm³, 1 order)
+    ventana: tuple[int, int] | None = None  # seconds after the route's start
+    servicio_s: int = SERVICIO_S
+
+
+@dataclass(frozen=True)
+class Vehiculo:
+    clave: int  # transportista id
+    capacidad: tuple[int, ...] = ()
+
+
+@dataclass
+class Recorrido:
+    vehiculo: int
+    paradas: list[int]  # the stops' `clave`, in visiting order
+    llegadas_s: list[int]  # arrival (service start) at each stop, seconds after the start
+    distancia_m: int
+
+
+@dataclass
+class Plan:
+    recorridos: list[Recorrido] = field(default_factory=list)
+    sin_asignar: list[int] = field(default_factory=list)
+    factible: bool = True
+
+
+def resolver(origen: tuple[float, float], paradas: Sequence[Parada], vehiculos: Sequence[Vehiculo],
+             segundos_max: float = 1.0, matriz: Sequence[Sequence[int]] | None = None, semilla: int = 1,
+             opcionales: bool = False) -> Plan:
+    """Routes from `origen` and back covering `paradas` with `vehiculos` (one each) under their capacities.
+    `matriz` (metres, depot first) replaces the haversine distances (benchmarks use TSPLIB's own). With
+    `opcionales`, stops that fit no vehicle are left out (`sin_asignar`) instead of overloading one."""
+    if not paradas:
+        return Plan()
+    puntos = [origen, *(p.punto for p in paradas)]
+    dims = max([len(v.capacidad) for v in vehiculos] + [len(p.carga) for p in paradas])
+    m = Model()
+    locs = [m.add_location(x=lon, y=lat) for lat, lon in puntos]
+    depot = m.add_depot(locs[0])
+    for v in vehiculos:
+        capacidad = list(v.capacidad) + [SIN_LIMITE] * (dims - len(v.capacidad))
+        m.add_vehicle_type(1, capacity=capacidad, start_depot=depot, end_depot=depot, name=str(v.clave))
+    for loc, p in zip(locs[1:], paradas, strict=True):
+        temprano, tarde = p.ventana or (0, SIN_LIMITE)
+        m.add_client(loc, delivery=list(p.carga) + [0] * (dims - len(p.carga)), service_duration=p.servicio_s,
+                     tw_early=temprano, tw_late=tarde, required=not opcionales, prize=PREMIO if opcionales else 0)
+    n = len(puntos)
+    distancias = matriz or [[haversine_m(puntos[i], puntos[j]) for j in range(n)] for i in range(n)]
+    for i in range(n):
+        for j in range(n):
+            m.add_edge(locs[i], locs[j], distance=distancias[i][j], duration=segundos(distancias[i][j]))
+    resultado = m.solve(stop=MaxRuntime(segundos_max), seed=semilla, display=False, collect_stats=False)
+    plan = Plan(factible=resultado.is_feasible())
+    visitadas: set[int] = set()
+    for ruta in resultado.best.routes():
+        clientes = [a for a in ruta.schedule() if a.is_client()]
+        claves = [paradas[a.idx - 1].clave for a in clientes]  # location 0 is the depot
+        visitadas.update(claves)
+        plan.recorridos.append(Recorrido(vehiculos[ruta.vehicle_type()].clave, claves,
+                                         [a.start_time for a in clientes], ruta.distance()))
+    plan.sin_asignar = [p.clave for p in paradas if p.clave not in visitadas]
+    return plan
+
+
+def longitud_tour(orden: Sequence[int], matriz: Sequence[Sequence[int]]) -> int:
+    """Length of depot (0) → orden → depot under `matriz`."""
+    camino = [0, *orden, 0]
+    return sum(matriz[a][b] for a, b in zip(camino, camino[1:], strict=False))
