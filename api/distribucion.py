@@ -2,12 +2,13 @@
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
+from starlette.concurrency import run_in_threadpool
 
 from api.deps import Allowed, SessionDep
 from core.schemas import Fecha, Id, Pagina, Paginacion, Salida, salida_de
 from models.distribucion import AsignacionPedido, DetallePedido, EventoPedido, Pedido, Ruta, Transportista
-from services.distribucion import pedidos, rutas
+from services.distribucion import entregas, pedidos, rutas
 
 router = APIRouter(tags=["distribucion"])
 Pag = Annotated[Paginacion, Depends()]
@@ -115,3 +116,32 @@ def planificar_dia(datos: rutas.PlanDiaIn, session: SessionDep,
     """Assign and order the day's PENDIENTE orders of a warehouse among the active carriers (a capacitated VRP
     over weight, volume and order count); orders that fit nobody stay PENDIENTE and are listed."""
     return rutas.planificar_dia(session, user, datos)
+
+
+# --- entregas ---------------------------------------------------------------------------------------------------
+
+
+async def _leer(archivo: UploadFile | None) -> bytes | None:
+    # One byte over the limit is enough to refuse it (the service names the field); never the whole upload.
+    return None if archivo is None else await archivo.read(entregas.MAX_IMAGEN + 1)
+
+
+@router.post("/api/entregas/{pedido_id}/confirmar/", response_model=PedidoDetalleOut)
+async def confirmar_entrega(
+    pedido_id: Id, session: SessionDep, user: Allowed("distribucion", "confirmar"),
+    foto: Annotated[UploadFile | None, File(description="JPEG, PNG or WebP, up to 5 MB")] = None,
+    firma: Annotated[UploadFile | None, File(description="the signature as an image")] = None,
+    firma_trazos: Annotated[str | None, Form(max_length=200_000,
+                                             description="the signature as JSON strokes [[[x, y], ...], ...]")] = None,
+    otp: Annotated[str | None, Form(pattern="^[0-9]{6}$", description="the code sent to the customer")] = None,
+    latitud: Annotated[float | None, Form(ge=-90, le=90)] = None,
+    longitud: Annotated[float | None, Form(ge=-180, le=180)] = None,
+) -> dict[str, Any]:
+    """`pedido_id` is the order's id (the QR of the route sheet). At least one valid piece of evidence (400
+    otherwise); the driver confirms only their own stops (403). The reservation becomes a definitive exit."""
+    firma_bytes = await _leer(firma)
+    if firma_bytes is None and firma_trazos is not None:
+        firma_bytes = firma_trazos.encode()
+    evidencia = entregas.Evidencia(await _leer(foto), firma_bytes, otp, latitud, longitud)
+    pedido = await run_in_threadpool(entregas.confirmar, session, user, pedido_id, evidencia)
+    return await run_in_threadpool(pedidos.obtener, session, pedido.id)

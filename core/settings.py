@@ -81,6 +81,8 @@ class Settings(BaseSettings):
     google_geocoding_url: str = "https://maps.googleapis.com"
     google_maps_api_key: str = ""
     geocoding_sandbox_port: int = 8720
+    # Where customers open their public tracking page (the link in their notifications).
+    public_base_url: str = "http://127.0.0.1:8000"
 
     api_host: str = "127.0.0.1"
     api_port: int = 8000

@@ -49,12 +49,14 @@ class EntregaPedidoEntrada:
 
 @dataclass(frozen=True)
 class EstadoPedido:
-    """EntregaPedido's `actualizar` signal: the state the database now holds, numbered by the order's event id
-    (a redelivered or late signal carries an older number and is ignored). `eta` is ISO 8601 UTC or ""."""
+    """EntregaPedido's `registrar_estado` update: the state the database now holds, numbered by the order's
+    event id (the validator rejects a redelivered or late one, which carries an older number). `eta`: the
+    stop's ETA, ISO 8601 UTC or ""; `transportista`: the carrier's plate once planned."""
 
     estado: str
     evento_id: int
     eta: str = ""
+    transportista: str = ""
 
 
 @dataclass(frozen=True)

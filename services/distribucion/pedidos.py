@@ -24,6 +24,7 @@ from models.distribucion import AsignacionPedido, DetallePedido, EventoPedido, P
 from models.ventas import Cliente
 from services import stock
 from services.auth import AuthUser
+from services.distribucion.estados import TRANSICIONES
 from services.inventario import Cantidad, verificar_acceso
 from services.productos import cargar
 from workflows.entradas import EntregaPedidoEntrada, EstadoPedido
@@ -32,14 +33,6 @@ WORKFLOW = "EntregaPedido"
 CENTIMO = Decimal("0.01")
 # Peru's bounding box (mainland and sea shore): coordinates outside it are a typo or a (0, 0) default.
 PERU_LAT, PERU_LON = (-18.36, -0.03), (-81.33, -68.65)
-TRANSICIONES: dict[str, set[str]] = {
-    "PENDIENTE": {"PLANIFICADO", "CANCELADO"},
-    "PLANIFICADO": {"EN_RUTA", "PENDIENTE", "CANCELADO"},
-    "EN_RUTA": {"ENTREGADO", "NO_ENTREGADO"},
-    "NO_ENTREGADO": {"PENDIENTE", "CANCELADO"},
-    "ENTREGADO": set(),
-    "CANCELADO": set(),
-}
 # Reached only through their own operation (route assignment, proof of delivery), never by PUT .../estado/.
 POR_OPERACION = {"PLANIFICADO": "POST /api/rutas/{id}/asignar/", "ENTREGADO": "POST /api/entregas/{id}/confirmar/"}
 
@@ -103,14 +96,16 @@ def _codigo_seguimiento() -> str:
 
 
 def evento(session: Session, pedido: Pedido, descripcion: str, user_id: int | None = None,
-           latitud: float | None = None, longitud: float | None = None, eta: datetime | None = None) -> EventoPedido:
-    """Record the order's new state and tell its workflow (after commit, through the outbox)."""
+           latitud: float | None = None, longitud: float | None = None, eta: datetime | None = None,
+           transportista: str = "") -> EventoPedido:
+    """Record the order's new state and tell its workflow (an update, after commit, through the outbox)."""
     ev = EventoPedido(pedido_id=pedido.id, estado_nuevo=pedido.estado, descripcion=descripcion[:300],
                       latitud_evento=latitud, longitud_evento=longitud, usuario_id=user_id)
     session.add(ev)
     session.flush()
-    outbox.request_signal(session, workflow_id(pedido.id), "actualizar",
-                          EstadoPedido(pedido.estado, ev.id, eta.isoformat() if eta else ""), dedupe_key=str(ev.id))
+    outbox.request_update(session, workflow_id(pedido.id), "registrar_estado",
+                          EstadoPedido(pedido.estado, ev.id, eta.isoformat() if eta else "", transportista),
+                          dedupe_key=str(ev.id))
     return ev
 
 

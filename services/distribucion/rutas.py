@@ -151,7 +151,7 @@ def asignar(session: Session, user: AuthUser, ruta_id: int, datos: AsignarIn) ->
         session.add(AsignacionPedido(ruta_id=ruta.id, pedido_id=pedido.id, orden_entrega=orden))
         pedido.estado = "PLANIFICADO"
         session.add(pedido)
-        evento(session, pedido, f"Asignado a la ruta {ruta.id} ({t.placa})", user.id)
+        evento(session, pedido, f"Asignado a la ruta {ruta.id} ({t.placa})", user.id, transportista=t.placa)
     session.commit()
     return ruta
 

@@ -97,3 +97,37 @@ def despachador(despacho: Despacho, make_user: Callable) -> dict[str, str]:
                                json={"usuario_id": user_id})
     assert res.status_code == 204
     return headers
+
+
+@pytest.fixture
+def geocoder():  # noqa: ANN201
+    """The local Google Geocoding stand-in; the app's settings point at it during the test."""
+    from integrations.geocoding.sandbox import GeocodingSandbox
+    from tests.conftest import set_env
+
+    sandbox = GeocodingSandbox("clave-prueba").start()
+    set_env(**sandbox.settings_env())
+    try:
+        yield sandbox
+    finally:
+        sandbox.stop()
+        set_env(GOOGLE_GEOCODING_URL="https://maps.googleapis.com", GOOGLE_MAPS_API_KEY="")
+
+
+def chofer(despacho: Despacho, make_user: Callable, placa: str, **extra: object) -> tuple[int, dict[str, str]]:
+    """A driver's login and their carrier; returns (transportista_id, headers)."""
+    user_id, headers = make_user("TRANSPORTISTA")
+    return despacho.transportista(placa, usuario_id=user_id, **extra), headers
+
+
+def en_ruta(despacho: Despacho, transportista_id: int, *pedido_ids: int) -> int:
+    """Assign the orders to a new route of the carrier, optimise it, and send them out."""
+    ruta = despacho.ruta(transportista_id)
+    res = despacho.client.post(f"/api/rutas/{ruta}/asignar/", headers=despacho.admin,
+                               json={"pedidos": list(pedido_ids)})
+    assert res.status_code == 200, res.text
+    assert despacho.client.post(f"/api/rutas/{ruta}/optimizar/?segundos=0.2", headers=despacho.admin).status_code == 200
+    for pedido_id in pedido_ids:
+        res = despacho.estado(pedido_id, "EN_RUTA")
+        assert res.status_code == 200, res.text
+    return ruta
