@@ -18,7 +18,7 @@ RADIO_TIERRA_M = 6_371_000
 VELOCIDAD_KMH = 22.0  # average van speed in Lima traffic
 SERVICIO_S = 300  # time at each stop (unload, sign)
 SIN_LIMITE = 10**12
-PREMIO = 10**9  # of serving an optional stop: worth any detour (1,000,000 km)
+PREMIO = 100_000  # of serving an optional stop: worth any detour within a city (100 km), not a capacity excess
 
 
 def haversine_m(a: tuple[float, float], b: tuple[float, float]) -> int:
@@ -91,12 +91,28 @@ def resolver(origen: tuple[float, float], paradas: Sequence[Parada], vehiculos: 
     visitadas: set[int] = set()
     for ruta in resultado.best.routes():
         clientes = [a for a in ruta.schedule() if a.is_client()]
-        claves = [paradas[a.idx - 1].clave for a in clientes]  # location 0 is the depot
+        claves = [paradas[a.idx].clave for a in clientes]  # a client activity's idx is its client index
         visitadas.update(claves)
         plan.recorridos.append(Recorrido(vehiculos[ruta.vehicle_type()].clave, claves,
                                          [a.start_time for a in clientes], ruta.distance()))
     plan.sin_asignar = [p.clave for p in paradas if p.clave not in visitadas]
+    if opcionales and not plan.factible:
+        _descargar(plan, {p.clave: p for p in paradas}, {v.clave: v for v in vehiculos})
     return plan
+
+
+def _descargar(plan: Plan, paradas: dict[int, Parada], vehiculos: dict[int, Vehiculo]) -> None:
+    """The search ended on an overloaded plan: take the heaviest stops (in the exceeded dimension) off each
+    overloaded route until it fits. Their routes are re-optimised by the caller."""
+    for r in plan.recorridos:
+        capacidad = vehiculos[r.vehiculo].capacidad
+        for d, limite in enumerate(capacidad):
+            while sum(paradas[c].carga[d] for c in r.paradas) > limite:
+                i = max(range(len(r.paradas)), key=lambda k: paradas[r.paradas[k]].carga[d])
+                plan.sin_asignar.append(r.paradas.pop(i))
+                r.llegadas_s.pop(i)
+    plan.recorridos = [r for r in plan.recorridos if r.paradas]
+    plan.factible = True
 
 
 def longitud_tour(orden: Sequence[int], matriz: Sequence[Sequence[int]]) -> int:

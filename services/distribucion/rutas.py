@@ -114,9 +114,12 @@ def exigir_capacidad(t: Transportista, peso: Decimal, volumen: Decimal, n: int) 
                ("limite_pedidos_dia", Decimal(n), Decimal(t.limite_pedidos_dia), "pedidos"))
     for campo, carga, limite, unidad in limites:
         if carga > limite:
-            raise ValidationError(f"Se supera {campo} del transportista {t.placa}: {carga.normalize()} {unidad} de "
-                                  f"{limite.normalize()} (exceso {(carga - limite).normalize()} {unidad})",
-                                  field=campo)
+            raise ValidationError(f"Se supera {campo} del transportista {t.placa}: {_num(carga)} {unidad} de "
+                                  f"{_num(limite)} (exceso {_num(carga - limite)} {unidad})", field=campo)
+
+
+def _num(valor: Decimal) -> str:
+    return f"{valor.normalize():f}"
 
 
 def asignar(session: Session, user: AuthUser, ruta_id: int, datos: AsignarIn) -> Ruta:
