@@ -1,14 +1,35 @@
 """Module 4 distribución: /api/pedidos/, /api/transportistas/, /api/rutas/."""
 
+import asyncio
+import threading
+import time
+from collections import deque
+from datetime import date, datetime
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile, WebSocket
+from fastapi import Path as Path_
+from fastapi.responses import HTMLResponse
+from pydantic import Field
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import Allowed, SessionDep
+from api.contrato import errores
+from api.deps import Allowed, SessionDep, client_ip
+from core import tiempo_real
+from core.db import session_scope
+from core.errors import NotFound, TooManyRequests
 from core.schemas import Fecha, Id, Pagina, Paginacion, Salida, salida_de
-from models.distribucion import AsignacionPedido, DetallePedido, EventoPedido, Pedido, Ruta, Transportista
-from services.distribucion import entregas, pedidos, rutas
+from models.distribucion import (
+    AsignacionPedido,
+    DetallePedido,
+    EventoPedido,
+    Pedido,
+    Ruta,
+    TrackingTransportista,
+    Transportista,
+)
+from services.distribucion import entregas, pedidos, rutas, seguimiento
 
 router = APIRouter(tags=["distribucion"])
 Pag = Annotated[Paginacion, Depends()]
@@ -145,3 +166,122 @@ async def confirmar_entrega(
     evidencia = entregas.Evidencia(await _leer(foto), firma_bytes, otp, latitud, longitud)
     pedido = await run_in_threadpool(entregas.confirmar, session, user, pedido_id, evidencia)
     return await run_in_threadpool(pedidos.obtener, session, pedido.id)
+
+
+# --- tracking ---------------------------------------------------------------------------------------------------
+
+PosicionOut = salida_de(TrackingTransportista, "PosicionOut", doc="A GPS fix of a carrier.")
+
+
+class PosicionPublicaOut(Salida):
+    latitud: float
+    longitud: float
+    momento: datetime
+
+
+class EventoPublicoOut(Salida):
+    estado: str
+    momento: datetime
+
+
+class SeguimientoOut(Salida):
+    """What the customer sees: no other stops, no names, no phone numbers."""
+
+    codigo: str
+    estado: str
+    fecha_entrega: date
+    distrito: str
+    eta: datetime | None = Field(description="recomputed from the carrier's GPS while EN_RUTA")
+    posicion_transportista: PosicionPublicaOut | None
+    eventos: list[EventoPublicoOut]
+
+
+class LimitePorIp:
+    """At most `n` requests a minute per client address, in this process (a sliding window)."""
+
+    def __init__(self, n: int) -> None:
+        self.n, self._vistos, self._lock = n, dict[str, deque](), threading.Lock()
+
+    def __call__(self, request: Request) -> None:
+        ahora, ip = time.monotonic(), client_ip(request)
+        with self._lock:
+            vistos = self._vistos.setdefault(ip, deque())
+            while vistos and vistos[0] < ahora - 60:
+                vistos.popleft()
+            if len(vistos) >= self.n:
+                raise TooManyRequests("Demasiadas consultas de seguimiento; espere un minuto")
+            vistos.append(ahora)
+            if len(self._vistos) > 10_000:  # forget idle addresses
+                self._vistos = {k: v for k, v in self._vistos.items() if v and v[-1] > ahora - 60}
+
+
+limite_seguimiento = LimitePorIp(60)
+CodigoPath = Annotated[str, Path_(min_length=10, max_length=24, pattern="^[A-Za-z0-9_-]+$")]
+PAGINA = (Path(__file__).parent / "templates" / "seguimiento.html").read_text(encoding="utf-8")
+
+
+@router.post("/api/tracking/actualizar/", status_code=201, response_model=PosicionOut)
+def actualizar_posicion(datos: seguimiento.PosicionIn, session: SessionDep,
+                        user: Allowed("distribucion", "tracking")) -> TrackingTransportista:
+    """The carrier's device, every ~30 s. Pushed at once to the WebSocket subscribers of its orders."""
+    return seguimiento.actualizar(session, user, datos)
+
+
+@router.get("/api/transportistas/{transportista_id}/ubicacion/", response_model=PosicionOut)
+def ubicacion(transportista_id: Id, session: SessionDep,
+              _: Allowed("distribucion", "ver")) -> TrackingTransportista:
+    return seguimiento.ubicacion(session, transportista_id)
+
+
+@router.get("/api/pedidos/seguimiento/{codigo}/", response_model=SeguimientoOut,
+            dependencies=[Depends(limite_seguimiento)], responses=errores(429))
+def seguimiento_publico(codigo: CodigoPath, session: SessionDep) -> dict[str, Any]:
+    """Public (no JWT; the unguessable code is the key), rate limited per address."""
+    return seguimiento.publico(session, codigo)
+
+
+@router.get("/seguimiento/{codigo}", response_class=HTMLResponse, include_in_schema=False,
+            dependencies=[Depends(limite_seguimiento)])
+def pagina_seguimiento(codigo: CodigoPath) -> HTMLResponse:
+    """The page the customer's link opens: it reads the public endpoint and listens on the WebSocket."""
+    return HTMLResponse(PAGINA)
+
+
+def _inicial(codigo: str) -> tuple[dict[str, Any], int | None, int]:
+    with session_scope() as session:
+        datos = seguimiento.publico(session, codigo)
+        pedido = seguimiento.pedido_por_codigo(session, codigo)
+        return datos, seguimiento.transportista_de(session, pedido.id), pedido.id
+
+
+@router.websocket("/ws/seguimiento/{codigo}")
+async def ws_seguimiento(websocket: WebSocket, codigo: str) -> None:
+    """Public live feed of one order: a snapshot, then every GPS fix of its carrier with the order's ETA."""
+    try:
+        datos, transportista_id, pedido_id = await asyncio.to_thread(_inicial, codigo[:24])
+    except NotFound:
+        await websocket.close(code=4404)
+        return
+    await websocket.accept()
+    await websocket.send_text(SeguimientoOut.model_validate(datos).model_dump_json())
+    if transportista_id is None:
+        await websocket.close()
+        return
+    async def reenviar(cola: asyncio.Queue) -> None:
+        while True:
+            fix = await cola.get()
+            await websocket.send_json({"latitud": fix["latitud"], "longitud": fix["longitud"],
+                                       "momento": fix["momento"], "eta": fix["etas"].get(str(pedido_id))})
+
+    async def hasta_desconexion() -> None:
+        while (await websocket.receive())["type"] != "websocket.disconnect":
+            pass
+
+    async with tiempo_real.difusor().suscripcion(seguimiento.tema(transportista_id)) as cola:
+        tareas = [asyncio.create_task(reenviar(cola)), asyncio.create_task(hasta_desconexion())]
+        try:
+            await asyncio.wait(tareas, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for tarea in tareas:
+                tarea.cancel()
+            await asyncio.gather(*tareas, return_exceptions=True)
