@@ -10,11 +10,11 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile, WebSocket
 from fastapi import Path as Path_
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from pydantic import Field
 from starlette.concurrency import run_in_threadpool
 
-from api.contrato import errores
+from api.contrato import descarga, errores
 from api.deps import Allowed, SessionDep, client_ip
 from core import tiempo_real
 from core.db import session_scope
@@ -30,6 +30,7 @@ from models.distribucion import (
     Transportista,
 )
 from services.distribucion import entregas, pedidos, rutas, seguimiento
+from services.distribucion import hoja_ruta as hoja_ruta_pdf
 
 router = APIRouter(tags=["distribucion"])
 Pag = Annotated[Paginacion, Depends()]
@@ -114,6 +115,13 @@ def crear_ruta(datos: rutas.RutaIn, session: SessionDep, _: Allowed("distribucio
 @router.get("/api/rutas/{ruta_id}/", response_model=RutaOut)
 def obtener_ruta(ruta_id: Id, session: SessionDep, _: Allowed("distribucion", "ver")) -> dict[str, Any]:
     return rutas.obtener(session, ruta_id)
+
+
+@router.get("/api/rutas/{ruta_id}/hoja/", **descarga("application/pdf", "The route sheet"))
+def hoja_ruta(ruta_id: Id, session: SessionDep, _: Allowed("distribucion", "ver")) -> Response:
+    """Stops in visiting order with client, address, items, weight, ETA and a QR per order (its confirmation)."""
+    return Response(hoja_ruta_pdf.generar(session, ruta_id), media_type="application/pdf",
+                    headers={"Content-Disposition": f'inline; filename="hoja-ruta-{ruta_id}.pdf"'})
 
 
 @router.post("/api/rutas/{ruta_id}/asignar/", response_model=RutaOut)

@@ -97,3 +97,25 @@ def test_planning_a_day_respects_every_carrier_limit(despacho):
         assert all(a["eta"] for a in r["paradas"]) and math.isclose(float(r["peso_total"]), 20 * len(r["paradas"]))
     listado = despacho.client.get("/api/pedidos/?estado=PLANIFICADO", headers=despacho.admin).json()
     assert listado["total"] == 11
+
+
+def test_route_sheet_lists_stops_in_order_with_a_qr_per_order(despacho):
+    import io
+
+    import pypdfium2
+    from pyzbar.pyzbar import decode
+
+    p = despacho.producto("HOJA", stock="100", peso="1.5")
+    pedidos = [despacho.pedido(p, "2", punto=pt)["id"] for pt in PUNTOS_LIMA[:3]]
+    ruta = despacho.ruta(despacho.transportista("HOJ-001"))
+    assert _asignar(despacho, ruta, *pedidos).status_code == 200
+    orden = [a["pedido_id"] for a in despacho.client.post(f"/api/rutas/{ruta}/optimizar/?segundos=0.2",
+                                                          headers=despacho.admin).json()["paradas"]]
+    res = despacho.client.get(f"/api/rutas/{ruta}/hoja/", headers=despacho.admin)
+    assert res.status_code == 200 and res.headers["content-type"] == "application/pdf"
+    pagina = pypdfium2.PdfDocument(io.BytesIO(res.content))[0]
+    texto = pagina.get_textpage().get_text_range()
+    assert "María Quispe" in texto and "Av. Larco 345" in texto and "3 kg" in texto
+    assert [texto.index(f"PED-{pid}") for pid in orden] == sorted(texto.index(f"PED-{pid}") for pid in orden)
+    qrs = sorted(c.data.decode() for c in decode(pagina.render(scale=4).to_pil()))
+    assert qrs == sorted(f"http://127.0.0.1:8000/api/entregas/{pid}/confirmar/" for pid in pedidos)
