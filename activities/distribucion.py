@@ -7,7 +7,7 @@ from core.temporal import heartbeating
 from integrations.geocoding.client import DireccionNoEncontrada, geocodificar
 from integrations.mail.client import send_mail
 from models.distribucion import Pedido
-from services.distribucion import avisos
+from services.distribucion import avisos, seguimiento
 from workflows.entradas import PedidoRef
 
 
@@ -60,4 +60,10 @@ def alertar_retraso_entrega(ref: PedidoRef) -> bool:
         return avisos.alertar_retraso(session, ref.pedido_id)
 
 
-ACTIVITIES = [geocodificar_pedido, enviar_otp_entrega, notificar_entrega, alertar_retraso_entrega]
+@activity.defn(name="podar_tracking")
+def podar_tracking() -> int:
+    with session_scope() as session:
+        return seguimiento.podar(session)
+
+
+ACTIVITIES = [geocodificar_pedido, enviar_otp_entrega, notificar_entrega, alertar_retraso_entrega, podar_tracking]

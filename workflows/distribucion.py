@@ -17,7 +17,9 @@ with workflow.unsafe.imports_passed_through():
         enviar_otp_entrega,
         geocodificar_pedido,
         notificar_entrega,
+        podar_tracking,
     )
+    from core.schedules import ScheduleDef
     from core.temporal import ESTADO, TRANSPORTISTA
     from services.distribucion.estados import EN_RUTA, ENTREGADO, FINALES, PENDIENTE
     from workflows.entradas import EntregaPedidoEntrada, EstadoPedido, PedidoRef
@@ -94,5 +96,16 @@ class EntregaPedido:
                                             retry_policy=RETRY)
 
 
-WORKFLOWS = [EntregaPedido]
-SCHEDULES: list = []
+@workflow.defn(name="PodarTracking")
+class PodarTracking:
+    """Daily: GPS fixes older than the retention are deleted (the table stays a few weeks of rows)."""
+
+    @workflow.run
+    async def run(self) -> int:
+        return await workflow.execute_activity(podar_tracking, start_to_close_timeout=timedelta(minutes=30),
+                                               retry_policy=RETRY)
+
+
+WORKFLOWS = [EntregaPedido, PodarTracking]
+SCHEDULES = [ScheduleDef("podar-tracking", "PodarTracking", "30 3 * * *",
+                         "Borra las posiciones GPS de más de 30 días (03:30 Lima)")]

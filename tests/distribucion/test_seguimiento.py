@@ -103,3 +103,19 @@ def test_public_tracking_page_updates_live_in_a_real_browser(despacho, en_camino
             expect(page.locator("#vivo")).to_contain_text("en vivo")
         finally:
             browser.close()
+
+
+def test_old_fixes_are_pruned_daily(despacho, en_camino):
+    from sqlalchemy import text
+
+    from core.db import session_scope
+    from services.distribucion import seguimiento
+    from tests.ventas_fixtures import contar
+
+    _, transportista, headers = en_camino
+    assert despacho.client.post("/api/tracking/actualizar/", headers=headers, json=_fix(1)).status_code == 201
+    with session_scope() as s:
+        s.execute(text("INSERT INTO tracking_transportista (transportista_id, latitud, longitud, momento) "
+                       "VALUES (:t, -12.0, -77.0, now() - interval '31 days')"), {"t": transportista})
+        assert seguimiento.podar(s) == 1
+    assert contar("tracking_transportista") == 1
