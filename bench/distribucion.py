@@ -62,7 +62,8 @@ def euc_2d(coords: list[tuple[float, float]]) -> list[list[int]]:
 
 
 def optimizador(segundos: float = 2.0, semillas: int = 5) -> None:
-    print(f"limit {segundos} s\n| instance | n | optimum | best | mean gap | worst gap | mean time | max time | mean CPU |")
+    print(f"limit {segundos} s")
+    print("| instance | n | optimum | best | mean gap | worst gap | mean time | max time | mean CPU |")
     for nombre, archivo, vehiculos in [("eil51", "eil51.tsp", 1), ("berlin52", "berlin52.tsp", 1),
                                        ("kroA100", "kroA100.tsp", 1), ("A-n32-k5", "A-n32-k5.vrp", 5)]:
         coords, demandas, capacidad = leer(archivo)
