@@ -86,6 +86,9 @@ class Pedido(SQLModel, table=True):
     peso_total: Decimal = medida()
     volumen_total: Decimal = medida(4)
     motivo: str = Field(default="", max_length=300)  # of NO_ENTREGADO / CANCELADO
+    # The comprobante issued on delivery (module 3); no FK: comprobantes belong to migration 0003, and a
+    # second depends_on on a branch off 0001 breaks Alembic (see 0012).
+    comprobante_id: int | None = Field(default=None, index=True)
     usuario_id: int | None = Field(default=None, foreign_key="usuarios.id")
     created_at: datetime = created_at()
 

@@ -3,8 +3,9 @@
 The database is the authority for the order's state (the API's transactions move it); every change reaches
 the workflow as the `registrar_estado` update through the outbox, in event order. The workflow geocodes an
 address that came without coordinates (retrying through a geocoder outage), sends the customer the delivery
-code when the order goes EN_RUTA, alerts the dispatcher when the stop passes its ETA, notifies the customer
-on delivery, and keeps `Estado`/`Transportista` current for operators in the Temporal UI."""
+code when the order goes EN_RUTA, alerts the dispatcher when the stop passes its ETA, issues the comprobante
+(module 3) and notifies the customer on delivery, and keeps `Estado`/`Transportista` current for operators in
+the Temporal UI."""
 
 from datetime import datetime, timedelta
 
@@ -15,6 +16,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.distribucion import (
         alertar_retraso_entrega,
         enviar_otp_entrega,
+        facturar_pedido,
         geocodificar_pedido,
         notificar_entrega,
         podar_tracking,
@@ -81,6 +83,7 @@ class EntregaPedido:
             if self.estado == EN_RUTA:
                 await workflow.execute_activity(enviar_otp_entrega, ref, **OPCIONES)
             elif self.estado == ENTREGADO:
+                await workflow.execute_activity(facturar_pedido, ref, **OPCIONES)
                 await workflow.execute_activity(notificar_entrega, ref, **OPCIONES)
         return self.estado
 

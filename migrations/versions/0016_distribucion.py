@@ -78,6 +78,7 @@ def upgrade() -> None:
         sa.Column("peso_total", sa.Numeric(14, 3), nullable=False),
         sa.Column("volumen_total", sa.Numeric(14, 4), nullable=False),
         sa.Column("motivo", sa.String(300), nullable=False),
+        sa.Column("comprobante_id", sa.Integer(), nullable=True),
         sa.Column("usuario_id", sa.Integer(), sa.ForeignKey("usuarios.id"), nullable=True),
         _creado(),
         sa.CheckConstraint("estado IN ('PENDIENTE', 'PLANIFICADO', 'EN_RUTA', 'ENTREGADO', 'NO_ENTREGADO', "
@@ -85,6 +86,7 @@ def upgrade() -> None:
     )
     op.create_index("ix_pedidos_estado_fecha", "pedidos", ["estado", "fecha_entrega"])
     op.create_index("ix_pedidos_cliente", "pedidos", ["cliente_id"])
+    op.create_index("ix_pedidos_comprobante_id", "pedidos", ["comprobante_id"])
     op.create_table(
         "detalle_pedido",
         sa.Column("id", sa.Integer(), primary_key=True),

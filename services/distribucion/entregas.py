@@ -13,7 +13,9 @@ from sqlmodel import Session
 from core.errors import Conflict, FieldError, Forbidden, ValidationError
 from integrations.storage import get_storage
 from models.distribucion import AsignacionPedido, Pedido, Ruta, Transportista
-from services import stock
+from models.inventario import Producto
+from models.ventas import Cliente
+from services import facturacion, stock
 from services.auth import AuthUser
 from services.distribucion import avisos, optimizacion
 from services.distribucion.pedidos import asignacion_activa, bloquear, evento, exigir_transicion, lineas
@@ -148,3 +150,29 @@ def _salida_definitiva(session: Session, user: AuthUser, pedido: Pedido) -> None
                             "cantidad": -d.cantidad, "motivo": "Entrega de pedido", "usuario_id": user.id,
                             "referencia_doc": f"pedido-{pedido.id}"})
     stock.registrar_movimientos(session, movimientos)
+
+
+def facturar(session: Session, pedido_id: int) -> int | None:
+    """After delivery, the order's comprobante (factura for a RUC, else boleta) through module 3's one path:
+    numbered from the company's series, written and its EmitirComprobante workflow requested, in this
+    transaction. Idempotent: an order already invoiced returns its comprobante."""
+    pedido = bloquear(session, pedido_id)
+    if pedido.estado != "ENTREGADO" or pedido.comprobante_id is not None:
+        return pedido.comprobante_id
+    cliente = session.get(Cliente, pedido.cliente_id)
+    lineas_sunat = []
+    for d in lineas(session, pedido.id):
+        producto = session.get(Producto, d.producto_id)
+        lineas_sunat.append(facturacion.LineaDatos(
+            codigo_producto=producto.sku, descripcion=producto.nombre, cantidad=d.cantidad,
+            precio_unitario=d.precio if producto.precio_incluye_igv else None,
+            valor_unitario=None if producto.precio_incluye_igv else d.precio, unidad_medida=producto.unidad_medida,
+            afectacion_igv=producto.afectacion_igv, codigo_detraccion=producto.codigo_detraccion))
+    datos = facturacion.DatosEmision(cliente=facturacion.ClienteDatos(
+        cliente.tipo_doc, cliente.numero_doc, cliente.razon_social, cliente.direccion, cliente.email, cliente.pais),
+        lineas=lineas_sunat)
+    comprobante = facturacion.registrar_emision(session, datos)
+    pedido.comprobante_id = comprobante.id
+    session.add(pedido)
+    session.commit()
+    return comprobante.id

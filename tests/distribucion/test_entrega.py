@@ -67,6 +67,10 @@ async def test_dispatch_workflow_from_creation_to_delivery_on_the_real_worker(
     assert atributos["Estado"] == "ENTREGADO" and atributos["Transportista"] == "WFA-101"
     assert atributos["Documento"] == f"PED-{pedido['id']}"
     assert any("entregado" in m["Subject"] for m in smtp_server.messages())
+    with session_scope() as s:  # not invoiced before: a boleta (DNI customer) for the delivered lines
+        tipo, total = s.execute(text("SELECT c.tipo, c.total_venta FROM comprobantes c JOIN pedidos p "
+                                     "ON p.comprobante_id = c.id WHERE p.id = :p"), {"p": pedido["id"]}).one()
+    assert tipo == "03" and total == Decimal("35.40")
 
 
 async def test_address_geocoded_through_a_geocoder_outage(despacho, worker, temporal_client, geocoder):
