@@ -137,7 +137,8 @@ def asignar(session: Session, user: AuthUser, ruta_id: int, datos: AsignarIn) ->
         AsignacionPedido, AsignacionPedido.pedido_id == Pedido.id).where(
         AsignacionPedido.ruta_id == ruta.id, AsignacionPedido.estado != "RETIRADA")).all()}
     orden = len(paradas(session, ruta.id))
-    for i, pedido_id in enumerate(sorted(set(datos.pedidos))):
+    for pedido_id in sorted(set(datos.pedidos)):  # locked in id order: two dispatchers never deadlock
+        i = datos.pedidos.index(pedido_id)
         pedido = bloquear(session, pedido_id)
         if pedido.estado != "PENDIENTE":
             raise Conflict(f"El pedido {pedido_id} está {pedido.estado}: solo se asignan pedidos PENDIENTE",
