@@ -7,6 +7,7 @@ code when the order goes EN_RUTA, alerts the dispatcher when the stop passes its
 (module 3) and notifies the customer on delivery, and keeps `Estado`/`Transportista` current for operators in
 the Temporal UI."""
 
+import asyncio
 from datetime import datetime, timedelta
 
 from temporalio import workflow
@@ -73,6 +74,7 @@ class EntregaPedido:
             await workflow.execute_activity(geocodificar_pedido, ref, start_to_close_timeout=timedelta(seconds=30),
                                             retry_policy=RETRY_GEOCODIFICAR)
         atendido, alertado_eta = 0, None
+        en_curso: list[asyncio.Task] = []
         while self.estado not in FINALES or atendido != self.evento_id:
             if atendido == self.evento_id:
                 await self._esperar_cambio(ref, alertado_eta)
@@ -81,10 +83,14 @@ class EntregaPedido:
                 continue
             atendido = self.evento_id
             if self.estado == EN_RUTA:
-                await workflow.execute_activity(enviar_otp_entrega, ref, **OPCIONES)
+                # Not awaited: a mail outage retrying the code must not hold up the ETA watch.
+                en_curso.append(workflow.start_activity(enviar_otp_entrega, ref, **OPCIONES))
             elif self.estado == ENTREGADO:
                 await workflow.execute_activity(facturar_pedido, ref, **OPCIONES)
                 await workflow.execute_activity(notificar_entrega, ref, **OPCIONES)
+        for tarea in en_curso:  # a code still being retried is of no use once the order is closed
+            tarea.cancel()
+        await asyncio.gather(*en_curso, return_exceptions=True)
         return self.estado
 
     async def _esperar_cambio(self, ref: PedidoRef, alertado_eta: datetime | None) -> None:

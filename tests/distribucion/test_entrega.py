@@ -130,3 +130,24 @@ def test_driver_confirms_only_own_stops_with_a_photo_or_strokes(despacho, make_u
     assert res.status_code == 200 and res.json()["asignacion"]["firma_digital"].endswith(".json")
     assert _confirmar(despacho, dos["id"], chofer1, files={"foto": ("f.png", PNG)}).status_code == 409
     assert stock_fila(p, despacho.tienda.almacen_id) == (Decimal("3"), Decimal("0"))
+
+
+async def test_a_stop_past_its_eta_alerts_the_dispatcher_once(despacho, make_user, worker, temporal_client):
+    p = despacho.producto("ETA", stock="5")
+    pedido = despacho.pedido(p, "1")
+    transportista, _ = chofer(despacho, make_user, "ETA-101")
+    ruta = despacho.ruta(transportista)
+    assert despacho.client.post(f"/api/rutas/{ruta}/asignar/", headers=despacho.admin,
+                                json={"pedidos": [pedido["id"]]}).status_code == 200
+    with session_scope() as s:  # planned for 20 minutes ago (past the 15-minute grace)
+        s.execute(text("UPDATE asignaciones_pedido SET eta = now() - interval '20 minutes'"))
+    assert despacho.estado(pedido["id"], "EN_RUTA").status_code == 200
+
+    async def alertado() -> bool:
+        return contar("notificaciones", "tipo = 'ENTREGA_RETRASADA' AND objeto_id = :p", p=str(pedido["id"])) == 1
+
+    await _esperar(alertado)
+    handle = temporal_client.get_workflow_handle(f"pedido-{pedido['id']}")
+    assert await handle.query("estado_actual") == "EN_RUTA"  # still waiting for the delivery, alerted once
+    await asyncio.sleep(1.5)
+    assert await alertado()
