@@ -7,7 +7,7 @@ UNKNOWN_ERROR for the next N requests (`POST /_sandbox/fallar?status=OVER_QUERY_
 
 It knows a set of Lima addresses (matched by their normalised street and number, accents and case ignored).
 
-    python -m integrations.geocoding.sandbox --port 8720 --key erp-local
+    python -m integrations.geocoding.sandbox --port 8730 --key erp-local
 """
 
 import argparse
@@ -165,7 +165,7 @@ def _handler_for(sandbox: GeocodingSandbox) -> type[BaseHTTPRequestHandler]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--port", type=int, default=8720)
+    parser.add_argument("--port", type=int, default=8730)
     parser.add_argument("--key", default="erp-local")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO)

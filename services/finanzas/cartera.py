@@ -16,7 +16,9 @@ from sqlalchemy import func, select, text
 from sqlmodel import Session
 
 from core.errors import NotFound, ValidationError
-from core.schemas import Entrada
+from core.schemas import Entrada, Fecha, Id
+from core.settings import get_settings
+from integrations.sunat import tipo_cambio as sunat_tc
 from models.finanzas import CuentaPorCobrar, CuentaPorPagar, PagoCobro, TipoCambio
 from services.finanzas import plan
 from services.finanzas.asientos import CERO, Asiento, Movimiento, debe, haber, hoy, redondear, registrar
@@ -31,7 +33,7 @@ MetodoTesoreria = Literal["EFECTIVO", "TARJETA", "YAPE", "PLIN", "TRANSFERENCIA"
 
 
 class TipoCambioIn(Entrada):
-    fecha: date
+    fecha: Fecha
     moneda: Moneda = "USD"
     compra: Decimal = Field(gt=0, max_digits=10, decimal_places=4)
     venta: Decimal = Field(gt=0, max_digits=10, decimal_places=4)
@@ -59,6 +61,30 @@ def tipo_cambio_del_dia(session: Session, fecha: date, moneda: str) -> TipoCambi
     return fila
 
 
+def cargar_tipo_cambio_sunat(session: Session, fecha: date | None = None, url: str | None = None) -> TipoCambio:
+    """The daily load: every USD rate SUNAT published in the month up to `fecha` (the month before too when
+    none yet), so a day SUNAT was down is filled on the next run. Rates the accountant typed (MANUAL) stay.
+    Returns the rate that holds on `fecha` (a weekend or holiday: the last business day's). Raises
+    TipoCambioNoDisponible when SUNAT does not answer (the schedule retries)."""
+    fecha = fecha or hoy()
+    url = url or get_settings().sunat_tipo_cambio_url
+    publicadas = [p for p in sunat_tc.del_mes(url, fecha.year, fecha.month) if p.fecha <= fecha]
+    if not publicadas:
+        anterior = fecha.replace(day=1) - timedelta(days=1)
+        publicadas = sunat_tc.del_mes(url, anterior.year, anterior.month)
+    if not publicadas:
+        raise sunat_tc.TipoCambioNoDisponible(f"SUNAT no publica tipo de cambio hasta el {fecha}")
+    existentes = {t.fecha: t for t in session.execute(select(TipoCambio).where(
+        TipoCambio.moneda == "USD", TipoCambio.fecha.in_([p.fecha for p in publicadas]))).scalars()}
+    for p in publicadas:
+        fila = existentes.get(p.fecha) or TipoCambio(fecha=p.fecha, moneda="USD")
+        if fila.id is None or fila.fuente == "SUNAT":
+            fila.compra, fila.venta, fila.fuente = p.compra, p.venta, "SUNAT"
+            session.add(fila)
+    session.commit()
+    return tipo_cambio_del_dia(session, fecha, "USD")
+
+
 # --- supplier invoices (until module 5 posts its own, the accountant registers them here) -------------------
 
 
@@ -68,8 +94,8 @@ class FacturaProveedorIn(Entrada):
     tipo_documento: str = Field(default="01", pattern="^(01|03|07|08|12|14)$", description="catálogo 01")
     serie: str = Field(min_length=1, max_length=4)
     numero: str = Field(pattern="^[0-9]{1,8}$")
-    fecha_emision: date
-    fecha_vencimiento: date | None = None
+    fecha_emision: Fecha
+    fecha_vencimiento: Fecha | None = None
     moneda: Moneda = "PEN"
     tipo_cambio: Decimal | None = Field(default=None, gt=0, max_digits=10, decimal_places=4)
     base_imponible: Decimal = Field(ge=0, max_digits=14, decimal_places=2)
@@ -120,12 +146,20 @@ def registrar_factura_proveedor(session: Session, usuario_id: int, datos: Factur
 
 
 class AplicacionIn(Entrada):
-    documento_id: int = Field(description="cuenta_cobrar_id / cuenta_pagar_id")
+    documento_id: Id | None = Field(default=None, description="cuenta_cobrar_id / cuenta_pagar_id (one instalment)")
+    comprobante_id: Id | None = Field(default=None, description="cobros: a comprobante al crédito, applied to its "
+                                      "open instalments oldest due date first")
     monto: Decimal = Field(gt=0, max_digits=14, decimal_places=2, description="en la moneda del pago")
+
+    @model_validator(mode="after")
+    def _uno(self) -> "AplicacionIn":
+        if (self.documento_id is None) == (self.comprobante_id is None):
+            raise ValueError("indique documento_id o comprobante_id (uno de los dos)")
+        return self
 
 
 class PagoCobroIn(Entrada):
-    fecha: date | None = None  # default: today (Lima)
+    fecha: Fecha | None = None  # default: today (Lima)
     metodo_pago: MetodoTesoreria
     moneda: Moneda = "PEN"
     tipo_cambio: Decimal | None = Field(default=None, gt=0, max_digits=10, decimal_places=4,
@@ -155,37 +189,81 @@ def _tasa_pago(session: Session, datos: PagoCobroIn, fecha: date, moneda_doc: st
     return tc.compra if cobro else tc.venta
 
 
-def _aplicar(documento: Documento, monto: Decimal, moneda: str, tasa: Decimal, campo: str) -> _Aplicacion:
-    if moneda == documento.moneda:
-        aplicado = monto
-    elif moneda == "PEN":
-        aplicado = redondear(monto / tasa)
-    elif documento.moneda == "PEN":
-        aplicado = redondear(monto * tasa)
-    else:
-        raise ValidationError("Pague en la moneda del documento o en soles", field="moneda")
-    if aplicado > documento.saldo:
-        raise ValidationError(f"El importe ({aplicado} {documento.moneda}) excede el saldo del documento "
-                              f"{documento.documento} ({documento.saldo} {documento.moneda})", field=f"{campo}.monto")
-    pen_pago = monto if moneda == "PEN" else redondear(monto * tasa)
-    return _Aplicacion(documento, monto, aplicado, pen_pago, valor_en_libros(documento, aplicado))
+def _en_moneda_del_documento(monto: Decimal, moneda: str, moneda_doc: str, tasa: Decimal) -> Decimal:
+    if moneda == moneda_doc:
+        return monto
+    if moneda == "PEN":
+        return redondear(monto / tasa)
+    if moneda_doc == "PEN":
+        return redondear(monto * tasa)
+    raise ValidationError("Pague en la moneda del documento o en soles", field="moneda")
 
 
-def _documentos(session: Session, datos: PagoCobroIn, cobro: bool) -> list[Documento]:
+def _repartir(documentos: list[Documento], monto: Decimal, moneda: str, tasa: Decimal,
+              campo: str) -> list[_Aplicacion]:
+    """One amount over one document or a comprobante's open instalments, oldest due first: the last part
+    takes what is left of the payment so the parts add up to it exactly."""
+    aplicado = _en_moneda_del_documento(monto, moneda, documentos[0].moneda, tasa)
+    abierto = sum((d.saldo for d in documentos), CERO)
+    nombre = documentos[0].documento
+    if aplicado > abierto:
+        raise ValidationError(f"El importe ({aplicado} {documentos[0].moneda}) excede el saldo del documento "
+                              f"{nombre} ({abierto} {documentos[0].moneda})", field=f"{campo}.monto")
+    if aplicado <= 0:
+        raise ValidationError("El importe es menor que un céntimo en la moneda del documento", field=f"{campo}.monto")
+    partes, restante, por_pagar = [], aplicado, monto
+    for documento in documentos:
+        if restante <= 0:
+            break
+        parte = min(restante, documento.saldo)
+        restante -= parte
+        pago = por_pagar if restante == 0 else redondear(monto * parte / aplicado)
+        por_pagar -= pago
+        pen_pago = pago if moneda == "PEN" else redondear(pago * tasa)
+        partes.append(_Aplicacion(documento, pago, parte, pen_pago, valor_en_libros(documento, parte)))
+    return partes
+
+
+def _documentos(session: Session, datos: PagoCobroIn, cobro: bool) -> list[list[Documento]]:
+    """The documents each application settles (locked): the one named, or a comprobante's open instalments by
+    due date. All of one customer or supplier."""
     modelo = CuentaPorCobrar if cobro else CuentaPorPagar
-    ids = [a.documento_id for a in datos.documentos]
+    por_comprobante = [a.comprobante_id for a in datos.documentos if a.comprobante_id is not None]
+    if por_comprobante and not cobro:
+        i = next(i for i, a in enumerate(datos.documentos) if a.comprobante_id is not None)
+        raise ValidationError("Un pago a proveedor se aplica por documento_id", field=f"documentos.{i}.comprobante_id")
+    condicion = modelo.id.in_([a.documento_id for a in datos.documentos if a.documento_id is not None])
+    if por_comprobante:
+        condicion = condicion | (CuentaPorCobrar.comprobante_id.in_(por_comprobante) & (CuentaPorCobrar.saldo > 0))
+    filas = list(session.execute(select(modelo).where(condicion).order_by(modelo.id).with_for_update()).scalars())
+    grupos = []
+    for i, a in enumerate(datos.documentos):
+        if a.documento_id is not None:
+            grupo = [f for f in filas if f.id == a.documento_id]
+        else:
+            grupo = sorted((f for f in filas if f.comprobante_id == a.comprobante_id and f.saldo > 0),
+                           key=lambda f: (f.fecha_vencimiento, f.cuota))
+        if not grupo:
+            _sin_documento(session, a, f"documentos.{i}")
+        grupos.append(grupo)
+    ids = [f.id for grupo in grupos for f in grupo]
     if len(set(ids)) != len(ids):
         raise ValidationError("Un documento aparece dos veces", field="documentos")
-    filas = {d.id: d for d in session.execute(select(modelo).where(modelo.id.in_(ids)).order_by(modelo.id)
-                                              .with_for_update()).scalars()}
-    for i, documento_id in enumerate(ids):
-        if documento_id not in filas:
-            raise NotFound("Documento por cobrar/pagar no encontrado", field=f"documentos.{i}.documento_id")
-    parte = {(d.cliente_numero_doc if cobro else d.proveedor_ruc) for d in filas.values()}
+    parte = {(f.cliente_numero_doc if cobro else f.proveedor_ruc) for f in filas}
     if len(parte) > 1:
         raise ValidationError("Un mismo cobro/pago solo liquida documentos de un mismo cliente o proveedor",
                               field="documentos")
-    return [filas[i] for i in ids]
+    return grupos
+
+
+def _sin_documento(session: Session, aplicacion: AplicacionIn, campo: str) -> None:
+    if aplicacion.documento_id is not None:
+        raise NotFound("Documento por cobrar/pagar no encontrado", field=f"{campo}.documento_id")
+    existe = session.execute(select(CuentaPorCobrar.id).where(
+        CuentaPorCobrar.comprobante_id == aplicacion.comprobante_id).limit(1)).first()
+    if existe is None:
+        raise NotFound("El comprobante no tiene cuentas por cobrar", field=f"{campo}.comprobante_id")
+    raise ValidationError("El comprobante no tiene saldo por cobrar", field=f"{campo}.monto")
 
 
 _NUMERO_OPERACION = text("SELECT nextval('pagos_cobros_operacion_seq')")
@@ -193,11 +271,11 @@ _NUMERO_OPERACION = text("SELECT nextval('pagos_cobros_operacion_seq')")
 
 def _registrar(session: Session, usuario_id: int, datos: PagoCobroIn, cobro: bool) -> list[PagoCobro]:
     fecha = datos.fecha or hoy()
-    documentos = _documentos(session, datos, cobro)
+    grupos = _documentos(session, datos, cobro)
     aplicaciones = []
-    for i, (aplicacion, documento) in enumerate(zip(datos.documentos, documentos, strict=True)):
-        tasa = _tasa_pago(session, datos, fecha, documento.moneda, cobro)
-        aplicaciones.append(_aplicar(documento, aplicacion.monto, datos.moneda, tasa, f"documentos.{i}"))
+    for i, (aplicacion, documentos) in enumerate(zip(datos.documentos, grupos, strict=True)):
+        tasa = _tasa_pago(session, datos, fecha, documentos[0].moneda, cobro)
+        aplicaciones += _repartir(documentos, aplicacion.monto, datos.moneda, tasa, f"documentos.{i}")
     prefijo = "COB" if cobro else "PAG"
     operacion = f"{prefijo}-{session.execute(_NUMERO_OPERACION).scalar_one()}"
     asiento_id = registrar(session, _asiento(session, aplicaciones, datos, fecha, operacion, usuario_id, cobro))
