@@ -193,6 +193,12 @@ def _sandboxes(env: dict[str, str]) -> list[tuple[str, str, list[str]]]:
     if not settings.sunat_consulta_url:  # module 5: SUNAT's consulta integrada (client sandbox-client/sandbox-secret)
         sandboxes.append(("sunat-consulta-sandbox", "integrations.sunat.consulta_sandbox",
                           ["--port", str(settings.sunat_consulta_sandbox_port)]))
+    if "google_geocoding_url" not in settings.model_fields_set and development:
+        # No Google Maps key configured: the local Geocoding API stand-in with its Lima addresses.
+        key = settings.google_maps_api_key or "erp-local"
+        env.update(GOOGLE_GEOCODING_URL=f"http://127.0.0.1:{settings.geocoding_sandbox_port}", GOOGLE_MAPS_API_KEY=key)
+        sandboxes.append(("geocoding-sandbox", "integrations.geocoding.sandbox",
+                          ["--port", str(settings.geocoding_sandbox_port), "--key", key]))
     return sandboxes
 
 

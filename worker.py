@@ -22,6 +22,7 @@ log = logging.getLogger("worker")
 # each activities module exposes ACTIVITIES.
 PROCESSES = ["sistema", "facturacion", "notas_venta", "ventas", "inventario", "finanzas"]
 PROCESSES += ["compras"]  # module 5
+PROCESSES += ["distribucion"]  # module 4
 
 
 def _collect(package: str, attr: str) -> list[Any]:

@@ -77,6 +77,13 @@ class Settings(BaseSettings):
     smtp_from: str = "erp@localhost"
     smtp_starttls: bool = False
 
+    # Google Geocoding (module 4). `erp up` and the tests point GOOGLE_GEOCODING_URL at the local stand-in.
+    google_geocoding_url: str = "https://maps.googleapis.com"
+    google_maps_api_key: str = ""
+    geocoding_sandbox_port: int = 8730
+    # Where customers open their public tracking page (the link in their notifications).
+    public_base_url: str = "http://127.0.0.1:8000"
+
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     log_level: str = "INFO"

@@ -235,3 +235,33 @@ class ValidacionFactura:
 
     factura_id: int
     reintento_segundos: float
+
+
+# --- module 4 (distribución) -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EntregaPedidoEntrada:
+    """EntregaPedido (`pedido-<id>`): geocode first when the order came without coordinates."""
+
+    pedido_id: int
+    geocodificar: bool = False
+
+
+@dataclass(frozen=True)
+class EstadoPedido:
+    """EntregaPedido's `registrar_estado` update: the state the database now holds, numbered by the order's
+    event id (the validator rejects a redelivered or late one, which carries an older number). `eta`: the
+    stop's ETA, ISO 8601 UTC or ""; `transportista`: the carrier's plate once planned."""
+
+    estado: str
+    evento_id: int
+    eta: str = ""
+    transportista: str = ""
+
+
+@dataclass(frozen=True)
+class PedidoRef:
+    """The activities of EntregaPedido: the order they act on."""
+
+    pedido_id: int
