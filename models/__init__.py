@@ -2,6 +2,15 @@
 
 from core.outbox import OutboxMessage
 from models.configuracion import Configuracion, Sucursal
+from models.distribucion import (
+    AsignacionPedido,
+    DetallePedido,
+    EventoPedido,
+    Pedido,
+    Ruta,
+    TrackingTransportista,
+    Transportista,
+)
 from models.facturacion import (
     Comprobante,
     ComunicacionBaja,
@@ -96,4 +105,24 @@ __all__ += [  # module 6 (finanzas)
 __all__ += [  # module 7 (WhatsApp)
     "WaCampana", "WaContacto", "WaCuenta", "WaEstadoPendiente", "WaLogWebhook", "WaMensaje", "WaMensajeEntrante",
     "WaPlantilla",
+]
+from models.compras import (  # noqa: E402 - module 5 (compras)
+    ConfiguracionCompras,
+    DetalleFacturaProveedor,
+    DetalleOrdenCompra,
+    DetalleRecepcion,
+    EvaluacionProveedor,
+    FacturaProveedor,
+    IncidenciaCompra,
+    OrdenCompra,
+    Proveedor,
+    Recepcion,
+)
+
+__all__ += [  # module 5 (compras)
+    "ConfiguracionCompras", "DetalleFacturaProveedor", "DetalleOrdenCompra", "DetalleRecepcion",
+    "EvaluacionProveedor", "FacturaProveedor", "IncidenciaCompra", "OrdenCompra", "Proveedor", "Recepcion",
+]
+__all__ += [  # module 4 (distribución)
+    "AsignacionPedido", "DetallePedido", "EventoPedido", "Pedido", "Ruta", "TrackingTransportista", "Transportista",
 ]
