@@ -88,7 +88,7 @@ class Settings(BaseSettings):
     whatsapp_graph_url: str = "https://graph.facebook.com"
     whatsapp_api_version: str = Field(default="v25.0", pattern=r"^v\d+\.\d+$")
     whatsapp_verify_token: str = ""  # Meta's webhook verification handshake (hub.verify_token)
-    whatsapp_sandbox_port: int = 8720
+    whatsapp_sandbox_port: int = 8722
     whatsapp_mensajes_por_segundo: float = Field(default=20.0, gt=0)  # campaign pacing (Meta allows 80/s)
     whatsapp_timeout_s: float = Field(default=15.0, gt=0)
 

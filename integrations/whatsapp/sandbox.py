@@ -1,7 +1,7 @@
 """A local stand-in for Meta's WhatsApp Cloud API on loopback: the Graph endpoints the ERP calls, and the
 webhooks Meta sends back, signed with the app secret, to the ERP's endpoint.
 
-    python -m integrations.whatsapp.sandbox --port 8720 --webhook-url http://127.0.0.1:8000/api/whatsapp/webhook/
+    python -m integrations.whatsapp.sandbox --port 8722 --webhook-url http://127.0.0.1:8000/api/whatsapp/webhook/
 
 What it does the way Meta does it:
 - `POST /{version}/{phone_number_id}/messages` with `Authorization: Bearer <token>`: a wrong token is 401 code
@@ -417,7 +417,7 @@ def _handler_for(sandbox: MetaSandbox) -> type[BaseHTTPRequestHandler]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description="Local WhatsApp Cloud API (Meta Graph) stand-in")
-    parser.add_argument("--port", type=int, default=8720)
+    parser.add_argument("--port", type=int, default=8722)
     parser.add_argument("--webhook-url", default="http://127.0.0.1:8000/api/whatsapp/webhook/")
     parser.add_argument("--phone-number-id", default="100000000000001")
     parser.add_argument("--waba-id", default="200000000000001")
