@@ -20,6 +20,7 @@ log = logging.getLogger("worker")
 # Grouped by business process; each workflows module exposes WORKFLOWS (and SCHEDULES),
 # each activities module exposes ACTIVITIES.
 PROCESSES = ["sistema", "facturacion", "notas_venta", "ventas", "inventario", "finanzas"]
+PROCESSES += ["conciliacion"]  # bank reconciliation (issue 14)
 
 
 def _collect(package: str, attr: str) -> list[Any]:

@@ -249,6 +249,7 @@ class PagoCobroOut(Salida):
     referencia: str
     fecha: date
     asiento_id: int | None
+    conciliado: bool = False  # matched with a bank statement line (issue 14)
 
 
 class TramoOut(Salida):

@@ -41,6 +41,8 @@ ROUTERS = [
     "inventario",
     "facturacion",
     "finanzas",
+    # bank reconciliation (issue 14)
+    "conciliacion",
 ]
 
 # The only routes that answer without a bearer token. Everything else requires one (tested by iterating over

@@ -1,6 +1,7 @@
 """Every table, imported so SQLModel.metadata (Alembic, tests) sees them all."""
 
 from core.outbox import OutboxMessage
+from models.conciliacion import Conciliacion, CuentaBancaria, ImportacionExtracto, MovimientoBancario
 from models.configuracion import Configuracion, Sucursal
 from models.facturacion import (
     Comprobante,
@@ -82,4 +83,7 @@ __all__ += [  # spec 003 (notas de venta, Chile)
 __all__ += [  # module 6 (finanzas)
     "AsientoContable", "CentroCosto", "CostoPromedio", "CuentaContable", "CuentaOperacion", "CuentaPorCobrar",
     "CuentaPorPagar", "FirmaUsuario", "LineaAsiento", "PagoCobro", "PeriodoTributario", "TipoCambio",
+]
+__all__ += [  # module 6 (conciliación bancaria, issue 14)
+    "Conciliacion", "CuentaBancaria", "ImportacionExtracto", "MovimientoBancario",
 ]

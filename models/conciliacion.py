@@ -10,7 +10,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import ClassVar
 
-from sqlalchemy import Column, Index, LargeBinary, UniqueConstraint
+from sqlalchemy import CheckConstraint, Column, Index, LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from models.base import created_at, money, timestamp
@@ -19,7 +19,12 @@ from models.base import created_at, money, timestamp
 class CuentaBancaria(SQLModel, table=True):
     __tablename__ = "cuentas_bancarias"
     __audit_module__: ClassVar[str] = "finanzas"
-    __table_args__ = (UniqueConstraint("banco", "numero", name="uq_cuentas_bancarias_numero"),)
+    __table_args__ = (
+        UniqueConstraint("banco", "numero", name="uq_cuentas_bancarias_numero"),
+        CheckConstraint("banco IN ('BCP', 'BBVA', 'INTERBANK', 'SCOTIABANK', 'BN', 'GENERICO')",
+                        name="ck_cuentas_bancarias_banco"),
+        CheckConstraint("umbral_auto > 0 AND umbral_auto <= 1", name="ck_cuentas_bancarias_umbral"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     banco: str = Field(max_length=12)  # BCP | BBVA | INTERBANK | SCOTIABANK | BN | GENERICO
@@ -58,6 +63,7 @@ class MovimientoBancario(SQLModel, table=True):
     __tablename__ = "movimientos_bancarios"
     __table_args__ = (
         UniqueConstraint("cuenta_id", "huella", name="uq_movimientos_bancarios_huella"),
+        CheckConstraint("monto <> 0 AND (tipo = 'ABONO') = (monto > 0)", name="ck_movimientos_bancarios_monto"),
         Index("ix_movimientos_bancarios_pendientes", "cuenta_id", "fecha", postgresql_where="NOT conciliado"),
     )
 

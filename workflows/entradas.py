@@ -34,3 +34,10 @@ class EnvioAlertas:
     """enviar_alertas_inventario activity: the notifications to mail."""
 
     notificaciones: list[int]
+
+
+@dataclass(frozen=True)
+class ImportacionExtractoEntrada:
+    """ImportarExtracto workflow and its procesar_extracto activity: the stored statement to parse."""
+
+    importacion_id: int
