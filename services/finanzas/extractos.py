@@ -184,6 +184,7 @@ def encontrar_encabezado(filas: list[list[object]], perfiles: Sequence[Perfil],
 
 _FECHA = re.compile(r"^(\d{1,4})[/\-.](\d{1,2})[/\-.](\d{2,4})(?:\s.*)?$")
 _NO_MONTO = re.compile(r"[^0-9.,\-()]")
+_MONEDA = re.compile(r"^\(?\s*(S/\.?|US\$|\$|USD|PEN)\s*|\s*(S/\.?|US\$|USD|PEN)$", re.IGNORECASE)
 _RESUMEN = re.compile(r"\b(total|totales|saldo inicial|saldo anterior|saldo final|saldo disponible|saldo contable|"
                       r"saldo al|saldos|resumen)\b")
 
@@ -218,14 +219,15 @@ def leer_monto(valor: object) -> Decimal | None:
         raise ValueError("no es un importe")
     if isinstance(valor, int | float | Decimal):
         return Decimal(str(valor)).quantize(Decimal("0.01"))
-    texto = str(valor).strip()
+    original = str(valor).strip()
+    texto = _MONEDA.sub("", original).replace(" ", "").replace("\u00a0", "")
     if not texto:
         return None
+    if _NO_MONTO.search(texto):
+        raise ValueError(f"'{original[:30]}' no es un importe")
     negativo = texto.startswith("-") or texto.endswith("-") or (texto.startswith("(") and texto.endswith(")"))
-    limpio = _NO_MONTO.sub("", texto.replace(" ", "")).strip("-()")
+    limpio = texto.strip("-()")
     if not limpio:
-        if re.search(r"\d", texto):
-            raise ValueError(f"'{texto}' no es un importe")
         return None
     ultimo = max(limpio.rfind("."), limpio.rfind(","))
     if ultimo >= 0 and len(limpio) - ultimo - 1 in (1, 2):
@@ -234,11 +236,11 @@ def leer_monto(valor: object) -> Decimal | None:
         entero, decimales = limpio, ""
     entero = entero.replace(".", "").replace(",", "")
     if not entero.isdigit() and entero != "" or (decimales and not decimales.isdigit()):
-        raise ValueError(f"'{texto}' no es un importe")
+        raise ValueError(f"'{original[:30]}' no es un importe")
     try:
         monto = Decimal(f"{entero or '0'}.{decimales or '0'}").quantize(Decimal("0.01"))
     except InvalidOperation:
-        raise ValueError(f"'{texto}' no es un importe") from None
+        raise ValueError(f"'{original[:30]}' no es un importe") from None
     return -monto if negativo else monto
 
 
