@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, File, Form, Query, Response, UploadFile
 from pydantic import Field
 
+from api.contrato import errores
 from api.deps import Allowed, SessionDep
 from core.errors import ValidationError
 from core.schemas import Id, Pagina, Paginacion, Salida, salida_de
@@ -70,7 +71,8 @@ def cambiar_cuenta(cuenta_id: Id, datos: conciliacion.CuentaBancariaCambios, ses
 
 
 @router.post("/cargar/", status_code=201, response_model=ImportacionOut,
-             responses={202: {"model": ImportacionOut, "description": "large file: parsed in the background"}})
+             responses={**errores(404),
+                        202: {"model": ImportacionOut, "description": "large file: parsed in the background"}})
 def cargar(session: SessionDep, user: Allowed("finanzas", "conciliar"), response: Response,
            archivo: Annotated[UploadFile, File(description="the bank's CSV or Excel export")],
            cuenta_id: Annotated[Id, Form(description="cuentas_bancarias.id")]) -> ImportacionExtracto:
@@ -105,11 +107,16 @@ def sugerencias(session: SessionDep, _: Allowed("finanzas", "ver"), pagina: Pagi
     return pagina.pagina(filas, total)
 
 
-@router.post("/sugerencias/recalcular/", response_model=int)
+class RecalculoOut(Salida):
+    cuenta_id: int
+    con_sugerencia: int = Field(description="pending lines with a top suggestion")
+
+
+@router.post("/sugerencias/recalcular/", response_model=RecalculoOut, responses=errores(404))
 def recalcular(session: SessionDep, _: Allowed("finanzas", "conciliar"),
-               cuenta_id: Annotated[Id, Query()]) -> int:
-    """Match the account's pending lines again (after recording collections or payments); how many matched."""
-    return conciliacion.recalcular(session, cuenta_id)
+               cuenta_id: Annotated[Id, Query()]) -> RecalculoOut:
+    """Match the account's pending lines again (after recording collections or payments)."""
+    return RecalculoOut(cuenta_id=cuenta_id, con_sugerencia=conciliacion.recalcular(session, cuenta_id))
 
 
 @router.post("/confirmar/{movimiento_id}/", response_model=ConciliacionOut)

@@ -20,7 +20,7 @@ their best score, greedily.
 
 import bisect
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -34,6 +34,7 @@ from services.finanzas.extractos import normalizar
 CERO = Decimal("0.00")
 MARGEN_AMBIGUO = 0.05
 UMBRAL_SUGERIR = 0.45
+CANDIDATOS_NOMBRE = 12
 PESO_MONTO, PESO_FECHA, PESO_EVIDENCIA = 0.45, 0.15, 0.40
 
 
@@ -187,7 +188,8 @@ def similitud_nombre(descripcion_tokens: list[str], nombre: list[str]) -> float:
         for i, t in enumerate(descripcion_tokens):
             if i in usados:
                 continue
-            if (len(t) >= 3 and n.startswith(t)) or (len(n) >= 3 and t.startswith(n)) or fuzz.ratio(t, n) >= 85:
+            if (len(t) >= 3 and n.startswith(t)) or (len(n) >= 3 and t.startswith(n)) or (
+                    t[0] == n[0] and abs(len(t) - len(n)) <= 2 and fuzz.ratio(t, n) >= 85):  # a typo
                 cubiertos += 1
                 usados.add(i)
                 break
@@ -289,8 +291,15 @@ class Indice:
         for numero in lectura.solos:  # "FACT 123": the parties with a document numbered 123
             for _, fila in self.por_numero.get(numero, ()):
                 halladas[fila.parte_doc] = max(halladas.get(fila.parte_doc, 0), 0.7)
-        candidatas = {doc for t in lectura.tokens if len(t) >= 3 for doc in self.por_prefijo.get(t[:3], ())}
-        for doc in candidatas:
+        # parties sharing the most word beginnings with the description: a common word ("distribuidora") alone
+        # puts hundreds in the running, so only the best-covered few are compared in full
+        golpes: Counter[str] = Counter()
+        for t in {t[:3] for t in lectura.tokens if len(t) >= 3}:
+            golpes.update(self.por_prefijo.get(t, ()))
+        mejores = golpes.most_common(CANDIDATOS_NOMBRE)
+        for doc, n in mejores:
+            if n < mejores[0][1] - 1:
+                break
             s = similitud_nombre(lectura.tokens, self.partes[doc].nombre)
             if s >= 0.7:
                 halladas[doc] = max(halladas.get(doc, 0), s)
@@ -371,9 +380,12 @@ class Motor:
                      partes: dict[str, float]) -> list[Sugerencia]:
         tol = self.p.tolerancia
         resultado = []
-        # the amount as recorded, or the recorded amount less a fee the bank deducted (needs the party named)
-        hasta = monto + max(tol, monto * self.p.comision_maxima)
-        for op in self.indice.en_rango(tipo, moneda, monto - tol, hasta):
+        # the amount as recorded, or (for a party the description names) the recorded amount less a fee the
+        # bank deducted
+        exactas = self.indice.en_rango(tipo, moneda, monto - tol, monto + tol)
+        netas = [o for doc in partes for o in self.indice.partes[doc].operaciones if o.tipo == tipo
+                 and o.moneda == moneda and tol < o.monto - monto <= monto * self.p.comision_maxima]
+        for op in [*exactas, *netas]:
             dias = _dias(linea, op.fecha)
             if dias > self.p.dias:
                 continue

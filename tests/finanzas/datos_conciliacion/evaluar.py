@@ -22,8 +22,8 @@ BANCARIAS = {"ITF", "COMISION", "INTERES", "TRASPASO"}
 ENLACES = {"PAGO_COBRO", "DOCUMENTOS", "PARCIAL", "TARJETA"}
 
 
-def sistema() -> tuple[list[Operacion], list[Documento]]:
-    datos = json.loads((AQUI / "sistema.json").read_text())
+def sistema(carpeta: Path = AQUI) -> tuple[list[Operacion], list[Documento]]:
+    datos = json.loads((carpeta / "sistema.json").read_text())
     ops = [Operacion(o["clave"], tuple(o["ids"]), o["tipo"], Decimal(o["monto"]), o["moneda"],
                      date.fromisoformat(o["fecha"]), o["metodo"], o["referencia"], o["parte_doc"], o["parte_nombre"],
                      tuple(o["documentos"])) for o in datos["operaciones"]]
@@ -33,13 +33,13 @@ def sistema() -> tuple[list[Operacion], list[Documento]]:
     return ops, docs
 
 
-def verdad() -> dict:
-    return json.loads((AQUI / "verdad.json").read_text())
+def verdad(carpeta: Path = AQUI) -> dict:
+    return json.loads((carpeta / "verdad.json").read_text())
 
 
-def lineas_de(archivo: str, banco: str) -> list[Linea]:
+def lineas_de(archivo: str, banco: str, carpeta: Path = AQUI) -> list[Linea]:
     """The statement read by the real parser; a line's id is its row number in the file."""
-    leidas = extractos.leer((AQUI / archivo).read_bytes(), banco).lineas
+    leidas = extractos.leer((carpeta / archivo).read_bytes(), banco).lineas
     return [Linea(li.fila, li.fecha, li.descripcion, li.monto, li.referencia, li.fecha_valor) for li in leidas]
 
 
@@ -99,12 +99,12 @@ class Informe:
 
 
 def evaluar(conciliar: Callable[[list[Linea], str, tuple[str, ...]], list[Resultado]],
-            indulgente: bool = False) -> Informe:
+            indulgente: bool = False, carpeta: Path = AQUI) -> Informe:
     """`indulgente`: a bank-side line (ITF, fee, ...) left without a suggestion counts as right — how a matcher
     that knows nothing of bank-side entries is credited (the naive matcher)."""
     informe = Informe()
-    for archivo, datos in verdad().items():
-        lineas = lineas_de(archivo, datos["banco"])
+    for archivo, datos in verdad(carpeta).items():
+        lineas = lineas_de(archivo, datos["banco"], carpeta)
         resultados = {r.linea_id: r for r in conciliar(lineas, datos["moneda"], tuple(datos["cuentas_propias"]))}
         for esperada in datos["lineas"]:
             informe.anotar(archivo, esperada["fila"], esperada["caso"], esperada["esperado"],
@@ -112,8 +112,8 @@ def evaluar(conciliar: Callable[[list[Linea], str, tuple[str, ...]], list[Result
     return informe
 
 
-def motor() -> Callable[[list[Linea], str, tuple[str, ...]], list[Resultado]]:
-    ops, docs = sistema()
+def motor(carpeta: Path = AQUI) -> Callable[[list[Linea], str, tuple[str, ...]], list[Resultado]]:
+    ops, docs = sistema(carpeta)
     motores: dict[tuple, Motor] = {}
 
     def conciliar(lineas: list[Linea], moneda: str, propias: tuple[str, ...]) -> list[Resultado]:
@@ -123,11 +123,11 @@ def motor() -> Callable[[list[Linea], str, tuple[str, ...]], list[Resultado]]:
     return conciliar
 
 
-def ingenuo() -> Callable[[list[Linea], str, tuple[str, ...]], list[Resultado]]:
+def ingenuo(carpeta: Path = AQUI) -> Callable[[list[Linea], str, tuple[str, ...]], list[Resultado]]:
     """The naive matcher: amount within S/ 0.10, date within ±3 days, the first candidate."""
     from services.finanzas.motor import Sugerencia
 
-    ops, _ = sistema()
+    ops, _ = sistema(carpeta)
 
     def conciliar(lineas: list[Linea], moneda: str, _propias: tuple[str, ...]) -> list[Resultado]:
         usadas: Counter[str] = Counter()

@@ -13,6 +13,7 @@ import csv
 import io
 import json
 import random
+import sys
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -420,8 +421,10 @@ def escribir_bbva(lineas: list[Linea]) -> tuple[bytes, dict[int, int]]:
     return b"\xef\xbb\xbf" + salida.getvalue().encode("utf-8"), numeros
 
 
-def main() -> None:
-    g = Generador(20260301)
+def main(semilla: int = 20260301, destino: Path = AQUI) -> None:
+    """Writes the data set into `destino` (the committed one with the default seed; the bench also builds a
+    held-out set with another seed, which the matcher was never tuned on)."""
+    g = Generador(semilla)
     propias = ["193-2456789-0-31", "200-3001234567", "0011-0123-0100045678"]
     extractos = {
         "bcp_pen.csv": ("BCP", "PEN", escribir_bcp, date(2026, 3, 2), 28, [propias[1], propias[2]]),
@@ -432,7 +435,7 @@ def main() -> None:
     for archivo, (banco, moneda, escribir, inicio, dias, otras) in extractos.items():
         lineas = generar_extracto(g, banco, moneda, inicio, dias, otras)
         contenido, numeros = escribir(lineas)
-        (AQUI / archivo).write_bytes(contenido)
+        (destino / archivo).write_bytes(contenido)
         esperadas = []
         for linea in lineas:
             esperado = dict(linea.esperado)
@@ -450,10 +453,10 @@ def main() -> None:
     for _ in range(90):
         parte = random.choice(g.clientes + g.proveedores)
         g.sistema.abierto(parte, _m(100, 9000), random.choice(["PEN", "USD"]), date(2026, 2, random.randint(1, 28)))
-    (AQUI / "sistema.json").write_text(json.dumps({"operaciones": g.sistema.operaciones,
+    (destino / "sistema.json").write_text(json.dumps({"operaciones": g.sistema.operaciones,
                                                    "documentos": g.sistema.documentos}, indent=0))
-    (AQUI / "verdad.json").write_text(json.dumps(verdad, indent=1, ensure_ascii=False))
-    print({k: len(v["lineas"]) for k, v in verdad.items()})
+    (destino / "verdad.json").write_text(json.dumps(verdad, indent=1, ensure_ascii=False))
+    print({k: len(v["lineas"]) for k, v in verdad.items()}, file=sys.stderr)
 
 
 if __name__ == "__main__":
