@@ -2,7 +2,7 @@
 matcher was never tuned on) beside the naive matcher, then speed: 5,000 bank lines against 20,000 open system
 rows, in memory and through PostgreSQL (`sugerir`: load, match, store), and the suggestion list of one account.
 
-    PYTHONPATH=. .venv/bin/python bench/conciliacion.py [--sin-bd]
+    PYTHONPATH=. .venv/bin/python bench/conciliacion.py [--sin-bd | --solo-bd]
 
 The database part starts its own embedded PostgreSQL (fsync on), migrates and seeds it.
 """
@@ -185,7 +185,8 @@ def cargar(s: Session, ops: list[Operacion], docs: list[Documento], lineas: list
 
 if __name__ == "__main__":
     print(f"{date.today()} · {os.cpu_count()} CPUs · Python {sys.version.split()[0]}")
-    exactitud()
-    velocidad_memoria()
+    if "--solo-bd" not in sys.argv:
+        exactitud()
+        velocidad_memoria()
     if "--sin-bd" not in sys.argv:
         velocidad_bd()

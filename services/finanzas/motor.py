@@ -35,6 +35,7 @@ CERO = Decimal("0.00")
 MARGEN_AMBIGUO = 0.05
 UMBRAL_SUGERIR = 0.45
 CANDIDATOS_NOMBRE = 12
+PALABRA_COMUN = 100  # parties sharing a word's first letters
 PESO_MONTO, PESO_FECHA, PESO_EVIDENCIA = 0.45, 0.15, 0.40
 
 
@@ -294,8 +295,12 @@ class Indice:
         # parties sharing the most word beginnings with the description: a common word ("distribuidora") alone
         # puts hundreds in the running, so only the best-covered few are compared in full
         golpes: Counter[str] = Counter()
-        for t in {t[:3] for t in lectura.tokens if len(t) >= 3}:
-            golpes.update(self.por_prefijo.get(t, ()))
+        listas = sorted((self.por_prefijo.get(t, ()) for t in {t[:3] for t in lectura.tokens if len(t) >= 3}),
+                        key=len)
+        for i, lista in enumerate(listas):
+            if i and len(lista) > PALABRA_COMUN:
+                break  # a word half the parties share adds nothing once a rarer one has spoken
+            golpes.update(lista)
         mejores = golpes.most_common(CANDIDATOS_NOMBRE)
         for doc, n in mejores:
             if n < mejores[0][1] - 1:
