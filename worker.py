@@ -1,6 +1,7 @@
 """The Temporal worker: every workflow, activity and schedule of the ERP, plus the outbox relay."""
 
 import asyncio
+import contextlib
 import importlib
 import logging
 from concurrent.futures import ThreadPoolExecutor
@@ -65,5 +66,14 @@ async def run(client: Client, stop: asyncio.Event | None = None) -> None:
             async with worker:
                 log.info("worker running", extra={"task_queue": settings.temporal_task_queue})
                 await (stop or asyncio.Event()).wait()
+                # Stop delivering before the worker drains its activities: a stopping worker must not start
+                # new workflows (another worker's relay delivers them).
+                await _cancel(relay)
         finally:
-            relay.cancel()
+            await _cancel(relay)
+
+
+async def _cancel(task: asyncio.Task) -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task

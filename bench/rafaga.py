@@ -13,16 +13,13 @@ and reports how many were answered (2xx), refused with 503 (+ Retry-After), anyt
 import asyncio
 import statistics
 import sys
-import tempfile
 import time
 import uuid
 from collections import Counter
-from pathlib import Path
 
 import httpx
 
-from bench.ventas import _prepare, _seed, _serve, _venta
-from core.embedded import EmbeddedPostgres, free_port
+from bench.ventas import _venta, bench_database, running_api
 
 CLIENT_TIMEOUT_S = 120
 NOTA = {"customer_rut": "76086428-5", "customer_razon_social": "Constructora Andes SpA",
@@ -63,28 +60,12 @@ async def _burst(api: str, headers: dict[str, str], productos: list[int], method
 
 
 def main(sizes: list[int]) -> None:
-    tmp = Path(tempfile.mkdtemp(prefix="bench-rafaga-"))
-    tmp.chmod(0o755)
-    pg = EmbeddedPostgres(tmp / "pg", port=free_port())
-    owner_url, url = pg.start(), pg.app_url  # the API runs as the restricted role, as in production
-    try:
-        _seed(owner_url, url)
-        port = free_port()
-        server = _serve(url, port, 1)
-        api = f"http://127.0.0.1:{port}"
-        try:
-            headers, productos = _prepare(api)
-            for n in sizes:
-                for name, (method, path, body) in _peticiones(productos).items():
-                    r = asyncio.run(_burst(api, headers, productos, method, path, body, n))
-                    print(f"N={n} {name}: {dict(r['outcomes'])}; p50 {r['p50']:.2f} s, p99 {r['p99']:.2f} s, "
-                          f"max {r['max']:.2f} s", flush=True)
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
-    finally:
-        pg.stop()
-
+    with bench_database("bench-rafaga-") as (_, url), running_api(url, 1) as (api, headers, productos):
+        for n in sizes:
+            for name, (method, path, body) in _peticiones(productos).items():
+                r = asyncio.run(_burst(api, headers, productos, method, path, body, n))
+                print(f"N={n} {name}: {dict(r['outcomes'])}; p50 {r['p50']:.2f} s, p99 {r['p99']:.2f} s, "
+                      f"max {r['max']:.2f} s", flush=True)
 
 if __name__ == "__main__":
     args = sys.argv[1:]

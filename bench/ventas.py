@@ -23,6 +23,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 
@@ -70,7 +72,7 @@ def _prepare(api: str) -> tuple[dict[str, str], list[int]]:
     with httpx.Client(base_url=api, timeout=30) as c:
         token = c.post("/api/auth/login/", json={"email": "admin@bench.pe", "password": "bench-password-123"})
         headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
-        almacenes = c.get("/api/almacenes/", headers=headers).json()
+        almacenes = c.get("/api/almacenes/", headers=headers).json()["items"]
         if not almacenes:
             almacen = c.post("/api/almacenes/", headers=headers,
                              json={"nombre": "Tienda", "sucursal_id": 1, "predeterminado": True}).json()["id"]
@@ -133,31 +135,43 @@ def _check(url: str) -> str:
     return f"checked: {ventas} sales, {vendidos} units moved, stock adds up, B001 numbered 1..{ventas} with no gaps"
 
 
-def main(n: int, workers_list: list[int]) -> None:
-    tmp = Path(tempfile.mkdtemp(prefix="bench-ventas-"))
+@contextmanager
+def bench_database(prefix: str) -> Iterator[tuple[str, str]]:
+    """A seeded embedded PostgreSQL for one benchmark run: (owner url, restricted app url)."""
+    tmp = Path(tempfile.mkdtemp(prefix=prefix))
     tmp.chmod(0o755)
     pg = EmbeddedPostgres(tmp / "pg", port=free_port())
     owner_url, url = pg.start(), pg.app_url  # the API runs as the restricted role, as in production
     try:
         _seed(owner_url, url)
+        yield owner_url, url
+    finally:
+        pg.stop()
+
+
+@contextmanager
+def running_api(url: str, workers: int) -> Iterator[tuple[str, dict[str, str], list[int]]]:
+    """`erp api` with `workers` processes on a free port: (base url, admin headers, product ids)."""
+    port = free_port()
+    server = _serve(url, port, workers)
+    api = f"http://127.0.0.1:{port}"
+    try:
+        yield (api, *_prepare(api))
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def main(n: int, workers_list: list[int]) -> None:
+    with bench_database("bench-ventas-") as (_, url):
         for workers in workers_list:
-            port = free_port()
-            server = _serve(url, port, workers)
-            api = f"http://127.0.0.1:{port}"
-            try:
-                headers, productos = _prepare(api)
+            with running_api(url, workers) as (api, headers, productos):
                 for name, hot in (("A: 3 lines, many products", None), ("B: one hot product", productos[0])):
                     r = asyncio.run(_load(api, headers, productos, n, hot))
                     print(f"workers={workers} {name}: {r['ok']} sales in {r['s']:.1f} s = {r['per_s']:.0f}/s; "
                           f"p50 {r['p50']:.0f} ms, p95 {r['p95']:.0f} ms, p99 {r['p99']:.0f} ms; errors {r['errors']}",
                           flush=True)
                     print("   ", _check(url), flush=True)
-            finally:
-                server.terminate()
-                server.wait(timeout=30)
-    finally:
-        pg.stop()
-
 
 if __name__ == "__main__":
     args = sys.argv[1:]

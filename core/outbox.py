@@ -153,6 +153,15 @@ async def run_relay(client: Client, database_url: str, idle_wait: float = 1.0) -
     from core.db import normalize_url
 
     dsn = normalize_url(database_url).replace("postgresql+psycopg://", "postgresql://")
+    while True:  # a lost LISTEN connection (database restart) is reopened, never the end of delivery
+        try:
+            await _deliver_while_listening(client, dsn, idle_wait)
+        except (psycopg.Error, OSError):
+            log.exception("outbox listener connection lost; reconnecting")
+            await asyncio.sleep(idle_wait)
+
+
+async def _deliver_while_listening(client: Client, dsn: str, idle_wait: float) -> None:
     async with await psycopg.AsyncConnection.connect(dsn, autocommit=True) as listener:
         await listener.execute(f"LISTEN {CHANNEL}")
         while True:

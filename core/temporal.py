@@ -56,7 +56,7 @@ def heartbeating(fn: Callable[P, R]) -> Callable[P, R]:
             return fn(*args, **kwargs)
         finally:
             done.set()
-            beater.join()
+            beater.join(timeout.total_seconds())  # a heartbeat stuck on a stopping worker must not hold the activity
 
     return wrapper
 

@@ -8,10 +8,12 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
+import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 import pytest
 from cryptography.fernet import Fernet
@@ -179,9 +181,15 @@ def temporal_address() -> Iterator[str]:
     try:
         yield address
     finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-        set_env(TEMPORAL_ADDRESS=previous)
+        strays = [w for w in BackgroundWorker.running if w.address == address]
+        try:
+            for stray in strays:  # stopped while their server still runs, so they can stop
+                stray.stop()
+        finally:
+            proc.terminate()
+            proc.wait(timeout=10)
+            set_env(TEMPORAL_ADDRESS=previous)
+    assert not strays, "the test left a BackgroundWorker running (stop it in a finally block)"
 
 
 class BackgroundWorker:
@@ -214,17 +222,32 @@ class BackgroundWorker:
             self._error = exc
             self._ready.set()
 
+    running: ClassVar[set["BackgroundWorker"]] = set()
+
     def start(self) -> "BackgroundWorker":
         self._thread.start()
+        BackgroundWorker.running.add(self)
         self._ready.wait(30)
         if self._error:
             raise self._error
         return self
 
-    def stop(self) -> None:
+    def stop(self, timeout: float = 60) -> None:
+        """Stop and wait; a worker that outlives its test would take the next tests' outbox rows and write
+        into their database, so one that does not stop fails the test with every thread's stack."""
+        BackgroundWorker.running.discard(self)
         if self._stop is not None:
             self._loop.call_soon_threadsafe(self._stop.set)
-        self._thread.join(timeout=30)
+        self._thread.join(timeout)
+        if self._thread.is_alive():
+            raise AssertionError(f"the worker did not stop within {timeout} s\n{_thread_stacks()}")
+
+
+def _thread_stacks() -> str:
+    names = {t.ident: t.name for t in threading.enumerate()}
+    return "\n".join(f"--- {names.get(ident, ident)}\n{''.join(traceback.format_stack(frame))}"
+                     for ident, frame in sys._current_frames().items())
+
 
 
 @pytest.fixture
@@ -278,3 +301,25 @@ def api_process(**env: str) -> Iterator[str]:
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+_EXIT_STATUS = pytest.StashKey[int]()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    session.config.stash[_EXIT_STATUS] = int(exitstatus)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """After the summary, a thread still running (an activity stuck in a call, a worker that never stopped)
+    would keep the interpreter from exiting and CI waiting for hours: a watchdog reports it and exits,
+    failed, if the interpreter has not exited within a minute."""
+    status = config.stash.get(_EXIT_STATUS, 1)
+
+    def watchdog() -> None:
+        time.sleep(60)
+        sys.stderr.write(f"\nthe interpreter did not exit 60 s after the session:\n{_thread_stacks()}\n")
+        sys.stderr.flush()
+        os._exit(status or 1)
+
+    threading.Thread(target=watchdog, name="exit-watchdog", daemon=True).start()
