@@ -20,7 +20,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import Session
 
 from core.db import paginar
-from core.errors import Conflict, NotFound, ValidationError
+from core.errors import Conflict, DomainError, NotFound, ValidationError
 from core.outbox import request_workflow
 from core.schemas import Entrada
 from models.base import utcnow
@@ -300,10 +300,17 @@ def _fila_resultado(r: Resultado) -> dict:
 
 
 def _auto_confirmar(session: Session, fila: CuentaBancaria, resultados: list[Resultado]) -> None:
+    """Only links to what the system already recorded and the bank's own charges: recording a collection of
+    open documents, or pairing a reversal, stays a human decision."""
     for r in resultados:
         mejor = r.mejor
-        if mejor is not None and Decimal(str(mejor.score)) >= fila.umbral_auto and mejor.clase != "EXTORNO":
-            _confirmar(session, None, r.linea_id, ConfirmarIn(), automatica=True)
+        if mejor is not None and Decimal(str(mejor.score)) >= fila.umbral_auto and \
+                mejor.clase in (*ENLACES, *BANCARIAS, "TRASPASO"):
+            try:
+                with session.begin_nested():  # one that cannot be confirmed (no exchange rate...) stays pending
+                    _confirmar(session, None, r.linea_id, ConfirmarIn(), automatica=True)
+            except DomainError:
+                continue
 
 
 def recalcular(session: Session, cuenta_id: int) -> int:
@@ -464,7 +471,7 @@ def _confirmar(session: Session, usuario_id: int | None, movimiento_id: int, dat
     m = movimiento(session, movimiento_id, bloquear=True)
     if m.conciliado:
         vigente = _vigente(session, m.id) or _vigente(session, _par_de(session, m.id) or 0)
-        if vigente is not None and automatica is False and _misma(session, m, vigente, datos):
+        if vigente is not None and not automatica and _misma(session, m, vigente, datos):
             return vigente
         raise Conflict("El movimiento ya está conciliado: deshaga la conciliación para cambiarla")
     validar_periodo_abierto(session, m.fecha)

@@ -195,3 +195,20 @@ def test_a_large_statement_is_imported_by_the_workflow_with_progress(client, con
     assert (importacion["total_lineas"], importacion["procesadas"], importacion["nuevas"]) == (4000, 4000, 4000)
     res = client.get(f"{URL}/sugerencias/", headers=contador, params={"cuenta_id": cuenta["id"], "limit": 1})
     assert res.json()["total"] == 4000
+
+
+def test_usd_account_posts_bank_charges_in_soles_and_auto_confirm_never_breaks_an_import(client, contador):
+    cuenta = _cuenta(client, contador, "BBVA", "0011-0123-0100045678", moneda="USD")
+    client.patch(f"{URL}/cuentas/{cuenta['id']}/", headers=contador, json={"auto_confirmar": True})
+    archivo = ("F. Operación,F. Valor,Código,Nº. Doc.,Concepto,Importe,Oficina\n"
+               f"{hoy():%d-%m-%Y},{hoy():%d-%m-%Y},421,000777,COMISION MANTENIMIENTO,-10.00,0486\n").encode()
+    res = _cargar(client, contador, cuenta["id"], archivo)  # no USD rate yet: the fee cannot be posted
+    assert (res.status_code, res.json()["nuevas"]) == (201, 1), res.text
+    [linea] = _sugerencias(client, contador, cuenta["id"]).values()
+    assert linea["clase"] == "COMISION" and not linea["conciliado"]
+    res = client.post(f"{URL}/confirmar/{linea['id']}/", headers=contador, json={})
+    assert res.status_code == 400 and res.json()["errors"][0]["field"] == "tipo_cambio"
+    client.post("/api/finanzas/tipos-cambio/", headers=contador,
+                json={"fecha": str(hoy()), "compra": "3.7500", "venta": "3.7600"})
+    assert client.post(f"{URL}/confirmar/{linea['id']}/", headers=contador, json={}).status_code == 200
+    assert lineas(client, contador, "CONCILIACION", linea["id"]) == {"6391": (d("37.50"), 0), "1041": (0, d("37.50"))}
