@@ -246,6 +246,7 @@ class Indice:
         self.por_numero: dict[int, list[tuple[str, Operacion | Documento]]] = defaultdict(list)
         self.por_prefijo: dict[str, set[str]] = defaultdict(set)
         self.tarjeta: dict[tuple[str, date], list[Operacion]] = defaultdict(list)
+        self._nombres: dict[tuple[str, ...], dict[str, float]] = {}
         grupos: dict[tuple[str, str], list[Operacion]] = defaultdict(list)
         for op in operaciones:
             grupos[(op.tipo, op.moneda)].append(op)
@@ -292,22 +293,30 @@ class Indice:
         for numero in lectura.solos:  # "FACT 123": the parties with a document numbered 123
             for _, fila in self.por_numero.get(numero, ()):
                 halladas[fila.parte_doc] = max(halladas.get(fila.parte_doc, 0), 0.7)
-        # parties sharing the most word beginnings with the description: a common word ("distribuidora") alone
-        # puts hundreds in the running, so only the best-covered few are compared in full
+        for doc, s in self._por_nombre(tuple(lectura.tokens)).items():
+            halladas[doc] = max(halladas.get(doc, 0), s)
+        return halladas
+
+    def _por_nombre(self, tokens: tuple[str, ...]) -> dict[str, float]:
+        """Parties sharing the most word beginnings with the description, compared in full (a common word,
+        "distribuidora", alone puts hundreds in the running). Statements repeat their senders: cached."""
+        if tokens in self._nombres:
+            return self._nombres[tokens]
         golpes: Counter[str] = Counter()
-        listas = sorted((self.por_prefijo.get(t, ()) for t in {t[:3] for t in lectura.tokens if len(t) >= 3}),
-                        key=len)
+        listas = sorted((self.por_prefijo.get(t, ()) for t in {t[:3] for t in tokens if len(t) >= 3}), key=len)
         for i, lista in enumerate(listas):
             if i and len(lista) > PALABRA_COMUN:
                 break  # a word half the parties share adds nothing once a rarer one has spoken
             golpes.update(lista)
+        halladas: dict[str, float] = {}
         mejores = golpes.most_common(CANDIDATOS_NOMBRE)
         for doc, n in mejores:
             if n < mejores[0][1] - 1:
                 break
-            s = similitud_nombre(lectura.tokens, self.partes[doc].nombre)
+            s = similitud_nombre(list(tokens), self.partes[doc].nombre)
             if s >= 0.7:
-                halladas[doc] = max(halladas.get(doc, 0), s)
+                halladas[doc] = s
+        self._nombres[tokens] = halladas
         return halladas
 
 
