@@ -101,24 +101,14 @@ def velocidad_memoria() -> None:
 
 
 def velocidad_bd() -> None:
+    from bench.ventas import bench_database
     from core.db import make_engine
-    from core.embedded import EmbeddedPostgres, free_port
-    from core.migrate import upgrade
     from services.finanzas import conciliacion
-    from services.seed import seed_demo_company, seed_roles
 
     ops, docs, lineas = sintetico(random.Random(7))
-    tmp = Path(tempfile.mkdtemp(prefix="bench-conc-"))
-    tmp.chmod(0o755)
-    server = EmbeddedPostgres(tmp / "data", port=free_port())
-    url = server.start()
-    try:
-        upgrade(url)
+    with bench_database("bench-conc-") as (owner_url, url):  # migrated, seeded; the API's restricted role
         engine = make_engine(url)
         with Session(engine) as s:
-            seed_roles(s)
-            seed_demo_company(s, "admin@bench.pe", "bench-password-123")
-            s.commit()
             t = time.perf_counter()
             cuenta_id = cargar(s, ops, docs, lineas)
             print(f"loaded {len(ops):,} pagos_cobros (+ their receivables/payables), {len(docs):,} open documents "
@@ -132,8 +122,8 @@ def velocidad_bd() -> None:
             print(f"sugerir (read open rows from PostgreSQL, match, store suggestions), {len(lineas):,} lines vs "
                   f"{len(ops) + len(docs):,} rows: median {statistics.median(tiempos):.2f} s "
                   f"(runs {', '.join(f'{x:.2f}' for x in tiempos)}), {con:,} with a top suggestion")
-            with s.get_bind().connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-                conn.execute(text("VACUUM ANALYZE"))
+            with make_engine(owner_url).connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.execute(text("VACUUM ANALYZE"))  # what autovacuum does after a load
             medidas = []
             for k in range(200):
                 t = time.perf_counter()
@@ -144,8 +134,6 @@ def velocidad_bd() -> None:
             print(f"suggestion list of the account (first page of 50, filters varied): p50 {q[49]:.1f} ms, "
                   f"p95 {q[94]:.1f} ms")
             importar_grande(s)
-    finally:
-        server.stop()
 
 
 def importar_grande(s: Session, n: int = 20_000) -> None:
