@@ -1,4 +1,5 @@
-"""Activities of the sales-note workflow: each is one idempotent DB transition (request id = update id)."""
+"""Activities of the sales-note workflow: each is one idempotent DB transition (request id = update id).
+Names and the answer's JSON shape are those the workflow used before it called them by function."""
 
 from collections.abc import Callable
 from typing import Any
@@ -8,16 +9,16 @@ from temporalio.exceptions import ApplicationError
 
 from core.db import session_scope
 from core.errors import DomainError
-from core.temporal import heartbeating
+from core.temporal import DOMAIN_ERROR, heartbeating
 from services import notas_venta as nv
-from workflows.notas_venta import DOMAIN_ERROR, Solicitud
+from workflows.entradas import EstadoNota, Solicitud, TransicionNota
 
 
 def _operador(s: Solicitud) -> nv.Operador:
     return nv.Operador(s.usuario_id, s.nombre, s.email, s.ip, s.user_agent)
 
 
-def _run(operation: Callable[..., dict[str, Any]], *args: Any) -> dict[str, Any]:
+def _run(operation: Callable[..., EstadoNota], *args: Any) -> EstadoNota:
     """Business refusals are final (non-retryable) and keep their HTTP status and body for the API."""
     try:
         with session_scope() as session:
@@ -28,20 +29,20 @@ def _run(operation: Callable[..., dict[str, Any]], *args: Any) -> dict[str, Any]
 
 @activity.defn(name="nv_aprobar")
 @heartbeating
-def nv_aprobar(nota_id: int, s: Solicitud) -> dict[str, Any]:
-    return _run(nv.approve, nota_id, _operador(s), s.request_id)
+def nv_aprobar(t: TransicionNota) -> EstadoNota:
+    return _run(nv.approve, t.nota_id, _operador(t.solicitud), t.solicitud.request_id)
 
 
 @activity.defn(name="nv_emitir")
 @heartbeating
-def nv_emitir(nota_id: int, s: Solicitud) -> dict[str, Any]:
-    return _run(nv.issue, nota_id, _operador(s), s.request_id)
+def nv_emitir(t: TransicionNota) -> EstadoNota:
+    return _run(nv.issue, t.nota_id, _operador(t.solicitud), t.solicitud.request_id)
 
 
 @activity.defn(name="nv_anular")
 @heartbeating
-def nv_anular(nota_id: int, s: Solicitud) -> dict[str, Any]:
-    return _run(nv.cancel, nota_id, _operador(s), s.motivo, s.request_id)
+def nv_anular(t: TransicionNota) -> EstadoNota:
+    return _run(nv.cancel, t.nota_id, _operador(t.solicitud), t.solicitud.motivo, t.solicitud.request_id)
 
 
 ACTIVITIES = [nv_aprobar, nv_emitir, nv_anular]

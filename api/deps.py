@@ -7,7 +7,10 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import TypeAdapter
+from pydantic_core import to_jsonable_python
 from sqlmodel import Session
 
 from core import idempotency
@@ -108,30 +111,52 @@ IdempotencyKey = Annotated[str | None, Header(
     description="Client-chosen unique key (e.g. a UUID). A retry with the same key returns the first "
                 "answer (same status and body) instead of creating a second document; the same key with "
                 "another body answers 422. Kept 24 h.")]
-CREATED = 201
+
+
+@functools.cache
+def _adaptador(modelo: Any) -> TypeAdapter:
+    return TypeAdapter(modelo)
+
+
+def _como_respuesta(route: APIRoute, resultado: Any) -> Any:
+    """`resultado` as FastAPI sends it: validated and serialised by the route's response model (as
+    `fastapi.routing.serialize_response` does), so a keyed answer and its replays equal an unkeyed one."""
+    if route.response_model is None:
+        return to_jsonable_python(resultado)
+    adaptador = _adaptador(route.response_model)
+    return adaptador.dump_python(adaptador.validate_python(resultado, from_attributes=True), mode="json",
+                                 by_alias=True)
 
 
 def idempotent(endpoint: Callable[..., Any]) -> Callable[..., Any]:
-    """`@idempotent` under `@router.post(...)` of a creating endpoint (sync, 201, with a SessionDep and an
-    Allowed user): it accepts an `Idempotency-Key` header and answers retries from the stored first answer."""
+    """`@idempotent` under `@router.post(...)` of a creating endpoint (sync, with a SessionDep and an Allowed
+    user): it accepts an `Idempotency-Key` header and answers retries from the stored first answer, which is
+    the body the route's response model gives (with its status code), stored in the document's transaction."""
     signature = inspect.signature(endpoint)
-    key_param = inspect.Parameter("idempotency_key", inspect.Parameter.KEYWORD_ONLY, default=None,
-                                  annotation=IdempotencyKey)
+    extra = [inspect.Parameter("idempotency_key", inspect.Parameter.KEYWORD_ONLY, default=None,
+                               annotation=IdempotencyKey)]
+    # The route (its response model) comes from the request; FastAPI fills only one Request parameter.
+    own_request = next((p.name for p in signature.parameters.values() if p.annotation is Request), None)
+    if own_request is None:
+        extra.append(inspect.Parameter("idempotency_request", inspect.Parameter.KEYWORD_ONLY, annotation=Request))
     operation = f"{endpoint.__module__}.{endpoint.__qualname__}"
 
     @functools.wraps(endpoint)
     def wrapper(**kwargs: Any) -> Any:
         key = kwargs.pop("idempotency_key")
+        request = kwargs[own_request] if own_request else kwargs.pop("idempotency_request")
         if key is None:
             return endpoint(**kwargs)
+        route: APIRoute = request.scope["route"]
         session_name = next(k for k, v in kwargs.items() if isinstance(v, Session))
         user = next(v for v in kwargs.values() if isinstance(v, AuthUser))
         inputs = [v for k, v in sorted(kwargs.items()) if not isinstance(v, Session | AuthUser | Request)]
-        answer = idempotency.run(kwargs[session_name], user.id, key, idempotency.fingerprint(operation, inputs),
-                                 CREATED, lambda joined: endpoint(**kwargs | {session_name: joined}))
+        answer = idempotency.run(
+            kwargs[session_name], user.id, key, idempotency.fingerprint(operation, inputs), route.status_code or 200,
+            lambda joined: _como_respuesta(route, endpoint(**kwargs | {session_name: joined})))
         headers = {"Idempotent-Replayed": "true"} if answer.replayed else None
         return JSONResponse(status_code=answer.status, content=answer.body, headers=headers)
 
     wrapper.__signature__ = signature.replace(  # type: ignore[attr-defined]
-        parameters=[*signature.parameters.values(), key_param])
+        parameters=[*signature.parameters.values(), *extra])
     return wrapper

@@ -12,7 +12,7 @@ from pydantic import Field
 from api.contrato import descarga, errores
 from api.deps import Allowed, SessionDep
 from core.errors import ValidationError
-from core.schemas import Entrada, Pagina, Paginacion, Salida, T
+from core.schemas import Entrada, Fecha, Id, Pagina, Paginacion, Salida, T
 from services.finanzas import asientos, cartera, cierre, estados, libros, plan, sire
 
 router = APIRouter(prefix="/api/finanzas", tags=["finanzas"])
@@ -158,7 +158,7 @@ class ReversionIn(Entrada):
     motivo: str = Field(min_length=1, max_length=200)
 
 
-def _asiento(session: SessionDep, asiento_id: int) -> AsientoOut:
+def _asiento(session: SessionDep, asiento_id: Id) -> AsientoOut:
     asiento, lineas = asientos.obtener(session, asiento_id)
     return AsientoOut(**asiento.model_dump(include=set(AsientoOut.model_fields) - {"lineas"}), lineas=[
         LineaOut(numero=linea.numero, cuenta=codigo, centro_costo_id=linea.centro_costo_id, debe=linea.debe,
@@ -173,12 +173,12 @@ def crear_asiento(datos: asientos.AsientoIn, session: SessionDep,
 
 
 @router.get("/asientos/{asiento_id}/", response_model=AsientoOut)
-def obtener_asiento(asiento_id: int, session: SessionDep, _: Allowed("finanzas", "ver")) -> AsientoOut:
+def obtener_asiento(asiento_id: Id, session: SessionDep, _: Allowed("finanzas", "ver")) -> AsientoOut:
     return _asiento(session, asiento_id)
 
 
 @router.post("/asientos/{asiento_id}/revertir/", status_code=201, response_model=AsientoOut)
-def revertir_asiento(asiento_id: int, datos: ReversionIn, session: SessionDep,
+def revertir_asiento(asiento_id: Id, datos: ReversionIn, session: SessionDep,
                      user: Allowed("finanzas", "contabilizar")) -> AsientoOut:
     """Posted entries are immutable: the correction is a reversal entry dated today."""
     return _asiento(session, asientos.revertir(session, asiento_id, user.id, datos.motivo))
@@ -272,7 +272,7 @@ class AntiguedadOut(Salida):
 
 
 def _filtros(estado: str | None = None, vencidas: bool | None = None, parte: str | None = None,
-             cliente_id: int | None = None, desde: date | None = None, hasta: date | None = None,
+             cliente_id: Id | None = None, desde: Fecha | None = None, hasta: Fecha | None = None,
              moneda: str | None = None) -> cartera.FiltrosCartera:
     return cartera.FiltrosCartera(estado, vencidas, parte, cliente_id, desde, hasta, moneda)
 
@@ -290,7 +290,7 @@ def cuentas_cobrar(session: SessionDep, _: Allowed("finanzas", "ver"), filtros: 
 
 @router.get("/cuentas-cobrar/antiguedad/", response_model=AntiguedadOut)
 def antiguedad_cobrar(session: SessionDep, _: Allowed("finanzas", "ver"), filtros: FiltrosDep,
-                      al: date | None = None) -> AntiguedadOut:
+                      al: Fecha | None = None) -> AntiguedadOut:
     """Open balances per currency by days past due: por_vencer, 0_30, 31_60, 61_90, mas_90."""
     return AntiguedadOut.model_validate({"monedas": cartera.antiguedad(session, True, filtros, al)})
 
@@ -304,7 +304,7 @@ def cuentas_pagar(session: SessionDep, _: Allowed("finanzas", "ver"), filtros: F
 
 @router.get("/cuentas-pagar/antiguedad/", response_model=AntiguedadOut)
 def antiguedad_pagar(session: SessionDep, _: Allowed("finanzas", "ver"), filtros: FiltrosDep,
-                     al: date | None = None) -> AntiguedadOut:
+                     al: Fecha | None = None) -> AntiguedadOut:
     return AntiguedadOut.model_validate({"monedas": cartera.antiguedad(session, False, filtros, al)})
 
 
@@ -347,7 +347,7 @@ def registrar_tipo_cambio(datos: cartera.TipoCambioIn, session: SessionDep,
 
 
 @router.get("/tipos-cambio/{fecha}/", response_model=TipoCambioOut)
-def tipo_cambio(fecha: date, session: SessionDep, _: Allowed("finanzas", "ver"), moneda: str = "USD") -> TipoCambioOut:
+def tipo_cambio(fecha: Fecha, session: SessionDep, _: Allowed("finanzas", "ver"), moneda: str = "USD") -> TipoCambioOut:
     """The rate of that day, or the last published before it."""
     return TipoCambioOut.model_validate(cartera.tipo_cambio_del_dia(session, fecha, moneda.upper()))
 
@@ -382,14 +382,14 @@ class BalanceOut(Salida):
 
 @router.get("/libros/diario/", response_model=Pagina[AsientoOut])
 def libro_diario(periodo: Periodo, session: SessionDep, _: Allowed("finanzas", "ver"), pagina: PaginaDep,
-                 centro_costo_id: int | None = None) -> Pagina[AsientoOut]:
+                 centro_costo_id: Id | None = None) -> Pagina[AsientoOut]:
     ids, total = libros.diario(session, periodo, centro_costo_id, pagina.limit, pagina.offset)
     return pagina.pagina([_asiento(session, i) for i in ids], total)
 
 
 @router.get("/libros/mayor/", response_model=MayorOut)
 def libro_mayor(periodo: Periodo, cuenta: str, session: SessionDep, _: Allowed("finanzas", "ver"),
-                pagina: PaginaDep, centro_costo_id: int | None = None) -> MayorOut:
+                pagina: PaginaDep, centro_costo_id: Id | None = None) -> MayorOut:
     """One account in a period: opening balance and every movement with its running balance."""
     inicial, movimientos, total = libros.mayor(session, periodo, cuenta, centro_costo_id, pagina.limit, pagina.offset)
     return MayorOut(cuenta=cuenta, periodo=periodo, saldo_inicial=inicial,
@@ -492,12 +492,12 @@ def periodos(session: SessionDep, _: Allowed("finanzas", "ver"), pagina: PaginaD
 
 
 @router.get("/tributario/periodos/{periodo_id}/verificar/", response_model=cierre.Verificacion)
-def verificar_periodo(periodo_id: int, session: SessionDep, _: Allowed("finanzas", "ver")) -> cierre.Verificacion:
+def verificar_periodo(periodo_id: Id, session: SessionDep, _: Allowed("finanzas", "ver")) -> cierre.Verificacion:
     return cierre.verificar(session, periodo_id)
 
 
 @router.post("/tributario/periodos/{periodo_id}/reabrir/", response_model=PeriodoOut)
-def reabrir_periodo(periodo_id: int, datos: ReaperturaIn, session: SessionDep,
+def reabrir_periodo(periodo_id: Id, datos: ReaperturaIn, session: SessionDep,
                     user: Allowed("finanzas", "reabrir")) -> PeriodoOut:
     """Only an ADMIN, with a reason (audited)."""
     return PeriodoOut.model_validate(cierre.reabrir(session, periodo_id, user.rol, datos.motivo))

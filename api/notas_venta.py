@@ -23,11 +23,11 @@ from api.deps import Allowed, SessionDep, client_ip, idempotent
 from core.errors import DomainError, Forbidden, Unavailable
 from core.schemas import Entrada, Fecha, Id, Pagina, Paginacion, Salida
 from core.settings import get_settings
-from core.temporal import connect, typed_search_attributes
+from core.temporal import DOMAIN_ERROR, connect, typed_search_attributes
 from services import notas_venta as nv
 from services.auth import AuthUser
 from services.permisos import tiene_permiso
-from workflows.notas_venta import DOMAIN_ERROR, Solicitud
+from workflows.entradas import EstadoNota, Solicitud
 
 router = APIRouter(tags=["notas_venta"])
 PREFIX = "/api/notas-venta"
@@ -236,9 +236,7 @@ async def _drive(session: SessionDep, nota_id: Id, update: str, solicitud: Solic
     if nota.status == "cancelled":
         raise nv.TransicionInvalida(nota, update)
     start = WithStartWorkflowOperation(
-        nv.WORKFLOW, {"nota_id": nota.id, "nv_number": nota.nv_number, "estado": nota.status,
-                      "version": nota.version},
-        id=nv.workflow_id(nota.id), task_queue=get_settings().temporal_task_queue,
+        nv.WORKFLOW, nv.workflow_state(nota), id=nv.workflow_id(nota.id), task_queue=get_settings().temporal_task_queue,
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
         id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
         search_attributes=typed_search_attributes({"Documento": nota.nv_number, "Estado": nota.status}))
@@ -246,7 +244,7 @@ async def _drive(session: SessionDep, nota_id: Id, update: str, solicitud: Solic
     try:
         client = await connect()
         await client.execute_update_with_start_workflow(
-            update, solicitud, start_workflow_operation=start, id=solicitud.request_id, result_type=dict)
+            update, solicitud, start_workflow_operation=start, id=solicitud.request_id, result_type=EstadoNota)
     except WorkflowUpdateFailedError as exc:
         cause = exc.cause
         if isinstance(cause, ApplicationError) and cause.type == DOMAIN_ERROR:

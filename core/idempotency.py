@@ -37,8 +37,8 @@ def fingerprint(operation: str, inputs: list[Any]) -> str:
 
 def run(session: Session, usuario_id: int, key: str, huella: str, status: int,
         create: Callable[[Session], Any]) -> Answer:
-    """The stored answer for (usuario_id, key), or `create(session)`'s result stored with it atomically.
-    The same key with another request (huella) → 422."""
+    """The stored answer for (usuario_id, key), or `create(session)`'s result (JSON-ready: the caller serialises
+    it as the response) stored with it atomically. The same key with another request (huella) → 422."""
     with session.get_bind().connect() as conn, conn.begin():
         conn.execute(text("SELECT pg_advisory_xact_lock(:u, hashtext(:k))"), {"u": usuario_id, "k": key})
         stored = conn.execute(select(ClaveIdempotencia.huella, ClaveIdempotencia.estado, ClaveIdempotencia.cuerpo)

@@ -31,6 +31,9 @@ SEARCH_ATTRIBUTES: dict[str, SearchAttributeKey] = {k.name: k for k in (DOCUMENT
 # Activities that call out (SUNAT, SMTP, PDF rendering) heartbeat: if the worker running one dies, the server
 # hands the attempt to another worker after this long instead of after the whole start-to-close timeout.
 HEARTBEAT_TIMEOUT = timedelta(seconds=10)
+# The ApplicationError type an activity raises for a core.errors.DomainError, carrying (status, body): final (not
+# retried), and turned back into the same HTTP answer by the API that waits for the workflow.
+DOMAIN_ERROR = "DomainError"
 P = ParamSpec("P")
 R = TypeVar("R")
 

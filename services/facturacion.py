@@ -21,7 +21,7 @@ from core.schemas import Paginacion, texto_no_permitido
 from core.settings import get_settings
 from integrations.sunat import catalogos as cat
 from integrations.sunat import documento as doc
-from integrations.sunat.totales import Totales, calcular
+from integrations.sunat.totales import Totales, calcular, redondear
 from models.base import exigir_monto
 from models.configuracion import Sucursal
 from models.facturacion import (
@@ -44,6 +44,7 @@ from services import cuotas as cuotas_srv
 from services import facturacion_pago as pago
 from services.facturacion_pago import OPERACION_VENTA_INTERNA, Condiciones, es_exportacion
 from services.numeracion import siguiente_numero
+from workflows.entradas import Emision, Reintento, Resumen
 
 WORKFLOW_EMISION = "EmitirComprobante"
 CLIENTE_VARIOS = ("0", "-", "CLIENTES VARIOS")
@@ -275,12 +276,13 @@ def documento_sunat(session: Session, comprobante: Comprobante) -> doc.Comproban
 
 
 def _totales_en(comprobante: Comprobante, t: Totales) -> None:
-    comprobante.total_gravada, comprobante.total_exonerada = t.gravado, t.exonerado
-    comprobante.total_inafecta, comprobante.total_exportacion = t.inafecto, t.exportacion
-    comprobante.total_gratuita, comprobante.total_igv = t.gratuito, t.igv + t.ivap
-    comprobante.total_isc, comprobante.total_icbper = t.isc, t.icbper
-    comprobante.total_descuentos, comprobante.total_venta = t.descuentos, t.importe_total
-    comprobante.total_cargos = t.cargos
+    """In cents, as the NUMERIC(12,2) columns store them (an empty sum is 0): the POST answer equals the GET."""
+    totales = {"total_gravada": t.gravado, "total_exonerada": t.exonerado, "total_inafecta": t.inafecto,
+               "total_exportacion": t.exportacion, "total_gratuita": t.gratuito, "total_igv": t.igv + t.ivap,
+               "total_isc": t.isc, "total_icbper": t.icbper, "total_descuentos": t.descuentos,
+               "total_venta": t.importe_total, "total_cargos": t.cargos}
+    for columna, valor in totales.items():
+        setattr(comprobante, columna, redondear(valor))
 
 
 def _detalle(comprobante_id: int, i: int, linea: LineaDatos,
@@ -376,7 +378,7 @@ def _completar_bolsas(session: Session, lineas: list[LineaDatos]) -> None:
 def _pedir_emision(session: Session, comprobante: Comprobante) -> None:
     outbox.request_workflow(
         session, WORKFLOW_EMISION, workflow_id=comprobante.workflow_id,
-        payload={"comprobante_id": comprobante.id},
+        payload=Emision(comprobante.id),
         search_attributes={"Documento": comprobante.documento, "Serie": comprobante.serie,
                            "Numero": comprobante.numero, "Ruc": comprobante.cliente_numero_doc,
                            "Estado": comprobante.estado_sunat},
@@ -539,7 +541,7 @@ REENVIABLES = frozenset({EstadoComprobante.PENDIENTE, EstadoComprobante.CONTINGE
 
 
 def _despertar(session: Session, workflow_id: str, solicitud: str) -> None:
-    outbox.request_signal(session, workflow_id, "reintentar", {"solicitud": solicitud}, dedupe_key=solicitud)
+    outbox.request_signal(session, workflow_id, "reintentar", Reintento(solicitud=solicitud), dedupe_key=solicitud)
 
 
 def reenviar(session: Session, comprobante_id: int, solicitud: str) -> Comprobante:
@@ -665,7 +667,7 @@ def workflow_resumen(tipo: str, identificador: str) -> str:
 def pedir_envio_resumen(session: Session, tipo: str, registro_id: int, identificador: str) -> str:
     workflow_id = workflow_resumen(tipo, identificador)
     outbox.request_workflow(session, WORKFLOW_RESUMEN, workflow_id=workflow_id,
-                            payload={"tipo": tipo, "id": registro_id},
+                            payload=Resumen(tipo, registro_id),
                             search_attributes={"Documento": identificador, "Estado": "PENDIENTE"})
     return workflow_id
 

@@ -47,6 +47,7 @@ from models.facturacion import (
 )
 from services import configuracion as configuracion_srv
 from services import facturacion, finanzas
+from workflows.entradas import DecisionResumen
 
 log = logging.getLogger(__name__)
 NS_DS = "http://www.w3.org/2000/09/xmldsig#"
@@ -388,7 +389,7 @@ def _aplicar_resultado_resumen(tipo: str, registro_id: int, r: ResultadoEnvio) -
             if c.estado_sunat == EstadoComprobante.ANULADO:
                 finanzas.anular_comprobante(session, c)  # module 6: reversal entry, receivable cancelled
             # A boleta's workflow waits for this (a voided document's workflow has ended: the relay drops it).
-            outbox.request_signal(session, c.workflow_id, "decidido_en_resumen", {"estado": str(c.estado_sunat)},
+            outbox.request_signal(session, c.workflow_id, "decidido_en_resumen", DecisionResumen(str(c.estado_sunat)),
                                   dedupe_key=f"{tipo}-{registro_id}")
         return registro.estado_envio
 

@@ -33,6 +33,7 @@ from models.notas_venta import (
     SalesNoteItem,
 )
 from services.rut import normalize_rut
+from workflows.entradas import EstadoNota
 
 SANTIAGO = ZoneInfo("America/Santiago")
 PESO = Decimal("1")
@@ -223,8 +224,9 @@ def _attribute(session: Session, op: Operador) -> None:
     session.info["actor"] = Actor(op.usuario_id, op.ip, op.user_agent)
 
 
-def _workflow_state(nota: SalesNote) -> dict[str, Any]:
-    return {"nota_id": nota.id, "nv_number": nota.nv_number, "estado": nota.status, "version": nota.version}
+def workflow_state(nota: SalesNote) -> EstadoNota:
+    """What the note's workflow knows of it: its start input, its `sincronizar` signal, a transition's answer."""
+    return EstadoNota(nota.id, nota.nv_number, nota.status, nota.version)
 
 
 def create_note(session: Session, data: dict[str, Any], op: Operador) -> SalesNote:
@@ -241,7 +243,7 @@ def create_note(session: Session, data: dict[str, Any], op: Operador) -> SalesNo
     session.flush()
     session.refresh(nota, ["nv_number"])
     _audit(session, nota, "create", op)
-    outbox.request_workflow(session, WORKFLOW, workflow_id(nota.id), payload=_workflow_state(nota),
+    outbox.request_workflow(session, WORKFLOW, workflow_id(nota.id), payload=workflow_state(nota),
                             search_attributes={"Documento": nota.nv_number, "Estado": nota.status})
     session.commit()
     return nota
@@ -269,7 +271,7 @@ def update_note(session: Session, nota_id: int, data: dict[str, Any], op: Operad
     nota.updated_at = datetime.now(UTC)
     _audit(session, nota, "update", op, extra={"aprobacion_retirada": was_approved})
     if was_approved:
-        outbox.request_signal(session, workflow_id(nota.id), "sincronizar", _workflow_state(nota),
+        outbox.request_signal(session, workflow_id(nota.id), "sincronizar", workflow_state(nota),
                               dedupe_key=str(nota.version))
     session.commit()
     return nota
@@ -294,16 +296,16 @@ def _record_approval(nota: SalesNote, op: Operador, when: datetime) -> None:
     nota.approved_ip, nota.approved_ua = op.ip, (op.user_agent or "")[:512] or None
 
 
-def _finish(session: Session, nota: SalesNote, status: str) -> dict[str, Any]:
+def _finish(session: Session, nota: SalesNote, status: str) -> EstadoNota:
     nota.status = status
     nota.version += 1
     nota.updated_at = datetime.now(UTC)
-    return _workflow_state(nota)
+    return workflow_state(nota)
 
 
-def approve(session: Session, nota_id: int, op: Operador, request_id: str) -> dict[str, Any]:
+def approve(session: Session, nota_id: int, op: Operador, request_id: str) -> EstadoNota:
     if _already_done(session, request_id):
-        return _workflow_state(get_note(session, nota_id))
+        return workflow_state(get_note(session, nota_id))
     nota = _transition(session, nota_id, "approve", op)
     _record_approval(nota, op, datetime.now(UTC))
     state = _finish(session, nota, "approved")
@@ -312,13 +314,13 @@ def approve(session: Session, nota_id: int, op: Operador, request_id: str) -> di
     return state
 
 
-def issue(session: Session, nota_id: int, op: Operador, request_id: str) -> dict[str, Any]:
+def issue(session: Session, nota_id: int, op: Operador, request_id: str) -> EstadoNota:
     """Freeze the note: render the PDF once, store it and its SHA-256. Issuing a draft records the issuer
     as its approver first (an `approve` audit row from the same request)."""
     from services.notas_venta_pdf import render_pdf
 
     if _already_done(session, request_id):
-        return _workflow_state(get_note(session, nota_id))
+        return workflow_state(get_note(session, nota_id))
     nota = _transition(session, nota_id, "issue", op)
     now = datetime.now(UTC).replace(microsecond=0)
     if nota.status == "draft":
@@ -335,9 +337,9 @@ def issue(session: Session, nota_id: int, op: Operador, request_id: str) -> dict
     return state
 
 
-def cancel(session: Session, nota_id: int, op: Operador, motivo: str, request_id: str) -> dict[str, Any]:
+def cancel(session: Session, nota_id: int, op: Operador, motivo: str, request_id: str) -> EstadoNota:
     if _already_done(session, request_id):
-        return _workflow_state(get_note(session, nota_id))
+        return workflow_state(get_note(session, nota_id))
     motivo = check_motivo(motivo)
     nota = _transition(session, nota_id, "cancel", op)
     nota.cancelled_by, nota.cancelled_at, nota.cancel_reason = op.usuario_id, datetime.now(UTC), motivo

@@ -93,6 +93,22 @@ def test_text_a_document_cannot_carry_is_refused(client: TestClient, admin_heade
     assert client.get("/api/clientes/?q=ACME", headers=admin_headers).json()["items"] == []
 
 
+def _enteros(schema: dict) -> list[dict]:
+    """The integer schemas a parameter or property accepts (itself, an Optional's branch, a list's items)."""
+    return [s for s in (schema, *schema.get("anyOf", []), schema.get("items", {})) if s.get("type") == "integer"]
+
+
+def test_every_integer_input_is_bounded() -> None:
+    """Ids and other integers in paths, queries and bodies are core.schemas.Id / Id8 / Entero (or carry their own
+    `le=`): an out-of-range number is a 400 naming the field, not a PostgreSQL overflow."""
+    sueltos = [f"{m} {p}: {param['name']}" for m, p in _operations() for param in _op(m, p).get("parameters", [])
+               for s in _enteros(param.get("schema", {})) if "maximum" not in s]
+    sueltos += [f"{op}: {ref.rsplit('/', 1)[1]}.{prop}" for op, ref in _request_schemas()
+                for prop, s in _resolve({"$ref": ref}).get("properties", {}).items()
+                for e in _enteros(s) if "maximum" not in e]
+    assert sueltos == []
+
+
 @pytest.mark.parametrize(("method", "path"), _operations())
 def test_every_answer_has_a_declared_schema(method: str, path: str) -> None:
     """2xx JSON answers are named models with properties; file downloads declare their media type."""

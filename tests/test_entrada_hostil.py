@@ -31,6 +31,10 @@ def _campo(res) -> list[str]:
     ("GET", "/api/inventario/stock/?almacen_id=8833734252", "almacen_id"),
     ("GET", "/api/audit-logs/?antes_de_id=99999999999999999999", "antes_de_id"),
     ("GET", "/api/productos/?offset=242614966732935790592", "offset"),
+    ("GET", "/api/finanzas/asientos/2147483648/", "asiento_id"),
+    ("GET", "/api/finanzas/cuentas-cobrar/?cliente_id=-1", "cliente_id"),
+    ("GET", "/api/finanzas/libros/diario/?periodo=202601&centro_costo_id=8833734252", "centro_costo_id"),
+    ("GET", "/api/finanzas/tributario/periodos/0/verificar/", "periodo_id"),
 ])
 def test_enteros_fuera_del_rango_de_la_base_son_400_con_el_campo(client: TestClient, admin_headers, metodo, ruta,
                                                                   campo) -> None:

@@ -6,9 +6,14 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
+from fastapi import APIRouter, FastAPI
+from fastapi.testclient import TestClient
+from pydantic import BaseModel
 from sqlalchemy import text
 
+from api.deps import Allowed, SessionDep, idempotent
 from core.db import session_scope
+from core.schemas import Entrada, Salida
 from tests.facturacion.conftest import factura
 from tests.notas_venta.conftest import documento
 from tests.ventas_fixtures import contar, venta
@@ -107,3 +112,58 @@ def test_concurrent_identical_retries_create_one_sales_note(servidor, admin_head
     assert len({r.text for r in respuestas}) == 1
     assert sum("idempotent-replayed" in r.headers for r in respuestas) == 11
     assert contar("sales_notes") == 1
+
+
+def test_keyed_answer_and_its_replay_are_the_response_model_body(client, admin_headers):
+    """With a key, the first answer and every replay are what the route's response model gives, as FastAPI
+    serialises it without a key: same status, the same bytes on replay, the same fields and the same stored
+    values as an unkeyed answer (money in cents, as the later GET shows it)."""
+    for crear, leer, cuerpo in (("/api/facturacion/emitir/", "/api/facturacion/comprobantes/{}/", factura()),
+                                ("/api/notas-venta/", "/api/notas-venta/{}", documento())):
+        headers = admin_headers | _clave()
+        primera, segunda = (client.post(crear, headers=headers, json=cuerpo) for _ in range(2))
+        sin_clave = client.post(crear, headers=admin_headers, json=cuerpo)
+        assert primera.status_code == segunda.status_code == sin_clave.status_code == 201, primera.text
+        assert "idempotent-replayed" not in primera.headers and segunda.headers["idempotent-replayed"] == "true"
+        assert primera.content == segunda.content
+        assert primera.json().keys() == sin_clave.json().keys()
+        leida = client.get(leer.format(primera.json()["id"]), headers=admin_headers).json()
+        assert {k: v for k, v in leida.items() if k in primera.json()} == primera.json()
+
+
+class _Fila(BaseModel):
+    """What a service may hand back: a row with more than the answer declares."""
+
+    id: int
+    nombre: str
+    clave_interna: str
+
+
+class _FilaIn(Entrada):
+    nombre: str
+
+
+class _FilaOut(Salida):
+    id: int
+    nombre: str
+
+
+def test_keyed_answer_goes_through_the_response_model_and_the_route_status(db, admin_headers):
+    """The stored first answer is the response model's body with the route's status, not the raw result: an
+    undeclared attribute never reaches the client (with or without a key), a 202 route replays 202."""
+    router = APIRouter()
+
+    @router.post("/filas/", status_code=202, response_model=_FilaOut)
+    @idempotent
+    def crear(datos: _FilaIn, session: SessionDep, _: Allowed("ventas", "crear")) -> _Fila:
+        return _Fila(id=7, nombre=datos.nombre, clave_interna="no-sale")
+
+    app = FastAPI()
+    app.include_router(router)
+    with TestClient(app) as cliente:
+        headers = admin_headers | _clave()
+        respuestas = [cliente.post("/filas/", headers=h, json={"nombre": "x"})
+                      for h in (headers, headers, admin_headers)]
+    assert [r.status_code for r in respuestas] == [202, 202, 202]
+    assert [r.json() for r in respuestas] == [{"id": 7, "nombre": "x"}] * 3
+    assert respuestas[1].headers["idempotent-replayed"] == "true"

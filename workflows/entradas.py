@@ -36,6 +36,127 @@ class EnvioAlertas:
     notificaciones: list[int]
 
 
+# --- facturación (workflows/facturacion.py, activities/facturacion.py) ----------------------------------------
+# Replay compatibility: these workflows and signals took dicts before. Temporal's converter rebuilds a dataclass
+# from the JSON object by field name (unknown keys ignored), so a workflow started, or a signal sent, with the
+# old dict replays into these types unchanged: KEEP EACH FIELD NAME EQUAL TO THE OLD DICT KEY (`id`, not
+# `registro_id`). tests/test_entradas_temporal.py replays histories recorded with the dict payloads.
+
+
+@dataclass(frozen=True)
+class Emision:
+    """EmitirComprobante (`comprobante-<tipo>-<serie>-<numero>`); was {"comprobante_id": ...}. Also the input of
+    the activities that act on one comprobante (preparar, generar PDF, notificar)."""
+
+    comprobante_id: int
+
+
+@dataclass(frozen=True)
+class Reintento:
+    """The `reintentar` signal of EmitirComprobante / EnviarResumen: only wakes a waiting workflow. Sent as
+    {"solicitud": <request id>} by a reenvío or correction, {"por": <attempt>} by the previous queued
+    document of the series."""
+
+    solicitud: str | None = None
+    por: int | None = None
+
+
+@dataclass(frozen=True)
+class DecisionResumen:
+    """EmitirComprobante's `decidido_en_resumen` signal: SUNAT's decision on the resumen informing a boleta."""
+
+    estado: str
+
+
+@dataclass(frozen=True)
+class EnvioSunat:
+    """enviar_a_sunat activity: one attempt (numbered from 1) to inform the comprobante."""
+
+    comprobante_id: int
+    intento: int
+
+
+@dataclass(frozen=True)
+class ErrorComprobante:
+    """registrar_error_comprobante activity: why a step failed on the document's data."""
+
+    comprobante_id: int
+    motivo: str
+
+
+@dataclass(frozen=True)
+class Resumen:
+    """EnviarResumen (`resumen-<RC-…>` / `baja-<RA-…>`); was {"tipo": "RC"|"RA", "id": ...}. Also the input of
+    enviar_resumen and consultar_resumen."""
+
+    tipo: str
+    id: int
+
+
+@dataclass(frozen=True)
+class ErrorResumen:
+    """registrar_error_resumen activity."""
+
+    tipo: str
+    id: int
+    motivo: str
+
+
+@dataclass(frozen=True)
+class ResumenesDiarios:
+    """ResumenDiarioBoletas (schedule) and its preparar_resumenes_diarios activity: boletas not yet informed
+    up to `fecha` (ISO date; None: today in Lima). Scheduled runs start with no argument (the default)."""
+
+    fecha: str | None = None
+
+
+@dataclass(frozen=True)
+class Barrido:
+    """ReintentarComprobantesPendientes (schedule) and its comprobantes_sin_decision activity: undecided
+    documents older than `antiguedad_min` minutes."""
+
+    antiguedad_min: int = 10
+
+
+# --- notas de venta (workflows/notas_venta.py, activities/notas_venta.py) -----------------------------------------
+
+
+@dataclass(frozen=True)
+class EstadoNota:
+    """NotaVenta (`nota-venta-<id>`) input and its `sincronizar` signal: the state the database holds; also
+    what each transition activity answers. Was {"nota_id", "nv_number", "estado", "version"}: same names."""
+
+    nota_id: int
+    nv_number: str
+    estado: str
+    version: int
+
+
+@dataclass(frozen=True)
+class Solicitud:
+    """One user request to a NotaVenta update: who (from the JWT), from where, and its id (the update id) for
+    idempotency."""
+
+    request_id: str
+    usuario_id: int
+    nombre: str
+    email: str
+    ip: str | None = None
+    user_agent: str | None = None
+    motivo: str | None = None
+
+
+@dataclass(frozen=True)
+class TransicionNota:
+    """nv_aprobar / nv_emitir / nv_anular activities: the note and the request."""
+
+    nota_id: int
+    solicitud: Solicitud
+
+
+# --- conciliación bancaria (workflows/conciliacion.py, activities/conciliacion.py) --------------------------
+
+
 @dataclass(frozen=True)
 class ImportacionExtractoEntrada:
     """ImportarExtracto workflow and its procesar_extracto activity: the stored statement to parse."""

@@ -18,19 +18,51 @@ EnviarResumen (RC or RA): sign → sendSummary → poll getStatus with durable t
 ResumenDiarioBoletas (schedule 23:50 Lima): one RC per date of boletas not yet informed, each sent by an
 EnviarResumen child. ReintentarComprobantesPendientes (every 15 min): restarts the workflow of any
 undecided document whose workflow is not running (belt and braces).
+
+Inputs are the dataclasses of workflows/entradas.py and activities are called by function. Workflows started
+with the former dict payloads still replay: the dataclass fields carry the old dict keys, and the activity
+names and result shapes are unchanged (tests/test_entradas_temporal.py replays recorded histories).
 """
 
 import asyncio
 import contextlib
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from typing import Any, TypeVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError, RetryState, WorkflowAlreadyStartedError
 
 with workflow.unsafe.imports_passed_through():
+    from activities.facturacion import (
+        comprobantes_sin_decision,
+        consultar_resumen,
+        enviar_a_sunat,
+        enviar_resumen,
+        generar_pdf_comprobante,
+        notificar_cliente,
+        preparar_comprobante,
+        preparar_resumenes_diarios,
+        registrar_error_comprobante,
+        registrar_error_resumen,
+    )
     from core.schedules import ScheduleDef
     from core.temporal import ESTADO, HEARTBEAT_TIMEOUT
+    from workflows.entradas import (
+        Barrido,
+        DecisionResumen,
+        Emision,
+        EnvioSunat,
+        ErrorComprobante,
+        ErrorResumen,
+        Reintento,
+        Resumen,
+        ResumenesDiarios,
+    )
+
+In = TypeVar("In")
+Out = TypeVar("Out")
 
 # Activities only fail on infrastructure trouble (database, storage): retry forever, gently.
 RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), backoff_coefficient=2.0,
@@ -56,8 +88,9 @@ def proxima_espera(espera: float, maximo: float) -> float:
     return min(espera * 2, maximo)
 
 
-async def _actividad(nombre: str, *args: object, retry: RetryPolicy = RETRY) -> object:
-    return await workflow.execute_activity(nombre, args=list(args), start_to_close_timeout=TIMEOUT,
+async def _actividad(actividad: Callable[[In], Out], entrada: In, retry: RetryPolicy = RETRY) -> Out:
+    """Run an activity (referenced by function: its name and its result type come from it) on its one input."""
+    return await workflow.execute_activity(actividad, entrada, start_to_close_timeout=TIMEOUT,
                                            heartbeat_timeout=HEARTBEAT_TIMEOUT, retry_policy=retry)
 
 
@@ -80,7 +113,7 @@ class _Corregible:
         return self._estado
 
     @workflow.signal(name="reintentar")
-    def reintentar(self, _payload: dict | None = None) -> None:
+    def reintentar(self, _reintento: Reintento) -> None:
         """Idempotent: it only wakes a waiting workflow."""
         self._despertar = True
 
@@ -96,16 +129,17 @@ class _Corregible:
                                           timeout=None if segundos is None else timedelta(seconds=segundos))
         self._despertar = False
 
-    async def _hasta_corregir(self, paso: list, registrar: list, retry: RetryPolicy = RETRY) -> object:
-        """Run activity `paso` ([name, *args]); when it fails on data, record the reason with activity
-        `registrar` ([name, *args], the reason appended), show ERROR and wait for the fix, then run it again."""
+    async def _hasta_corregir(self, paso: Callable[[], Awaitable[Out]],
+                              registrar: Callable[[str], Awaitable[Any]]) -> Out:
+        """Run `paso` (one activity); when it fails on data, record the reason with `registrar(motivo)` (another
+        activity), show ERROR and wait for the fix, then run it again."""
         while True:
             try:
-                return await _actividad(*paso, retry=retry)
+                return await paso()
             except ActivityError as err:
                 if (motivo := _motivo_definitivo(err)) is None:
                     raise
-            await _actividad(*registrar, motivo)
+            await registrar(motivo)
             self._cambiar_estado("ERROR")
             await self._esperar(None)
 
@@ -118,22 +152,22 @@ class EmitirComprobante(_Corregible):
         self._decision_resumen: str | None = None
 
     @workflow.signal(name="decidido_en_resumen")
-    def decidido_en_resumen(self, payload: dict) -> None:
+    def decidido_en_resumen(self, decision: DecisionResumen) -> None:
         """A boleta's fate is decided by the resumen diario that informs it (sent by EnviarResumen's
         activity through the outbox); idempotent."""
-        self._decision_resumen = payload["estado"]
+        self._decision_resumen = decision.estado
 
     async def _enviar_hasta_decision(self, cid: int, espera: float, maximo: float) -> str | None:
         """Returns the workflow id of the next queued document of the series, if any."""
         while True:
-            r = await _actividad("enviar_a_sunat", cid, self._intento + 1)
-            self._cambiar_estado(r["estado"])
-            if r["en_cola"]:  # a lower number goes first; it signals us as soon as SUNAT decided
+            r = await _actividad(enviar_a_sunat, EnvioSunat(cid, self._intento + 1))
+            self._cambiar_estado(r.estado)
+            if r.en_cola:  # a lower number goes first; it signals us as soon as SUNAT decided
                 await self._esperar(maximo)
                 continue
             self._intento += 1
             if self._estado in FINALES:
-                return r["siguiente"]
+                return r.siguiente
             if self._estado == "ERROR":  # SUNAT refused the request itself: wait for a fix + reenviar
                 await self._esperar(None)
             else:
@@ -142,25 +176,28 @@ class EmitirComprobante(_Corregible):
 
     async def _despertar_siguiente(self, siguiente: str) -> None:
         try:
-            await workflow.get_external_workflow_handle(siguiente).signal("reintentar", {"por": self._intento})
+            await workflow.get_external_workflow_handle(siguiente).signal(_Corregible.reintentar,
+                                                                          Reintento(por=self._intento))
         except Exception:  # noqa: BLE001 - it may have finished meanwhile; its own timer covers it
             workflow.logger.info("could not wake %s", siguiente)
 
     @workflow.run
-    async def run(self, payload: dict) -> str:
-        cid = payload["comprobante_id"]
-        preparado = await self._hasta_corregir(["preparar_comprobante", cid], ["registrar_error_comprobante", cid])
-        self._cambiar_estado(preparado["estado"])
+    async def run(self, emision: Emision) -> str:
+        cid = emision.comprobante_id
+        preparado = await self._hasta_corregir(
+            lambda: _actividad(preparar_comprobante, emision),
+            lambda motivo: _actividad(registrar_error_comprobante, ErrorComprobante(cid, motivo)))
+        self._cambiar_estado(preparado.estado)
         siguiente = None
-        if preparado["modo_emision"] == "INDIVIDUAL":
-            maximo = preparado["reintento_maximo"]
-            siguiente = await self._enviar_hasta_decision(cid, min(preparado["reintento_inicial"], maximo), maximo)
+        if preparado.modo_emision == "INDIVIDUAL":
+            maximo = preparado.reintento_maximo
+            siguiente = await self._enviar_hasta_decision(cid, min(preparado.reintento_inicial, maximo), maximo)
         if siguiente:
             await self._despertar_siguiente(siguiente)
-        if self._estado in ("ACEPTADO", "OBSERVADO") or preparado["modo_emision"] == "RESUMEN":
-            await _actividad("generar_pdf_comprobante", cid)
-            await _actividad("notificar_cliente", cid)
-        if preparado["modo_emision"] == "RESUMEN":
+        if self._estado in ("ACEPTADO", "OBSERVADO") or preparado.modo_emision == "RESUMEN":
+            await _actividad(generar_pdf_comprobante, emision)
+            await _actividad(notificar_cliente, emision)
+        if preparado.modo_emision == "RESUMEN":
             # Stay open until the resumen diario decides, so the Estado search attribute tells the truth.
             await workflow.wait_condition(lambda: self._decision_resumen is not None)
             self._cambiar_estado(self._decision_resumen)
@@ -169,19 +206,20 @@ class EmitirComprobante(_Corregible):
 
 @workflow.defn(name="EnviarResumen")
 class EnviarResumen(_Corregible):
-    """Resumen diario (RC) or comunicación de baja (RA): payload {"tipo": "RC"|"RA", "id": ...}."""
+    """Resumen diario (RC) or comunicación de baja (RA)."""
 
     @workflow.run
-    async def run(self, payload: dict) -> str:
-        tipo, registro_id = payload["tipo"], payload["id"]
-        if not await self._hasta_corregir(["enviar_resumen", tipo, registro_id],
-                                          ["registrar_error_resumen", tipo, registro_id], retry=RETRY_RESUMEN):
+    async def run(self, resumen: Resumen) -> str:
+        if not await self._hasta_corregir(
+                lambda: _actividad(enviar_resumen, resumen, retry=RETRY_RESUMEN),
+                lambda motivo: _actividad(registrar_error_resumen, ErrorResumen(resumen.tipo, resumen.id, motivo),
+                                          retry=RETRY_RESUMEN)):
             self._cambiar_estado("ERROR")  # refused by SUNAT: recorded, documents restored
             return self._estado
         self._cambiar_estado("ENVIADO")
         espera, maximo = CONSULTA_TICKET
         while True:
-            final = await _actividad("consultar_resumen", tipo, registro_id, retry=RETRY_RESUMEN)
+            final = await _actividad(consultar_resumen, resumen, retry=RETRY_RESUMEN)
             if final is not None:
                 self._cambiar_estado(final)
                 return final
@@ -195,10 +233,11 @@ class ResumenDiarioBoletas:
     its own business-key workflow and history)."""
 
     @workflow.run
-    async def run(self, fecha: str | None = None) -> list[str]:
-        creados = await _actividad("preparar_resumenes_diarios", fecha)
+    async def run(self, entrada: ResumenesDiarios | None = None) -> list[str]:
+        # The schedule starts it with no argument; runs started by hand before the dataclass passed null.
+        creados = await _actividad(preparar_resumenes_diarios, entrada or ResumenesDiarios())
         resultados = await asyncio.gather(*(
-            workflow.execute_child_workflow(EnviarResumen.run, {"tipo": "RC", "id": rid}, id=f"resumen-{ident}")
+            workflow.execute_child_workflow(EnviarResumen.run, Resumen("RC", rid), id=f"resumen-{ident}")
             for rid, ident in creados))
         return [f"{ident}: {estado}" for (_, ident), estado in zip(creados, resultados, strict=True)]
 
@@ -208,12 +247,12 @@ class ReintentarComprobantesPendientes:
     """Every 15 min: any undecided document whose workflow is gone gets it started again (same id)."""
 
     @workflow.run
-    async def run(self, antiguedad_min: int = 10) -> int:
-        reiniciados = 0
-        for cid, workflow_id, _documento in await _actividad("comprobantes_sin_decision", antiguedad_min):
+    async def run(self, barrido: Barrido | None = None) -> int:
+        reiniciados = 0  # the schedule starts it with no argument: the default age
+        for cid, workflow_id, _documento in await _actividad(comprobantes_sin_decision, barrido or Barrido()):
             try:
                 await workflow.start_child_workflow(
-                    EmitirComprobante.run, {"comprobante_id": cid}, id=workflow_id,
+                    EmitirComprobante.run, Emision(cid), id=workflow_id,
                     parent_close_policy=workflow.ParentClosePolicy.ABANDON)
                 reiniciados += 1
             except WorkflowAlreadyStartedError:

@@ -6,6 +6,7 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
+    from activities.finanzas import marcar_cartera_vencida, revaluar_mes_anterior
     from core.schedules import ScheduleDef
 
 RETRY = RetryPolicy(initial_interval=timedelta(seconds=2), backoff_coefficient=2.0,
@@ -18,7 +19,7 @@ class CarteraVencida:
 
     @workflow.run
     async def run(self) -> int:
-        return await workflow.execute_activity("marcar_cartera_vencida", start_to_close_timeout=timedelta(minutes=5),
+        return await workflow.execute_activity(marcar_cartera_vencida, start_to_close_timeout=timedelta(minutes=5),
                                                retry_policy=RETRY)
 
 
@@ -28,7 +29,7 @@ class RevaluacionMensual:
 
     @workflow.run
     async def run(self) -> int | None:
-        return await workflow.execute_activity("revaluar_mes_anterior", start_to_close_timeout=timedelta(minutes=10),
+        return await workflow.execute_activity(revaluar_mes_anterior, start_to_close_timeout=timedelta(minutes=10),
                                                retry_policy=RETRY)
 
 

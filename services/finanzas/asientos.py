@@ -13,7 +13,7 @@ from sqlmodel import Session
 
 from core.db import insert_rows, per_session
 from core.errors import Conflict, FieldError, NotFound, ValidationError
-from core.schemas import Entrada
+from core.schemas import Entrada, Fecha, Id
 from core.settings import get_settings
 from models.finanzas import AsientoContable, CentroCosto, CuentaContable, LineaAsiento
 from services.finanzas import plan
@@ -182,14 +182,14 @@ class LineaAsientoIn(Entrada):
     cuenta: str = Field(min_length=2, max_length=10, pattern="^[0-9]+$", description="código PCGE")
     debe: Decimal = Importe
     haber: Decimal = Importe
-    centro_costo_id: int | None = None
+    centro_costo_id: Id | None = None
     descripcion: str = Field(default="", max_length=200)
 
 
 class AsientoIn(Entrada):
-    fecha: date
+    fecha: Fecha
     descripcion: str = Field(min_length=1, max_length=300)
-    centro_costo_id: int | None = Field(default=None, description="por defecto de cada línea")
+    centro_costo_id: Id | None = Field(default=None, description="por defecto de cada línea")
     lineas: list[LineaAsientoIn] = Field(min_length=2, max_length=500)
 
 

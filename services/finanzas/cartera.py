@@ -16,7 +16,7 @@ from sqlalchemy import func, select, text
 from sqlmodel import Session
 
 from core.errors import NotFound, ValidationError
-from core.schemas import Entrada
+from core.schemas import Entrada, Fecha, Id
 from models.finanzas import CuentaPorCobrar, CuentaPorPagar, PagoCobro, TipoCambio
 from services.finanzas import plan
 from services.finanzas.asientos import CERO, Asiento, Movimiento, debe, haber, hoy, redondear, registrar
@@ -31,7 +31,7 @@ MetodoTesoreria = Literal["EFECTIVO", "TARJETA", "YAPE", "PLIN", "TRANSFERENCIA"
 
 
 class TipoCambioIn(Entrada):
-    fecha: date
+    fecha: Fecha
     moneda: Moneda = "USD"
     compra: Decimal = Field(gt=0, max_digits=10, decimal_places=4)
     venta: Decimal = Field(gt=0, max_digits=10, decimal_places=4)
@@ -68,8 +68,8 @@ class FacturaProveedorIn(Entrada):
     tipo_documento: str = Field(default="01", pattern="^(01|03|07|08|12|14)$", description="catálogo 01")
     serie: str = Field(min_length=1, max_length=4)
     numero: str = Field(pattern="^[0-9]{1,8}$")
-    fecha_emision: date
-    fecha_vencimiento: date | None = None
+    fecha_emision: Fecha
+    fecha_vencimiento: Fecha | None = None
     moneda: Moneda = "PEN"
     tipo_cambio: Decimal | None = Field(default=None, gt=0, max_digits=10, decimal_places=4)
     base_imponible: Decimal = Field(ge=0, max_digits=14, decimal_places=2)
@@ -120,12 +120,12 @@ def registrar_factura_proveedor(session: Session, usuario_id: int, datos: Factur
 
 
 class AplicacionIn(Entrada):
-    documento_id: int = Field(description="cuenta_cobrar_id / cuenta_pagar_id")
+    documento_id: Id = Field(description="cuenta_cobrar_id / cuenta_pagar_id")
     monto: Decimal = Field(gt=0, max_digits=14, decimal_places=2, description="en la moneda del pago")
 
 
 class PagoCobroIn(Entrada):
-    fecha: date | None = None  # default: today (Lima)
+    fecha: Fecha | None = None  # default: today (Lima)
     metodo_pago: MetodoTesoreria
     moneda: Moneda = "PEN"
     tipo_cambio: Decimal | None = Field(default=None, gt=0, max_digits=10, decimal_places=4,

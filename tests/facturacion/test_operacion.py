@@ -9,6 +9,7 @@ from core.settings import get_settings
 from integrations.sunat.sandbox.nubefact_local import TOKEN_DEMO
 from models.configuracion import Configuracion
 from tests.conftest import set_env
+from workflows.entradas import Barrido
 
 
 def test_reenviar_despierta_la_cola_sin_esperar_el_temporizador(client, admin_headers, worker, sunat, emitir,
@@ -47,7 +48,8 @@ async def test_barrido_reinicia_workflows_perdidos_y_atributos_de_busqueda(clien
     sunat.modo("normal")
 
     reiniciados = await temporal_client.execute_workflow(
-        "ReintentarComprobantesPendientes", args=[0], id="barrido-test", task_queue=get_settings().temporal_task_queue)
+        "ReintentarComprobantesPendientes", Barrido(antiguedad_min=0), id="barrido-test",
+        task_queue=get_settings().temporal_task_queue)
     assert reiniciados == 1
     esperar(c["id"], "ACEPTADO")
     desc = await temporal_client.get_workflow_handle(workflow_id).describe()

@@ -38,7 +38,7 @@ async def test_resumen_diario_enviado_por_el_workflow_programado(client, admin_h
         assert esperar(cid, "PENDIENTE", archivo="pdf")["modo_emision"] == "RESUMEN"
 
     resultado = await temporal_client.execute_workflow(
-        "ResumenDiarioBoletas", args=[None], id="resumen-diario-test", task_queue=get_settings().temporal_task_queue)
+        "ResumenDiarioBoletas", id="resumen-diario-test", task_queue=get_settings().temporal_task_queue)
     assert len(resultado) == 1 and resultado[0].endswith("ACEPTADO")
     for cid in ids:
         body = esperar(cid, "ACEPTADO")
