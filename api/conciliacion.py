@@ -1,7 +1,6 @@
 """Bank reconciliation (spec module 6, issue 14): /api/finanzas/conciliacion/ — bank accounts, statement upload
 (multipart; large files in the background with progress), suggestions, confirmation and undo."""
 
-from datetime import date
 from decimal import Decimal
 from typing import Annotated
 
@@ -11,7 +10,7 @@ from pydantic import Field
 from api.contrato import errores
 from api.deps import Allowed, SessionDep
 from core.errors import ValidationError
-from core.schemas import Id, Pagina, Paginacion, Salida, salida_de
+from core.schemas import Fecha, Id, Pagina, Paginacion, Salida, salida_de
 from models.conciliacion import Conciliacion, CuentaBancaria, ImportacionExtracto, MovimientoBancario
 from services.finanzas import conciliacion
 
@@ -97,8 +96,8 @@ def ver_importacion(importacion_id: Id, session: SessionDep, _: Allowed("finanza
 
 @router.get("/sugerencias/", response_model=Pagina[MovimientoOut])
 def sugerencias(session: SessionDep, _: Allowed("finanzas", "ver"), pagina: PaginaDep,
-                cuenta_id: Annotated[Id | None, Query()] = None, desde: date | None = None,
-                hasta: date | None = None, solo_ambiguos: bool = False,
+                cuenta_id: Annotated[Id | None, Query()] = None, desde: Fecha | None = None,
+                hasta: Fecha | None = None, solo_ambiguos: bool = False,
                 score_min: Annotated[Decimal | None, Query(ge=0, le=1, max_digits=4, decimal_places=3)] = None,
                 conciliados: bool | None = False) -> Pagina:
     """Statement lines with their ranked suggestions (score in [0, 1] and reasons). Default: pending lines."""

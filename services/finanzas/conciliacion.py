@@ -22,7 +22,7 @@ from sqlmodel import Session
 from core.db import paginar
 from core.errors import Conflict, DomainError, NotFound, ValidationError
 from core.outbox import request_workflow
-from core.schemas import Entrada
+from core.schemas import Entrada, Id
 from models.base import utcnow
 from models.conciliacion import Conciliacion, CuentaBancaria, ImportacionExtracto, MovimientoBancario
 from models.finanzas import PagoCobro
@@ -362,7 +362,7 @@ def movimiento(session: Session, movimiento_id: int, bloquear: bool = False) -> 
 
 class DocumentoIn(Entrada):
     tipo: Literal["CXC", "CXP"]
-    id: int = Field(ge=1, le=2_147_483_647)
+    id: Id
     monto: Decimal = Field(gt=0, max_digits=14, decimal_places=2)
 
 
@@ -372,7 +372,7 @@ class ConfirmarIn(Entrada):
     own-account transfer) to post."""
 
     sugerencia: int | None = Field(default=None, ge=0, le=4)
-    pagos_cobros: list[int] | None = Field(default=None, min_length=1, max_length=200)
+    pagos_cobros: list[Id] | None = Field(default=None, min_length=1, max_length=200)
     documentos: list[DocumentoIn] | None = Field(default=None, min_length=1, max_length=50)
     clase: Literal["ITF", "COMISION", "INTERES", "TRASPASO"] | None = None
 
