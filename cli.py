@@ -167,8 +167,8 @@ def up() -> None:
 
 
 def _sandboxes(env: dict[str, str]) -> list[tuple[str, str, list[str]]]:
-    """Local servers that speak SUNAT's, SMTP's and Google Sign-In's real protocols, for a self-contained
-    install. Updates `env` (for the worker and API started next) when a sandbox replaces a default."""
+    """Local servers that speak SUNAT's (SEE, exchange rate), SMTP's and Google Sign-In's real protocols, for a
+    self-contained install. Updates `env` (for the worker and API started next) when a sandbox replaces a default."""
     settings = get_settings()
     sandboxes = [
         ("sunat-sandbox", "integrations.sunat.sandbox", ["--port", str(settings.sunat_sandbox_port),
@@ -186,6 +186,19 @@ def _sandboxes(env: dict[str, str]) -> list[tuple[str, str, list[str]]]:
                    GOOGLE_CLIENT_ID=settings.google_client_id)
         sandboxes.append(("google-sandbox", "integrations.google.sandbox",
                           ["--port", str(settings.google_sandbox_port), "--client-id", settings.google_client_id]))
+    if "sunat_tipo_cambio_url" not in settings.model_fields_set and development:
+        env["SUNAT_TIPO_CAMBIO_URL"] = f"http://127.0.0.1:{settings.tipo_cambio_sandbox_port}"
+        sandboxes.append(("tipo-cambio-sandbox", "integrations.sunat.tipo_cambio_sandbox",
+                          ["--port", str(settings.tipo_cambio_sandbox_port)]))
+    if not settings.sunat_consulta_url:  # module 5: SUNAT's consulta integrada (client sandbox-client/sandbox-secret)
+        sandboxes.append(("sunat-consulta-sandbox", "integrations.sunat.consulta_sandbox",
+                          ["--port", str(settings.sunat_consulta_sandbox_port)]))
+    if "google_geocoding_url" not in settings.model_fields_set and development:
+        # No Google Maps key configured: the local Geocoding API stand-in with its Lima addresses.
+        key = settings.google_maps_api_key or "erp-local"
+        env.update(GOOGLE_GEOCODING_URL=f"http://127.0.0.1:{settings.geocoding_sandbox_port}", GOOGLE_MAPS_API_KEY=key)
+        sandboxes.append(("geocoding-sandbox", "integrations.geocoding.sandbox",
+                          ["--port", str(settings.geocoding_sandbox_port), "--key", key]))
     return sandboxes
 
 

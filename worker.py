@@ -21,6 +21,8 @@ log = logging.getLogger("worker")
 # Grouped by business process; each workflows module exposes WORKFLOWS (and SCHEDULES),
 # each activities module exposes ACTIVITIES.
 PROCESSES = ["sistema", "facturacion", "notas_venta", "ventas", "inventario", "finanzas"]
+PROCESSES += ["compras"]  # module 5
+PROCESSES += ["distribucion"]  # module 4
 PROCESSES += ["conciliacion"]  # bank reconciliation (issue 14)
 
 

@@ -12,7 +12,8 @@ from pydantic import Field
 from api.contrato import descarga, errores
 from api.deps import Allowed, SessionDep
 from core.errors import ValidationError
-from core.schemas import Entrada, Fecha, Id, Pagina, Paginacion, Salida, T
+from core.schemas import Entrada, Fecha, Id, Pagina, Paginacion, Salida, T, salida_de
+from models.finanzas import CuentaPorCobrar, CuentaPorPagar, PagoCobro
 from services.finanzas import asientos, cartera, cierre, estados, libros, plan, sire
 
 router = APIRouter(prefix="/api/finanzas", tags=["finanzas"])
@@ -195,61 +196,11 @@ def asientos_de_documento(referencia_tipo: str, referencia_id: str, session: Ses
 # --- receivables and payables, collections and payments -----------------------------------------------------------
 
 
-class CuentaCobrarOut(Salida):
-    id: int
-    cliente_id: int | None
-    cliente_numero_doc: str
-    cliente_razon_social: str
-    comprobante_id: int
-    venta_id: int | None
-    documento: str
-    cuota: int
-    moneda: str
-    tipo_cambio: Decimal
-    monto_total: Decimal
-    monto_pagado: Decimal
-    saldo: Decimal
-    fecha_emision: date
-    fecha_vencimiento: date
-    estado: str
-
-
-class CuentaPagarOut(Salida):
-    id: int
-    proveedor_id: int | None
-    proveedor_ruc: str
-    proveedor_razon_social: str
-    tipo_documento: str
-    documento: str
-    cuota: int
-    moneda: str
-    tipo_cambio: Decimal
-    base_imponible: Decimal
-    igv: Decimal
-    monto_total: Decimal
-    monto_pagado: Decimal
-    saldo: Decimal
-    fecha_emision: date
-    fecha_vencimiento: date
-    estado: str
-
-
-class PagoCobroOut(Salida):
-    id: int
-    operacion: str
-    tipo: str
-    cuenta_cobrar_id: int | None
-    cuenta_pagar_id: int | None
-    monto: Decimal
-    monto_aplicado: Decimal
-    metodo_pago: str
-    moneda: str
-    tipo_cambio: Decimal
-    diferencia_cambio: Decimal
-    referencia: str
-    fecha: date
-    asiento_id: int | None
-    conciliado: bool = False  # matched with a bank statement line (issue 14)
+CuentaCobrarOut = salida_de(CuentaPorCobrar, "CuentaCobrarOut", excluir=("saldo_pen", "created_at"),
+                            doc="One instalment (cuota) of a comprobante still or once owed by the customer.")
+CuentaPagarOut = salida_de(CuentaPorPagar, "CuentaPagarOut", excluir=("saldo_pen", "created_at"),
+                           doc="One instalment of a supplier's invoice.")
+PagoCobroOut = salida_de(PagoCobro, "PagoCobroOut", excluir=("usuario_id", "created_at"))
 
 
 class TramoOut(Salida):
@@ -280,32 +231,28 @@ def _filtros(estado: str | None = None, vencidas: bool | None = None, parte: str
 FiltrosDep = Annotated[cartera.FiltrosCartera, Depends(_filtros)]
 
 
-@router.get("/cuentas-cobrar/", response_model=Pagina[CuentaCobrarOut])
-def cuentas_cobrar(session: SessionDep, _: Allowed("finanzas", "ver"), filtros: FiltrosDep,
-                   pagina: PaginaDep) -> Pagina[CuentaCobrarOut]:
-    """Filters: estado, vencidas, parte (RUC/DNI or name), cliente_id, desde/hasta (emisión), moneda."""
-    filas, total = cartera.listar(session, True, filtros, pagina.limit, pagina.offset)
-    return pagina.pagina([CuentaCobrarOut.model_validate(f) for f in filas], total)
+def _cartera(ruta: str, cobrar: bool, salida: type[Salida]) -> None:
+    """The list and the aging of one side (receivables or payables): the same filters, the same buckets."""
+    lado = "cobrar" if cobrar else "pagar"
+
+    @router.get(f"/{ruta}/", response_model=Pagina[salida], name=f"cuentas_{lado}")
+    def listar(session: SessionDep, _: Allowed("finanzas", "ver"), filtros: FiltrosDep,
+               pagina: PaginaDep) -> Pagina:
+        """Filters: estado, vencidas, parte (RUC/DNI or name), cliente_id, desde/hasta (emisión), moneda.
+        One row per instalment (cuota)."""
+        filas, total = cartera.listar(session, cobrar, filtros, pagina.limit, pagina.offset)
+        return pagina.pagina([salida.model_validate(f) for f in filas], total)
+
+    @router.get(f"/{ruta}/antiguedad/", response_model=AntiguedadOut, name=f"antiguedad_{lado}")
+    def antiguedad(session: SessionDep, _: Allowed("finanzas", "ver"), filtros: FiltrosDep,
+                   al: Fecha | None = None) -> AntiguedadOut:
+        """Open balances per currency by days past due (per instalment): por_vencer, 0_30, 31_60, 61_90,
+        mas_90."""
+        return AntiguedadOut.model_validate({"monedas": cartera.antiguedad(session, cobrar, filtros, al)})
 
 
-@router.get("/cuentas-cobrar/antiguedad/", response_model=AntiguedadOut)
-def antiguedad_cobrar(session: SessionDep, _: Allowed("finanzas", "ver"), filtros: FiltrosDep,
-                      al: Fecha | None = None) -> AntiguedadOut:
-    """Open balances per currency by days past due: por_vencer, 0_30, 31_60, 61_90, mas_90."""
-    return AntiguedadOut.model_validate({"monedas": cartera.antiguedad(session, True, filtros, al)})
-
-
-@router.get("/cuentas-pagar/", response_model=Pagina[CuentaPagarOut])
-def cuentas_pagar(session: SessionDep, _: Allowed("finanzas", "ver"), filtros: FiltrosDep,
-                  pagina: PaginaDep) -> Pagina[CuentaPagarOut]:
-    filas, total = cartera.listar(session, False, filtros, pagina.limit, pagina.offset)
-    return pagina.pagina([CuentaPagarOut.model_validate(f) for f in filas], total)
-
-
-@router.get("/cuentas-pagar/antiguedad/", response_model=AntiguedadOut)
-def antiguedad_pagar(session: SessionDep, _: Allowed("finanzas", "ver"), filtros: FiltrosDep,
-                     al: Fecha | None = None) -> AntiguedadOut:
-    return AntiguedadOut.model_validate({"monedas": cartera.antiguedad(session, False, filtros, al)})
+_cartera("cuentas-cobrar", True, CuentaCobrarOut)
+_cartera("cuentas-pagar", False, CuentaPagarOut)
 
 
 @router.post("/cuentas-pagar/", status_code=201, response_model=CuentaPagarOut)
@@ -550,32 +497,29 @@ class ResultadosOut(Salida):
     resultado: RubroOut
 
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-XLSX_TAMBIEN = {200: {"content": {XLSX: {"schema": {"type": "string", "format": "binary"}}},
-                      "description": "JSON, or the xlsx workbook with ?formato=xlsx"}}
-Formato = Annotated[str, Query(pattern="^(json|xlsx)$")]
+EXPORTABLE = {200: {"content": {estados.XLSX: {"schema": {"type": "string", "format": "binary"}},
+                                "application/pdf": {"schema": {"type": "string", "format": "binary"}}},
+                    "description": "JSON, the xlsx workbook with ?formato=xlsx or the PDF with ?formato=pdf"}}
+Formato = Annotated[str, Query(pattern="^(json|xlsx|pdf)$")]
 
 
-def _xlsx(datos: bytes, nombre: str) -> Response:
-    return Response(datos, media_type=XLSX, headers={"Content-Disposition": f'attachment; filename="{nombre}"'})
+def _estado(session: SessionDep, estado: str, datos: dict, formato: str, salida: type[Salida]) -> Salida | Response:
+    if formato == "json":
+        return salida.model_validate(datos, from_attributes=True)
+    contenido, tipo = estados.exportar(session, estado, datos, formato)
+    nombre = f"{'situacion_financiera' if estado == 'situacion' else 'estado_resultados'}_{datos['periodo']}.{formato}"
+    return Response(contenido, media_type=tipo, headers={"Content-Disposition": f'attachment; filename="{nombre}"'})
 
 
-@router.get("/reportes/balance-general/", response_model=SituacionOut,
-            responses=XLSX_TAMBIEN)
+@router.get("/reportes/balance-general/", response_model=SituacionOut, responses=EXPORTABLE)
 def balance_general(periodo: Periodo, session: SessionDep, _: Allowed("finanzas", "ver"),
                     formato: Formato = "json") -> SituacionOut | Response:
     """Estado de situación financiera at the end of the period, the previous period beside it."""
-    datos = estados.situacion_financiera(session, periodo)
-    if formato == "xlsx":
-        return _xlsx(estados.situacion_xlsx(datos), f"situacion_financiera_{periodo}.xlsx")
-    return SituacionOut.model_validate(datos, from_attributes=True)
+    return _estado(session, "situacion", estados.situacion_financiera(session, periodo), formato, SituacionOut)
 
 
-@router.get("/reportes/estado-resultados/", response_model=ResultadosOut,
-            responses=XLSX_TAMBIEN)
+@router.get("/reportes/estado-resultados/", response_model=ResultadosOut, responses=EXPORTABLE)
 def estado_resultados(periodo: Periodo, session: SessionDep, _: Allowed("finanzas", "ver"),
                       formato: Formato = "json") -> ResultadosOut | Response:
-    datos = estados.estado_resultados(session, periodo)
-    if formato == "xlsx":
-        return _xlsx(estados.resultados_xlsx(datos), f"estado_resultados_{periodo}.xlsx")
-    return ResultadosOut.model_validate(datos, from_attributes=True)
+    """Estado de resultados (by nature) of the period, the previous period beside it."""
+    return _estado(session, "resultados", estados.estado_resultados(session, periodo), formato, ResultadosOut)

@@ -41,6 +41,10 @@ ROUTERS = [
     "inventario",
     "facturacion",
     "finanzas",
+    # module 5
+    "compras",
+    # module 4 (distribución)
+    "distribucion",
     # bank reconciliation (issue 14)
     "conciliacion",
 ]
@@ -54,6 +58,9 @@ PUBLIC_ROUTES = {
     ("POST", "/api/auth/refresh/"),
     ("POST", "/api/auth/sso/google/"),
     ("GET", "/finanzas/notas-venta/{nota_id}"),  # HTML shell with a login form; it shows no data by itself
+    # module 4: the customer's tracking (the unguessable code is the key; rate limited)
+    ("GET", "/api/pedidos/seguimiento/{codigo}/"),
+    ("GET", "/seguimiento/{codigo}"),
 }
 
 # Answered even when the business requests of a burst fill the admission queue (operators' probes).

@@ -51,9 +51,11 @@ def reset_engine() -> None:
     get_engine.cache_clear()
 
 
-def get_or_404(session: Session, model: type[T], key: object, message: str) -> T:
-    """The row with primary key `key`, or a 404 (the same answer whether it never existed or was deleted)."""
-    row = session.get(model, key)
+def get_or_404(session: Session, model: type[T], key: object, message: str, for_update: bool = False) -> T:
+    """The row with primary key `key`, or a 404 (the same answer whether it never existed or was deleted).
+    `for_update`: read it fresh under a row lock (SELECT ... FOR UPDATE) for a state change."""
+    row = (session.get(model, key, with_for_update=True, populate_existing=True) if for_update
+           else session.get(model, key))
     if row is None:
         raise NotFound(message)
     return row

@@ -17,7 +17,7 @@ import psycopg
 from sqlalchemy import BigInteger, Column, DateTime, Index, text
 from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlmodel import Field, Session, SQLModel
-from temporalio.client import Client, WorkflowExecutionStatus
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowUpdateFailedError
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
@@ -38,7 +38,7 @@ class OutboxMessage(SQLModel, table=True):
 
     id: int | None = Field(default=None, sa_column=Column(BigInteger, primary_key=True, autoincrement=True))
     dedupe_key: str = Field(max_length=200, unique=True)
-    kind: str = Field(max_length=10)  # start | signal
+    kind: str = Field(max_length=10)  # start | signal | update
     workflow: str = Field(max_length=100)  # workflow type (start) or signal name (signal)
     workflow_id: str = Field(max_length=200)
     task_queue: str = Field(max_length=100)
@@ -64,6 +64,13 @@ def request_workflow(
 def request_signal(session: Session, workflow_id: str, signal: str, payload: Any, dedupe_key: str) -> None:
     """Signal a running workflow once this transaction commits."""
     _insert(session, f"signal:{workflow_id}:{signal}:{dedupe_key}", "signal", signal, workflow_id, payload,
+            None, None)
+
+
+def request_update(session: Session, workflow_id: str, update: str, payload: Any, dedupe_key: str) -> None:
+    """Send a workflow update once this transaction commits. Its validator may reject it (a redelivered or
+    stale update): a rejected update leaves no trace in the workflow's history and counts as delivered."""
+    _insert(session, f"update:{workflow_id}:{update}:{dedupe_key}", "update", update, workflow_id, payload,
             None, None)
 
 
@@ -121,7 +128,12 @@ async def deliver(client: Client, row: Any) -> None:
     else:
         handle = client.get_workflow_handle(row.workflow_id)
         try:
-            await handle.signal(row.workflow, row.payload)
+            if row.kind == "update":
+                await handle.execute_update(row.workflow, row.payload)
+            else:
+                await handle.signal(row.workflow, row.payload)
+        except WorkflowUpdateFailedError as exc:
+            log.info("update %s to %s rejected: %s", row.workflow, row.workflow_id, exc.cause)
         except RPCError as exc:
             if exc.status != RPCStatusCode.NOT_FOUND:
                 raise

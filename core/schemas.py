@@ -11,7 +11,7 @@ from typing import Annotated, Any, Generic, TypeVar
 from zoneinfo import ZoneInfo
 
 from annotated_types import Ge, Le
-from fastapi import Query, Request
+from fastapi import Query
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -22,6 +22,7 @@ from pydantic import (
     create_model,
     field_validator,
 )
+from starlette.requests import HTTPConnection
 
 from core.errors import ValidationError
 from core.settings import get_settings
@@ -125,9 +126,10 @@ PasswordBcrypt = Annotated[str, AfterValidator(_password_bcrypt)]
 """A password bcrypt can hash whole: at most 72 bytes in UTF-8 (longer ones are refused, not truncated)."""
 
 
-async def url_almacenable(request: Request) -> None:
+async def url_almacenable(request: HTTPConnection) -> None:
     """App-wide dependency: the same rule as `Entrada` for path and query parameters (a NUL in a search
-    would otherwise reach PostgreSQL and fail there). Async, so it never waits for a worker thread."""
+    would otherwise reach PostgreSQL and fail there). Async, so it never waits for a worker thread. An
+    HTTPConnection, so WebSocket routes (public tracking) get the same check."""
     parametros = [*request.path_params.items(), *request.query_params.multi_items()]
     for nombre, valor in parametros:
         if isinstance(valor, str) and (malo := caracter_no_permitido(valor)) is not None:

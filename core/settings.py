@@ -77,9 +77,27 @@ class Settings(BaseSettings):
     smtp_from: str = "erp@localhost"
     smtp_starttls: bool = False
 
+    # Google Geocoding (module 4). `erp up` and the tests point GOOGLE_GEOCODING_URL at the local stand-in.
+    google_geocoding_url: str = "https://maps.googleapis.com"
+    google_maps_api_key: str = ""
+    geocoding_sandbox_port: int = 8730
+    # Where customers open their public tracking page (the link in their notifications).
+    public_base_url: str = "http://127.0.0.1:8000"
+
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     log_level: str = "INFO"
+
+    # Module 6: SUNAT's published exchange rate (e-consulta tcS01Alias); `erp up` in development points it at
+    # its local stand-in on this port (integrations.sunat.tipo_cambio_sandbox).
+    sunat_tipo_cambio_url: str = "https://e-consulta.sunat.gob.pe"
+    tipo_cambio_sandbox_port: int = 8720
+    # module 5: SUNAT's consulta integrada de comprobantes de pago (OAuth2 + validarcomprobante); by default
+    # the local sandbox `erp up` starts (python -m integrations.sunat.consulta_sandbox)
+    sunat_consulta_sandbox_port: int = 8721
+    sunat_seguridad_url: str = ""  # https://api-seguridad.sunat.gob.pe in production
+    sunat_consulta_url: str = ""  # https://api.sunat.gob.pe in production
+    sunat_consulta_reintento_s: float = Field(default=30.0, gt=0)
 
     @property
     def owner_url(self) -> str:

@@ -25,8 +25,10 @@ SERIE = SearchAttributeKey.for_keyword("Serie")
 NUMERO = SearchAttributeKey.for_int("Numero")
 RUC = SearchAttributeKey.for_keyword("Ruc")  # the customer's document number
 ESTADO = SearchAttributeKey.for_keyword("Estado")
+TRANSPORTISTA = SearchAttributeKey.for_keyword("Transportista")  # module 4: the carrier's plate (ABC-123)
 
 SEARCH_ATTRIBUTES: dict[str, SearchAttributeKey] = {k.name: k for k in (DOCUMENTO, SERIE, NUMERO, RUC, ESTADO)}
+SEARCH_ATTRIBUTES |= {k.name: k for k in (TRANSPORTISTA,)}
 
 # Activities that call out (SUNAT, SMTP, PDF rendering) heartbeat: if the worker running one dies, the server
 # hands the attempt to another worker after this long instead of after the whole start-to-close timeout.

@@ -3,6 +3,15 @@
 from core.outbox import OutboxMessage
 from models.conciliacion import Conciliacion, CuentaBancaria, ImportacionExtracto, MovimientoBancario
 from models.configuracion import Configuracion, Sucursal
+from models.distribucion import (
+    AsignacionPedido,
+    DetallePedido,
+    EventoPedido,
+    Pedido,
+    Ruta,
+    TrackingTransportista,
+    Transportista,
+)
 from models.facturacion import (
     Comprobante,
     ComunicacionBaja,
@@ -83,6 +92,26 @@ __all__ += [  # spec 003 (notas de venta, Chile)
 __all__ += [  # module 6 (finanzas)
     "AsientoContable", "CentroCosto", "CostoPromedio", "CuentaContable", "CuentaOperacion", "CuentaPorCobrar",
     "CuentaPorPagar", "FirmaUsuario", "LineaAsiento", "PagoCobro", "PeriodoTributario", "TipoCambio",
+]
+from models.compras import (  # noqa: E402 - module 5 (compras)
+    ConfiguracionCompras,
+    DetalleFacturaProveedor,
+    DetalleOrdenCompra,
+    DetalleRecepcion,
+    EvaluacionProveedor,
+    FacturaProveedor,
+    IncidenciaCompra,
+    OrdenCompra,
+    Proveedor,
+    Recepcion,
+)
+
+__all__ += [  # module 5 (compras)
+    "ConfiguracionCompras", "DetalleFacturaProveedor", "DetalleOrdenCompra", "DetalleRecepcion",
+    "EvaluacionProveedor", "FacturaProveedor", "IncidenciaCompra", "OrdenCompra", "Proveedor", "Recepcion",
+]
+__all__ += [  # module 4 (distribución)
+    "AsignacionPedido", "DetallePedido", "EventoPedido", "Pedido", "Ruta", "TrackingTransportista", "Transportista",
 ]
 __all__ += [  # module 6 (conciliación bancaria, issue 14)
     "Conciliacion", "CuentaBancaria", "ImportacionExtracto", "MovimientoBancario",

@@ -268,3 +268,19 @@ class FirmaUsuario(SQLModel, table=True):
     titular: str = Field(max_length=200)  # certificate subject, shown back to the user
     vence: datetime | None = timestamp()
     created_at: datetime = created_at()
+
+
+class SaldoMensual(SQLModel, table=True):
+    """Σdebe and Σhaber of one account and cost centre in one CLOSED tax period, written by the close (the
+    period trigger keeps that month from changing afterwards) and removed by a reopening: a ledger's opening
+    balance reads these ≤ 12 rows a year instead of every earlier line."""
+
+    __tablename__ = "saldos_mensuales"
+    __table_args__ = (Index("ix_saldos_mensuales_cuenta", "cuenta_id", "periodo",
+                            postgresql_include=["centro_costo_id", "debe", "haber"]),)
+
+    periodo: str = Field(max_length=6, primary_key=True)  # AAAAMM
+    cuenta_id: int = Field(foreign_key="cuentas_contables.id", primary_key=True)
+    centro_costo_id: int = Field(foreign_key="centros_costo.id", primary_key=True)
+    debe: Decimal = money()
+    haber: Decimal = money()

@@ -52,6 +52,8 @@ class Producto(SQLModel, table=True):
     categoria_id: int | None = Field(default=None, foreign_key="categorias_producto.id")
     activo: bool = True
     created_at: datetime = created_at()
+    peso_kg: Decimal = cantidad()  # per unit: route capacity (module 4) and the GRE's gross weight
+    volumen_m3: Decimal = Field(default=Decimal("0"), sa_column=Column(Numeric(14, 6), nullable=False))
 
 
 class Almacen(SQLModel, table=True):
@@ -70,6 +72,11 @@ class Almacen(SQLModel, table=True):
     predeterminado: bool = False
     activo: bool = True
     created_at: datetime = created_at()
+    # Where the dispatch routes (module 4) start and end, and the GRE's punto de partida.
+    direccion: str = Field(default="", max_length=300)
+    ubigeo: str = Field(default="", max_length=6)
+    latitud: float | None = None
+    longitud: float | None = None
 
 
 class UbicacionAlmacen(SQLModel, table=True):
@@ -109,6 +116,7 @@ class ProductoAlmacen(SQLModel, table=True):
     stock_minimo: Decimal = cantidad()
     stock_maximo: Decimal = cantidad()
     stock_seguridad: Decimal = cantidad()
+    stock_reservado: Decimal = cantidad()  # held by orders (module 4) until delivered or cancelled
 
 
 class LoteSerie(SQLModel, table=True):

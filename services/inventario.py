@@ -32,6 +32,10 @@ class AlmacenIn(Entrada):
     tipo: str = Field(default="PRINCIPAL", pattern="^(PRINCIPAL|SUCURSAL|TRANSITO|DEVOLUCIONES)$")
     sucursal_id: Id
     predeterminado: bool = False
+    direccion: str = Field(default="", max_length=300)
+    ubigeo: str = Field(default="", pattern="^([0-9]{6})?$")  # INEI, for the guía de remisión
+    latitud: float | None = Field(default=None, ge=-90, le=90)
+    longitud: float | None = Field(default=None, ge=-180, le=180)
 
 
 def crear_almacen(session: Session, datos: AlmacenIn) -> Almacen:

@@ -31,6 +31,8 @@ class ProductoIn(Entrada):
     bolsa_plastica: bool = False  # ICBPER per unit sold (configuracion.icbper_tarifa)
     categoria: str | None = Field(default=None, max_length=100)
     codigo_detraccion: str | None = None  # catálogo 54: the good or service is subject to the SPOT
+    peso_kg: Decimal = Field(default=Decimal("0"), ge=0, max_digits=14, decimal_places=3)
+    volumen_m3: Decimal = Field(default=Decimal("0"), ge=0, max_digits=14, decimal_places=6)
 
     @field_validator("codigo_detraccion")
     @classmethod

@@ -45,7 +45,20 @@ DEFAULT_ROLES: dict[str, tuple[str, dict[str, list[str]]]] = {
     "TESORERO": ("Tesorería: cobros y pagos", {
         "finanzas": ["ver", "cobrar", "pagar"], "clientes": ["ver"], "facturacion": ["ver"],
     }),
-    "TRANSPORTISTA": ("Transportista", {"distribucion": ["ver", "editar"]}),
+    "TRANSPORTISTA": ("Transportista", {"distribucion": ["ver", "editar", "confirmar", "tracking"]}),
+    # module 5: who buys is not who approves (segregation of duties); the warehouse receives
+    "COMPRAS": ("Compras: proveedores, órdenes de compra, recepciones y facturas de proveedor", {
+        "proveedores": [ALL], "compras": ["ver", "crear", "editar", "anular", "recibir", "facturar", "validar"],
+        "productos": ["ver"], "inventario": ["ver"], "almacenes": ["ver"],
+    }),
+    "FINANZAS": ("Finanzas: aprueba compras, justifica diferencias, paga", {
+        "compras": ["ver", "aprobar", "justificar", "levantar_observacion"], "proveedores": ["ver"],
+        "finanzas": ["ver", "pagar"],
+    }),
+    # module 4: the dispatcher takes orders, plans and optimises routes, manages the fleet
+    "DESPACHADOR": ("Despachador", {
+        "distribucion": [ALL], "clientes": ["ver"], "productos": ["ver"], "inventario": ["ver"],
+    }),
 }
 
 

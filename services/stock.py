@@ -22,7 +22,7 @@ from services.notificaciones import notificar
 
 _DESCONTAR = text("""
     UPDATE productos_almacen SET stock_actual = stock_actual - :q
-    WHERE producto_id = :p AND almacen_id = :a AND stock_actual >= :q
+    WHERE producto_id = :p AND almacen_id = :a AND stock_actual - stock_reservado >= :q
     RETURNING id, stock_actual, stock_minimo
 """)
 # Entries, and exits that may leave the stock negative (forced, or products sold without stock).
@@ -72,6 +72,44 @@ def registrar_movimientos(session: Session, movimientos: list[dict[str, Any]]) -
         defaults = {"almacen_origen_id": None, "almacen_destino_id": None, "motivo": "", "lote_id": None,
                     "referencia_doc": "", "usuario_id": None}
         insert_rows(session, MovimientoStock, [defaults | m for m in movimientos])
+
+
+# --- reservations (orders, module 4) ---------------------------------------------------------------
+
+_RESERVAR = text("""
+    UPDATE productos_almacen SET stock_reservado = stock_reservado + :q
+    WHERE producto_id = :p AND almacen_id = :a AND stock_actual - stock_reservado >= :q
+    RETURNING id
+""")
+_LIBERAR = text("""
+    UPDATE productos_almacen SET stock_reservado = stock_reservado - :q
+    WHERE producto_id = :p AND almacen_id = :a AND stock_reservado >= :q
+    RETURNING id
+""")
+# The reserved units leave: both counters drop together, so the available stock does not change.
+_DESPACHAR_RESERVA = text("""
+    UPDATE productos_almacen SET stock_actual = stock_actual - :q, stock_reservado = stock_reservado - :q
+    WHERE producto_id = :p AND almacen_id = :a AND stock_reservado >= :q AND stock_actual >= :q
+    RETURNING id, stock_actual, stock_minimo
+""")
+
+
+def reservar(session: Session, producto_id: int, almacen_id: int, cantidad: Decimal) -> bool:
+    """Hold `cantidad` of the available stock (actual - reservado) for an order; False when short."""
+    return session.connection().execute(_RESERVAR, {"p": producto_id, "a": almacen_id, "q": cantidad}).first() \
+        is not None
+
+
+def liberar_reserva(session: Session, producto_id: int, almacen_id: int, cantidad: Decimal) -> bool:
+    return session.connection().execute(_LIBERAR, {"p": producto_id, "a": almacen_id, "q": cantidad}).first() \
+        is not None
+
+
+def despachar_reserva(session: Session, producto_id: int, almacen_id: int, cantidad: Decimal) -> Saldo | None:
+    """Turn a reservation into an exit; None when the reservation is not (or no longer) there."""
+    row = session.connection().execute(_DESPACHAR_RESERVA,
+                                       {"p": producto_id, "a": almacen_id, "q": cantidad}).one_or_none()
+    return None if row is None else Saldo(row.id, row.stock_actual, row.stock_minimo)
 
 
 # --- lots and serial numbers ------------------------------------------------------------------------

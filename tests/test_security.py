@@ -12,7 +12,9 @@ def _all_routes() -> list[tuple[str, str]]:
     routes = []
     for name in ROUTERS:
         for route in importlib.import_module(f"api.{name}").router.routes:
-            routes += [(method, route.path) for method in sorted(route.methods - {"HEAD", "OPTIONS"})]
+            # WebSocket routes have no methods (the public tracking feed authenticates by its code)
+            methods = getattr(route, "methods", set())
+            routes += [(method, route.path) for method in sorted(methods - {"HEAD", "OPTIONS"})]
     return routes
 
 

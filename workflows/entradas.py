@@ -154,6 +154,117 @@ class TransicionNota:
     solicitud: Solicitud
 
 
+# --- module 6 (finanzas) ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CargaTipoCambio:
+    """cargar_tipo_cambio_sunat activity: the day whose rate to load (ISO date; empty: today in Lima)."""
+
+    fecha: str = ""
+
+
+@dataclass(frozen=True)
+class TipoCambioCargado:
+    """What the daily load stored: the rate that holds on `fecha`, published on `publicado` (a weekend or holiday
+    carries the last business day's)."""
+
+    fecha: str
+    publicado: str
+    compra: str
+    venta: str
+
+
+# --- module 5 (compras) ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AprobacionEntrada:
+    """AprobacionOrdenCompra (`oc-<id>`), one run per submission; also its `reenviar` signal (a resubmission
+    after a rejection continues as a new run with it). `nivel` 0: approved on submission."""
+
+    orden_id: int
+    envio: int
+    nivel: int
+    creador_id: int | None
+    recordatorio_segundos: int
+    escalamiento_segundos: int
+
+
+@dataclass(frozen=True)
+class DecisionOrdenCompra:
+    """AprobacionOrdenCompra's `decidir` update and the decidir_orden_compra activity. The API states who
+    decides (their permission and tier, read from the database); the validator holds the rules."""
+
+    orden_id: int
+    usuario_id: int
+    decision: str  # APROBAR | RECHAZAR
+    comentario: str
+    puede_aprobar: bool
+    nivel_usuario: int
+    ip: str | None = None
+
+
+@dataclass(frozen=True)
+class RecordatorioAprobacion:
+    """recordar_aprobacion activity: remind the approvers of `nivel` (escalated: also the next tier)."""
+
+    orden_id: int
+    nivel: int
+    escalado: bool
+
+
+@dataclass(frozen=True)
+class AnulacionOrdenCompra:
+    """AprobacionOrdenCompra's `anular` signal: the OC was cancelled while waiting."""
+
+    orden_id: int
+
+
+@dataclass(frozen=True)
+class IncidenciasRecepcion:
+    """NotificarIncidencias (`incidencias-recepcion-<id>`) and its activity: a reception's incidents to mail."""
+
+    recepcion_id: int
+
+
+@dataclass(frozen=True)
+class ValidacionFactura:
+    """ValidarFacturaProveedor (`factura-proveedor-<id>`) and its activity; `reintento_segundos` paces the
+    retries while SUNAT is down (from settings, fixed for the run)."""
+
+    factura_id: int
+    reintento_segundos: float
+
+
+# --- module 4 (distribución) -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EntregaPedidoEntrada:
+    """EntregaPedido (`pedido-<id>`): geocode first when the order came without coordinates."""
+
+    pedido_id: int
+    geocodificar: bool = False
+
+
+@dataclass(frozen=True)
+class EstadoPedido:
+    """EntregaPedido's `registrar_estado` update: the state the database now holds, numbered by the order's
+    event id (the validator rejects a redelivered or late one, which carries an older number). `eta`: the
+    stop's ETA, ISO 8601 UTC or ""; `transportista`: the carrier's plate once planned."""
+
+    estado: str
+    evento_id: int
+    eta: str = ""
+    transportista: str = ""
+
+
+@dataclass(frozen=True)
+class PedidoRef:
+    """The activities of EntregaPedido: the order they act on."""
+
+    pedido_id: int
 # --- conciliación bancaria (workflows/conciliacion.py, activities/conciliacion.py) --------------------------
 
 

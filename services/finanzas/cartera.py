@@ -17,6 +17,8 @@ from sqlmodel import Session
 
 from core.errors import NotFound, ValidationError
 from core.schemas import Entrada, Fecha, Id
+from core.settings import get_settings
+from integrations.sunat import tipo_cambio as sunat_tc
 from models.finanzas import CuentaPorCobrar, CuentaPorPagar, PagoCobro, TipoCambio
 from services.finanzas import plan
 from services.finanzas.asientos import CERO, Asiento, Movimiento, debe, haber, hoy, redondear, registrar
@@ -59,6 +61,30 @@ def tipo_cambio_del_dia(session: Session, fecha: date, moneda: str) -> TipoCambi
     return fila
 
 
+def cargar_tipo_cambio_sunat(session: Session, fecha: date | None = None, url: str | None = None) -> TipoCambio:
+    """The daily load: every USD rate SUNAT published in the month up to `fecha` (the month before too when
+    none yet), so a day SUNAT was down is filled on the next run. Rates the accountant typed (MANUAL) stay.
+    Returns the rate that holds on `fecha` (a weekend or holiday: the last business day's). Raises
+    TipoCambioNoDisponible when SUNAT does not answer (the schedule retries)."""
+    fecha = fecha or hoy()
+    url = url or get_settings().sunat_tipo_cambio_url
+    publicadas = [p for p in sunat_tc.del_mes(url, fecha.year, fecha.month) if p.fecha <= fecha]
+    if not publicadas:
+        anterior = fecha.replace(day=1) - timedelta(days=1)
+        publicadas = sunat_tc.del_mes(url, anterior.year, anterior.month)
+    if not publicadas:
+        raise sunat_tc.TipoCambioNoDisponible(f"SUNAT no publica tipo de cambio hasta el {fecha}")
+    existentes = {t.fecha: t for t in session.execute(select(TipoCambio).where(
+        TipoCambio.moneda == "USD", TipoCambio.fecha.in_([p.fecha for p in publicadas]))).scalars()}
+    for p in publicadas:
+        fila = existentes.get(p.fecha) or TipoCambio(fecha=p.fecha, moneda="USD")
+        if fila.id is None or fila.fuente == "SUNAT":
+            fila.compra, fila.venta, fila.fuente = p.compra, p.venta, "SUNAT"
+            session.add(fila)
+    session.commit()
+    return tipo_cambio_del_dia(session, fecha, "USD")
+
+
 # --- supplier invoices (until module 5 posts its own, the accountant registers them here) -------------------
 
 
@@ -87,6 +113,16 @@ class FacturaProveedorIn(Entrada):
 def registrar_factura_proveedor(session: Session, usuario_id: int, datos: FacturaProveedorIn) -> CuentaPorPagar:
     """6011 D base · 6091 D costos vinculados · 40111 D IGV · 4212 H total, and its cuenta por pagar.
     One transaction."""
+    cxp = contabilizar_factura_proveedor(session, usuario_id, datos)
+    session.commit()
+    return cxp
+
+
+def contabilizar_factura_proveedor(session: Session, usuario_id: int, datos: FacturaProveedorIn,
+                                   proveedor_id: int | None = None,
+                                   factura_proveedor_id: int | None = None) -> CuentaPorPagar:
+    """The posting and payable of a supplier invoice in the caller's transaction (module 5 calls it with its
+    `facturas_proveedor` row; nothing here commits)."""
     tasa = Decimal("1")
     if datos.moneda != "PEN":
         tasa = datos.tipo_cambio or tipo_cambio_del_dia(session, datos.fecha_emision, datos.moneda).venta
@@ -94,7 +130,8 @@ def registrar_factura_proveedor(session: Session, usuario_id: int, datos: Factur
     if total <= 0:
         raise ValidationError("La factura no tiene importe", field="base_imponible")
     cxp = CuentaPorPagar(
-        proveedor_ruc=datos.proveedor_ruc, proveedor_razon_social=datos.proveedor_razon_social,
+        proveedor_id=proveedor_id, factura_proveedor_id=factura_proveedor_id, proveedor_ruc=datos.proveedor_ruc,
+        proveedor_razon_social=datos.proveedor_razon_social,
         tipo_documento=datos.tipo_documento, documento=f"{datos.serie}-{int(datos.numero)}", moneda=datos.moneda,
         tipo_cambio=tasa, base_imponible=datos.base_imponible + datos.costos_vinculados, igv=datos.igv,
         monto_total=total, monto_pagado=CERO, saldo=total, fecha_emision=datos.fecha_emision,
@@ -112,7 +149,6 @@ def registrar_factura_proveedor(session: Session, usuario_id: int, datos: Factur
         referencia_tipo="FACTURA_PROVEEDOR", referencia_id=str(cxp.id), centro_costo_id=plan.centro_general(session),
         usuario_id=usuario_id, moneda=datos.moneda, tipo_cambio=tasa,
         movimientos=[*(debe(c, m) for c, m in partes if m), haber(cuentas["CXP"], total_pen, cxp.documento)]))
-    session.commit()
     return cxp
 
 
@@ -120,8 +156,16 @@ def registrar_factura_proveedor(session: Session, usuario_id: int, datos: Factur
 
 
 class AplicacionIn(Entrada):
-    documento_id: Id = Field(description="cuenta_cobrar_id / cuenta_pagar_id")
+    documento_id: Id | None = Field(default=None, description="cuenta_cobrar_id / cuenta_pagar_id (one instalment)")
+    comprobante_id: Id | None = Field(default=None, description="cobros: a comprobante al crédito, applied to its "
+                                      "open instalments oldest due date first")
     monto: Decimal = Field(gt=0, max_digits=14, decimal_places=2, description="en la moneda del pago")
+
+    @model_validator(mode="after")
+    def _uno(self) -> "AplicacionIn":
+        if (self.documento_id is None) == (self.comprobante_id is None):
+            raise ValueError("indique documento_id o comprobante_id (uno de los dos)")
+        return self
 
 
 class PagoCobroIn(Entrada):
@@ -155,37 +199,81 @@ def _tasa_pago(session: Session, datos: PagoCobroIn, fecha: date, moneda_doc: st
     return tc.compra if cobro else tc.venta
 
 
-def _aplicar(documento: Documento, monto: Decimal, moneda: str, tasa: Decimal, campo: str) -> _Aplicacion:
-    if moneda == documento.moneda:
-        aplicado = monto
-    elif moneda == "PEN":
-        aplicado = redondear(monto / tasa)
-    elif documento.moneda == "PEN":
-        aplicado = redondear(monto * tasa)
-    else:
-        raise ValidationError("Pague en la moneda del documento o en soles", field="moneda")
-    if aplicado > documento.saldo:
-        raise ValidationError(f"El importe ({aplicado} {documento.moneda}) excede el saldo del documento "
-                              f"{documento.documento} ({documento.saldo} {documento.moneda})", field=f"{campo}.monto")
-    pen_pago = monto if moneda == "PEN" else redondear(monto * tasa)
-    return _Aplicacion(documento, monto, aplicado, pen_pago, valor_en_libros(documento, aplicado))
+def _en_moneda_del_documento(monto: Decimal, moneda: str, moneda_doc: str, tasa: Decimal) -> Decimal:
+    if moneda == moneda_doc:
+        return monto
+    if moneda == "PEN":
+        return redondear(monto / tasa)
+    if moneda_doc == "PEN":
+        return redondear(monto * tasa)
+    raise ValidationError("Pague en la moneda del documento o en soles", field="moneda")
 
 
-def _documentos(session: Session, datos: PagoCobroIn, cobro: bool) -> list[Documento]:
+def _repartir(documentos: list[Documento], monto: Decimal, moneda: str, tasa: Decimal,
+              campo: str) -> list[_Aplicacion]:
+    """One amount over one document or a comprobante's open instalments, oldest due first: the last part
+    takes what is left of the payment so the parts add up to it exactly."""
+    aplicado = _en_moneda_del_documento(monto, moneda, documentos[0].moneda, tasa)
+    abierto = sum((d.saldo for d in documentos), CERO)
+    nombre = documentos[0].documento
+    if aplicado > abierto:
+        raise ValidationError(f"El importe ({aplicado} {documentos[0].moneda}) excede el saldo del documento "
+                              f"{nombre} ({abierto} {documentos[0].moneda})", field=f"{campo}.monto")
+    if aplicado <= 0:
+        raise ValidationError("El importe es menor que un céntimo en la moneda del documento", field=f"{campo}.monto")
+    partes, restante, por_pagar = [], aplicado, monto
+    for documento in documentos:
+        if restante <= 0:
+            break
+        parte = min(restante, documento.saldo)
+        restante -= parte
+        pago = por_pagar if restante == 0 else redondear(monto * parte / aplicado)
+        por_pagar -= pago
+        pen_pago = pago if moneda == "PEN" else redondear(pago * tasa)
+        partes.append(_Aplicacion(documento, pago, parte, pen_pago, valor_en_libros(documento, parte)))
+    return partes
+
+
+def _documentos(session: Session, datos: PagoCobroIn, cobro: bool) -> list[list[Documento]]:
+    """The documents each application settles (locked): the one named, or a comprobante's open instalments by
+    due date. All of one customer or supplier."""
     modelo = CuentaPorCobrar if cobro else CuentaPorPagar
-    ids = [a.documento_id for a in datos.documentos]
+    por_comprobante = [a.comprobante_id for a in datos.documentos if a.comprobante_id is not None]
+    if por_comprobante and not cobro:
+        i = next(i for i, a in enumerate(datos.documentos) if a.comprobante_id is not None)
+        raise ValidationError("Un pago a proveedor se aplica por documento_id", field=f"documentos.{i}.comprobante_id")
+    condicion = modelo.id.in_([a.documento_id for a in datos.documentos if a.documento_id is not None])
+    if por_comprobante:
+        condicion = condicion | (CuentaPorCobrar.comprobante_id.in_(por_comprobante) & (CuentaPorCobrar.saldo > 0))
+    filas = list(session.execute(select(modelo).where(condicion).order_by(modelo.id).with_for_update()).scalars())
+    grupos = []
+    for i, a in enumerate(datos.documentos):
+        if a.documento_id is not None:
+            grupo = [f for f in filas if f.id == a.documento_id]
+        else:
+            grupo = sorted((f for f in filas if f.comprobante_id == a.comprobante_id and f.saldo > 0),
+                           key=lambda f: (f.fecha_vencimiento, f.cuota))
+        if not grupo:
+            _sin_documento(session, a, f"documentos.{i}")
+        grupos.append(grupo)
+    ids = [f.id for grupo in grupos for f in grupo]
     if len(set(ids)) != len(ids):
         raise ValidationError("Un documento aparece dos veces", field="documentos")
-    filas = {d.id: d for d in session.execute(select(modelo).where(modelo.id.in_(ids)).order_by(modelo.id)
-                                              .with_for_update()).scalars()}
-    for i, documento_id in enumerate(ids):
-        if documento_id not in filas:
-            raise NotFound("Documento por cobrar/pagar no encontrado", field=f"documentos.{i}.documento_id")
-    parte = {(d.cliente_numero_doc if cobro else d.proveedor_ruc) for d in filas.values()}
+    parte = {(f.cliente_numero_doc if cobro else f.proveedor_ruc) for f in filas}
     if len(parte) > 1:
         raise ValidationError("Un mismo cobro/pago solo liquida documentos de un mismo cliente o proveedor",
                               field="documentos")
-    return [filas[i] for i in ids]
+    return grupos
+
+
+def _sin_documento(session: Session, aplicacion: AplicacionIn, campo: str) -> None:
+    if aplicacion.documento_id is not None:
+        raise NotFound("Documento por cobrar/pagar no encontrado", field=f"{campo}.documento_id")
+    existe = session.execute(select(CuentaPorCobrar.id).where(
+        CuentaPorCobrar.comprobante_id == aplicacion.comprobante_id).limit(1)).first()
+    if existe is None:
+        raise NotFound("El comprobante no tiene cuentas por cobrar", field=f"{campo}.comprobante_id")
+    raise ValidationError("El comprobante no tiene saldo por cobrar", field=f"{campo}.monto")
 
 
 _NUMERO_OPERACION = text("SELECT nextval('pagos_cobros_operacion_seq')")
@@ -201,11 +289,11 @@ def aplicar(session: Session, usuario_id: int | None, datos: PagoCobroIn, cobro:
     """A collection (cobro=True) or payment in the caller's transaction (bank reconciliation records the
     collection a statement line proves and reconciles it in one commit). Does not commit."""
     fecha = datos.fecha or hoy()
-    documentos = _documentos(session, datos, cobro)
+    grupos = _documentos(session, datos, cobro)
     aplicaciones = []
-    for i, (aplicacion, documento) in enumerate(zip(datos.documentos, documentos, strict=True)):
-        tasa = _tasa_pago(session, datos, fecha, documento.moneda, cobro)
-        aplicaciones.append(_aplicar(documento, aplicacion.monto, datos.moneda, tasa, f"documentos.{i}"))
+    for i, (aplicacion, documentos) in enumerate(zip(datos.documentos, grupos, strict=True)):
+        tasa = _tasa_pago(session, datos, fecha, documentos[0].moneda, cobro)
+        aplicaciones += _repartir(documentos, aplicacion.monto, datos.moneda, tasa, f"documentos.{i}")
     prefijo = "COB" if cobro else "PAG"
     operacion = f"{prefijo}-{session.execute(_NUMERO_OPERACION).scalar_one()}"
     asiento_id = registrar(session, _asiento(session, aplicaciones, datos, fecha, operacion, usuario_id, cobro))

@@ -23,7 +23,7 @@ from core.errors import Conflict, FieldError, Forbidden, NotFound, Unprocessable
 from integrations.storage import get_storage
 from models.finanzas import FirmaUsuario, PeriodoTributario
 from services import configuracion as configuracion_srv
-from services.finanzas import ple
+from services.finanzas import libros, ple
 
 ACEPTADOS = ("ACEPTADO", "OBSERVADO", "ANULADO")
 
@@ -143,6 +143,9 @@ def cerrar(session: Session, usuario_id: int, periodo: str) -> PeriodoTributario
     registro = _periodo(session, periodo, bloquear=True)
     if registro.estado == "CERRADO":
         raise Conflict(f"El periodo {periodo} ya está cerrado")
+    # Writes in flight finish first and new ones wait for the close (migration 0015): the PLE, its hashes and
+    # the month's sums are of data the period trigger then keeps from changing.
+    session.execute(text("SELECT pg_advisory_xact_lock(hashtext('finanzas_cierre_periodo'))"))
     errores = bloqueos(session, periodo, registro)
     if errores:
         raise ValidationError(f"El periodo {periodo} no puede cerrarse: {len(errores)} pendiente(s)", errors=errores)
@@ -156,6 +159,7 @@ def cerrar(session: Session, usuario_id: int, periodo: str) -> PeriodoTributario
     registro.cierre_json, registro.estado = contenido, "CERRADO"
     registro.firmado_por, registro.fecha_cierre = usuario_id, ahora
     session.add(registro)
+    libros.guardar_saldos_mensuales(session, periodo)
     session.commit()
     return registro
 
@@ -218,6 +222,7 @@ def reabrir(session: Session, periodo_id: int, rol: str, motivo: str) -> Periodo
         "ABIERTO", None, None, None)
     registro.fecha_cierre, registro.firmado_por = None, None
     session.add(registro)
+    libros.borrar_saldos_mensuales(session, f"{registro.anio}{registro.mes:02d}")
     session.commit()
     return registro
 

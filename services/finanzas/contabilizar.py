@@ -18,6 +18,7 @@ from integrations.sunat import catalogos as cat
 from models.facturacion import Comprobante, DetalleComprobante
 from models.finanzas import CostoPromedio, CuentaPorCobrar, CuentaPorPagar
 from models.ventas import METODOS_PAGO, Cliente, Venta
+from services import facturacion_pago
 from services.finanzas import plan
 from services.finanzas.asientos import (
     CERO,
@@ -172,43 +173,61 @@ class Cuota:
     vencimiento: date
 
 
-def cuotas_de(monto: Decimal, fecha: date, dias_credito: int, cuotas: list[Cuota] | None = None) -> list[Cuota]:
-    """How a credit amount falls due: the factura's instalments when it has them, else one instalment at the
-    customer's `dias_credito`. The one place to extend when instalments (cuotas) reach the sale."""
-    if cuotas:
-        if sum((c.monto for c in cuotas), CERO) != monto:
-            raise ValidationError("Las cuotas deben sumar el monto al crédito", field="cuotas")
-        return cuotas
-    return [Cuota(1, monto, fecha + timedelta(days=dias_credito))]
+def cuotas_de(monto: Decimal, fecha: date, dias_credito: int, cuotas: list[Cuota] | None = None,
+              detraccion: bool = False) -> list[Cuota]:
+    """How a credit amount falls due: the factura's instalments (cuotas_comprobante) when it has them, else one
+    instalment at the customer's `dias_credito`. Under a detracción SUNAT's instalments cover the amount net of
+    it (monto neto pendiente); what the customer deposits in our Banco de la Nación account is then a receivable
+    of its own, due with the first instalment."""
+    if not cuotas:
+        return [Cuota(1, monto, fecha + timedelta(days=dias_credito))]
+    retenido = monto - sum((c.monto for c in cuotas), CERO)
+    if retenido < 0 or (retenido > 0 and not detraccion):
+        raise ValidationError(f"Las cuotas deben sumar el monto al crédito ({monto})", field="cuotas")
+    if retenido:
+        return [*cuotas, Cuota(len(cuotas) + 1, retenido, min(c.vencimiento for c in cuotas))]
+    return cuotas
 
 
 def crear_cuentas_por_cobrar(session: Session, comprobante: Comprobante, cliente: Cliente | None,
                              monto: Decimal, venta_id: int | None = None) -> list[CuentaPorCobrar]:
+    """One receivable per instalment of the comprobante (its cuotas_comprobante, already written in this
+    transaction), or one at the customer's días de crédito."""
     if cliente is None:
         cliente = session.execute(select(Cliente).where(
             Cliente.tipo_doc == comprobante.cliente_tipo_doc,
             Cliente.numero_doc == comprobante.cliente_numero_doc)).scalar_one_or_none()
     dias = cliente.dias_credito if cliente else 0
     tasa = Decimal(comprobante.tipo_cambio or 1) if comprobante.moneda != "PEN" else Decimal("1")
+    del_comprobante = [Cuota(q.numero, Decimal(q.monto), q.fecha_vencimiento)
+                       for q in facturacion_pago.cuotas(session, comprobante.id)]
     filas = [CuentaPorCobrar(
         cliente_id=cliente.id if cliente else None, cliente_numero_doc=comprobante.cliente_numero_doc,
         cliente_razon_social=comprobante.cliente_razon_social, comprobante_id=comprobante.id, venta_id=venta_id,
         documento=comprobante.documento, cuota=c.numero, moneda=comprobante.moneda,
         tipo_cambio=tasa, monto_total=c.monto, monto_pagado=CERO, saldo=c.monto, saldo_pen=redondear(c.monto * tasa),
         fecha_emision=comprobante.fecha_emision, fecha_vencimiento=c.vencimiento)
-        for c in cuotas_de(monto, comprobante.fecha_emision, dias)]
+        for c in cuotas_de(monto, comprobante.fecha_emision, dias, del_comprobante,
+                           detraccion=comprobante.detraccion_codigo is not None)]
+    _repartir_valor_en_libros(filas, redondear(monto * tasa))
     session.add_all(filas)
     session.flush()
     return filas
 
 
+def _repartir_valor_en_libros(filas: list[CuentaPorCobrar], total_pen: Decimal) -> None:
+    """Instalments rounded one by one may not add up to the entry's 1212 debit: the last carries the cent."""
+    filas[-1].saldo_pen += total_pen - sum((f.saldo_pen for f in filas), CERO)
+
+
 def _aplicar_nota_credito(session: Session, nota: Comprobante) -> None:
     """A credit note lowers what the customer still owes on the document it modifies (earliest instalment
-    first). What exceeds the open balance stays as the customer's credit balance in 1212 (a refund)."""
+    due first, as collections). What exceeds the open balance stays as the customer's credit balance in 1212
+    (a refund)."""
     restante = nota.total_venta
     abiertas = session.execute(select(CuentaPorCobrar).where(
         CuentaPorCobrar.comprobante_id == nota.comprobante_origen_id, CuentaPorCobrar.saldo > 0)
-        .order_by(CuentaPorCobrar.cuota).with_for_update()).scalars()
+        .order_by(CuentaPorCobrar.fecha_vencimiento, CuentaPorCobrar.cuota).with_for_update()).scalars()
     for cxc in abiertas:
         if restante <= 0:
             break

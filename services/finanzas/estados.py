@@ -1,19 +1,32 @@
 """Financial statements from the ledger, each period with the previous one beside it: the estado de situación
 financiera (balance general) at the end of the period and the estado de resultados (by nature, PCGE elements
-6 and 7) for the period. Exportable to xlsx."""
+6 and 7) for the period. Exportable to xlsx and PDF."""
 
 import io
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
 
+from jinja2 import Environment, FileSystemLoader, select_autoescape
 from openpyxl import Workbook
 from openpyxl.styles import Font
 from sqlalchemy import text
 from sqlmodel import Session
+from weasyprint import HTML
 
+from services import configuracion
 from services.finanzas.asientos import CERO
 from services.finanzas.ple import validar_periodo
+
+PLANTILLAS = Path(__file__).parent.parent / "templates"
+
+
+@dataclass(frozen=True)
+class Empresa:
+    ruc: str
+    razon_social: str
 
 
 @dataclass
@@ -99,7 +112,26 @@ def estado_resultados(session: Session, periodo: str) -> dict:
             "resultado": Rubro("Resultado del periodo", _resultado(actual), _resultado(anterior))}
 
 
-def a_xlsx(titulo: str, periodo: str, anterior: str, filas: list[tuple[str, Rubro | None]]) -> bytes:
+Filas = list[tuple[str, Rubro | None]]  # a statement as printed: a row without amounts is a section heading
+
+
+def situacion_filas(datos: dict) -> Filas:
+    filas: Filas = []
+    for seccion, rubros in datos["secciones"].items():
+        filas += [(seccion, None), *((r.nombre, r) for r in rubros), (datos["totales"][seccion].nombre,
+                                                                      datos["totales"][seccion])]
+    return filas
+
+
+def resultados_filas(datos: dict) -> Filas:
+    return [(r.nombre, r) for r in datos["rubros"]] + [(datos["resultado"].nombre, datos["resultado"])]
+
+
+def _destacada(etiqueta: str, rubro: Rubro | None) -> bool:
+    return rubro is None or etiqueta.startswith(("Total", "Resultado"))
+
+
+def a_xlsx(titulo: str, periodo: str, anterior: str, filas: Filas) -> bytes:
     libro = Workbook()
     hoja = libro.active
     hoja.title = titulo[:31]
@@ -108,7 +140,7 @@ def a_xlsx(titulo: str, periodo: str, anterior: str, filas: list[tuple[str, Rubr
     hoja.append(["", periodo, anterior])
     for etiqueta, rubro in filas:
         hoja.append([etiqueta] if rubro is None else [etiqueta, rubro.actual, rubro.anterior])
-        if rubro is None or etiqueta.startswith(("Total", "Resultado")):
+        if _destacada(etiqueta, rubro):
             hoja.cell(hoja.max_row, 1).font = Font(bold=True)
     for fila in hoja.iter_rows(min_row=3, min_col=2):
         for celda in fila:
@@ -119,14 +151,36 @@ def a_xlsx(titulo: str, periodo: str, anterior: str, filas: list[tuple[str, Rubr
     return buffer.getvalue()
 
 
-def situacion_xlsx(datos: dict) -> bytes:
-    filas: list[tuple[str, Rubro | None]] = []
-    for seccion, rubros in datos["secciones"].items():
-        filas += [(seccion, None), *((r.nombre, r) for r in rubros), (datos["totales"][seccion].nombre,
-                                                                      datos["totales"][seccion])]
-    return a_xlsx("Estado de situación financiera", datos["periodo"], datos["anterior"], filas)
+def importe(valor: Decimal) -> str:
+    """Peruvian accounting display: thousands with commas, two decimals, negatives in parentheses."""
+    texto = f"{abs(valor):,.2f}"
+    return f"({texto})" if valor < 0 else texto
 
 
-def resultados_xlsx(datos: dict) -> bytes:
-    filas = [(r.nombre, r) for r in datos["rubros"]] + [(datos["resultado"].nombre, datos["resultado"])]
-    return a_xlsx("Estado de resultados", datos["periodo"], datos["anterior"], filas)
+@lru_cache
+def _plantillas() -> Environment:
+    env = Environment(loader=FileSystemLoader(PLANTILLAS), autoescape=select_autoescape(["html"]))
+    env.filters["importe"] = importe
+    return env
+
+
+def a_pdf(titulo: str, periodo: str, anterior: str, filas: Filas, empresa: Empresa) -> bytes:
+    """The statement as an A4 PDF (Jinja2 + WeasyPrint), the same rows as the xlsx."""
+    html = _plantillas().get_template("estado_financiero.html").render(
+        titulo=titulo, periodo=periodo, anterior=anterior, empresa=empresa,
+        filas=[(etiqueta, rubro, _destacada(etiqueta, rubro)) for etiqueta, rubro in filas])
+    return HTML(string=html, base_url=str(PLANTILLAS)).write_pdf()
+
+
+TITULOS = {"situacion": "Estado de situación financiera", "resultados": "Estado de resultados"}
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def exportar(session: Session, estado: str, datos: dict, formato: str) -> tuple[bytes, str]:
+    """One statement ('situacion' or 'resultados') as xlsx or pdf: (content, media type)."""
+    filas = situacion_filas(datos) if estado == "situacion" else resultados_filas(datos)
+    if formato == "xlsx":
+        return a_xlsx(TITULOS[estado], datos["periodo"], datos["anterior"], filas), XLSX
+    config = configuracion.obtener(session)
+    empresa = Empresa(config.ruc, config.razon_social)
+    return a_pdf(TITULOS[estado], datos["periodo"], datos["anterior"], filas, empresa), "application/pdf"

@@ -1,5 +1,6 @@
 """Books a contador reads on screen: the journal (diario) and the ledger (mayor) of a period, the trial balance
-(balance de comprobación). The ledger of one account and month reads the (cuenta_id, fecha, id) index only."""
+(balance de comprobación). The ledger of one account and month reads the (cuenta_id, fecha, id) index only, and
+its opening balance the closed months' sums (saldos_mensuales) plus the open months' lines."""
 
 from dataclasses import dataclass
 from datetime import date
@@ -26,34 +27,83 @@ class MovimientoMayor:
     saldo: Decimal  # running balance (debit positive), from the opening balance
 
 
-_SALDO_INICIAL = text("""
-    SELECT coalesce(sum(debe - haber), 0) FROM lineas_asiento
-    WHERE cuenta_id = :c AND fecha < :inicio AND (CAST(:cc AS integer) IS NULL OR centro_costo_id = :cc)
-""")
-_MOVIMIENTOS = text("""
-    WITH pagina AS (
-        SELECT l.id, l.fecha, l.asiento_id, l.numero, l.centro_costo_id, l.debe, l.haber,
-               sum(l.debe - l.haber) OVER (ORDER BY l.fecha, l.id) AS acumulado, count(*) OVER () AS total
-        FROM lineas_asiento l
-        WHERE l.cuenta_id = :c AND l.fecha >= :inicio AND l.fecha < :fin
-          AND (CAST(:cc AS integer) IS NULL OR l.centro_costo_id = :cc)
-        ORDER BY l.fecha, l.id LIMIT :limit OFFSET :offset)
-    SELECT p.*, a.cuo, a.descripcion FROM pagina p JOIN asientos_contables a ON a.id = p.asiento_id
+_CC = "(CAST(:cc AS integer) IS NULL OR centro_costo_id = :cc)"
+_LINEAS = f"FROM lineas_asiento WHERE cuenta_id = :c AND {_CC}"
+_MAYOR = """
+    WITH primeras AS (
+        SELECT id, fecha, asiento_id, numero, centro_costo_id, debe, haber {lineas}
+          AND fecha >= :inicio AND fecha < :fin
+        ORDER BY fecha, id LIMIT :offset + :limit),
+    pagina AS (
+        SELECT p.*, sum(p.debe - p.haber) OVER (ORDER BY p.fecha, p.id) AS acumulado
+        FROM primeras p ORDER BY p.fecha, p.id OFFSET :offset),
+    cabecera AS (
+        SELECT {inicial} AS inicial,
+               (SELECT count(*) {lineas} AND fecha >= :inicio AND fecha < :fin) AS total)
+    SELECT c.inicial, c.total, p.*, a.cuo, a.descripcion
+    FROM cabecera c LEFT JOIN pagina p ON true LEFT JOIN asientos_contables a ON a.id = p.asiento_id
     ORDER BY p.fecha, p.id
-""")
+"""
+_CERRADOS = text("SELECT to_char(make_date(anio, mes, 1), 'YYYYMM') FROM periodos_tributarios "
+                 "WHERE estado = 'CERRADO' AND make_date(anio, mes, 1) < :inicio ORDER BY 1")
+
+
+def _sin_cerrar(cerrados: list[str], inicio: date) -> list[tuple[date | None, date]]:
+    """The stretches [desde, hasta) before `inicio` that no closed month covers (None: since the beginning)."""
+    rangos: list[tuple[date | None, date]] = []
+    desde: date | None = None
+    for periodo in cerrados:
+        a, b = validar_periodo(periodo)
+        if desde is None or a > desde:
+            rangos.append((desde, a))
+        desde = b
+    if desde is None or desde < inicio:
+        rangos.append((desde, inicio))
+    return rangos
+
+
+def _saldo_inicial(session: Session, inicio: date) -> tuple[str, dict]:
+    """SQL of an account's balance before `inicio`: the closed months' sums (saldos_mensuales) plus the lines
+    of the months still open, each stretch an index-only range scan."""
+    cerrados = list(session.execute(_CERRADOS, {"inicio": inicio}).scalars())
+    partes, params = [], {"cerrados": cerrados}
+    if cerrados:
+        partes.append(f"(SELECT coalesce(sum(debe - haber), 0) FROM saldos_mensuales WHERE cuenta_id = :c AND {_CC} "
+                      "AND periodo = ANY(CAST(:cerrados AS text[])))")
+    for i, (desde, hasta) in enumerate(_sin_cerrar(cerrados, inicio)):
+        rango = f"fecha < :hasta{i}" + (f" AND fecha >= :desde{i}" if desde else "")
+        partes.append(f"(SELECT coalesce(sum(debe - haber), 0) {_LINEAS} AND {rango})")
+        params |= {f"hasta{i}": hasta, f"desde{i}": desde}
+    return " + ".join(partes), params
 
 
 def mayor(session: Session, periodo: str, codigo: str, centro_costo_id: int | None, limit: int,
           offset: int) -> tuple[Decimal, list[MovimientoMayor], int]:
-    """(saldo inicial, movimientos with running balance, total lines) of one account in a period."""
+    """(saldo inicial, movimientos with running balance, total lines) of one account in a period: one statement
+    whose window runs over the page's rows only."""
     inicio, fin = validar_periodo(periodo)
     cuenta = plan.cuenta_por_codigo(session, codigo, "cuenta")
-    params = {"c": cuenta.id, "inicio": inicio, "fin": fin, "cc": centro_costo_id, "limit": limit, "offset": offset}
-    inicial = Decimal(session.execute(_SALDO_INICIAL, params).scalar_one())
-    filas = session.execute(_MOVIMIENTOS, params).all()
+    inicial_sql, params = _saldo_inicial(session, inicio)
+    params |= {"c": cuenta.id, "inicio": inicio, "fin": fin, "cc": centro_costo_id, "limit": limit, "offset": offset}
+    filas = session.execute(text(_MAYOR.format(lineas=_LINEAS, inicial=inicial_sql)), params).all()
+    inicial = Decimal(filas[0].inicial)
     movimientos = [MovimientoMayor(f.fecha, f.asiento_id, f.cuo, f.numero, f.descripcion, f.centro_costo_id,
-                                   f.debe, f.haber, inicial + f.acumulado) for f in filas]
-    return inicial, movimientos, filas[0].total if filas else 0
+                                   f.debe, f.haber, inicial + f.acumulado) for f in filas if f.id is not None]
+    return inicial, movimientos, filas[0].total
+
+
+def guardar_saldos_mensuales(session: Session, periodo: str) -> None:
+    """The close: the month's sums per account and cost centre (the month cannot change while closed)."""
+    inicio, fin = validar_periodo(periodo)
+    session.execute(text("""
+        INSERT INTO saldos_mensuales (periodo, cuenta_id, centro_costo_id, debe, haber)
+        SELECT :p, cuenta_id, centro_costo_id, sum(debe), sum(haber) FROM lineas_asiento
+        WHERE fecha >= :i AND fecha < :f GROUP BY cuenta_id, centro_costo_id"""), {"p": periodo, "i": inicio, "f": fin})
+
+
+def borrar_saldos_mensuales(session: Session, periodo: str) -> None:
+    """A reopening: the month may change again, its ledgers read its lines."""
+    session.execute(text("DELETE FROM saldos_mensuales WHERE periodo = :p"), {"p": periodo})
 
 
 def diario(session: Session, periodo: str, centro_costo_id: int | None, limit: int,

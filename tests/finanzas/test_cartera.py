@@ -1,6 +1,7 @@
 """Module 6: receivables and payables, collections and payments, realized exchange differences, aging."""
 
-from datetime import timedelta
+from datetime import date, timedelta
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import text
@@ -152,6 +153,54 @@ def test_aging_buckets_filters_and_the_daily_overdue_marking(client, admin_heade
     assert res["total"] == 4 and all(c["estado"] == "VENCIDA" for c in res["items"])
 
 
+def _factura_en_cuotas(client, headers, cuotas: list[tuple[str, int]]) -> dict:
+    """A factura al crédito (inafecta, so its total is the sum of the instalments) due in `cuotas` (monto, días)."""
+    total = sum(Decimal(m) for m, _ in cuotas)
+    res = client.post("/api/facturacion/emitir/", headers=headers, json={
+        "cliente": {"tipo_documento": "6", "numero_documento": RUC_CLIENTE, "razon_social": "CLIENTE EN CUOTAS"},
+        "lineas": [{"codigo_producto": "X", "descripcion": "Item", "cantidad": "1", "valor_unitario": f"{total}",
+                    "afectacion_igv": "30"}], "forma_pago": "Credito",
+        "cuotas": [{"monto": m, "fecha_vencimiento": str(hoy() + timedelta(days=dias))} for m, dias in cuotas]})
+    assert res.status_code == 201, res.text
+    return res.json()
+
+
+def test_instalments_are_collected_oldest_first_and_aged_one_by_one(client, admin_headers, contador):
+    factura = _factura_en_cuotas(client, admin_headers, [("100.00", 60), ("100.00", 30), ("100.00", 90)])
+    por_cuota = {c["cuota"]: c for c in client.get("/api/finanzas/cuentas-cobrar/", headers=contador).json()["items"]}
+    assert [(n, c["monto_total"], c["fecha_vencimiento"]) for n, c in sorted(por_cuota.items())] == [
+        (1, "100.00", str(hoy() + timedelta(days=60))), (2, "100.00", str(hoy() + timedelta(days=30))),
+        (3, "100.00", str(hoy() + timedelta(days=90)))]
+    with session_scope() as s:  # cuota 2 (due first) is 40 days late, cuota 1 ten days
+        for cuota, dias in ((2, 40), (1, 10)):
+            s.execute(text("UPDATE cuentas_por_cobrar SET fecha_vencimiento = :f WHERE comprobante_id = :c "
+                           "AND cuota = :n"), {"f": hoy() - timedelta(days=dias), "c": factura["id"], "n": cuota})
+    tramos = client.get("/api/finanzas/cuentas-cobrar/antiguedad/", headers=contador).json()["monedas"]["PEN"]
+    assert {k: v["documentos"] for k, v in tramos.items() if v["documentos"]} == {"por_vencer": 1, "0_30": 1,
+                                                                                 "31_60": 1}
+    res = client.post("/api/finanzas/cobros/", headers=contador, json={
+        "metodo_pago": "TRANSFERENCIA", "documentos": [{"comprobante_id": factura["id"], "monto": "150.00"}]})
+    assert res.status_code == 201, res.text
+    assert [(p["cuenta_cobrar_id"], p["monto"]) for p in res.json()] == [(por_cuota[2]["id"], "100.00"),
+                                                                         (por_cuota[1]["id"], "50.00")]
+    despues = {c["cuota"]: (c["saldo"], c["estado"]) for c in
+               client.get("/api/finanzas/cuentas-cobrar/", headers=contador).json()["items"]}
+    assert despues == {1: ("50.00", "VENCIDA"), 2: ("0.00", "PAGADA"), 3: ("100.00", "PENDIENTE")}
+    assert lineas(client, contador, "COBRO", res.json()[0]["operacion"]) == {"1041": (d("150.00"), 0),
+                                                                            "1212": (0, d("150.00"))}
+    res = client.post("/api/finanzas/cobros/", headers=contador, json={
+        "metodo_pago": "EFECTIVO", "documentos": [{"comprobante_id": factura["id"], "monto": "150.01"}]})
+    assert res.status_code == 400 and res.json()["errors"][0]["field"] == "documentos.0.monto"
+    assert "150.00" in res.json()["message"]  # what is still open
+    res = client.post("/api/finanzas/cobros/", headers=contador, json={
+        "metodo_pago": "EFECTIVO", "documentos": [{"comprobante_id": factura["id"], "documento_id": 1,
+                                                   "monto": "1.00"}]})
+    assert res.status_code == 400
+    res = client.post("/api/finanzas/pagos/", headers=contador, json={
+        "metodo_pago": "EFECTIVO", "documentos": [{"comprobante_id": factura["id"], "monto": "1.00"}]})
+    assert res.status_code == 400 and res.json()["errors"][0]["field"] == "documentos.0.comprobante_id"
+
+
 def test_exchange_rate_of_a_day_without_publication_is_the_previous_one(client, contador):
     res = client.get(f"/api/finanzas/tipos-cambio/{hoy()}/", headers=contador)
     assert res.status_code == 400 and res.json()["errors"][0]["field"] == "tipo_cambio"
@@ -173,7 +222,8 @@ async def test_daily_workflow_marks_overdue_documents(client, admin_headers, con
     assert marcadas == 1
     assert _cxc(client, contador, cxc["comprobante_id"])["estado"] == "VENCIDA"
     assert [(s.workflow, s.cron) for s in SCHEDULES] == [("CarteraVencida", "5 0 * * *"),
-                                                        ("RevaluacionMensual", "30 0 1 * *")]
+                                                        ("RevaluacionMensual", "30 0 1 * *"),
+                                                        ("TipoCambioDiario", "0 8 * * *")]
 
 
 def test_tesorero_collects_but_does_not_post_or_close(client, make_user):
@@ -212,3 +262,55 @@ def test_month_end_revaluation_then_collection_at_the_revalued_rate(client, admi
     [cobro] = _cobro(client, contador, [(cxc["id"], "1000.00")], "USD", "3.8000").json()
     assert cobro["diferencia_cambio"] == "0.00"  # the book value already carries the month-end rate
     assert saldo("1212") == 0 and cxp["id"]
+
+
+def test_sunat_exchange_rate_load_carries_weekends_holidays_and_month_starts(session, tipo_cambio_sunat):
+    from integrations.sunat.tipo_cambio_sandbox import tasa_del_dia
+    from services.finanzas.cartera import TipoCambioIn, cargar_tipo_cambio_sunat, registrar_tipo_cambio
+
+    viernes = date(2026, 11, 27)
+    tc = cargar_tipo_cambio_sunat(session, date(2026, 11, 29))  # a Sunday: Friday's rate
+    assert (tc.fecha, (tc.compra, tc.venta), tc.fuente) == (viernes, tasa_del_dia(viernes), "SUNAT")
+    publicados = session.execute(text("SELECT count(*) FROM tipos_cambio WHERE fecha BETWEEN '2026-11-01' "
+                                      "AND '2026-11-29'")).scalar_one()
+    assert publicados == 20  # the month's business days up to that Sunday (1 Nov, a holiday, is a Sunday)
+    assert cargar_tipo_cambio_sunat(session, date(2026, 10, 8)).fecha == date(2026, 10, 7)  # Combate de Angamos
+    assert cargar_tipo_cambio_sunat(session, date(2026, 11, 1)).fecha == date(2026, 10, 30)  # the month before
+    assert cargar_tipo_cambio_sunat(session, date(2026, 4, 3)).fecha == date(2026, 4, 1)  # Holy Thu/Fri 2026
+    # The accountant's own rate for a day stays; SUNAT's next load does not overwrite it.
+    registrar_tipo_cambio(session, TipoCambioIn(fecha=viernes, compra="3.7000", venta="3.7100"))
+    assert cargar_tipo_cambio_sunat(session, date(2026, 11, 29)).venta == Decimal("3.7100")
+
+
+def test_sunat_exchange_rate_down_blocked_or_slow_is_retried_and_writes_nothing(session, tipo_cambio_sunat):
+    from integrations.sunat import tipo_cambio as sunat_tc
+    from services.finanzas.cartera import cargar_tipo_cambio_sunat
+
+    for falla in ("caido", "bloqueado"):
+        tipo_cambio_sunat.falla = falla
+        with pytest.raises(sunat_tc.TipoCambioNoDisponible):
+            cargar_tipo_cambio_sunat(session, date(2026, 11, 27))
+    tipo_cambio_sunat.falla = "lento"
+    with pytest.raises(sunat_tc.TipoCambioNoDisponible, match="no responde"):
+        sunat_tc.del_mes(tipo_cambio_sunat.url, 2026, 11, timeout=0.5)
+    assert session.execute(text("SELECT count(*) FROM tipos_cambio")).scalar_one() == 0
+    tipo_cambio_sunat.falla = None  # SUNAT is back: the next run loads what was missed
+    assert cargar_tipo_cambio_sunat(session, date(2026, 11, 27)).fecha == date(2026, 11, 27)
+    with pytest.raises(sunat_tc.TipoCambioNoDisponible):
+        sunat_tc.leer([{"fecPublica": "27/11/2026", "valTipo": "-1", "codTipo": "C"}])
+
+
+async def test_daily_schedule_loads_the_sunat_rate(client, contador, worker, temporal_client, tipo_cambio_sunat):
+    from integrations.sunat.tipo_cambio_sandbox import tasa_del_dia
+    from workflows.entradas import CargaTipoCambio, TipoCambioCargado
+    from workflows.finanzas import SCHEDULES
+
+    cargado = await temporal_client.execute_workflow("TipoCambioDiario", CargaTipoCambio("2026-11-28"),
+                                                     id="tipo-cambio-test", task_queue="erp-test",
+                                                     result_type=TipoCambioCargado)
+    assert (cargado.fecha, cargado.publicado) == ("2026-11-28", "2026-11-27")
+    res = client.get("/api/finanzas/tipos-cambio/2026-11-28/", headers=contador).json()
+    compra = f"{tasa_del_dia(date(2026, 11, 27))[0]:.4f}"
+    assert (res["fecha"], res["fuente"], res["compra"]) == ("2026-11-27", "SUNAT", compra)
+    diario = next(s for s in SCHEDULES if s.workflow == "TipoCambioDiario")
+    assert (diario.cron, diario.timezone) == ("0 8 * * *", "America/Lima")

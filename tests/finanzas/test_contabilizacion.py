@@ -194,6 +194,26 @@ def test_cuotas_split_is_one_function():
     assert cuotas_de(Decimal("300"), inicio, 30, dadas) == dadas
     with pytest.raises(ValidationError):
         cuotas_de(Decimal("301"), inicio, 30, dadas)
+    # a detracción: the instalments are net of it; the deposit is one more receivable, due with the first
+    assert cuotas_de(Decimal("330"), inicio, 30, dadas, detraccion=True) == [
+        *dadas, Cuota(3, Decimal("30"), date(2027, 1, 1))]
+
+
+def test_credit_sale_in_instalments_opens_one_receivable_per_cuota(client, tienda, cajero, contador):  # noqa: F811
+    cliente = _cliente(client, tienda.admin, dias_credito=45)
+    producto = tienda.producto("P5", precio="118.00")
+    vencen = [hoy() + timedelta(days=15), hoy() + timedelta(days=40)]
+    res = client.post("/api/ventas/", headers=cajero, json={
+        "cliente_id": cliente, "lineas": [{"producto_id": producto, "cantidad": "3"}],
+        "formas_pago": [{"metodo": "EFECTIVO", "monto": "54.00"}, {"metodo": "CREDITO", "monto": "300.00"}],
+        "cuotas": [{"monto": "100.00", "fecha_vencimiento": str(vencen[0])},
+                   {"monto": "200.00", "fecha_vencimiento": str(vencen[1])}]})
+    assert res.status_code == 201, res.text
+    items = client.get(f"/api/finanzas/cuentas-cobrar/?cliente_id={cliente}", headers=contador).json()["items"]
+    assert [(c["cuota"], c["monto_total"], c["fecha_vencimiento"], c["estado"]) for c in items] == [
+        (1, "100.00", str(vencen[0]), "PENDIENTE"), (2, "200.00", str(vencen[1]), "PENDIENTE")]
+    assert {c["comprobante_id"] for c in items} == {res.json()["comprobante_id"]}
+    assert saldo("1212") == d("300.00")
 
 
 def test_an_accepted_voiding_reverses_the_entry_and_cancels_the_receivable(client, admin_headers, contador, session):

@@ -204,6 +204,16 @@ def test_closing_needs_a_signature_and_a_clean_month_then_locks_it(client, tiend
     assert cerrado["estado"] == "CERRADO" and cerrado["fecha_cierre"] and cerrado["firmado_por"]
     verificacion = client.get(f"/api/finanzas/tributario/periodos/{cerrado['id']}/verificar/", headers=contador)
     assert verificacion.json()["valido"] is True, verificacion.json()
+    # The close wrote the month's sums: the next month's ledgers open from them.
+    siguiente = f"{hoy().replace(day=28) + timedelta(days=4):%Y%m}"
+    mayor = client.get(f"/api/finanzas/libros/mayor/?periodo={siguiente}&cuenta=1212", headers=contador).json()
+    abierto = saldo("1212")
+    assert Decimal(mayor["saldo_inicial"]) == abierto != 0 and mayor["movimientos"]["total"] == 0
+    with session_scope() as s:
+        sumas = s.execute(text("SELECT sum(debe), sum(haber), count(*) FROM saldos_mensuales WHERE periodo = :p"),
+                          {"p": periodo}).one()
+        lineas = s.execute(text("SELECT sum(debe), sum(haber) FROM lineas_asiento")).one()
+    assert (sumas[0], sumas[1]) == tuple(lineas) and sumas[2] > 0
 
     # The month is locked: API and database.
     res = client.post(f"/api/facturacion/comprobantes/{docs['usd']['id']}/anular/", headers=tienda.admin,
@@ -237,7 +247,10 @@ def test_closing_needs_a_signature_and_a_clean_month_then_locks_it(client, tiend
     res = client.post(f"/api/finanzas/tributario/periodos/{cerrado['id']}/reabrir/", headers=tienda.admin,
                       json={"motivo": "Corrección de una nota"})
     assert res.status_code == 200 and res.json()["estado"] == "ABIERTO"
+    mayor = client.get(f"/api/finanzas/libros/mayor/?periodo={siguiente}&cuenta=1212", headers=contador).json()
+    assert Decimal(mayor["saldo_inicial"]) == abierto  # from the lines again
     with session_scope() as s:
+        assert s.execute(text("SELECT count(*) FROM saldos_mensuales")).scalar_one() == 0
         assert s.execute(text("SELECT count(*) FROM audit_logs WHERE modulo = 'finanzas' AND accion = 'reabrir'"
                               )).scalar_one() == 1
     res = client.post("/api/ventas/", headers=cajero, json=venta(tienda.producto("M3", precio="10.00"), "1", "10.00"))
@@ -316,3 +329,57 @@ def test_digital_signature_upload_refuses_what_does_not_open(client, contador):
     for texto in ("certificadó" * 3, "QUJDRA" * 3 + "="):  # non-ASCII (was a 500), then bad padding
         res = client.put("/api/finanzas/firma-digital/", headers=contador, json={"pfx_base64": texto, "password": "x"})
         assert res.status_code == 400 and res.json()["errors"][0]["field"] == "pfx_base64", res.text
+
+
+def test_statements_print_to_pdf_with_the_same_rows_as_the_workbook(client, contador):
+    import pypdfium2
+
+    centro = client.get("/api/finanzas/centros-costo/", headers=contador).json()["items"][0]["id"]
+    res = client.post("/api/finanzas/asientos/", headers=contador, json={
+        "fecha": str(hoy()), "descripcion": "Venta de prueba", "centro_costo_id": centro, "lineas": [
+            {"cuenta": "101", "debe": "12980.00"}, {"cuenta": "40111", "haber": "1980.00"},
+            {"cuenta": "701111", "haber": "11000.00"}]})
+    assert res.status_code == 201, res.text
+    periodo = f"{hoy():%Y%m}"
+
+    def texto(ruta: str) -> str:
+        res = client.get(f"/api/finanzas/reportes/{ruta}/?periodo={periodo}&formato=pdf", headers=contador)
+        assert res.status_code == 200 and res.headers["content-type"] == "application/pdf", res.text
+        assert f"_{periodo}.pdf" in res.headers["content-disposition"]
+        return pypdfium2.PdfDocument(io.BytesIO(res.content))[0].get_textpage().get_text_range()
+
+    resultados = texto("estado-resultados")
+    assert "Estado de resultados" in resultados and "RUC 20100066603" in resultados
+    assert re.search(r"Ventas\s+11,000\.00\s+0\.00", resultados)
+    assert re.search(r"Resultado del periodo\s+11,000\.00", resultados)
+    situacion = texto("balance-general")
+    assert re.search(r"Total activo\s+12,980\.00", situacion)
+    assert re.search(r"Tributos por pagar\s+1,980\.00", situacion)
+    res = client.get(f"/api/finanzas/reportes/balance-general/?periodo={periodo}&formato=odt", headers=contador)
+    assert res.status_code == 400
+
+
+def test_a_close_waits_for_the_writes_that_saw_its_month_open(client, contador):
+    """A write to a period-guarded table holds the close's lock in shared mode until it commits."""
+    centro = _centro(client, contador)
+    with session_scope() as escritor, session_scope() as cierre:
+        escritor.execute(text("INSERT INTO asientos_contables (fecha, periodo, cuo, descripcion, centro_costo_id, "
+                              "referencia_tipo, referencia_id, origen, moneda, tipo_cambio, estado, created_at) "
+                              "VALUES (:f, :p, 'X-1', 'en curso', :c, 'MANUAL', '', 'MANUAL', 'PEN', 1, "
+                              "'CONTABILIZADO', now())"), {"f": hoy(), "p": f"{hoy():%Y%m}", "c": centro})
+        cerrar = text("SELECT pg_try_advisory_xact_lock(hashtext('finanzas_cierre_periodo'))")
+        assert cierre.execute(cerrar).scalar_one() is False  # the close would wait
+        escritor.rollback()
+        assert cierre.execute(cerrar).scalar_one() is True
+
+
+def test_opening_balance_reads_closed_months_sums_and_open_stretches():
+    from datetime import date
+
+    from services.finanzas.libros import _sin_cerrar
+
+    junio = date(2026, 6, 1)
+    assert _sin_cerrar([], junio) == [(None, junio)]
+    assert _sin_cerrar(["202602", "202603", "202605"], junio) == [
+        (None, date(2026, 2, 1)), (date(2026, 4, 1), date(2026, 5, 1))]
+    assert _sin_cerrar(["202604"], junio) == [(None, date(2026, 4, 1)), (date(2026, 5, 1), junio)]

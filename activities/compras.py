@@ -1,0 +1,85 @@
+"""Activities of module 5's workflows (each idempotent)."""
+
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from core.db import session_scope
+from core.errors import DomainError
+from core.temporal import heartbeating
+from integrations.mail.client import send_mail
+from integrations.sunat import consulta
+from services.compras import ordenes, planificacion, recepciones, sunat
+from workflows.entradas import DecisionOrdenCompra, IncidenciasRecepcion, RecordatorioAprobacion, ValidacionFactura
+from workflows.notas_venta import DOMAIN_ERROR
+
+CREDENCIALES_RECHAZADAS = "CredencialesRechazadas"
+
+
+@activity.defn(name="decidir_orden_compra")
+def decidir_orden_compra(d: DecisionOrdenCompra) -> str:
+    """Business refusals (the OC is no longer pending) are final and keep their status and body."""
+    try:
+        with session_scope() as session:
+            return ordenes.decidir(session, d)
+    except DomainError as exc:
+        raise ApplicationError(exc.message, exc.status, exc.body(), type=DOMAIN_ERROR, non_retryable=True) from exc
+
+
+@activity.defn(name="recordar_aprobacion")
+def recordar_aprobacion(r: RecordatorioAprobacion) -> int:
+    """Notification (deduplicated per OC, tier and day) and one e-mail to the tier's approvers."""
+    with session_scope() as session:
+        recordatorio = ordenes.recordar(session, r.orden_id, r.nivel, r.escalado)
+    if recordatorio.notificacion_id is None:
+        return 0
+    if recordatorio.destinatarios:
+        send_mail(recordatorio.destinatarios, recordatorio.asunto, recordatorio.cuerpo)
+    with session_scope() as session:
+        ordenes.marcar_notificada(session, recordatorio.notificacion_id)
+    return len(recordatorio.destinatarios)
+
+
+@activity.defn(name="notificar_incidencias")
+def notificar_incidencias(entrada: IncidenciasRecepcion) -> int:
+    """One e-mail to the supplier with the reception's incidents not yet notified, then marked
+    `notificado_proveedor` (a retry after a lost mark may resend; nothing is marked unsent)."""
+    with session_scope() as session:
+        para, asunto, cuerpo, ids = recepciones.correo_incidencias(session, entrada.recepcion_id)
+    if not ids:
+        return 0
+    if para:
+        send_mail(para, asunto, cuerpo)
+    with session_scope() as session:
+        recepciones.marcar_notificadas(session, ids)
+    return len(ids)
+
+
+@activity.defn(name="validar_factura_sunat")
+@heartbeating
+def validar_factura_sunat(entrada: ValidacionFactura) -> str:
+    """SUNAT down / 429 / timeouts raise and are retried; rejected credentials and missing configuration are
+    final for this run."""
+    try:
+        return sunat.consultar(entrada.factura_id)
+    except consulta.CredencialesRechazadas as exc:
+        raise ApplicationError(str(exc), type=CREDENCIALES_RECHAZADAS, non_retryable=True) from exc
+    except DomainError as exc:
+        raise ApplicationError(exc.message, exc.status, exc.body(), type=DOMAIN_ERROR, non_retryable=True) from exc
+
+
+@activity.defn(name="generar_propuestas_compra")
+def generar_propuestas_compra() -> list[int]:
+    """Idempotent per day (the proposals' unique key)."""
+    with session_scope() as session:
+        return planificacion.generar_propuestas(session)
+
+
+@activity.defn(name="evaluar_proveedores")
+def evaluar_proveedores() -> list[int]:
+    """Idempotent per quarter (re-running replaces the quarter's scores)."""
+    with session_scope() as session:
+        return planificacion.evaluar_proveedores(session)
+
+
+ACTIVITIES = [decidir_orden_compra, recordar_aprobacion, notificar_incidencias, validar_factura_sunat,
+              generar_propuestas_compra, evaluar_proveedores]

@@ -1,0 +1,87 @@
+"""Activities of the `EntregaPedido` workflow (module 4), each idempotent."""
+
+from collections.abc import Callable
+
+from sqlmodel import Session
+from temporalio import activity
+
+from core.db import session_scope
+from core.errors import DomainError
+from core.temporal import heartbeating
+from integrations.geocoding.client import DireccionNoEncontrada, geocodificar
+from integrations.mail.client import send_mail
+from models.distribucion import Pedido
+from services.distribucion import avisos, entregas, seguimiento
+from services.notificaciones import notificar
+from workflows.entradas import PedidoRef
+
+
+@activity.defn(name="geocodificar_pedido")
+@heartbeating
+def geocodificar_pedido(ref: PedidoRef) -> str:
+    """OK, or the address's own failure (ZERO_RESULTS, INVALID_REQUEST: recorded, the dispatcher told). A quota
+    or outage (GeocodificacionNoDisponible) raises and is retried by the workflow's policy: nothing is lost."""
+    with session_scope() as session:
+        pedido = session.get(Pedido, ref.pedido_id)
+        if pedido is None or pedido.latitud is not None:
+            return "SIN_CAMBIO"
+        direccion = ", ".join(p for p in (pedido.direccion_entrega, pedido.distrito, "Lima, Perú") if p)
+    try:
+        posicion = geocodificar(direccion)
+    except DireccionNoEncontrada as exc:
+        with session_scope() as session:
+            return avisos.registrar_fallo(session, ref.pedido_id, exc.status)
+    with session_scope() as session:
+        return avisos.registrar_posicion(session, ref.pedido_id, posicion.latitud, posicion.longitud)
+
+
+def _enviar(redactar: Callable[[Session, int], avisos.Mensaje | None], ref: PedidoRef) -> bool:
+    """Compose (and commit) in one transaction, then mail outside it; False when there is nobody to write to."""
+    with session_scope() as session:
+        mensaje = redactar(session, ref.pedido_id)
+    if mensaje is None:
+        return False
+    send_mail(mensaje.destinatarios, mensaje.asunto, mensaje.cuerpo)
+    return True
+
+
+@activity.defn(name="enviar_otp_entrega")
+@heartbeating
+def enviar_otp_entrega(ref: PedidoRef) -> bool:
+    """The order went EN_RUTA: the customer gets the tracking link and the delivery code."""
+    return _enviar(avisos.emitir_otp, ref)
+
+
+@activity.defn(name="notificar_entrega")
+@heartbeating
+def notificar_entrega(ref: PedidoRef) -> bool:
+    return _enviar(avisos.mensaje_entregado, ref)
+
+
+@activity.defn(name="facturar_pedido")
+def facturar_pedido(ref: PedidoRef) -> int:
+    """The delivered order's comprobante; data SUNAT would refuse is not retried: the dispatcher is told."""
+    try:
+        with session_scope() as session:
+            return entregas.facturar(session, ref.pedido_id) or 0
+    except DomainError as exc:
+        with session_scope() as session:
+            notificar(session, "PEDIDO_SIN_COMPROBANTE", "distribucion", f"PED-{ref.pedido_id}: sin comprobante",
+                      exc.message, "pedidos", str(ref.pedido_id), f"PEDIDO_SIN_COMPROBANTE:{ref.pedido_id}")
+        return 0
+
+
+@activity.defn(name="alertar_retraso_entrega")
+def alertar_retraso_entrega(ref: PedidoRef) -> bool:
+    with session_scope() as session:
+        return avisos.alertar_retraso(session, ref.pedido_id)
+
+
+@activity.defn(name="podar_tracking")
+def podar_tracking() -> int:
+    with session_scope() as session:
+        return seguimiento.podar(session)
+
+
+ACTIVITIES = [geocodificar_pedido, enviar_otp_entrega, notificar_entrega, facturar_pedido, alertar_retraso_entrega,
+              podar_tracking]

@@ -1,0 +1,1 @@
+"""Module 4: orders, routes, tracking and proof of delivery."""

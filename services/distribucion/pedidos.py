@@ -1,0 +1,264 @@
+"""Orders (module 4): created with their stock reserved, moved through their states by the allowed transitions
+only, each change an `eventos_pedido` row and a signal to the order's `EntregaPedido` workflow (outbox).
+
+PENDIENTE ─asignar a ruta→ PLANIFICADO ─salir→ EN_RUTA ─confirmar→ ENTREGADO
+    │                         │  └─retirar de la ruta→ PENDIENTE     └─→ NO_ENTREGADO ─reprogramar→ PENDIENTE
+    └────────────→ CANCELADO ←┴──────────────────────────────────────────┘ (devolver: the reservation is released)
+"""
+
+import secrets
+from collections import defaultdict
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any, Literal
+
+from pydantic import Field, model_validator
+from sqlalchemy import select, text
+from sqlmodel import Session
+
+from core import outbox
+from core.db import paginar
+from core.errors import Conflict, NotFound, ValidationError
+from core.schemas import Entrada, Fecha, Id, Paginacion
+from models.distribucion import AsignacionPedido, DetallePedido, EventoPedido, Pedido, Ruta
+from models.ventas import Cliente
+from services import stock
+from services.auth import AuthUser
+from services.distribucion.estados import TRANSICIONES
+from services.inventario import Cantidad, verificar_acceso
+from services.productos import cargar
+from workflows.entradas import EntregaPedidoEntrada, EstadoPedido
+
+WORKFLOW = "EntregaPedido"
+CENTIMO = Decimal("0.01")
+# Peru's bounding box (mainland and sea shore): coordinates outside it are a typo or a (0, 0) default.
+PERU_LAT, PERU_LON = (-18.36, -0.03), (-81.33, -68.65)
+# Reached only through their own operation (route assignment, proof of delivery), never by PUT .../estado/.
+POR_OPERACION = {"PLANIFICADO": "POST /api/rutas/{id}/asignar/", "ENTREGADO": "POST /api/entregas/{id}/confirmar/"}
+
+
+def workflow_id(pedido_id: int) -> str:
+    return f"pedido-{pedido_id}"
+
+
+def documento(pedido_id: int) -> str:
+    return f"PED-{pedido_id}"
+
+
+def en_peru(latitud: float, longitud: float) -> bool:
+    return PERU_LAT[0] <= latitud <= PERU_LAT[1] and PERU_LON[0] <= longitud <= PERU_LON[1]
+
+
+class LineaPedidoIn(Entrada):
+    producto_id: Id
+    cantidad: Decimal = Cantidad
+    precio: Decimal | None = Field(default=None, ge=0, max_digits=12, decimal_places=2,
+                                   description="unit price with IGV; the product's list price when omitted")
+
+
+class PedidoIn(Entrada):
+    cliente_id: Id
+    almacen_id: Id = Field(description="the dispatch warehouse: stock is reserved there")
+    origen: Literal["POS", "ECOMMERCE", "WHATSAPP", "TELEFONO"] = "TELEFONO"
+    tipo_entrega: Literal["DOMICILIO", "EXPRESS", "RECOJO"] = "DOMICILIO"
+    prioridad: int = Field(default=3, ge=1, le=5, description="1 = most urgent")
+    direccion_entrega: str = Field(min_length=3, max_length=300)
+    distrito: str = Field(default="", max_length=60)
+    zona: str = Field(default="", max_length=30, description="delivery zone used to group routes")
+    latitud: float | None = Field(default=None, ge=-90, le=90)
+    longitud: float | None = Field(default=None, ge=-180, le=180)
+    fecha_entrega: Fecha | None = Field(default=None, description="Lima business day; today when omitted")
+    ventana_inicio: time | None = None
+    ventana_fin: time | None = None
+    notas: str = Field(default="", max_length=500)
+    lineas: list[LineaPedidoIn] = Field(min_length=1, max_length=200)
+
+    @model_validator(mode="after")
+    def _coherente(self) -> "PedidoIn":
+        if (self.latitud is None) != (self.longitud is None):
+            raise ValueError("latitud y longitud van juntas")
+        if self.latitud is not None and not en_peru(self.latitud, self.longitud):
+            raise ValueError("las coordenadas no están en el Perú")
+        if self.ventana_inicio and self.ventana_fin and self.ventana_inicio >= self.ventana_fin:
+            raise ValueError("ventana_inicio debe ser anterior a ventana_fin")
+        return self
+
+
+class EstadoIn(Entrada):
+    estado: Literal["EN_RUTA", "NO_ENTREGADO", "PENDIENTE", "CANCELADO", "PLANIFICADO", "ENTREGADO"]
+    motivo: str = Field(default="", max_length=300, description="required for NO_ENTREGADO and CANCELADO")
+    latitud: float | None = Field(default=None, ge=-90, le=90)
+    longitud: float | None = Field(default=None, ge=-180, le=180)
+
+
+def _codigo_seguimiento() -> str:
+    return secrets.token_urlsafe(15)  # 120 random bits, 20 URL-safe characters
+
+
+def evento(session: Session, pedido: Pedido, descripcion: str, user_id: int | None = None,
+           latitud: float | None = None, longitud: float | None = None, eta: datetime | None = None,
+           transportista: str = "") -> EventoPedido:
+    """Record the order's new state and tell its workflow (an update, after commit, through the outbox)."""
+    ev = EventoPedido(pedido_id=pedido.id, estado_nuevo=pedido.estado, descripcion=descripcion[:300],
+                      latitud_evento=latitud, longitud_evento=longitud, usuario_id=user_id)
+    session.add(ev)
+    session.flush()
+    outbox.request_update(session, workflow_id(pedido.id), "registrar_estado",
+                          EstadoPedido(pedido.estado, ev.id, eta.isoformat() if eta else "", transportista),
+                          dedupe_key=str(ev.id))
+    return ev
+
+
+def crear(session: Session, user: AuthUser, datos: PedidoIn) -> Pedido:
+    verificar_acceso(session, user, datos.almacen_id)
+    cliente = session.get(Cliente, datos.cliente_id)
+    if cliente is None or not cliente.activo:
+        raise ValidationError("El cliente no existe o está inactivo", field="cliente_id")
+    productos = cargar(session, {line.producto_id for line in datos.lineas}, "lineas")
+    pedido = Pedido(**datos.model_dump(exclude={"lineas", "fecha_entrega"}), fecha_entrega=datos.fecha_entrega or
+                    stock.hoy_lima(), codigo_seguimiento=_codigo_seguimiento(), usuario_id=user.id,
+                    geocodificacion="CLIENTE" if datos.latitud is not None else "PENDIENTE")
+    detalle = []
+    for linea in datos.lineas:
+        producto = productos[linea.producto_id]
+        precio = producto.precio if linea.precio is None else linea.precio
+        detalle.append(DetallePedido(producto_id=linea.producto_id, cantidad=linea.cantidad, precio=precio,
+                                     subtotal=(precio * linea.cantidad).quantize(CENTIMO, ROUND_HALF_UP)))
+        pedido.peso_total += producto.peso_kg * linea.cantidad
+        pedido.volumen_total += producto.volumen_m3 * linea.cantidad
+    pedido.total = sum((d.subtotal for d in detalle), Decimal("0"))
+    _reservar(session, pedido.almacen_id, datos.lineas, productos)
+    session.add(pedido)
+    session.flush()
+    for d in detalle:
+        d.pedido_id = pedido.id
+    session.add_all(detalle)
+    outbox.request_workflow(session, WORKFLOW, workflow_id(pedido.id),
+                            EntregaPedidoEntrada(pedido.id, geocodificar=datos.latitud is None),
+                            search_attributes={"Documento": documento(pedido.id), "Estado": "PENDIENTE"})
+    session.add(EventoPedido(pedido_id=pedido.id, estado_nuevo="PENDIENTE", usuario_id=user.id,
+                             descripcion=f"Pedido registrado ({datos.origen})"))
+    session.commit()
+    return pedido
+
+
+def _reservar(session: Session, almacen_id: int, lineas: list[LineaPedidoIn], productos: dict) -> None:
+    """One conditional UPDATE per product (in product order, so two orders never deadlock): the reservation
+    only happens if `stock_actual - stock_reservado` covers it, so concurrent orders never oversell."""
+    total: dict[int, Decimal] = defaultdict(Decimal)
+    primera: dict[int, int] = {}
+    for i, linea in enumerate(lineas):
+        total[linea.producto_id] += linea.cantidad
+        primera.setdefault(linea.producto_id, i)
+    for producto_id in sorted(total):
+        if not stock.reservar(session, producto_id, almacen_id, total[producto_id]):
+            raise ValidationError(f"Stock disponible insuficiente de {productos[producto_id].sku} en el almacén de "
+                                  f"despacho (se piden {total[producto_id]})",
+                                  field=f"lineas.{primera[producto_id]}.cantidad")
+
+
+def lineas(session: Session, pedido_id: int) -> list[DetallePedido]:
+    return list(session.execute(select(DetallePedido).where(DetallePedido.pedido_id == pedido_id)
+                                .order_by(DetallePedido.id)).scalars())
+
+
+def liberar(session: Session, pedido: Pedido) -> None:
+    for d in sorted(lineas(session, pedido.id), key=lambda x: x.producto_id):
+        stock.liberar_reserva(session, d.producto_id, pedido.almacen_id, d.cantidad)
+
+
+def bloquear(session: Session, pedido_id: int) -> Pedido:
+    pedido = session.execute(select(Pedido).where(Pedido.id == pedido_id).with_for_update()).scalar_one_or_none()
+    if pedido is None:
+        raise NotFound("Pedido no encontrado")
+    return pedido
+
+
+def exigir_transicion(pedido: Pedido, nuevo: str) -> None:
+    if nuevo not in TRANSICIONES[pedido.estado]:
+        raise Conflict(f"El pedido está {pedido.estado}: no puede pasar a {nuevo}", field="estado")
+
+
+def asignacion_activa(session: Session, pedido_id: int) -> AsignacionPedido | None:
+    return session.execute(select(AsignacionPedido).where(
+        AsignacionPedido.pedido_id == pedido_id, AsignacionPedido.estado == "ACTIVA")).scalar_one_or_none()
+
+
+def exigir_reserva(session: Session, pedido: Pedido) -> None:
+    """EN_RUTA needs every line's quantity still reserved in the dispatch warehouse."""
+    faltan = session.execute(text("""
+        SELECT d.id FROM detalle_pedido d
+        LEFT JOIN productos_almacen pa ON pa.producto_id = d.producto_id AND pa.almacen_id = :a
+        WHERE d.pedido_id = :p AND COALESCE(pa.stock_reservado, 0) < d.cantidad ORDER BY d.id
+    """), {"a": pedido.almacen_id, "p": pedido.id}).scalars().all()
+    if faltan:
+        ids = [d.id for d in lineas(session, pedido.id)]
+        raise ValidationError("El stock reservado no cubre la cantidad del pedido",
+                              field=f"lineas.{ids.index(faltan[0])}.cantidad")
+
+
+def cambiar_estado(session: Session, user: AuthUser, pedido_id: int, datos: EstadoIn) -> Pedido:
+    pedido = bloquear(session, pedido_id)
+    if datos.estado in POR_OPERACION:
+        raise Conflict(f"El pedido está {pedido.estado}: pasa a {datos.estado} con {POR_OPERACION[datos.estado]}",
+                       field="estado")
+    exigir_transicion(pedido, datos.estado)
+    if datos.estado in ("NO_ENTREGADO", "CANCELADO") and not datos.motivo.strip():
+        raise ValidationError(f"Indique el motivo ({datos.estado})", field="motivo")
+    asignacion = asignacion_activa(session, pedido.id)
+    if datos.estado == "EN_RUTA":
+        exigir_reserva(session, pedido)
+        pedido.hora_estimada_despacho = datetime.now(UTC)
+    elif datos.estado in ("PENDIENTE", "CANCELADO", "NO_ENTREGADO") and asignacion is not None:
+        asignacion.estado = "RETIRADA" if datos.estado != "NO_ENTREGADO" else "CERRADA"
+        session.add(asignacion)
+    if datos.estado == "CANCELADO":
+        liberar(session, pedido)
+    if datos.estado == "PENDIENTE" and pedido.estado == "NO_ENTREGADO":  # retried the next day
+        pedido.fecha_entrega = stock.hoy_lima() + timedelta(days=1)
+    pedido.estado, pedido.motivo = datos.estado, datos.motivo or pedido.motivo
+    session.add(pedido)
+    evento(session, pedido, datos.motivo or f"Estado {datos.estado}", user.id, datos.latitud, datos.longitud,
+           asignacion.eta if asignacion is not None and datos.estado == "EN_RUTA" else None)
+    session.commit()
+    return pedido
+
+
+# --- reads ------------------------------------------------------------------------------------------------
+
+
+def listar(session: Session, pagina: Paginacion, estado: str | None = None, fecha: date | None = None,
+           cliente_id: int | None = None, transportista_id: int | None = None,
+           zona: str | None = None) -> tuple[list[Pedido], int]:
+    stmt = select(Pedido).order_by(Pedido.id.desc())
+    if estado:
+        stmt = stmt.where(Pedido.estado == estado)
+    if fecha:
+        stmt = stmt.where(Pedido.fecha_entrega == fecha)
+    if cliente_id:
+        stmt = stmt.where(Pedido.cliente_id == cliente_id)
+    if zona:
+        stmt = stmt.where(Pedido.zona == zona)
+    if transportista_id:
+        stmt = stmt.where(Pedido.id.in_(
+            select(AsignacionPedido.pedido_id).join(Ruta, Ruta.id == AsignacionPedido.ruta_id)
+            .where(Ruta.transportista_id == transportista_id, AsignacionPedido.estado != "RETIRADA")))
+    return paginar(session, stmt, pagina.limit, pagina.offset)
+
+
+def eventos(session: Session, pedido_id: int) -> list[EventoPedido]:
+    return list(session.execute(select(EventoPedido).where(EventoPedido.pedido_id == pedido_id)
+                                .order_by(EventoPedido.id)).scalars())
+
+
+def obtener(session: Session, pedido_id: int) -> dict[str, Any]:
+    pedido = session.get(Pedido, pedido_id)
+    if pedido is None:
+        raise NotFound("Pedido no encontrado")
+    asignacion = session.execute(select(AsignacionPedido).where(AsignacionPedido.pedido_id == pedido_id)
+                                 .order_by(AsignacionPedido.id.desc()).limit(1)).scalar_one_or_none()
+    return pedido.model_dump() | {
+        "lineas": [d.model_dump() for d in lineas(session, pedido_id)],
+        "eventos": [e.model_dump() for e in eventos(session, pedido_id)],
+        "asignacion": asignacion.model_dump(exclude={"otp_hash"}) if asignacion else None,
+    }

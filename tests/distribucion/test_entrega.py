@@ -1,0 +1,153 @@
+"""Module 4 dispatch: the EntregaPedido workflow on the real worker (geocoding through an outage, OTP mailed
+when EN_RUTA, delivery confirmed with evidence turning the reservation into an exit), and the proof-of-delivery
+rules (evidence required, the driver's own stops only, OTP attempts)."""
+
+import asyncio
+import re
+import time
+from decimal import Decimal
+
+from sqlalchemy import text
+
+from core.db import session_scope
+from tests.distribucion.fixtures import chofer, en_ruta, stock_fila
+from tests.ventas_fixtures import contar
+
+pytest_plugins = ["tests.distribucion.fixtures"]
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+async def _esperar(condicion, timeout: float = 30.0):  # noqa: ANN001, ANN202
+    limite = time.monotonic() + timeout
+    while time.monotonic() < limite:
+        if resultado := await condicion():
+            return resultado
+        await asyncio.sleep(0.1)
+    raise AssertionError("condition not met in time")
+
+
+def _confirmar(despacho, pedido_id: int, headers: dict, files: dict | None = None, **data: object):  # noqa: ANN202
+    return despacho.client.post(f"/api/entregas/{pedido_id}/confirmar/", headers=headers, files=files,
+                                data={k: str(v) for k, v in data.items()})
+
+
+async def test_dispatch_workflow_from_creation_to_delivery_on_the_real_worker(
+        despacho, make_user, worker, temporal_client, smtp_server):
+    p = despacho.producto("WF", stock="10")
+    pedido = despacho.pedido(p, "3")
+    transportista, headers_chofer = chofer(despacho, make_user, "WFA-101")
+    en_ruta(despacho, transportista, pedido["id"])
+    handle = temporal_client.get_workflow_handle(f"pedido-{pedido['id']}")
+
+    async def otp() -> str | None:
+        for m in smtp_server.messages():
+            if "en camino" in m["Subject"]:
+                return re.search(r"entrega[^:]*: (\d{6})", m.get_content()).group(1)
+        return None
+
+    codigo = await _esperar(otp)
+    assert await handle.query("estado_actual") == "EN_RUTA"
+    assert stock_fila(p, despacho.tienda.almacen_id) == (Decimal("10"), Decimal("3"))  # reserved, not decremented
+
+    res = _confirmar(despacho, pedido["id"], headers_chofer, otp=f"{(int(codigo) + 1) % 10**6:06d}")
+    assert res.status_code == 400 and res.json()["errors"][0]["field"] == "otp"
+    with session_scope() as s:
+        assert s.execute(text("SELECT otp_intentos FROM asignaciones_pedido")).scalar() == 1
+    res = _confirmar(despacho, pedido["id"], headers_chofer, otp=codigo, latitud=-12.1212, longitud=-77.0298)
+    assert res.status_code == 200, res.text
+    assert res.json()["estado"] == "ENTREGADO" and res.json()["asignacion"]["otp_verificado"] is True
+    assert res.json()["asignacion"]["lejos_del_destino"] is False
+    assert stock_fila(p, despacho.tienda.almacen_id) == (Decimal("7"), Decimal("0"))  # definitive exit
+    assert contar("movimientos_stock", "tipo_movimiento = 'VENTA' AND referencia_doc = :r",
+                  r=f"pedido-{pedido['id']}") == 1
+
+    assert await asyncio.wait_for(handle.result(), 30) == "ENTREGADO"
+    desc = await handle.describe()
+    atributos = {k.name: v for k, v in ((p.key, p.value) for p in desc.typed_search_attributes)}
+    assert atributos["Estado"] == "ENTREGADO" and atributos["Transportista"] == "WFA-101"
+    assert atributos["Documento"] == f"PED-{pedido['id']}"
+    assert any("entregado" in m["Subject"] for m in smtp_server.messages())
+    with session_scope() as s:  # not invoiced before: a boleta (DNI customer) for the delivered lines
+        tipo, total = s.execute(text("SELECT c.tipo, c.total_venta FROM comprobantes c JOIN pedidos p "
+                                     "ON p.comprobante_id = c.id WHERE p.id = :p"), {"p": pedido["id"]}).one()
+    assert tipo == "03" and total == Decimal("35.40")
+
+
+async def test_address_geocoded_through_a_geocoder_outage(despacho, worker, temporal_client, geocoder):
+    p = despacho.producto("GEO")
+    geocoder.fallar("OVER_QUERY_LIMIT", 2)
+    pedido = despacho.pedido(p, punto=None, direccion_entrega="Av. Javier Prado Este 4200", distrito="Surco")
+    assert pedido["latitud"] is None and pedido["geocodificacion"] == "PENDIENTE"
+
+    async def ubicado() -> dict | None:
+        d = despacho.client.get(f"/api/pedidos/{pedido['id']}/", headers=despacho.admin).json()
+        return d if d["geocodificacion"] != "PENDIENTE" else None
+
+    d = await _esperar(ubicado)
+    assert d["geocodificacion"] == "OK" and (d["latitud"], d["longitud"]) == (-12.0874, -76.9747)
+    assert geocoder.consultas == 3  # two refusals over quota, then the answer
+
+    otro = despacho.pedido(p, punto=None, direccion_entrega="Calle Inexistente 999")
+
+    async def fallido() -> dict | None:
+        d = despacho.client.get(f"/api/pedidos/{otro['id']}/", headers=despacho.admin).json()
+        return d if d["geocodificacion"] != "PENDIENTE" else None
+
+    assert (await _esperar(fallido))["geocodificacion"] == "ZERO_RESULTS"
+    assert contar("notificaciones", "tipo = 'PEDIDO_SIN_COORDENADAS'") == 1
+
+
+def test_confirmation_without_evidence_is_400_and_changes_nothing(despacho, make_user):
+    p = despacho.producto("EV", stock="5")
+    pedido = despacho.pedido(p, "2")
+    transportista, headers_chofer = chofer(despacho, make_user, "EVA-101")
+    en_ruta(despacho, transportista, pedido["id"])
+    res = _confirmar(despacho, pedido["id"], headers_chofer)
+    assert res.status_code == 400 and res.json()["errors"][0]["field"] == "evidencia"
+    res = _confirmar(despacho, pedido["id"], headers_chofer, files={"foto": ("x.jpg", b"GIF89a not a photo")})
+    assert res.status_code == 400 and res.json()["errors"][0]["field"] == "foto"
+    res = _confirmar(despacho, pedido["id"], headers_chofer, firma_trazos="[[1, 2]]")
+    assert res.status_code == 400
+    assert res.json()["errors"][0]["field"] == "evidencia" or res.json()["errors"][0]["field"] == "firma"
+    res = _confirmar(despacho, pedido["id"], headers_chofer, otp="123456")  # no code was issued (no worker)
+    assert res.status_code == 400 and res.json()["errors"][0]["field"] == "otp"
+    assert stock_fila(p, despacho.tienda.almacen_id) == (Decimal("5"), Decimal("2"))
+    assert despacho.client.get(f"/api/pedidos/{pedido['id']}/", headers=despacho.admin).json()["estado"] == "EN_RUTA"
+
+
+def test_driver_confirms_only_own_stops_with_a_photo_or_strokes(despacho, make_user):
+    p = despacho.producto("DR", stock="5")
+    uno, dos = despacho.pedido(p, "1"), despacho.pedido(p, "1")
+    t1, chofer1 = chofer(despacho, make_user, "DRA-101")
+    _, chofer2 = chofer(despacho, make_user, "DRB-202")
+    en_ruta(despacho, t1, uno["id"], dos["id"])
+    assert _confirmar(despacho, uno["id"], chofer2, files={"foto": ("f.png", PNG)}).status_code == 403
+    res = _confirmar(despacho, uno["id"], chofer1, files={"foto": ("f.png", PNG)}, latitud=-12.0, longitud=-77.0)
+    assert res.status_code == 200, res.text
+    a = res.json()["asignacion"]
+    assert a["evidencia_foto_url"].endswith(".png") and a["lejos_del_destino"] is True  # ~13 km away
+    res = _confirmar(despacho, dos["id"], chofer1, firma_trazos="[[[0, 0], [10, 12], [20, 5]]]")
+    assert res.status_code == 200 and res.json()["asignacion"]["firma_digital"].endswith(".json")
+    assert _confirmar(despacho, dos["id"], chofer1, files={"foto": ("f.png", PNG)}).status_code == 409
+    assert stock_fila(p, despacho.tienda.almacen_id) == (Decimal("3"), Decimal("0"))
+
+
+async def test_a_stop_past_its_eta_alerts_the_dispatcher_once(despacho, make_user, worker, temporal_client):
+    p = despacho.producto("ETA", stock="5")
+    pedido = despacho.pedido(p, "1")
+    transportista, _ = chofer(despacho, make_user, "ETA-101")
+    ruta = despacho.ruta(transportista)
+    assert despacho.client.post(f"/api/rutas/{ruta}/asignar/", headers=despacho.admin,
+                                json={"pedidos": [pedido["id"]]}).status_code == 200
+    with session_scope() as s:  # planned for 20 minutes ago (past the 15-minute grace)
+        s.execute(text("UPDATE asignaciones_pedido SET eta = now() - interval '20 minutes'"))
+    assert despacho.estado(pedido["id"], "EN_RUTA").status_code == 200
+
+    async def alertado() -> bool:
+        return contar("notificaciones", "tipo = 'ENTREGA_RETRASADA' AND objeto_id = :p", p=str(pedido["id"])) == 1
+
+    await _esperar(alertado)
+    handle = temporal_client.get_workflow_handle(f"pedido-{pedido['id']}")
+    assert await handle.query("estado_actual") == "EN_RUTA"  # still waiting for the delivery, alerted once
+    await asyncio.sleep(1.5)
+    assert await alertado()
