@@ -24,6 +24,7 @@ PROCESSES = ["sistema", "facturacion", "notas_venta", "ventas", "inventario", "f
 PROCESSES += ["compras"]  # module 5
 PROCESSES += ["distribucion"]  # module 4
 PROCESSES += ["whatsapp"]  # module 7
+PROCESSES += ["conciliacion"]  # bank reconciliation (issue 14)
 
 
 def _collect(package: str, attr: str) -> list[Any]:

@@ -47,6 +47,8 @@ ROUTERS = [
     "distribucion",
     # module 7
     "whatsapp",
+    # bank reconciliation (issue 14)
+    "conciliacion",
 ]
 
 # The only routes that answer without a bearer token. Everything else requires one (tested by iterating over

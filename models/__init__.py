@@ -1,6 +1,7 @@
 """Every table, imported so SQLModel.metadata (Alembic, tests) sees them all."""
 
 from core.outbox import OutboxMessage
+from models.conciliacion import Conciliacion, CuentaBancaria, ImportacionExtracto, MovimientoBancario
 from models.configuracion import Configuracion, Sucursal
 from models.distribucion import (
     AsignacionPedido,
@@ -125,4 +126,7 @@ __all__ += [  # module 5 (compras)
 ]
 __all__ += [  # module 4 (distribución)
     "AsignacionPedido", "DetallePedido", "EventoPedido", "Pedido", "Ruta", "TrackingTransportista", "Transportista",
+]
+__all__ += [  # module 6 (conciliación bancaria, issue 14)
+    "Conciliacion", "CuentaBancaria", "ImportacionExtracto", "MovimientoBancario",
 ]

@@ -220,6 +220,7 @@ class PagoCobro(SQLModel, table=True):
     fecha: date
     asiento_id: int | None = Field(default=None, foreign_key="asientos_contables.id")
     created_at: datetime = created_at()
+    conciliado: bool = False  # matched with a bank statement line (issue 14; column added by migration 0014)
 
 
 class CostoPromedio(SQLModel, table=True):

@@ -340,3 +340,13 @@ class EstadoCampanaWa:
     campana_id: int
     estado: str
     detalle: str = ""
+
+
+# --- conciliación bancaria (workflows/conciliacion.py, activities/conciliacion.py) --------------------------
+
+
+@dataclass(frozen=True)
+class ImportacionExtractoEntrada:
+    """ImportarExtracto workflow and its procesar_extracto activity: the stored statement to parse."""
+
+    importacion_id: int

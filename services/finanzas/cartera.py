@@ -280,6 +280,14 @@ _NUMERO_OPERACION = text("SELECT nextval('pagos_cobros_operacion_seq')")
 
 
 def _registrar(session: Session, usuario_id: int, datos: PagoCobroIn, cobro: bool) -> list[PagoCobro]:
+    filas = aplicar(session, usuario_id, datos, cobro)
+    session.commit()
+    return filas
+
+
+def aplicar(session: Session, usuario_id: int | None, datos: PagoCobroIn, cobro: bool) -> list[PagoCobro]:
+    """A collection (cobro=True) or payment in the caller's transaction (bank reconciliation records the
+    collection a statement line proves and reconciles it in one commit). Does not commit."""
     fecha = datos.fecha or hoy()
     grupos = _documentos(session, datos, cobro)
     aplicaciones = []
@@ -305,12 +313,12 @@ def _registrar(session: Session, usuario_id: int, datos: PagoCobroIn, cobro: boo
             diferencia_cambio=(a.pen_pago - a.pen_libros) if cobro else (a.pen_libros - a.pen_pago),
             referencia=datos.referencia, usuario_id=usuario_id, fecha=fecha, asiento_id=asiento_id))
     session.add_all(filas)
-    session.commit()
+    session.flush()
     return filas
 
 
 def _asiento(session: Session, aplicaciones: list[_Aplicacion], datos: PagoCobroIn, fecha: date, operacion: str,
-             usuario_id: int, cobro: bool) -> Asiento:
+             usuario_id: int | None, cobro: bool) -> Asiento:
     """Collection: 101/1041 D received · 1212 H book value · 776 H gain / 676 D loss.
     Payment: 4212 D book value · 101/1041 H paid · 676 D loss / 776 H gain."""
     cuentas = plan.cuentas_operacion(session)

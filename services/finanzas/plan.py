@@ -118,6 +118,8 @@ OPERACIONES: dict[str, tuple[str, str]] = {
     "TESORERIA_YAPE": ("Cobros por Yape", "1041"),
     "TESORERIA_PLIN": ("Cobros por Plin", "1041"),
     "TESORERIA_TRANSFERENCIA": ("Transferencias bancarias", "1041"),
+    # bank reconciliation (issue 14): interest a bank statement shows credited to the account
+    "INTERESES_GANADOS": ("Intereses ganados en cuentas bancarias", "772"),
 }
 
 CENTRO_GENERAL = "GENERAL"
