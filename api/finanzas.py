@@ -452,7 +452,7 @@ def reabrir_periodo(periodo_id: Id, datos: ReaperturaIn, session: SessionDep,
 
 class PropuestaIn(Entrada):
     periodo: str = Field(pattern="^[0-9]{6}$")
-    contenido: str = Field(min_length=1, max_length=20_000_000, description="propuesta RVIE de SIRE (TXT con |)")
+    contenido: str = Field(min_length=1, max_length=20_000_000, description="propuesta RVIE o RCE de SIRE (TXT con |)")
 
 
 class DiferenciaOut(Salida):
@@ -472,6 +472,13 @@ class ComparacionOut(Salida):
 def comparar_rvie(datos: PropuestaIn, session: SessionDep, _: Allowed("finanzas", "ver")) -> ComparacionOut:
     """Our comprobantes of the period against SUNAT's RVIE proposal downloaded from SIRE."""
     return ComparacionOut(**sire.comparar_rvie(session, datos.periodo, datos.contenido).__dict__)
+
+
+@router.post("/tributario/sire/rce/comparar/", response_model=ComparacionOut)
+def comparar_rce(datos: PropuestaIn, session: SessionDep, _: Allowed("finanzas", "ver")) -> ComparacionOut:
+    """Our registered supplier invoices of the period against SUNAT's RCE proposal downloaded from SIRE
+    (documents named "<RUC proveedor> <tipo> <serie>-<número>")."""
+    return ComparacionOut(**sire.comparar_rce(session, datos.periodo, datos.contenido).__dict__)
 
 
 # --- financial statements ----------------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
 from core.db import session_scope
-from tests.compras.helpers import EMISION, RUC_B
+from tests.compras.helpers import EMISION, RUC_A, RUC_B
 from tests.compras.helpers import factura_body as _factura
 from tests.ventas_fixtures import contar
 
@@ -105,3 +105,34 @@ def test_invoice_bad_input_is_refused_naming_the_field(compras, recibida):
     assert res.status_code == 400 and res.json()["errors"][0]["field"] == "orden_id"
     assert contar("facturas_proveedor") == 0 and contar("cuentas_por_pagar") == 0
     assert post("/api/compras/facturas/999999/conciliar/", headers=compras.admin).status_code == 404
+
+
+def test_rce_proposal_from_sire_compared_with_registered_supplier_invoices(compras, recibida):
+    """SIRE's RCE proposal against our supplier invoices: a purchase is its supplier's RUC plus the number, so
+    another supplier's F001-123 is not ours; a total that differs is listed field by field."""
+    orden_id, l1, _ = recibida
+    f = compras.client.post("/api/compras/facturas/", headers=compras.admin,
+                            json=_factura(orden_id, [(l1, "6", "12.50")])).json()
+    cabecera = ("RUC|Apellidos y Nombres o Razón social|Periodo|CAR SUNAT|Fecha de emisión|Fecha Vcto/Pago|"
+                "Tipo CP/Doc.|Serie del CDP|Año|Nro CP o Doc. Nro Inicial (Rango)|Nro Final (Rango)|"
+                "Tipo Doc Identidad|Nro Doc Identidad|Apellidos Nombres/ Razón Social|BI Gravado DG|IGV / IPM DG|"
+                "BI Gravado DGNG|IGV / IPM DGNG|Total CP|Moneda|Tipo de Cambio")
+
+    def fila(ruc: str, total: str) -> str:
+        return (f"20100066603|DEMO|{EMISION:%Y%m}00|X|{EMISION:%d/%m/%Y}||01|F001||123||6|{ruc}|PROVEEDOR|"
+                f"{f['monto_base']}|{f['igv']}|0.00|0.00|{total}|PEN|")
+
+    def comparar(*filas: str) -> dict:
+        res = compras.client.post("/api/finanzas/tributario/sire/rce/comparar/", headers=compras.admin,
+                                  json={"periodo": f"{EMISION:%Y%m}", "contenido": "\n".join([cabecera, *filas])})
+        assert res.status_code == 200, res.text
+        return res.json()
+
+    assert (f["ruc_proveedor"], f["serie"], f["numero"]) == (RUC_A, "F001", 123)
+    body = comparar(fila(RUC_A, f["total"]), fila(RUC_B, "59.00"))
+    assert body["coinciden"] == 1 and body["faltan_en_sunat"] == [] and body["diferencias"] == []
+    assert body["faltan_en_erp"] == [f"{RUC_B} 01 F001-123"]
+    body = comparar(fila(RUC_A, "100.00"))
+    assert body["diferencias"] == [{"documento": f"{RUC_A} 01 F001-123",
+                                    "campos": {"total": {"erp": f["total"], "sunat": "100.00"}}}]
+    assert comparar(fila(RUC_B, "59.00"))["faltan_en_sunat"] == [f"{RUC_A} 01 F001-123"]
