@@ -14,7 +14,6 @@ Anyone who can reach it can mint a token for any e-mail, so it refuses to start 
 import argparse
 import json
 import logging
-import signal
 import sys
 import threading
 import time
@@ -28,6 +27,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 
 from core.settings import get_settings
+from integrations.standin import run_until_signalled
 
 log = logging.getLogger(__name__)
 WARNING = ("LOCAL GOOGLE SIGN-IN STAND-IN RUNNING at {issuer}: anyone on this host can sign in as ANY user "
@@ -127,12 +127,7 @@ def main() -> None:
     banner = "!" * 100
     print(f"{banner}\n{WARNING.format(issuer=sandbox.issuer)}\n{banner}", file=sys.stderr, flush=True)
     print(" ".join(f"{k}={v}" for k, v in sandbox.settings_env().items()), flush=True)
-    stopped = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stopped.set())
-    while not stopped.wait(1.0):
-        pass
-    sandbox.stop()
+    run_until_signalled(sandbox.stop)
 
 
 if __name__ == "__main__":

@@ -6,7 +6,6 @@ development install and the tests exercise the real SMTP conversation without se
 
 import argparse
 import mailbox
-import signal
 import threading
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -14,6 +13,8 @@ from pathlib import Path
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
+
+from integrations.standin import run_until_signalled
 
 
 class _MaildirHandler:
@@ -60,12 +61,7 @@ def main() -> None:
     args = parser.parse_args()
     server = SmtpSandbox(args.maildir, args.port).start()
     print(f"SMTP sandbox on 127.0.0.1:{args.port}, messages in {args.maildir}", flush=True)
-    stopped = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stopped.set())
-    while not stopped.wait(1.0):  # a timed wait so signals are handled promptly
-        pass
-    server.stop()
+    run_until_signalled(server.stop)
 
 
 if __name__ == "__main__":

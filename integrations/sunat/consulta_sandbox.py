@@ -16,13 +16,13 @@ condDomiRuc 00 habido, 12 no habido. It can fail like SUNAT: `modo("caido")` ans
 import argparse
 import json
 import secrets
-import signal
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs
 
+from integrations.standin import run_until_signalled
 from integrations.sunat.consulta import SCOPE
 
 
@@ -164,12 +164,7 @@ def main() -> None:
     args = parser.parse_args()
     sandbox = ConsultaSandbox(args.port, client_id=args.client_id, client_secret=args.client_secret).start()
     print(f"SUNAT consulta integrada sandbox at {sandbox.url} (client_id={args.client_id})", flush=True)
-    stopped = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stopped.set())
-    while not stopped.wait(1.0):
-        pass
-    sandbox.stop()
+    run_until_signalled(sandbox.stop)
 
 
 if __name__ == "__main__":

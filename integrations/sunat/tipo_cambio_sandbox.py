@@ -14,7 +14,6 @@ Also serves the plain-text file SUNAT publishes the day's rate in: `GET /a/txt/t
 
 import argparse
 import json
-import signal
 import threading
 import time
 from datetime import date, datetime, timedelta
@@ -23,6 +22,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from integrations.standin import run_until_signalled
 from integrations.sunat.tipo_cambio import RUTA
 
 FALLAS = (None, "caido", "bloqueado", "lento")
@@ -181,12 +181,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8720)
     sandbox = TipoCambioSandbox(parser.parse_args().port).start()
     print(f"SUNAT_TIPO_CAMBIO_URL={sandbox.url}", flush=True)
-    detenido = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: detenido.set())
-    while not detenido.wait(1.0):
-        pass
-    sandbox.stop()
+    run_until_signalled(sandbox.stop)
 
 
 if __name__ == "__main__":

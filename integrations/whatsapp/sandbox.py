@@ -25,7 +25,6 @@ import logging
 import queue
 import re
 import secrets
-import signal
 import threading
 import time
 from collections import deque
@@ -36,6 +35,7 @@ from urllib.parse import urlparse
 
 import httpx
 
+from integrations.standin import run_until_signalled
 from integrations.whatsapp.client import firma
 
 log = logging.getLogger(__name__)
@@ -429,12 +429,7 @@ def main() -> None:
     print(f"WhatsApp Cloud API stand-in on {sandbox.url}: phone_number_id={args.phone_number_id} "
           f"waba={args.waba_id} token={args.token} app_secret={args.app_secret}; webhooks to {args.webhook_url}",
           flush=True)
-    stopped = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stopped.set())
-    while not stopped.wait(1.0):
-        pass
-    sandbox.stop()
+    run_until_signalled(sandbox.stop)
 
 
 if __name__ == "__main__":
