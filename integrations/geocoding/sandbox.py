@@ -11,7 +11,6 @@ It knows a set of Lima addresses (matched by their normalised street and number,
 """
 
 import argparse
-import json
 import logging
 import signal
 import sys
@@ -21,6 +20,8 @@ import unicodedata
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlparse
+
+from integrations.standin import send_json
 
 log = logging.getLogger(__name__)
 
@@ -136,12 +137,7 @@ def _handler_for(sandbox: GeocodingSandbox) -> type[BaseHTTPRequestHandler]:
             log.debug(fmt, *args)
 
         def _json(self, status: int, body: dict[str, Any]) -> None:
-            data = json.dumps(body, ensure_ascii=False).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json; charset=UTF-8")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+            send_json(self, status, body)
 
         def do_GET(self) -> None:  # noqa: N802 - http.server's naming
             url = urlparse(self.path)

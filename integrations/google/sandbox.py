@@ -12,7 +12,6 @@ Anyone who can reach it can mint a token for any e-mail, so it refuses to start 
 """
 
 import argparse
-import json
 import logging
 import sys
 import threading
@@ -27,7 +26,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 
 from core.settings import get_settings
-from integrations.standin import run_until_signalled
+from integrations.standin import run_until_signalled, send_json
 
 log = logging.getLogger(__name__)
 WARNING = ("LOCAL GOOGLE SIGN-IN STAND-IN RUNNING at {issuer}: anyone on this host can sign in as ANY user "
@@ -102,12 +101,7 @@ def _handler_for(sandbox: GoogleSandbox) -> type[BaseHTTPRequestHandler]:
                 self._json({"error": "not_found"}, 404)
 
         def _json(self, body: dict[str, Any], status: int = 200) -> None:
-            data = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+            send_json(self, status, body)
 
         def log_message(self, *_args: Any) -> None:  # keep test output quiet
             pass

@@ -22,7 +22,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs
 
-from integrations.standin import run_until_signalled
+from integrations.standin import run_until_signalled, send_json
 from integrations.sunat.consulta import SCOPE
 
 
@@ -141,14 +141,7 @@ def _handler_for(sandbox: ConsultaSandbox) -> type[BaseHTTPRequestHandler]:
             return self._json(404, {"msg": "not found"})
 
         def _json(self, status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> None:
-            data = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            for k, v in (headers or {}).items():
-                self.send_header(k, v)
-            self.end_headers()
-            self.wfile.write(data)
+            send_json(self, status, body, headers)
 
         def log_message(self, *_args: Any) -> None:
             pass

@@ -35,7 +35,7 @@ from urllib.parse import urlparse
 
 import httpx
 
-from integrations.standin import run_until_signalled
+from integrations.standin import run_until_signalled, send_json
 from integrations.whatsapp.client import firma
 
 log = logging.getLogger(__name__)
@@ -402,12 +402,7 @@ def _handler_for(sandbox: MetaSandbox) -> type[BaseHTTPRequestHandler]:
             self._route("POST")
 
         def _json(self, body: dict[str, Any], status: int = 200) -> None:
-            data = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+            send_json(self, status, body)
 
         def log_message(self, *_args: Any) -> None:
             pass
