@@ -25,6 +25,7 @@ PROCESSES += ["compras"]  # module 5
 PROCESSES += ["distribucion"]  # module 4
 PROCESSES += ["whatsapp"]  # module 7
 PROCESSES += ["conciliacion"]  # bank reconciliation (issue 14)
+PROCESSES += ["reportes"]  # module 8: exports and scheduled reports
 
 
 def _collect(package: str, attr: str) -> list[Any]:

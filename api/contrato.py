@@ -22,6 +22,7 @@ DESCRIPCIONES = {
     409: "Conflicto: duplicado, o una transición que el estado actual no permite",
     422: "Datos semánticamente incorrectos (p. ej. rango de fechas invertido, o la misma Idempotency-Key con "
          "otra solicitud)",
+    410: "Ya no disponible: el enlace de descarga venció (pida uno nuevo)",
     429: "Demasiadas solicitudes: espere y reintente",
     503: "Servicio ocupado o dependencia caída (base de datos, Temporal): reintente (Retry-After)",
 }

@@ -66,6 +66,8 @@ PUBLIC_ROUTES = {
     # module 7: Meta calls these; the POST is refused (403) without a valid X-Hub-Signature-256
     ("GET", "/api/whatsapp/webhook/"),
     ("POST", "/api/whatsapp/webhook/"),
+    # module 8: an export's download; the HMAC-signed, expiring link is the credential (403 tampered, 410 expired)
+    ("GET", "/api/reportes/exportaciones/{exportacion_id}/descargar/"),
 }
 
 # Answered even when the business requests of a burst fill the admission queue (operators' probes).

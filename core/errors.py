@@ -77,3 +77,9 @@ class Unavailable(DomainError):
     """A dependency (database connections, Temporal) cannot serve the request right now: retry."""
 
     status, code = 503, "unavailable"
+
+
+class Gone(DomainError):
+    """It existed but is no longer available (an expired download link)."""
+
+    status, code = 410, "gone"

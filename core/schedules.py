@@ -16,6 +16,7 @@ from temporalio.client import (
     ScheduleOverlapPolicy,
     SchedulePolicy,
     ScheduleSpec,
+    ScheduleState,
     ScheduleUpdate,
     ScheduleUpdateInput,
 )
@@ -31,6 +32,8 @@ class ScheduleDef:
     description: str
     args: list[Any] = field(default_factory=list)
     timezone: str = "America/Lima"
+    paused: bool = False  # created or updated paused (a programación switched off keeps its schedule)
+    on_start: bool = False  # also run once whenever a worker starts (a reconciliation that must not wait)
 
 
 def build(defn: ScheduleDef, task_queue: str) -> Schedule:
@@ -40,6 +43,7 @@ def build(defn: ScheduleDef, task_queue: str) -> Schedule:
         ),
         spec=ScheduleSpec(cron_expressions=[defn.cron], time_zone_name=defn.timezone),
         policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
+        state=ScheduleState(paused=defn.paused, note=defn.description if defn.paused else None),
     )
 
 
@@ -56,3 +60,5 @@ async def ensure_schedules(client: Client, defs: list[ScheduleDef], task_queue: 
 
             await client.get_schedule_handle(defn.id).update(_replace)
             log.info("schedule %s updated", defn.id)
+        if defn.on_start:
+            await client.get_schedule_handle(defn.id).trigger()

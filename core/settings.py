@@ -107,6 +107,11 @@ class Settings(BaseSettings):
     sunat_consulta_url: str = ""  # https://api.sunat.gob.pe in production
     sunat_consulta_reintento_s: float = Field(default=30.0, gt=0)
 
+    # Module 8 exports: download links are signed (HMAC-SHA256 over path + expiry) and expire after these minutes.
+    # The key: EXPORTACION_URL_CLAVE, or (empty) one derived from SECRET_KEY for this purpose only.
+    exportacion_url_minutos: int = Field(default=15, ge=1, le=7 * 24 * 60)
+    exportacion_url_clave: str = ""
+
     @property
     def owner_url(self) -> str:
         """Where migrations run: the owner role, or the single role of a one-role install."""

@@ -130,3 +130,8 @@ __all__ += [  # module 4 (distribución)
 __all__ += [  # module 6 (conciliación bancaria, issue 14)
     "Conciliacion", "CuentaBancaria", "ImportacionExtracto", "MovimientoBancario",
 ]
+from models.reportes import EnvioReporte, ExportacionLog, ProgramacionReporte  # noqa: E402 - module 8 (reportes)
+
+__all__ += [  # module 8 (exports and scheduled reports)
+    "EnvioReporte", "ExportacionLog", "ProgramacionReporte",
+]

@@ -154,7 +154,7 @@ def test_errors_are_declared_with_the_one_error_body(method: str, path: str) -> 
         assert "400" in codes, f"{method} {path}: operations with input declare 400"
     if path.startswith("/api/"):
         assert "503" in codes, f"{method} {path}: operations on the database declare 503"
-        assert errores <= {"400", "401", "403", "404", "409", "422", "429", "503"}
+        assert errores <= {"400", "401", "403", "404", "409", "410", "422", "429", "503"}
         for code in errores:
             schema = op["responses"][code]["content"]["application/json"]["schema"]
             assert schema == {"$ref": "#/components/schemas/ErrorOut"}, f"{method} {path}: {code} is not ErrorOut"

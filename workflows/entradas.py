@@ -350,3 +350,34 @@ class ImportacionExtractoEntrada:
     """ImportarExtracto workflow and its procesar_extracto activity: the stored statement to parse."""
 
     importacion_id: int
+
+
+# --- module 8: exports and scheduled reports ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ExportacionEntrada:
+    """ExportarReporte (`exportacion-<id>`) and its activity: the exportaciones_log row to generate."""
+
+    exportacion_id: int
+
+
+@dataclass(frozen=True)
+class FalloExportacion:
+    exportacion_id: int
+    error: str
+
+
+@dataclass(frozen=True)
+class ProgramacionRef:
+    """A programación: the input of its synchronisation with Temporal and of each scheduled run."""
+
+    programacion_id: int
+
+
+@dataclass(frozen=True)
+class EjecucionProgramada:
+    """One scheduled run (`ejecucion` = its workflow id, the key that makes a retried send idempotent)."""
+
+    programacion_id: int
+    ejecucion: str
