@@ -32,16 +32,20 @@ def marcar_exportacion_fallida(entrada: FalloExportacion) -> str:
         return exportaciones.fallar(session, entrada.exportacion_id, entrada.error)
 
 
-def _definicion(programacion_id: int) -> ScheduleDef | None:
+def _definicion(programacion_id: int) -> tuple[ScheduleDef | None, int]:
     with session_scope() as session:
         return programaciones.definicion(session, programacion_id)
+
+
+def _no_existe(exc: RPCError) -> bool:
+    return exc.status == RPCStatusCode.NOT_FOUND
 
 
 async def _borrar(handle: ScheduleHandle) -> bool:
     try:
         await handle.delete()
     except RPCError as exc:
-        if exc.status != RPCStatusCode.NOT_FOUND:
+        if not _no_existe(exc):
             raise
         return False
     return True
@@ -49,16 +53,22 @@ async def _borrar(handle: ScheduleHandle) -> bool:
 
 async def _aplicar(client: Client, programacion_id: int) -> str:
     """Create, update (pausing or resuming) or delete the schedule so it matches the row; applying the same
-    state twice changes nothing."""
-    defn = await asyncio.to_thread(_definicion, programacion_id)
+    state twice changes nothing. Two synchronisations of one row may run at once: each re-reads the row after
+    applying it and goes again if the row changed meanwhile, so the last one to finish leaves the latest state."""
     handle = client.get_schedule_handle(programaciones.schedule_id(programacion_id))
-    if defn is None:
-        return "ELIMINADA" if await _borrar(handle) else "AUSENTE"
-    await ensure_schedules(client, [defn], activity.info().task_queue)
-    pausada = (await handle.describe()).schedule.state.paused
-    if pausada != defn.paused:  # the state of an existing schedule moves with pause/unpause
-        await (handle.pause(note=defn.description) if defn.paused else handle.unpause())
-    return "PAUSADA" if defn.paused else "ACTIVA"
+    while True:
+        defn, version = await asyncio.to_thread(_definicion, programacion_id)
+        if defn is None:  # ids are never reused: a deleted row stays deleted
+            return "ELIMINADA" if await _borrar(handle) else "AUSENTE"
+        await ensure_schedules(client, [defn], activity.info().task_queue)
+        try:
+            if (await handle.describe()).schedule.state.paused != defn.paused:
+                await (handle.pause(note=defn.description) if defn.paused else handle.unpause())
+        except RPCError as exc:  # deleted by a concurrent synchronisation of the row's deletion
+            if not _no_existe(exc):
+                raise
+        if (await asyncio.to_thread(_definicion, programacion_id))[1] == version:
+            return "PAUSADA" if defn.paused else "ACTIVA"
 
 
 @activity.defn(name="sincronizar_programacion")

@@ -5,7 +5,7 @@ the result of each scheduled send."""
 from datetime import datetime, time
 from typing import Any, ClassVar
 
-from sqlalchemy import CheckConstraint, Column, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, Integer, String
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlmodel import Field, SQLModel
 
@@ -72,14 +72,15 @@ class ProgramacionReporte(SQLModel, table=True):
 
 
 class EnvioReporte(SQLModel, table=True):
-    """One attempt to e-mail one scheduled run (`ejecucion` = the run's workflow id): ok, or the error."""
+    """One attempt to e-mail one scheduled run (`ejecucion` = the run's workflow id; `intento` = the activity's
+    attempt): ok, or the error. A run with an ok row is not sent again."""
 
     __tablename__ = "envios_reporte"
-    __table_args__ = (UniqueConstraint("programacion_id", "ejecucion", "intento", name="uq_envios_reporte_intento"),)
+    __table_args__ = (Index("ix_envios_reporte_ejecucion", "programacion_id", "ejecucion"),)
 
     id: int | None = Field(default=None, primary_key=True)
     programacion_id: int = Field(sa_column=Column(
-        Integer, ForeignKey("programaciones_reporte.id", ondelete="CASCADE"), nullable=False, index=True))
+        Integer, ForeignKey("programaciones_reporte.id", ondelete="CASCADE"), nullable=False))
     ejecucion: str = Field(max_length=200)
     intento: int = 1
     fecha: datetime = created_at()

@@ -75,9 +75,8 @@ def upgrade() -> None:
     sa.Column('message_id', sa.String(length=200), nullable=True),
     sa.ForeignKeyConstraint(['programacion_id'], ['programaciones_reporte.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('programacion_id', 'ejecucion', 'intento', name='uq_envios_reporte_intento'),
     )
-    op.create_index('ix_envios_reporte_programacion_id', 'envios_reporte', ['programacion_id'])
+    op.create_index('ix_envios_reporte_ejecucion', 'envios_reporte', ['programacion_id', 'ejecucion'])
 
 
 def downgrade() -> None:

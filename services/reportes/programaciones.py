@@ -9,7 +9,6 @@ from zoneinfo import ZoneInfo
 
 from pydantic import EmailStr, Field
 from sqlalchemy import func, select
-from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import Session
 
 from core.db import paginar
@@ -141,14 +140,16 @@ def cron(prog: ProgramacionReporte) -> str:
     return f"{m} {h} * * *"
 
 
-def definicion(session: Session, programacion_id: int) -> ScheduleDef | None:
-    """The schedule the row asks for now (None: the row is gone, so must the schedule be)."""
+def definicion(session: Session, programacion_id: int) -> tuple[ScheduleDef | None, int]:
+    """(the schedule the row asks for now, the row's version); (None, 0): the row is gone, so must the schedule
+    be."""
     prog = session.get(ProgramacionReporte, programacion_id)
     if prog is None:
-        return None
+        return None, 0
     return ScheduleDef(f"{PREFIJO}{prog.id}", "ReporteProgramado", cron(prog),
                        f"Reporte programado {prog.id}: {prog.nombre} ({prog.tipo_reporte}, {prog.frecuencia})",
-                       args=[ProgramacionRef(prog.id)], timezone=get_settings().timezone, paused=not prog.activo)
+                       args=[ProgramacionRef(prog.id)], timezone=get_settings().timezone,
+                       paused=not prog.activo), prog.version
 
 
 def ids(session: Session) -> list[int]:
@@ -200,9 +201,8 @@ def mensaje(prog: ProgramacionReporte, filtros: dict[str, Any], filas: int) -> t
 def registrar_envio(session: Session, prog_id: int, ejecucion: str, intento: int, destinatarios: list[str],
                     ok: bool, error: str | None = None, archivo: str | None = None, filas: int | None = None,
                     message_id: str | None = None) -> None:
-    """One attempt's result (its own transaction; a repeated attempt number is recorded once)."""
-    session.execute(insert(EnvioReporte).values(
-        programacion_id=prog_id, ejecucion=ejecucion, intento=intento, destinatarios=destinatarios, ok=ok,
-        error=(error or None) and error[:500], archivo=archivo, filas=filas, message_id=message_id,
-    ).on_conflict_do_nothing(constraint="uq_envios_reporte_intento"))
+    """One attempt's result, in its own transaction."""
+    session.add(EnvioReporte(programacion_id=prog_id, ejecucion=ejecucion, intento=intento, destinatarios=destinatarios,
+                             ok=ok, error=error[:500] if error else None, archivo=archivo, filas=filas,
+                             message_id=message_id))
     session.commit()
