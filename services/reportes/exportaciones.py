@@ -3,7 +3,7 @@ workflow in the same transaction (outbox); the workflow's activity generates the
 permissions and scope, stores it, and marks the row LISTA (or ERROR with the reason)."""
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import Field
 from sqlalchemy import select
@@ -14,14 +14,17 @@ from core.errors import DomainError, Forbidden, NotFound
 from core.outbox import request_workflow
 from core.schemas import Entrada, Paginacion
 from integrations.storage import get_storage
-from models.reportes import ExportacionLog
+from models.reportes import ExportacionLog, ProgramacionReporte
 from models.usuarios import Rol, Usuario
 from services import configuracion, inventario
 from services.auth import AuthUser, _sucursales
+from services.finanzas import plan
 from services.permisos import sucursales_visibles
 from services.reportes import archivos, catalogo
 from services.stock import hoy_lima
 from workflows.entradas import ExportacionEntrada
+
+T = TypeVar("T", ExportacionLog, ProgramacionReporte)
 
 
 class ExportacionIn(Entrada):
@@ -50,6 +53,8 @@ def validar(session: Session, user: AuthUser, tipo: str, filtros: catalogo.Filtr
         sucursales_visibles(user, filtros.sucursal_id)
     if filtros.almacen_id is not None:
         inventario.verificar_acceso(session, user, filtros.almacen_id, "filtros.almacen_id")
+    if filtros.cuenta is not None:
+        plan.cuenta_por_codigo(session, filtros.cuenta, "filtros.cuenta")
     return dados
 
 
@@ -103,19 +108,28 @@ def fallar(session: Session, exportacion_id: int, error: str) -> str:
     return log.estado
 
 
+def propia(fila: T | None, user: AuthUser, mensaje: str) -> T:
+    """A row of the user's own (exports, programaciones; an ADMIN's: any): another user's is a 404, not a hint
+    that it exists."""
+    if fila is None or (fila.usuario_id != user.id and user.rol != "ADMIN"):
+        raise NotFound(mensaje)
+    return fila
+
+
+def propias(session: Session, user: AuthUser, modelo: type[T], pagina: Paginacion) -> tuple[list[T], int]:
+    """The user's rows of `modelo` (an ADMIN's: everyone's), newest first."""
+    stmt = select(modelo).order_by(modelo.id.desc())
+    if user.rol != "ADMIN":
+        stmt = stmt.where(modelo.usuario_id == user.id)
+    return paginar(session, stmt, pagina.limit, pagina.offset)
+
+
 def obtener(session: Session, user: AuthUser, exportacion_id: int) -> ExportacionLog:
-    """The requester's own export (an ADMIN sees every one); another user's is a 404, not a hint it exists."""
-    log = session.get(ExportacionLog, exportacion_id)
-    if log is None or (log.usuario_id != user.id and user.rol != "ADMIN"):
-        raise NotFound("Exportación no encontrada")
-    return log
+    return propia(session.get(ExportacionLog, exportacion_id), user, "Exportación no encontrada")
 
 
 def listar(session: Session, user: AuthUser, pagina: Paginacion) -> tuple[list[ExportacionLog], int]:
-    stmt = select(ExportacionLog).order_by(ExportacionLog.id.desc())
-    if user.rol != "ADMIN":
-        stmt = stmt.where(ExportacionLog.usuario_id == user.id)
-    return paginar(session, stmt, pagina.limit, pagina.offset)
+    return propias(session, user, ExportacionLog, pagina)
 
 
 def contenido(session: Session, exportacion_id: int) -> tuple[bytes, str, str]:

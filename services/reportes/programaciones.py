@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 
 from core.db import paginar
-from core.errors import NotFound, ValidationError
+from core.errors import ValidationError
 from core.outbox import request_workflow
 from core.schedules import ScheduleDef
 from core.schemas import Entrada, HoraLocal, Paginacion
@@ -20,7 +20,7 @@ from core.settings import get_settings
 from models.reportes import EnvioReporte, ProgramacionReporte
 from services.auth import AuthUser
 from services.reportes import catalogo
-from services.reportes.exportaciones import validar
+from services.reportes.exportaciones import propia, propias, validar
 from workflows.entradas import ProgramacionRef
 
 PREFIJO = "reporte-programado-"
@@ -84,19 +84,13 @@ def crear(session: Session, user: AuthUser, datos: ProgramacionIn) -> Programaci
 
 
 def obtener(session: Session, user: AuthUser, programacion_id: int, for_update: bool = False) -> ProgramacionReporte:
-    """The user's own programación (an ADMIN's: any); another user's is a 404."""
     prog = session.get(ProgramacionReporte, programacion_id, with_for_update=for_update,
                        populate_existing=for_update)
-    if prog is None or (prog.usuario_id != user.id and user.rol != "ADMIN"):
-        raise NotFound("Programación no encontrada")
-    return prog
+    return propia(prog, user, "Programación no encontrada")
 
 
 def listar(session: Session, user: AuthUser, pagina: Paginacion) -> tuple[list[ProgramacionReporte], int]:
-    stmt = select(ProgramacionReporte).order_by(ProgramacionReporte.id)
-    if user.rol != "ADMIN":
-        stmt = stmt.where(ProgramacionReporte.usuario_id == user.id)
-    return paginar(session, stmt, pagina.limit, pagina.offset)
+    return propias(session, user, ProgramacionReporte, pagina)
 
 
 def actualizar(session: Session, user: AuthUser, programacion_id: int, datos: ProgramacionIn) -> ProgramacionReporte:

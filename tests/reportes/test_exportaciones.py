@@ -36,7 +36,9 @@ def exportar(client, headers, tipo: str, filtros: dict, formato: str = "xlsx") -
 def generar(exportacion_id: int) -> None:
     """What the workflow's activity does (the workflow itself is tested once, below)."""
     with session_scope() as s:
-        assert exportaciones.generar(s, exportacion_id) == "LISTA"
+        estado = exportaciones.generar(s, exportacion_id)
+        assert estado == "LISTA", s.execute(text("SELECT error FROM exportaciones_log WHERE id = :i"),
+                                            {"i": exportacion_id}).scalar_one()
 
 
 def descargar(client, headers, exportacion_id: int):
@@ -191,6 +193,7 @@ def test_rows_are_scoped_as_the_underlying_report(ventas, make_user):
     ({"tipo_reporte": "stock", "filtros": {"periodo": "202601"}}, "filtros.periodo"),
     ({"tipo_reporte": "libro_mayor", "filtros": {"periodo": "202601"}}, "filtros.cuenta"),
     ({"tipo_reporte": "libro_diario", "filtros": {"periodo": "202613"}}, "filtros.periodo"),
+    ({"tipo_reporte": "libro_mayor", "filtros": {"periodo": "202601", "cuenta": "99999"}}, "filtros.cuenta"),
     ({"tipo_reporte": "kardex", "filtros": {"desde": "2026-01-01"}}, "filtros.hasta"),
     ({"tipo_reporte": "kardex", "filtros": {"tipo_movimiento": "ROBO"}}, "filtros.tipo_movimiento"),
     ({"tipo_reporte": "kardex", "filtros": {"almacen": 1}}, "filtros.almacen"),
@@ -233,3 +236,37 @@ def test_an_export_the_user_may_no_longer_run_ends_in_error(tienda, make_user):
         fila = s.execute(text("SELECT estado, error, archivo FROM exportaciones_log WHERE id = :i"),
                          {"i": pedida["id"]}).one()
     assert fila.estado == "ERROR" and "inactivo" in fila.error and fila.archivo is None
+
+
+def test_inventory_and_ledger_reports_export_what_their_modules_show(ventas):
+    """The kardex (Lima timestamps as Excel dates), the journal and the ledger of the sales' accounts, and an
+    empty receivables list (cash sales) as a well-formed file with its header and a one-row filter range."""
+    hoy, periodo = hoy_lima(), f"{hoy_lima():%Y%m}"
+    kardex = exportar(ventas.client, ventas.admin, "kardex", {"desde": str(hoy), "hasta": str(hoy),
+                                                              "tipo_movimiento": "VENTA"})
+    diario = exportar(ventas.client, ventas.admin, "libro_diario", {"periodo": periodo})
+    mayor = exportar(ventas.client, ventas.admin, "libro_mayor", {"periodo": periodo, "cuenta": "1212"})
+    cobrar = exportar(ventas.client, ventas.admin, "cuentas_cobrar", {"vencidas": True})
+    hojas = {}
+    for pedida in (kardex, diario, mayor, cobrar):
+        generar(pedida["id"])
+        hojas[pedida["tipo_reporte"]] = load_workbook(
+            io.BytesIO(descargar(ventas.client, ventas.admin, pedida["id"])[0].content)).active
+
+    movimientos = list(hojas["kardex"].iter_rows(min_row=6))
+    # the four sales' exits; the two products' ENTRADA rows are filtered out by tipo_movimiento
+    assert len(movimientos) == 4 and {f[3].value for f in movimientos} == {"VENTA"}
+    assert movimientos[0][0].is_date and movimientos[0][0].value.date() == hoy and movimientos[0][4].value == -2
+
+    lineas = [[c.value for c in f] for f in hojas["libro_diario"].iter_rows(min_row=6)]
+    assert lineas and sum(f[7] or 0 for f in lineas) == pytest.approx(sum(f[8] or 0 for f in lineas))  # it balances
+    assert "1212" in {f[4] for f in lineas}  # each cash sale's collection: 101x D · 1212 H
+
+    mayor_filas = [[c.value for c in f] for f in hojas["libro_mayor"].iter_rows(min_row=6)]
+    assert mayor_filas[0][3] == "Saldo inicial"
+    movido = sum((f[4] or 0) - (f[5] or 0) for f in mayor_filas[1:])
+    assert len(mayor_filas) > 1 and mayor_filas[-1][6] == pytest.approx(mayor_filas[0][6] + movido)  # running balance
+
+    vacia = hojas["cuentas_cobrar"]
+    assert [c.value for c in vacia[5]][:2] == ["Documento", "Cuota"] and vacia.max_row == 5
+    assert vacia.auto_filter.ref == "A5:K6"
