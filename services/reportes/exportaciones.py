@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from core.db import get_or_404, paginar
-from core.errors import DomainError, Forbidden, NotFound
+from core.errors import DomainError, Forbidden, NotFound, ValidationError
 from core.outbox import request_workflow
 from core.schemas import Entrada, Paginacion
 from integrations.storage import get_storage
@@ -25,6 +25,7 @@ from services.stock import hoy_lima
 from workflows.entradas import ExportacionEntrada
 
 T = TypeVar("T", ExportacionLog, ProgramacionReporte)
+MAX_FILAS_PDF = 5_000  # pages a person reads; beyond that the spreadsheet is the useful format
 
 
 class ExportacionIn(Entrada):
@@ -74,6 +75,9 @@ def archivo(session: Session, user: AuthUser, tipo: str, filtros: dict[str, Any]
             ) -> tuple[bytes, str, int]:
     """(content, file name, rows) of one report: the one generator exports and programaciones share."""
     tabla = catalogo.tabla(session, user, tipo, filtros)
+    if formato == "pdf" and len(tabla.filas) > MAX_FILAS_PDF:
+        raise ValidationError(f"{len(tabla.filas)} filas no caben en un PDF legible (máximo {MAX_FILAS_PDF}): "
+                              "use xlsx o acote los filtros", field="formato")
     contenido = archivos.generar(tabla, formato, configuracion.obtener(session), datetime.now(UTC))
     return contenido, archivos.nombre_archivo(tipo, formato, hoy_lima()), len(tabla.filas)
 

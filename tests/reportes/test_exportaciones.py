@@ -270,3 +270,14 @@ def test_inventory_and_ledger_reports_export_what_their_modules_show(ventas):
     vacia = hojas["cuentas_cobrar"]
     assert [c.value for c in vacia[5]][:2] == ["Documento", "Cuota"] and vacia.max_row == 5
     assert vacia.auto_filter.ref == "A5:K6"
+
+
+def test_a_pdf_too_long_to_read_ends_in_error_pointing_to_xlsx(ventas, monkeypatch):
+    monkeypatch.setattr(exportaciones, "MAX_FILAS_PDF", 1)
+    hoy = hoy_lima()
+    pedida = exportar(ventas.client, ventas.admin, "ventas_diarias",
+                      {"desde": str(hoy - timedelta(days=1)), "hasta": str(hoy)}, "pdf")
+    with session_scope() as s:
+        assert exportaciones.generar(s, pedida["id"]) == "ERROR"
+    estado = ventas.client.get(f"/api/reportes/exportaciones/{pedida['id']}/", headers=ventas.admin).json()
+    assert estado["estado"] == "ERROR" and "use xlsx" in estado["error"] and estado["url"] is None
