@@ -211,6 +211,10 @@ def validar_filtros(tipo: str, filtros: FiltrosReporte, programado: bool = False
     faltan = reporte.requeridos - {"desde", "hasta", "periodo"} if programado else reporte.requeridos
     for nombre in sorted(faltan - set(dados)):
         raise ValidationError(f"El reporte {tipo} requiere el filtro {nombre}", field=f"filtros.{nombre}")
+    if programado and "desde" in reporte.requeridos and ("desde" in dados) != ("hasta" in dados):
+        falta = "hasta" if "desde" in dados else "desde"
+        raise ValidationError("Una programación fija ambas fechas o ninguna (el periodo recién cerrado)",
+                              field=f"filtros.{falta}")
     if filtros.desde and filtros.hasta and filtros.hasta < filtros.desde:
         raise ValidationError("La fecha hasta es anterior a la fecha desde", field="filtros.hasta")
     if filtros.periodo:

@@ -44,6 +44,7 @@ def crear(client, headers, **cambios) -> dict:
     ({"hora_envio": "07:30:00+02:00"}, "hora_envio"),
     ({"tipo_reporte": "libro_mayor"}, "filtros.cuenta"),
     ({"filtros": {"periodo": "202601"}}, "filtros.periodo"),
+    ({"filtros": {"desde": "2026-01-01"}}, "filtros.hasta"),
 ])
 def test_a_bad_programacion_is_a_400_naming_the_field_and_writes_nothing(client, admin_headers, cambios, campo):
     res = client.post("/api/reportes/programaciones/", headers=admin_headers, json=BASE | cambios)
