@@ -25,7 +25,7 @@ from services.stock import hoy_lima
 from workflows.entradas import ExportacionEntrada
 
 T = TypeVar("T", ExportacionLog, ProgramacionReporte)
-MAX_FILAS_PDF = 5_000  # pages a person reads; beyond that the spreadsheet is the useful format
+MAX_FILAS_PDF = 2_000  # pages a person reads (~2.5 min of WeasyPrint on a loaded 2-core box); beyond: xlsx
 
 
 class ExportacionIn(Entrada):
