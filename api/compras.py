@@ -20,6 +20,8 @@ from integrations.sunat.consulta import CredencialesRechazadas, SunatNoDisponibl
 from models.compras import (
     ESTADOS_OC,
     ConfiguracionCompras,
+    CostoVinculado,
+    DetalleCostoVinculado,
     DetalleFacturaProveedor,
     DetalleOrdenCompra,
     DetalleRecepcion,
@@ -30,7 +32,7 @@ from models.compras import (
     Recepcion,
 )
 from services.compras import configuracion as config_compras
-from services.compras import facturas, ordenes, proveedores, recepciones, sunat
+from services.compras import costos, facturas, ordenes, proveedores, recepciones, sunat
 from services.permisos import tiene_permiso
 from workflows.entradas import DecisionOrdenCompra
 from workflows.notas_venta import DOMAIN_ERROR
@@ -300,6 +302,40 @@ def levantar_observacion(factura_id: Id, datos: LevantarIn, session: SessionDep,
                          _: Allowed("compras", "levantar_observacion")) -> Salida:
     """Override SUNAT's observation with a reason (audited): the invoice can then be reconciled and paid."""
     return _factura(session, sunat.levantar_observacion(session, factura_id, datos.motivo))
+
+
+# --- landed cost ----------------------------------------------------------------------------------------------
+
+DetalleCostoOut = salida_de(DetalleCostoVinculado, "DetalleCostoVinculadoOut")
+CostoOut = salida_de(CostoVinculado, "CostoVinculadoOut", detalle=(list[DetalleCostoOut], ...),
+                     doc="A logistics cost of an OC prorated into the landed cost: per line its share (PEN), what "
+                         "raised the warehouse's average cost and what went to cost of sales.")
+
+
+def _costo(session: SessionDep, costo: CostoVinculado) -> Salida:
+    return CostoOut.model_validate({**costo.model_dump(), "detalle": costos.detalle(session, costo.id)})
+
+
+@router.post("/api/compras/costos-vinculados/", status_code=201, response_model=CostoOut, responses=errores(404, 422))
+def registrar_costo_vinculado(datos: costos.CostoVinculadoIn, session: SessionDep,
+                              user: Allowed("compras", "facturar")) -> Salida:
+    """A freight, insurance or customs document of an OC (billed by the carrier, insurer or broker): posts
+    6091/40111 D · 4212 H with its payable, and prorates the amount by value or weight over what the OC (or one
+    reception) accepted, raising the warehouse's average cost (20111 D; 6911 D for units already sold · 6111 H)."""
+    return _costo(session, costos.registrar(session, user.id, datos))
+
+
+@router.get("/api/compras/costos-vinculados/{costo_id}/", response_model=CostoOut)
+def obtener_costo_vinculado(costo_id: Id, session: SessionDep, _: Allowed("compras", "ver")) -> Salida:
+    return _costo(session, costos.obtener(session, costo_id))
+
+
+@router.get("/api/compras/ordenes/{orden_id}/costos-vinculados/", response_model=Pagina[CostoOut])
+def costos_de_orden(orden_id: Id, session: SessionDep, pagina: PaginaDep, _: Allowed("compras", "ver")) -> Pagina:
+    """The OC's logistics costs: its invoices' gastos_logisticos and the documents of their own."""
+    ordenes.obtener(session, orden_id)
+    filas, total = costos.de_orden(session, orden_id, pagina)
+    return pagina.pagina([_costo(session, c) for c in filas], total)
 
 
 # --- configuration ----------------------------------------------------------------------------------------------

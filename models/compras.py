@@ -250,3 +250,58 @@ class EvaluacionProveedor(SQLModel, table=True):
 # Partial index: the open OCs of a warehouse (the daily proposal subtracts what they still bring).
 ABIERTAS = text("estado IN ('BORRADOR', 'PENDIENTE_APROBACION', 'APROBADA', 'PARCIAL')")
 Index("ix_ordenes_compra_abiertas", OrdenCompra.__table__.c.almacen_destino_id, postgresql_where=ABIERTAS)
+
+
+# --- landed cost (issue 12 follow-up, migration 0021) -----------------------------------------------------------
+
+CONCEPTOS_COSTO = ("FLETE", "SEGURO", "ADUANA", "OTRO")
+CRITERIOS_PRORRATEO = ("VALOR", "PESO")
+
+
+class CostoVinculado(SQLModel, table=True):
+    """Logistics costs of a purchase (freight, insurance, customs) that raise the landed cost of what it
+    received: the supplier invoice's own `gastos_logisticos`, or a document of its own (a carrier's or customs
+    broker's invoice) linked to the OC and optionally to one reception. Prorated by value or by weight."""
+
+    __tablename__ = "costos_vinculados_compra"
+    __audit_module__: ClassVar[str] = "compras"
+    __table_args__ = (
+        CheckConstraint(f"concepto IN {CONCEPTOS_COSTO!r}", name="costos_vinculados_concepto"),
+        CheckConstraint(f"criterio IN {CRITERIOS_PRORRATEO!r}", name="costos_vinculados_criterio"),
+        CheckConstraint("monto_pen > 0", name="costos_vinculados_monto"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    orden_id: int = Field(foreign_key="ordenes_compra.id", index=True)
+    recepcion_id: int | None = Field(default=None, foreign_key="recepciones.id")  # None: all the OC received
+    factura_proveedor_id: int | None = Field(default=None, foreign_key="facturas_proveedor.id", unique=True)
+    proveedor_id: int | None = Field(default=None, foreign_key="proveedores.id")  # who bills it (carrier, broker)
+    cuenta_por_pagar_id: int | None = Field(default=None, foreign_key="cuentas_por_pagar.id")
+    documento: str = Field(default="", max_length=13)
+    concepto: str = Field(default="FLETE", max_length=10)
+    criterio: str = Field(default="VALOR", max_length=5)
+    moneda: str = Field(default="PEN", max_length=3)
+    tipo_cambio: Decimal = Field(default=Decimal("1"), sa_column=Column(Numeric(10, 4), nullable=False))
+    monto: Decimal = money()  # in `moneda`, before IGV
+    monto_pen: Decimal = money()
+    capitalizado_pen: Decimal = money()  # into the average cost of the units still in the warehouse (20111)
+    costo_venta_pen: Decimal = money()  # of units already sold (6911)
+    asiento_id: int | None = None
+    usuario_id: int | None = Field(default=None, foreign_key="usuarios.id")
+    created_at: datetime = created_at()
+
+
+class DetalleCostoVinculado(SQLModel, table=True):
+    __tablename__ = "detalle_costo_vinculado"
+
+    id: int | None = Field(default=None, primary_key=True)
+    costo_id: int = Field(foreign_key="costos_vinculados_compra.id", index=True, ondelete="CASCADE")
+    detalle_orden_id: int = Field(foreign_key="detalle_orden_compra.id")
+    producto_id: int = Field(foreign_key="productos.id")
+    almacen_id: int = Field(foreign_key="almacenes.id")
+    cantidad: Decimal = qty()  # the units the cost belongs to
+    base_prorrateo: Decimal = Field(default=Decimal("0"), sa_column=Column(Numeric(18, 6), nullable=False))
+    importe_pen: Decimal = money()
+    capitalizado_pen: Decimal = money()
+    costo_venta_pen: Decimal = money()
+    costo_unitario_nuevo: Decimal | None = Field(default=None, sa_column=Column(Numeric(18, 6), nullable=True))
