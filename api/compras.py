@@ -12,6 +12,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from api.contrato import errores
 from api.deps import Allowed, SessionDep, client_ip
+from api.finanzas import CuentaPagarOut
 from api.notas_venta import RemoteDomainError, WorkflowsUnavailable
 from core.errors import ValidationError
 from core.schemas import Entrada, Fecha, Id, Pagina, Paginacion, Salida, salida_de
@@ -236,13 +237,14 @@ def cerrar_orden(recepcion_id: Id, session: SessionDep, _: Allowed("compras", "r
 
 DetalleFacturaOut = salida_de(DetalleFacturaProveedor, "DetalleFacturaProveedorOut")
 FacturaOut = salida_de(FacturaProveedor, "FacturaProveedorOut", detalle=(list[DetalleFacturaOut], ...),
-                       cuenta_por_pagar_id=(int | None, None),
+                       cuenta_por_pagar_id=(int | None, None), cuotas=(list[CuentaPagarOut], ...),
                        doc="A supplier invoice; `diferencias` lists the last three-way match's lines out of tolerance.")
 
 
 def _factura(session: SessionDep, factura: FacturaProveedor) -> Salida:
+    cuotas = facturas.cuentas_por_pagar(session, factura.id)
     return FacturaOut.model_validate({**factura.model_dump(), "detalle": facturas.detalle(session, factura.id),
-                                      "cuenta_por_pagar_id": facturas.cuenta_por_pagar(session, factura.id)})
+                                      "cuenta_por_pagar_id": cuotas[0].id if cuotas else None, "cuotas": cuotas})
 
 
 @router.post("/api/compras/facturas/", status_code=201, response_model=FacturaOut, responses=errores(404))

@@ -152,7 +152,7 @@ def registrar(session: Session, usuario_id: int, datos: CostoVinculadoIn) -> Cos
         fecha_emision=datos.fecha_emision,
         fecha_vencimiento=vencimiento(proveedor, datos.fecha_emision, datos.fecha_vencimiento),
         moneda=datos.moneda, tipo_cambio=tasa if datos.moneda != "PEN" else None, base_imponible=CERO,
-        costos_vinculados=datos.monto, igv=datos.igv), proveedor.id)
+        costos_vinculados=datos.monto, igv=datos.igv), proveedor.id)[0]
     costo = CostoVinculado(
         orden_id=orden.id, recepcion_id=datos.recepcion_id, proveedor_id=proveedor.id, cuenta_por_pagar_id=cxp.id,
         documento=f"{serie}-{numero}", concepto=datos.concepto, criterio=datos.criterio, moneda=datos.moneda,

@@ -32,8 +32,11 @@ from models.compras import (
 from models.finanzas import CuentaPorPagar
 from services.compras import costos, ordenes
 from services.compras.documentos import normalizar_numero, vencimiento
+from services.cuotas import MAX_CUOTAS, CuotaIn
+from services.cuotas import plan as plan_cuotas
 from services.finanzas.asientos import CERO, redondear
 from services.finanzas.cartera import FacturaProveedorIn, contabilizar_factura_proveedor, tipo_cambio_del_dia
+from services.finanzas.contabilizar import Cuota
 from workflows.entradas import ValidacionFactura
 
 CENTIMO = Decimal("0.01")
@@ -66,6 +69,9 @@ class FacturaIn(Entrada):
     igv: Decimal = Field(ge=0, max_digits=14, decimal_places=2)
     total: Decimal = Field(gt=0, max_digits=14, decimal_places=2)
     lineas: list[LineaFacturaIn] = Field(min_length=1, max_length=500)
+    cuotas: list[CuotaIn] | None = Field(default=None, min_length=1, max_length=MAX_CUOTAS,
+                                         description="factura al crédito en cuotas: una cuenta por pagar por cuota; "
+                                         "suman el total y vencen después de la emisión")
 
     @field_validator("numero_factura")
     @classmethod
@@ -120,10 +126,13 @@ def registrar(session: Session, usuario_id: int, datos: FacturaIn) -> FacturaPro
                                       linea.cantidad, linea.base) for linea in datos.lineas]
     base = costos.pesos(session, lineas_costo, datos.prorrateo, "prorrateo") if datos.gastos_logisticos else []
     gastos = costos.prorratear(datos.gastos_logisticos, base) if base else [CERO] * len(datos.lineas)
+    cuotas = _cuotas(datos)
     factura = FacturaProveedor(
         proveedor_id=proveedor.id, orden_id=orden.id, ruc_proveedor=proveedor.ruc, tipo=datos.tipo, serie=serie,
         numero=numero, numero_factura=f"{serie}-{numero}", fecha_emision=datos.fecha_emision,
-        fecha_vencimiento=vencimiento(proveedor, datos.fecha_emision, datos.fecha_vencimiento), moneda=datos.moneda,
+        fecha_vencimiento=cuotas[-1].vencimiento if cuotas else vencimiento(proveedor, datos.fecha_emision,
+                                                                            datos.fecha_vencimiento),
+        moneda=datos.moneda,
         tipo_cambio=tasa, monto_base=datos.monto_base, igv=datos.igv, total=datos.total,
         gastos_logisticos=datos.gastos_logisticos, usuario_id=usuario_id)
     session.add(factura)
@@ -137,7 +146,7 @@ def registrar(session: Session, usuario_id: int, datos: FacturaIn) -> FacturaPro
         proveedor_ruc=proveedor.ruc, proveedor_razon_social=proveedor.razon_social, tipo_documento=datos.tipo,
         serie=serie, numero=str(numero), fecha_emision=datos.fecha_emision, fecha_vencimiento=factura.fecha_vencimiento,
         moneda=datos.moneda, tipo_cambio=tasa if datos.moneda != "PEN" else None, base_imponible=datos.monto_base,
-        costos_vinculados=datos.gastos_logisticos, igv=datos.igv), proveedor.id, factura.id)
+        costos_vinculados=datos.gastos_logisticos, igv=datos.igv), proveedor.id, factura.id, cuotas)[0]
     factura.contabilizado = True
     session.add(factura)
     if base:
@@ -145,6 +154,17 @@ def registrar(session: Session, usuario_id: int, datos: FacturaIn) -> FacturaPro
     solicitar_validacion(session, factura)
     session.commit()
     return factura
+
+
+def _cuotas(datos: FacturaIn) -> list[Cuota] | None:
+    """The invoice's own instalments (checked as a credit sale's: each due after the issue date, adding up to the
+    total), in due-date order; None: one payable at the supplier's terms or the invoice's due date."""
+    if datos.cuotas is None:
+        return None
+    if datos.fecha_vencimiento is not None:
+        raise ValidationError("Indique fecha_vencimiento o cuotas, no ambos", field="fecha_vencimiento")
+    plan = sorted(plan_cuotas(datos.cuotas, datos.total, datos.fecha_emision, 0), key=lambda c: c.fecha_vencimiento)
+    return [Cuota(i, c.monto, c.fecha_vencimiento) for i, c in enumerate(plan, start=1)]
 
 
 def _costo_llegado(session: Session, usuario_id: int, factura: FacturaProveedor, orden: OrdenCompra,
@@ -266,7 +286,8 @@ def detalle(session: Session, factura_id: int) -> list[DetalleFacturaProveedor]:
                                 .order_by(DetalleFacturaProveedor.id)).scalars())
 
 
-def cuenta_por_pagar(session: Session, factura_id: int) -> int | None:
-    return session.execute(select(CuentaPorPagar.id).where(CuentaPorPagar.factura_proveedor_id == factura_id)
-                           .order_by(CuentaPorPagar.cuota).limit(1)).scalar()
+def cuentas_por_pagar(session: Session, factura_id: int) -> list[CuentaPorPagar]:
+    """The invoice's payables, one per instalment."""
+    return list(session.execute(select(CuentaPorPagar).where(CuentaPorPagar.factura_proveedor_id == factura_id)
+                                .order_by(CuentaPorPagar.cuota)).scalars())
 

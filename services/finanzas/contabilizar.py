@@ -209,14 +209,15 @@ def crear_cuentas_por_cobrar(session: Session, comprobante: Comprobante, cliente
         fecha_emision=comprobante.fecha_emision, fecha_vencimiento=c.vencimiento)
         for c in cuotas_de(monto, comprobante.fecha_emision, dias, del_comprobante,
                            detraccion=comprobante.detraccion_codigo is not None)]
-    _repartir_valor_en_libros(filas, redondear(monto * tasa))
+    repartir_valor_en_libros(filas, redondear(monto * tasa))
     session.add_all(filas)
     session.flush()
     return filas
 
 
-def _repartir_valor_en_libros(filas: list[CuentaPorCobrar], total_pen: Decimal) -> None:
-    """Instalments rounded one by one may not add up to the entry's 1212 debit: the last carries the cent."""
+def repartir_valor_en_libros(filas: list[CuentaPorCobrar] | list[CuentaPorPagar], total_pen: Decimal) -> None:
+    """Instalments rounded one by one may not add up to the entry's 1212 debit (4212 credit): the last carries
+    the cent."""
     filas[-1].saldo_pen += total_pen - sum((f.saldo_pen for f in filas), CERO)
 
 
