@@ -8,8 +8,14 @@ from core.errors import DomainError
 from core.temporal import heartbeating
 from integrations.mail.client import send_mail
 from integrations.sunat import consulta
-from services.compras import ordenes, planificacion, recepciones, sunat
-from workflows.entradas import DecisionOrdenCompra, IncidenciasRecepcion, RecordatorioAprobacion, ValidacionFactura
+from services.compras import niveles, ordenes, planificacion, recepciones, sunat
+from workflows.entradas import (
+    DecisionOrdenCompra,
+    IncidenciasRecepcion,
+    NivelesAprobacion,
+    RecordatorioAprobacion,
+    ValidacionFactura,
+)
 from workflows.notas_venta import DOMAIN_ERROR
 
 CREDENCIALES_RECHAZADAS = "CredencialesRechazadas"
@@ -23,6 +29,15 @@ def decidir_orden_compra(d: DecisionOrdenCompra) -> str:
             return ordenes.decidir(session, d)
     except DomainError as exc:
         raise ApplicationError(exc.message, exc.status, exc.body(), type=DOMAIN_ERROR, non_retryable=True) from exc
+
+
+@activity.defn(name="niveles_aprobacion_compra")
+def niveles_aprobacion_compra() -> NivelesAprobacion:
+    """The approval tiers as configured now: the snapshot an approval run holds its approvers to."""
+    with session_scope() as session:
+        tabla = niveles.niveles(session)
+        session.commit()  # the defaults, when written on first use
+        return NivelesAprobacion(tabla)
 
 
 @activity.defn(name="recordar_aprobacion")
@@ -81,5 +96,5 @@ def evaluar_proveedores() -> list[int]:
         return planificacion.evaluar_proveedores(session)
 
 
-ACTIVITIES = [decidir_orden_compra, recordar_aprobacion, notificar_incidencias, validar_factura_sunat,
-              generar_propuestas_compra, evaluar_proveedores]
+ACTIVITIES = [decidir_orden_compra, niveles_aprobacion_compra, recordar_aprobacion, notificar_incidencias,
+              validar_factura_sunat, generar_propuestas_compra, evaluar_proveedores]

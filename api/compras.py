@@ -28,12 +28,13 @@ from models.compras import (
     DetalleRecepcion,
     FacturaProveedor,
     IncidenciaCompra,
+    NivelAprobacionCompra,
     OrdenCompra,
     Proveedor,
     Recepcion,
 )
 from services.compras import configuracion as config_compras
-from services.compras import costos, facturas, ordenes, proveedores, recepciones, sunat
+from services.compras import costos, facturas, niveles, ordenes, proveedores, recepciones, sunat
 from services.permisos import tiene_permiso
 from workflows.entradas import DecisionOrdenCompra
 from workflows.notas_venta import DOMAIN_ERROR
@@ -165,7 +166,7 @@ async def aprobar_orden(orden_id: Id, datos: AprobacionIn, request: Request, ses
     orden = ordenes.obtener(session, orden_id)
     decision = DecisionOrdenCompra(orden.id, user.id, datos.decision, datos.comentario,
                                    tiene_permiso(session, user.rol_id, "compras", "aprobar"),
-                                   ordenes.nivel_de(user.rol), client_ip(request))
+                                   ordenes.nivel_de(session, user.rol), client_ip(request), user.rol)
     session.rollback()  # hand the connection back while the workflow's activity uses one
     try:
         client = await connect()
@@ -359,6 +360,28 @@ def ver_configuracion(session: SessionDep, _: Allowed("compras", "ver")) -> Sali
 @router.put("/api/compras/configuracion/", response_model=ConfiguracionOut)
 def cambiar_configuracion(datos: config_compras.ConfiguracionComprasIn, session: SessionDep,
                           _: Allowed("compras", "configurar")) -> Salida:
-    """Approval tiers (PEN), reminder/escalation waits, tolerances, proposal state, SUNAT credentials (the
+    """Reminder/escalation waits, tolerances, proposal state, SUNAT credentials (the
     secret is stored encrypted and never answered)."""
     return _config(config_compras.cambiar(session, datos))
+
+
+# --- approval tiers ---------------------------------------------------------------------------------------------
+
+NivelOut = salida_de(NivelAprobacionCompra, "NivelAprobacionCompraOut", ejemplo={
+    "id": 1, "nivel": 1, "monto_minimo": "5000.00", "roles": ["FINANZAS", "ADMIN"], "descripcion": "Jefatura"})
+
+
+@router.get("/api/compras/niveles-aprobacion/", response_model=Pagina[NivelOut])
+def listar_niveles(session: SessionDep, pagina: PaginaDep, _: Allowed("compras", "ver")) -> Pagina:
+    """The approval tiers, lowest first: an OC worth more than `monto_minimo` (PEN) needs an approver whose role
+    is in `roles` of that tier or a higher one (and `compras:aprobar`); up to the lowest, approved on submission."""
+    filas = [NivelOut.model_validate(f) for f in niveles.listar(session)]
+    return pagina.pagina(filas[pagina.offset:pagina.offset + pagina.limit], len(filas))
+
+
+@router.put("/api/compras/niveles-aprobacion/", response_model=Pagina[NivelOut])
+def cambiar_niveles(datos: niveles.NivelesIn, session: SessionDep, _: Allowed("compras", "configurar")) -> Pagina:
+    """Replace the tiers (numbered by position; thresholds strictly increasing; roles that exist — 400 naming
+    the field). OCs already waiting keep the tiers their approval workflow read when it started."""
+    filas = [NivelOut.model_validate(f) for f in niveles.cambiar(session, datos)]
+    return Pagina(items=filas, total=len(filas), limit=len(filas), offset=0)

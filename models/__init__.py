@@ -117,6 +117,7 @@ from models.compras import (  # noqa: E402 - module 5 (compras)
     EvaluacionProveedor,
     FacturaProveedor,
     IncidenciaCompra,
+    NivelAprobacionCompra,
     OrdenCompra,
     Proveedor,
     Recepcion,
@@ -125,7 +126,7 @@ from models.compras import (  # noqa: E402 - module 5 (compras)
 __all__ += [  # module 5 (compras)
     "ConfiguracionCompras", "DetalleFacturaProveedor", "DetalleOrdenCompra", "DetalleRecepcion",
     "EvaluacionProveedor", "FacturaProveedor", "IncidenciaCompra", "OrdenCompra", "Proveedor", "Recepcion",
-    "CostoVinculado", "DetalleCostoVinculado",
+    "CostoVinculado", "DetalleCostoVinculado", "NivelAprobacionCompra",
 ]
 __all__ += [  # module 4 (distribución)
     "AsignacionPedido", "DetallePedido", "EventoPedido", "Pedido", "Ruta", "TrackingTransportista", "Transportista",

@@ -29,19 +29,16 @@ def porcentaje(default: Decimal) -> Any:
 
 
 class ConfiguracionCompras(SQLModel, table=True):
-    """The purchasing part of the company's configuration (one row, id = 1): approval tiers in PEN, the
-    approval reminder and escalation waits, tolerances, and the SUNAT consulta integrada credentials."""
+    """The purchasing part of the company's configuration (one row, id = 1): the approval reminder and
+    escalation waits, tolerances, and the SUNAT consulta integrada credentials. The approval tiers are rows of
+    `niveles_aprobacion_compra`."""
 
     __tablename__ = "configuracion_compras"
-    __table_args__ = (CheckConstraint("id = 1", name="configuracion_compras_singleton"),
-                      CheckConstraint("monto_aprobacion_admin >= monto_auto_aprobacion",
-                                      name="configuracion_compras_niveles"))
+    __table_args__ = (CheckConstraint("id = 1", name="configuracion_compras_singleton"),)
     __audit_module__: ClassVar[str] = "compras"
     __audit_exclude__: ClassVar[set[str]] = {"sunat_client_secret"}
 
     id: int = Field(default=1, primary_key=True)
-    monto_auto_aprobacion: Decimal = money(Decimal("5000.00"))  # up to this (PEN) approved on submission
-    monto_aprobacion_admin: Decimal = money(Decimal("50000.00"))  # above this only ADMIN approves
     recordatorio_horas: Decimal = Field(default=Decimal("24"), sa_column=Column(Numeric(8, 4), nullable=False))
     escalamiento_horas: Decimal = Field(default=Decimal("48"), sa_column=Column(Numeric(8, 4), nullable=False))
     tolerancia_recepcion_pct: Decimal = porcentaje(Decimal("0"))  # received over ordered, % of the line
@@ -52,6 +49,25 @@ class ConfiguracionCompras(SQLModel, table=True):
     umbral_evaluacion: Decimal = porcentaje(Decimal("70"))
     sunat_client_id: str = Field(default="", max_length=100)
     sunat_client_secret: str | None = Field(default=None, sa_type=EncryptedString)
+
+
+class NivelAprobacionCompra(SQLModel, table=True):
+    """One approval tier of the company's purchase orders: an OC worth more than `monto_minimo` (PEN, at the
+    day's rate) needs an approver of this tier or above; a user's tier is the highest whose `roles` name the
+    user's role (who also needs `compras:aprobar`). Up to the lowest threshold an OC is approved on submission.
+    The ERP is single-tenant: these rows are the company's."""
+
+    __tablename__ = "niveles_aprobacion_compra"
+    __audit_module__: ClassVar[str] = "compras"
+    __table_args__ = (CheckConstraint("nivel BETWEEN 1 AND 9", name="niveles_aprobacion_nivel"),
+                      CheckConstraint("monto_minimo >= 0", name="niveles_aprobacion_monto"),
+                      CheckConstraint("jsonb_array_length(roles) > 0", name="niveles_aprobacion_roles"))
+
+    id: int | None = Field(default=None, primary_key=True)
+    nivel: int = Field(unique=True)
+    monto_minimo: Decimal = money()
+    roles: list[str] = Field(sa_type=JSONB)
+    descripcion: str = Field(default="", max_length=200)
 
 
 class Proveedor(SQLModel, table=True):
@@ -103,7 +119,7 @@ class OrdenCompra(SQLModel, table=True):
     total: Decimal = money()
     total_pen: Decimal = money()
     notas: str = Field(default="", max_length=500)
-    nivel_aprobacion: int = 0  # 0 automatic, 1 FINANZAS/ADMIN, 2 ADMIN (from the tiers when submitted)
+    nivel_aprobacion: int = 0  # 0 automatic, else the niveles_aprobacion_compra tier (when submitted)
     envio: int = 0  # how many times it was submitted (each submission is one approval run)
     comentario_aprobacion: str = Field(default="", max_length=500)
     fecha_aprobacion: datetime | None = timestamp()

@@ -1,5 +1,6 @@
 """compras (issue 12, second part): landed cost documents and their proration (costos_vinculados_compra,
-detalle_costo_vinculado)
+detalle_costo_vinculado); approval tiers in a table (niveles_aprobacion_compra, seeded from the two amounts
+configuracion_compras held, which go)
 
 Revision ID: 0021
 Revises: 0013
@@ -9,6 +10,7 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import postgresql
 
 revision: str = '0021'
 down_revision: str | Sequence[str] | None = '0013'
@@ -70,8 +72,37 @@ def upgrade() -> None:
     )
     op.create_index(op.f('ix_detalle_costo_vinculado_costo_id'), 'detalle_costo_vinculado', ['costo_id'],
                     unique=False)
+    op.create_table('niveles_aprobacion_compra',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('nivel', sa.Integer(), nullable=False),
+    sa.Column('monto_minimo', sa.Numeric(precision=14, scale=2), nullable=False),
+    sa.Column('roles', postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+    sa.Column('descripcion', sa.String(length=200), nullable=False),
+    sa.CheckConstraint('nivel BETWEEN 1 AND 9', name='niveles_aprobacion_nivel'),
+    sa.CheckConstraint('monto_minimo >= 0', name='niveles_aprobacion_monto'),
+    sa.CheckConstraint('jsonb_array_length(roles) > 0', name='niveles_aprobacion_roles'),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('nivel')
+    )
+    # The two tiers that were columns (and a role table in code): FINANZAS/CONTADOR/ADMIN above the automatic
+    # amount, ADMIN above the second one.
+    op.execute("""INSERT INTO niveles_aprobacion_compra (nivel, monto_minimo, roles, descripcion)
+                  SELECT 1, monto_auto_aprobacion, '["FINANZAS", "CONTADOR", "ADMIN"]'::jsonb, 'por defecto'
+                  FROM configuracion_compras
+                  UNION ALL SELECT 2, monto_aprobacion_admin, '["ADMIN"]'::jsonb, 'por defecto' FROM configuracion_compras""")
+    op.drop_constraint('configuracion_compras_niveles', 'configuracion_compras', type_='check')
+    op.drop_column('configuracion_compras', 'monto_auto_aprobacion')
+    op.drop_column('configuracion_compras', 'monto_aprobacion_admin')
 
 
 def downgrade() -> None:
+    for columna, nivel, defecto in (('monto_auto_aprobacion', 1, '5000'), ('monto_aprobacion_admin', 2, '50000')):
+        op.add_column('configuracion_compras', sa.Column(columna, sa.Numeric(precision=14, scale=2), nullable=False,
+                                                         server_default=defecto))
+        op.execute(f"UPDATE configuracion_compras SET {columna} = n.monto_minimo FROM niveles_aprobacion_compra n "
+                   f"WHERE n.nivel = {nivel}")
+    op.create_check_constraint('configuracion_compras_niveles', 'configuracion_compras',
+                               'monto_aprobacion_admin >= monto_auto_aprobacion')
+    op.drop_table('niveles_aprobacion_compra')
     op.drop_table('detalle_costo_vinculado')
     op.drop_table('costos_vinculados_compra')

@@ -61,7 +61,7 @@ def consulta_sunat(compras):
     set_env(SUNAT_CONSULTA_SANDBOX_PORT=str(sandbox.url.rsplit(':', 1)[1]), SUNAT_CONSULTA_REINTENTO_S="0.3")
     try:
         res = compras.client.put("/api/compras/configuracion/", headers=compras.admin, json={
-            "monto_auto_aprobacion": "5000", "monto_aprobacion_admin": "50000", "recordatorio_horas": "24",
+            "recordatorio_horas": "24",
             "escalamiento_horas": "48", "sunat_client_id": sandbox.client_id,
             "sunat_client_secret": sandbox.client_secret})
         assert res.status_code == 200, res.text

@@ -63,10 +63,10 @@ def test_daily_proposals_use_the_usual_supplier_and_run_once_a_day(compras):
 
 async def test_proposals_pending_approval_on_the_worker_schedule(compras, worker, temporal_client):
     with session_scope() as s:
-        s.execute(text("INSERT INTO configuracion_compras (id, monto_auto_aprobacion, monto_aprobacion_admin, "
+        s.execute(text("INSERT INTO configuracion_compras (id, "
                        "recordatorio_horas, escalamiento_horas, tolerancia_recepcion_pct, tolerancia_cantidad, "
                        "tolerancia_precio_pct, tolerancia_precio_monto, estado_propuesta, umbral_evaluacion, "
-                       "sunat_client_id) VALUES (1, 5000, 50000, 24, 48, 0, 0, 0.5, 0.1, 'PENDIENTE_APROBACION', "
+                       "sunat_client_id) VALUES (1, 24, 48, 0, 0, 0.5, 0.1, 'PENDIENTE_APROBACION', "
                        "70, '')"))
     _historial(compras)
     creadas = await temporal_client.execute_workflow("PropuestasCompra", id="propuestas-test",
