@@ -39,6 +39,12 @@ class Compras:
         assert res.status_code == 201, res.text
         return res.json()
 
+    def recibir(self, orden_id: int, lineas: list[tuple[int, str]]) -> dict:
+        res = self.client.post("/api/compras/recepciones/", headers=self.admin, json={
+            "orden_id": orden_id, "lineas": [{"detalle_orden_id": d, "cantidad_recibida": q} for d, q in lineas]})
+        assert res.status_code == 201, res.text
+        return res.json()
+
     def enviar(self, orden_id: int, headers: dict | None = None) -> dict:
         res = self.client.post(f"/api/compras/ordenes/{orden_id}/enviar/", headers=headers or self.admin)
         assert res.status_code == 200, res.text
@@ -79,10 +85,7 @@ def recibida(compras):
     oc = compras.orden(proveedor, [(p1, "10", "12.50"), (p2, "5", "20")])
     compras.enviar(oc["id"])
     l1, l2 = (d["id"] for d in oc["detalle"])
-    res = compras.client.post("/api/compras/recepciones/", headers=compras.admin, json={
-        "orden_id": oc["id"], "lineas": [{"detalle_orden_id": l1, "cantidad_recibida": "6"},
-                                         {"detalle_orden_id": l2, "cantidad_recibida": "5"}]})
-    assert res.status_code == 201, res.text
+    compras.recibir(oc["id"], [(l1, "6"), (l2, "5")])
     return oc["id"], l1, l2
 
 

@@ -40,14 +40,11 @@ def _recibida(compras):
     oc = compras.orden(proveedor, [(p1, "10", "10"), (p2, "10", "30")])
     compras.enviar(oc["id"])
     l1, l2 = (d["id"] for d in oc["detalle"])
-    res = compras.client.post("/api/compras/recepciones/", headers=compras.admin, json={
-        "orden_id": oc["id"], "lineas": [{"detalle_orden_id": l1, "cantidad_recibida": "10"},
-                                         {"detalle_orden_id": l2, "cantidad_recibida": "10"}]})
-    assert res.status_code == 201, res.text
+    recepcion = compras.recibir(oc["id"], [(l1, "10"), (l2, "10")])
     with session_scope() as s:  # the cost of a sale of 5 units, at the average
         assert costo_de_salida(s, tienda.almacen_id, [(p2, Decimal("5"))]) == Decimal("150.00")
         s.commit()
-    return oc["id"], res.json()["id"], (p1, l1), (p2, l2)
+    return oc["id"], recepcion["id"], (p1, l1), (p2, l2)
 
 
 def test_freight_by_weight_raises_the_average_and_the_sold_share_goes_to_cost_of_sales(compras):
@@ -108,11 +105,8 @@ def test_landed_cost_bad_input(compras):
     # not received yet → 422; the reception of another OC → 400; no weights → 400 criterio; unknown field → 400
     assert post("/api/compras/costos-vinculados/", headers=compras.admin,
                 json={**base, "orden_id": oc["id"]}).status_code == 422
-    otra = post("/api/compras/recepciones/", headers=compras.admin, json={
-        "orden_id": oc["id"], "lineas": [{"detalle_orden_id": oc["detalle"][0]["id"], "cantidad_recibida": "1"}]})
-    assert otra.status_code == 201, otra.text
-    res = post("/api/compras/costos-vinculados/", headers=compras.admin,
-               json={**base, "recepcion_id": otra.json()["id"]})
+    otra = compras.recibir(oc["id"], [(oc["detalle"][0]["id"], "1")])
+    res = post("/api/compras/costos-vinculados/", headers=compras.admin, json={**base, "recepcion_id": otra["id"]})
     assert res.status_code == 400 and res.json()["errors"][0]["field"] == "recepcion_id"
     res = post("/api/compras/costos-vinculados/", headers=compras.admin,
                json={**base, "orden_id": oc["id"], "criterio": "PESO"})

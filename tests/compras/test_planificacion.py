@@ -121,7 +121,6 @@ def test_quarterly_evaluation_scores_deliveries_and_flags_low_scores(compras):
 def test_the_fallback_supplier_is_chosen_by_price_then_lead_time_and_the_proposal_expects_it(compras):
     """The last supplier of the product is inactive: among those who sold it at the same price the one that
     delivers sooner is proposed (one with no deliveries yet comes after), expected its lead time from today."""
-    post = compras.client.post
     producto = compras.tienda.producto("PRO9", stock=None)
     almacen = compras.tienda.almacen_id
 
@@ -132,8 +131,7 @@ def test_the_fallback_supplier_is_chosen_by_price_then_lead_time_and_the_proposa
         with session_scope() as s:  # ordered `dias` days before it arrived (today)
             s.execute(text("UPDATE ordenes_compra SET fecha_creacion = now() - make_interval(days => :d) "
                            "WHERE id = :i"), {"d": dias, "i": oc["id"]})
-        assert post("/api/compras/recepciones/", headers=compras.admin, json={"orden_id": oc["id"], "lineas": [
-            {"detalle_orden_id": oc["detalle"][0]["id"], "cantidad_recibida": "2"}]}).status_code == 201
+        compras.recibir(oc["id"], [(oc["detalle"][0]["id"], "2")])
         return proveedor
 
     lento, rapido = recibida(RUC_A, 10), recibida(RUC_B, 3)
