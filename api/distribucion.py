@@ -1,4 +1,4 @@
-"""Module 4 distribución: /api/pedidos/, /api/transportistas/, /api/rutas/."""
+"""Module 4 distribución: /api/pedidos/, /api/transportistas/, /api/rutas/, /api/guias-remision/."""
 
 import asyncio
 import threading
@@ -24,12 +24,13 @@ from models.distribucion import (
     AsignacionPedido,
     DetallePedido,
     EventoPedido,
+    GuiaRemision,
     Pedido,
     Ruta,
     TrackingTransportista,
     Transportista,
 )
-from services.distribucion import entregas, pedidos, rutas, seguimiento
+from services.distribucion import entregas, gre, pedidos, rutas, seguimiento
 from services.distribucion import hoja_ruta as hoja_ruta_pdf
 
 router = APIRouter(tags=["distribucion"])
@@ -145,6 +146,34 @@ def planificar_dia(datos: rutas.PlanDiaIn, session: SessionDep,
     """Assign and order the day's PENDIENTE orders of a warehouse among the active carriers (a capacitated VRP
     over weight, volume and order count); orders that fit nobody stay PENDIENTE and are listed."""
     return rutas.planificar_dia(session, user, datos)
+
+
+# --- guías de remisión (GRE remitente) --------------------------------------------------------------------------
+
+GuiaRemisionOut = salida_de(GuiaRemision, "GuiaRemisionOut", doc="The GRE remitente (tipo 09) an order travels "
+                            "under: PENDIENTE → ENVIADA (SUNAT's ticket) → ACEPTADA / RECHAZADA (code and reason).")
+
+
+@router.get("/api/pedidos/{pedido_id}/gre/", response_model=GuiaRemisionOut)
+def gre_del_pedido(pedido_id: Id, session: SessionDep, _: Allowed("distribucion", "ver")) -> GuiaRemision:
+    """The order's latest GRE (issued when it was assigned to a route; EN_RUTA needs it ACEPTADA)."""
+    return gre.del_pedido(session, pedido_id)
+
+
+@router.get("/api/guias-remision/{guia_id}/pdf/", **descarga("application/pdf", "The printed GRE with its QR"))
+def gre_pdf(guia_id: Id, session: SessionDep, _: Allowed("distribucion", "ver")) -> Response:
+    guia = gre.obtener(session, guia_id)
+    return Response(gre.pdf(session, guia_id), media_type="application/pdf",
+                    headers={"Content-Disposition": f'inline; filename="GRE-{guia.serie}-{guia.numero}.pdf"'})
+
+
+@router.get("/api/guias-remision/{guia_id}/{tipo}/", **descarga("application/octet-stream",
+                                                                 "The signed XML or SUNAT's CDR (zip)"))
+def gre_archivo(guia_id: Id, tipo: Literal["xml", "cdr"], session: SessionDep,
+                _: Allowed("distribucion", "ver")) -> Response:
+    contenido, nombre = gre.archivo(session, guia_id, tipo)
+    return Response(contenido, media_type="application/xml" if tipo == "xml" else "application/zip",
+                    headers={"Content-Disposition": f'attachment; filename="{nombre}"'})
 
 
 # --- entregas ---------------------------------------------------------------------------------------------------

@@ -266,6 +266,13 @@ class PedidoRef:
 
     pedido_id: int
 
+
+@dataclass(frozen=True)
+class GuiaRef:
+    """The GRE activities of EntregaPedido (send, poll the ticket): the guía de remisión they act on."""
+
+    guia_id: int
+
 # --- module 7 (WhatsApp) ----------------------------------------------------------------------------------
 
 
