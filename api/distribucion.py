@@ -205,6 +205,16 @@ async def confirmar_entrega(
     return await run_in_threadpool(pedidos.obtener, session, pedido.id)
 
 
+PAGINA_CONFIRMAR = (Path(__file__).parent / "templates" / "confirmar_entrega.html").read_text(encoding="utf-8")
+
+
+@router.get("/entregas/{pedido_id}/confirmar", response_class=HTMLResponse, include_in_schema=False)
+def pagina_confirmar(pedido_id: Id) -> HTMLResponse:
+    """The page the route sheet's QR opens: the driver logs in and confirms with a photo, a signature drawn on
+    a canvas or the customer's code; it posts to `POST /api/entregas/{id}/confirmar/` (all checks are there)."""
+    return HTMLResponse(PAGINA_CONFIRMAR)
+
+
 # --- tracking ---------------------------------------------------------------------------------------------------
 
 PosicionOut = salida_de(TrackingTransportista, "PosicionOut", doc="A GPS fix of a carrier.")

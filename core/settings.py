@@ -107,8 +107,9 @@ class Settings(BaseSettings):
     sunat_consulta_url: str = ""  # https://api.sunat.gob.pe in production
     sunat_consulta_reintento_s: float = Field(default=30.0, gt=0)
     # module 4: the GRE remitente through SUNAT's GRE REST API (OAuth2 password grant with the SOL user, then
-    # comprobantes/envios). Empty URLs = the local SUNAT sandbox on sunat_sandbox_port; in production
-    # https://api-seguridad.sunat.gob.pe and https://api-cpe.sunat.gob.pe with the client registered in SOL.
+    # comprobantes/envios). Empty URLs = the local SUNAT sandbox on sunat_sandbox_port when sunat_env is
+    # "sandbox", else https://api-seguridad.sunat.gob.pe / https://api-cpe.sunat.gob.pe; the client id and
+    # secret are the API client registered in SUNAT Operaciones en Línea.
     sunat_gre_seguridad_url: str = ""
     sunat_gre_api_url: str = ""
     sunat_gre_client_id: str = "sandbox-gre"

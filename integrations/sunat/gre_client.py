@@ -24,6 +24,7 @@ from integrations.sunat.oauth import CredencialesRechazadas, SunatNoDisponible
 from integrations.sunat.see_client import empaquetar
 
 SCOPE = "https://api-cpe.sunat.gob.pe"
+SEGURIDAD_SUNAT, API_SUNAT = "https://api-seguridad.sunat.gob.pe", "https://api-cpe.sunat.gob.pe"
 ACEPTADO, EN_PROCESO, ERROR = "0", "98", "99"
 __all__ = ["CredencialesRechazadas", "SunatNoDisponible", "consultar", "enviar"]
 
@@ -54,10 +55,12 @@ class EnvioRechazado(Exception):
 
 
 def urls() -> tuple[str, str]:
-    """(security base, API base): the configured SUNAT hosts or the local SUNAT sandbox."""
+    """(security base, API base): the configured hosts; else the local SUNAT sandbox (SUNAT_ENV=sandbox) or
+    SUNAT's own hosts."""
     s = get_settings()
     local = f"http://127.0.0.1:{s.sunat_sandbox_port}"
-    return s.sunat_gre_seguridad_url or local, s.sunat_gre_api_url or local
+    seguridad, api = (local, local) if s.sunat_env == "sandbox" else (SEGURIDAD_SUNAT, API_SUNAT)
+    return s.sunat_gre_seguridad_url or seguridad, s.sunat_gre_api_url or api
 
 
 def _token(client: httpx.Client, c: Credenciales) -> str:

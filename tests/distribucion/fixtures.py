@@ -13,6 +13,8 @@ from tests.ventas_fixtures import Tienda
 
 pytest_plugins = ["tests.ventas_fixtures"]
 
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 ALMACEN_LIMA = (-12.0464, -77.0428)  # Cercado de Lima
 PUNTOS_LIMA = [(-12.1211, -77.0297), (-12.0874, -76.9747), (-12.0860, -77.0350), (-12.0770, -77.0860),
                (-12.0740, -77.0480), (-12.1110, -77.0120), (-11.9440, -77.0580), (-12.0570, -76.9440)]

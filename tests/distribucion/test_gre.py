@@ -157,7 +157,17 @@ def _planificado(despacho, make_user, placa: str, **pedido: object) -> dict:
     return orden
 
 
-async def test_gre_accepted_on_the_real_worker_before_the_order_goes_en_ruta(despacho, make_user, gre_sunat, worker):
+async def _en_ruta_en_el_workflow(temporal_client, pedido_id: int) -> None:
+    """The workflow applied the EN_RUTA update (so the worker stops with nothing in flight)."""
+    handle = temporal_client.get_workflow_handle(f"pedido-{pedido_id}")
+    limite = time.monotonic() + 30
+    while await handle.query("estado_actual") != "EN_RUTA":
+        assert time.monotonic() < limite
+        await asyncio.sleep(0.1)
+
+
+async def test_gre_accepted_on_the_real_worker_before_the_order_goes_en_ruta(despacho, make_user, gre_sunat, worker,
+                                                                             temporal_client):
     pedido = _planificado(despacho, make_user, "GRE-101")
     guia_ = await asyncio.to_thread(_gre, despacho, pedido["id"], "ACEPTADA")
     assert guia_["serie"] == "T001" and guia_["numero"] == 1 and guia_["ticket"] and guia_["codigo_respuesta"] == "0"
@@ -172,6 +182,7 @@ async def test_gre_accepted_on_the_real_worker_before_the_order_goes_en_ruta(des
     res = despacho.estado(pedido["id"], "EN_RUTA")
     assert res.status_code == 200 and res.json()["estado"] == "EN_RUTA"
     assert [r["numero"] for r in gre_sunat.servidor.sandbox.almacen.listar() if r["tipo"] == "09"] == [1]
+    await _en_ruta_en_el_workflow(temporal_client, pedido["id"])
 
 
 async def test_a_rejected_gre_blocks_en_ruta_with_sunats_reason(despacho, make_user, gre_sunat, worker):
@@ -192,7 +203,8 @@ async def test_a_rejected_gre_blocks_en_ruta_with_sunats_reason(despacho, make_u
             "PLANIFICADO"
 
 
-async def test_a_failing_token_endpoint_is_retried_until_sunat_answers(despacho, make_user, gre_sunat, worker):
+async def test_a_failing_token_endpoint_is_retried_until_sunat_answers(despacho, make_user, gre_sunat, worker,
+                                                                       temporal_client):
     from integrations.sunat import oauth
 
     oauth.olvidar_token("sandbox-gre")
@@ -211,3 +223,4 @@ async def test_a_failing_token_endpoint_is_retried_until_sunat_answers(despacho,
     guia_ = await asyncio.to_thread(_gre, despacho, pedido["id"], "ACEPTADA")
     assert guia_["estado"] == "ACEPTADA"
     assert despacho.estado(pedido["id"], "EN_RUTA").status_code == 200
+    await _en_ruta_en_el_workflow(temporal_client, pedido["id"])
