@@ -171,7 +171,10 @@ def liberar(session: Session, pedido: Pedido) -> None:
 
 
 def bloquear(session: Session, pedido_id: int) -> Pedido:
-    pedido = session.execute(select(Pedido).where(Pedido.id == pedido_id).with_for_update()).scalar_one_or_none()
+    """The order under its row lock, read fresh: a copy loaded earlier in the transaction (the day's plan reads
+    every pending order first) would hide a change another transaction committed meanwhile."""
+    pedido = session.execute(select(Pedido).where(Pedido.id == pedido_id).with_for_update()
+                             .execution_options(populate_existing=True)).scalar_one_or_none()
     if pedido is None:
         raise NotFound("Pedido no encontrado")
     return pedido

@@ -4,14 +4,17 @@ dispatch workflow on the real worker: accepted before EN_RUTA, a rejection block
 a failing token endpoint retried."""
 
 import asyncio
+import io
 import time
 from datetime import date
 from datetime import time as hora
 from decimal import Decimal
 
 import httpx
+import pypdfium2
 import pytest
 from lxml import etree
+from pyzbar.pyzbar import decode
 from sqlalchemy import text
 
 from core.db import session_scope
@@ -179,6 +182,10 @@ async def test_gre_accepted_on_the_real_worker_before_the_order_goes_en_ruta(des
     assert xsd.validar(xml) == []
     pdf = despacho.client.get(f"/api/guias-remision/{guia_['id']}/pdf/", headers=despacho.admin)
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    pagina = pypdfium2.PdfDocument(io.BytesIO(pdf.content))[0]
+    assert "T001-1" in pagina.get_textpage().get_text_range()
+    (qr,) = decode(pagina.render(scale=4).to_pil())  # RUC|09|T001|1|date|recipient doc|hash|
+    assert qr.data.decode().split("|")[1:4] == ["09", "T001", "1"] and guia_["hash"] in qr.data.decode()
     res = despacho.estado(pedido["id"], "EN_RUTA")
     assert res.status_code == 200 and res.json()["estado"] == "EN_RUTA"
     assert [r["numero"] for r in gre_sunat.servidor.sandbox.almacen.listar() if r["tipo"] == "09"] == [1]

@@ -25,7 +25,7 @@ import re
 import secrets
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 from lxml import etree
@@ -241,7 +241,7 @@ class ApiGre:
         return JSONResponse(respuesta)
 
 
-def rutas(api: ApiGre, fallas: Callable[[], object]) -> list[Route]:
+def rutas(api: ApiGre, fallas: Callable[[], Awaitable[Response | None]]) -> list[Route]:
     """`fallas()` is the sandbox's fault injection (an awaitable giving a Response, or None)."""
 
     async def token(request: Request) -> Response:
@@ -251,24 +251,25 @@ def rutas(api: ApiGre, fallas: Callable[[], object]) -> list[Route]:
         form = {k: str(v) for k, v in (await request.form()).items()}
         return api.token(request.path_params["client_id"], form)
 
-    async def enviar(request: Request) -> Response:
-        if (falla := await fallas()) is not None:
-            return falla
-        ruc = api.ruc_del_token(request)
-        if ruc is None:
-            return _error(401, "401", "No autorizado: token inválido o vencido")
+    def con_token(atender: Callable[[str, Request], Awaitable[Response]]) -> Callable[[Request], Awaitable[Response]]:
+        async def endpoint(request: Request) -> Response:
+            if (falla := await fallas()) is not None:
+                return falla
+            ruc = api.ruc_del_token(request)
+            if ruc is None:
+                return _error(401, "401", "No autorizado: token inválido o vencido")
+            return await atender(ruc, request)
+
+        return endpoint
+
+    async def enviar(ruc: str, request: Request) -> Response:
         try:
             cuerpo = await request.json()
         except ValueError:
             return _error(422, "0306", "El cuerpo no es JSON")
         return await run_in_threadpool(api.recibir, ruc, request.path_params["nombre"], cuerpo)
 
-    async def consultar(request: Request) -> Response:
-        if (falla := await fallas()) is not None:
-            return falla
-        ruc = api.ruc_del_token(request)
-        if ruc is None:
-            return _error(401, "401", "No autorizado: token inválido o vencido")
+    async def consultar(ruc: str, request: Request) -> Response:
         return await run_in_threadpool(api.estado, ruc, request.path_params["ticket"])
 
     async def control(request: Request) -> JSONResponse:
@@ -276,7 +277,7 @@ def rutas(api: ApiGre, fallas: Callable[[], object]) -> list[Route]:
 
     return [
         Route("/v1/clientessol/{client_id}/oauth2/token/", token, methods=["POST"]),
-        Route("/v1/contribuyente/gem/comprobantes/envios/{ticket}", consultar, methods=["GET"]),
-        Route("/v1/contribuyente/gem/comprobantes/{nombre}", enviar, methods=["POST"]),
+        Route("/v1/contribuyente/gem/comprobantes/envios/{ticket}", con_token(consultar), methods=["GET"]),
+        Route("/v1/contribuyente/gem/comprobantes/{nombre}", con_token(enviar), methods=["POST"]),
         Route("/_sandbox/gre", control, methods=["GET"]),
     ]
