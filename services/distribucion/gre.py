@@ -104,10 +104,17 @@ def guia_de(session: Session, asignacion_id: int) -> Guia | None:
     return session.execute(select(Guia).where(Guia.asignacion_id == asignacion_id)).scalar_one_or_none()
 
 
+def _nueva(pedido: Pedido, a: AsignacionPedido, ruta: Ruta) -> Guia:
+    return Guia(pedido_id=pedido.id, asignacion_id=a.id, serie=SERIE, fecha_emision=ruta.fecha,
+                fecha_inicio_traslado=ruta.fecha, ubigeo_partida="", direccion_partida="", ubigeo_llegada="",
+                direccion_llegada="")
+
+
 def preparar(session: Session, pedido_id: int) -> int:
     """Build, number, sign and store the GRE of the order's current assignment, once (a retry finds it); the
     guía's id, or 0 when the order needs none (not on a route any more, a pickup, GRE switched off). Data a
     GRE cannot go without raises ValidationError (nothing numbered)."""
+    pfx, password = facturacion_sunat.certificado(session)  # first use commits a demo certificate: before the lock
     pedido = bloquear(session, pedido_id)
     a = asignacion_activa(session, pedido_id)
     if a is None or not requerida(pedido) or pedido.estado != "PLANIFICADO":
@@ -118,10 +125,7 @@ def preparar(session: Session, pedido_id: int) -> int:
     ruta = session.get(Ruta, a.ruta_id)
     t = session.get(Transportista, ruta.transportista_id)
     almacen = session.get(Almacen, pedido.almacen_id)
-    pfx, password = facturacion_sunat.certificado(session)  # may commit (first use: a demo certificate)
-    guia = guia or Guia(pedido_id=pedido.id, asignacion_id=a.id, serie=SERIE, fecha_emision=ruta.fecha,
-                        fecha_inicio_traslado=ruta.fecha, ubigeo_partida="", direccion_partida="",
-                        ubigeo_llegada="", direccion_llegada="")
+    guia = guia or _nueva(pedido, a, ruta)
     guia.ubigeo_partida = _exigir(almacen.ubigeo, "El almacén de despacho no tiene ubigeo", "almacen.ubigeo")
     guia.direccion_partida = _exigir(almacen.direccion, "El almacén de despacho no tiene dirección",
                                      "almacen.direccion")
@@ -131,7 +135,7 @@ def preparar(session: Session, pedido_id: int) -> int:
     guia.vehiculo_m1l = t.categoria_vehiculo in CATEGORIAS_M1L
     guia.placa, guia.conductor_documento = t.placa, t.conductor_documento
     guia.peso_bruto = pedido.peso_total
-    guia.fecha_emision = max(guia.fecha_emision, datetime.now(UTC).astimezone(_lima()).date())
+    guia.fecha_emision = datetime.now(UTC).astimezone(_lima()).date()
     guia.numero = numeracion.siguiente_numero(session, TIPO_GRE, SERIE)
     documento = _documento(session, pedido, a, guia)
     if documento.relacionado is not None:
@@ -152,12 +156,7 @@ def registrar_error_datos(session: Session, pedido_id: int, motivo: str) -> None
     a = asignacion_activa(session, pedido_id)
     if a is None:
         return
-    guia = guia_de(session, a.id)
-    if guia is None:
-        ruta = session.get(Ruta, a.ruta_id)
-        guia = Guia(pedido_id=pedido.id, asignacion_id=a.id, serie=SERIE, fecha_emision=ruta.fecha,
-                    fecha_inicio_traslado=ruta.fecha, ubigeo_partida="", direccion_partida="", ubigeo_llegada="",
-                    direccion_llegada="")
+    guia = guia_de(session, a.id) or _nueva(pedido, a, session.get(Ruta, a.ruta_id))
     guia.estado, guia.mensaje_respuesta = "ERROR", motivo[:500]
     session.add(guia)
     _avisar(session, guia, f"GRE del pedido PED-{pedido_id} no emitida", motivo)
