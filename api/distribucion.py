@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile, 
 from fastapi import Path as Path_
 from fastapi.responses import HTMLResponse, Response
 from pydantic import Field
+from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from api.contrato import descarga, errores
@@ -167,13 +168,20 @@ def gre_pdf(guia_id: Id, session: SessionDep, _: Allowed("distribucion", "ver"))
                     headers={"Content-Disposition": f'inline; filename="GRE-{guia.serie}-{guia.numero}.pdf"'})
 
 
-@router.get("/api/guias-remision/{guia_id}/{tipo}/", **descarga("application/octet-stream",
-                                                                 "The signed XML or SUNAT's CDR (zip)"))
-def gre_archivo(guia_id: Id, tipo: Literal["xml", "cdr"], session: SessionDep,
-                _: Allowed("distribucion", "ver")) -> Response:
+def _archivo_gre(session: Session, guia_id: int, tipo: str, media_type: str) -> Response:
     contenido, nombre = gre.archivo(session, guia_id, tipo)
-    return Response(contenido, media_type="application/xml" if tipo == "xml" else "application/zip",
+    return Response(contenido, media_type=media_type,
                     headers={"Content-Disposition": f'attachment; filename="{nombre}"'})
+
+
+@router.get("/api/guias-remision/{guia_id}/xml/", **descarga("application/xml", "The signed DespatchAdvice"))
+def gre_xml(guia_id: Id, session: SessionDep, _: Allowed("distribucion", "ver")) -> Response:
+    return _archivo_gre(session, guia_id, "xml", "application/xml")
+
+
+@router.get("/api/guias-remision/{guia_id}/cdr/", **descarga("application/zip", "SUNAT's CDR (zip)"))
+def gre_cdr(guia_id: Id, session: SessionDep, _: Allowed("distribucion", "ver")) -> Response:
+    return _archivo_gre(session, guia_id, "cdr", "application/zip")
 
 
 # --- entregas ---------------------------------------------------------------------------------------------------
