@@ -130,3 +130,6 @@ __all__ += [  # module 4 (distribución)
 __all__ += [  # module 6 (conciliación bancaria, issue 14)
     "Conciliacion", "CuentaBancaria", "ImportacionExtracto", "MovimientoBancario",
 ]
+from models.dashboard import ConfiguracionDashboard, SnapshotKpi  # noqa: E402 - module 8 (dashboard)
+
+__all__ += ["ConfiguracionDashboard", "SnapshotKpi"]  # module 8 (dashboard)

@@ -5,7 +5,7 @@ workflow. The outbox stores a payload as JSON (`core.outbox` turns the dataclass
 and Temporal's data converter turns it back into the dataclass the workflow's run method or signal handler
 declares."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
@@ -350,3 +350,14 @@ class ImportacionExtractoEntrada:
     """ImportarExtracto workflow and its procesar_extracto activity: the stored statement to parse."""
 
     importacion_id: int
+
+
+# --- dashboard (workflows/dashboard.py, activities/dashboard.py) --------------------------------------------
+
+
+@dataclass(frozen=True)
+class RefrescoKpis:
+    """RefrescarSnapshotsKpi workflow and its refrescar_snapshots_kpi activity: the KPI groups to recompute
+    (empty: all of them)."""
+
+    grupos: list[str] = field(default_factory=list)
