@@ -6,7 +6,6 @@ import asyncio
 import json
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from pathlib import Path
 from typing import Any, Literal
 
 from fastapi import APIRouter, WebSocket
@@ -14,6 +13,7 @@ from fastapi.responses import HTMLResponse
 from pydantic import Field
 
 from api.deps import Allowed, SessionDep
+from api.paginas import pagina
 from core import tiempo_real
 from core.db import session_scope
 from core.errors import Forbidden, Unauthorized
@@ -23,7 +23,6 @@ from services.dashboard import acceso, consulta, widgets
 from services.dashboard.acceso import PERMISO_GRUPO, PERMISO_TABLERO
 
 router = APIRouter(tags=["dashboard"])
-PAGINA = (Path(__file__).parent / "templates" / "dashboard.html").read_text(encoding="utf-8")
 SUBPROTOCOLO = "erp.bearer"  # new WebSocket(url, ["erp.bearer", token]): the token never rides in the URL
 ESPERA_TOKEN_S = 10
 
@@ -217,7 +216,7 @@ def guardar_configuracion(datos: widgets.ConfiguracionIn, session: SessionDep,
 @router.get("/dashboard", response_class=HTMLResponse, include_in_schema=False)
 def pagina_dashboard() -> HTMLResponse:
     """A minimal live dashboard: a login form, today's sales and a feed of the WebSocket's events."""
-    return HTMLResponse(PAGINA)
+    return HTMLResponse(pagina("dashboard.html"))
 
 
 def _conectar(token: str) -> tuple[AuthUser, list[str], list[str]]:

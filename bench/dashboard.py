@@ -9,7 +9,8 @@ Starts its own embedded PostgreSQL (fsync on), migrates, seeds, then generates e
 in every warehouse, N sales over the last 365 days (2 lines and 1 payment each), M stock movements over the
 same year, N/20 receivables, N/50 payables, N/40 collections and N/5 cash journal entries. Then it times
 `services.dashboard.kpis.refrescar` (each group's INSERT … SELECT, 3 runs) and each KPI endpoint through
-`erp api` (1 process) on loopback: 300 sequential requests after 20 warm-ups, as the admin (all branches).
+`erp api` (1 process) on loopback: 300 sequential requests after 20 warm-ups, as the admin (all branches),
+next to an authenticated endpoint that reads nothing (the framework's and authentication's own cost).
 """
 
 import asyncio
@@ -18,6 +19,7 @@ import platform
 import statistics
 import sys
 import time
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import psycopg
@@ -26,7 +28,10 @@ from bench.ventas import bench_database, running_api
 
 SUCURSALES, PRODUCTOS = 5, 2000
 REPETICIONES, CALENTAMIENTO = 300, 20
-ENDPOINTS = ["ventas", "inventario", "financiero", "logistica"]
+ENDPOINTS = [f"/api/dashboard/kpis/{g}/" for g in ("ventas", "inventario", "financiero", "logistica")]
+# The same client on an authenticated endpoint that reads nothing (a static catalog): what authentication,
+# routing and serialisation cost on this machine at this load, for comparison.
+LINEA_BASE = "/api/ventas/metodos-pago/"
 
 
 def _paso(conn: psycopg.Connection, nombre: str, sql: str, params: dict | None = None) -> None:
@@ -135,25 +140,52 @@ def _finanzas(conn: psycopg.Connection, ventas: int) -> None:
 
 
 def refrescos(veces: int = 3) -> list[dict[str, float]]:
+    """Each run as of now, then as of the last hour of the previous month: a full 31-day month window (the
+    month-to-date KPIs' worst case; today may be early in the month)."""
     from core.db import session_scope
     from services.dashboard import kpis
 
+    fin_de_mes = datetime.now(UTC).replace(day=1, hour=4, minute=0) - timedelta(hours=1)  # 23:00 Lima
     corridas = []
-    for _ in range(veces):
+    for ahora, nombre in [(None, "now")] * veces + [(fin_de_mes, "month end")] * veces:
         with session_scope() as s:
             inicio = time.perf_counter()
-            hechos = kpis.refrescar(s)
+            hechos = kpis.refrescar(s, ahora=ahora)
             total = (time.perf_counter() - inicio) * 1000
         corridas.append({r.grupo: r.ms for r in hechos} | {"total": total})
-        print("  refresh (ms):", {k: round(v) for k, v in corridas[-1].items()}, flush=True)
+        print(f"  refresh as of {nombre} (ms):", {k: round(v) for k, v in corridas[-1].items()}, flush=True)
     return corridas
+
+
+def en_proceso(n: int = 200) -> None:
+    """The two reads behind GET …/ventas/ in-process (no HTTP, no auth), and the live query's plan."""
+    from sqlalchemy import text
+
+    from core.db import session_scope
+    from services.dashboard import consulta
+    from services.dashboard.kpis import parametros
+
+    with session_scope() as s:
+        for nombre, leer in (("latest snapshot", lambda: consulta.ultimo(s, "ventas")),
+                             ("today so far (all branches)", lambda: consulta.ventas_hoy(s, None)),
+                             ("today so far (one branch)", lambda: consulta.ventas_hoy(s, [1]))):
+            tiempos = []
+            for _ in range(n):
+                inicio = time.perf_counter()
+                leer()
+                tiempos.append((time.perf_counter() - inicio) * 1000)
+            q = statistics.quantiles(tiempos, n=100)
+            print(f"  in-process {nombre}: p50 {q[49]:.2f} ms, p95 {q[94]:.2f} ms", flush=True)
+        plan = s.execute(text("EXPLAIN (ANALYZE, BUFFERS) SELECT coalesce(sum(total), 0), count(*) FROM ventas "
+                              "WHERE fecha >= :desde AND estado = 'registrada' AND sucursal_id = ANY(:s)"),
+                         {"desde": parametros()["desde_dia"], "s": [1]}).scalars()
+        print("   ", "\n    ".join(plan), flush=True)
 
 
 async def latencias(api: str, headers: dict[str, str]) -> dict[str, tuple[float, float, float]]:
     resultado = {}
     async with httpx.AsyncClient(base_url=api, headers=headers, timeout=30) as c:
-        for grupo in ENDPOINTS:
-            ruta = f"/api/dashboard/kpis/{grupo}/"
+        for ruta in [LINEA_BASE, *ENDPOINTS]:
             tiempos = []
             for i in range(CALENTAMIENTO + REPETICIONES):
                 inicio = time.perf_counter()
@@ -162,7 +194,7 @@ async def latencias(api: str, headers: dict[str, str]) -> dict[str, tuple[float,
                 if i >= CALENTAMIENTO:
                     tiempos.append((time.perf_counter() - inicio) * 1000)
             q = statistics.quantiles(tiempos, n=100)
-            resultado[grupo] = (q[49], q[94], q[98])
+            resultado[ruta] = (q[49], q[94], q[98])
             print(f"  GET {ruta}: p50 {q[49]:.1f} ms, p95 {q[94]:.1f} ms, p99 {q[98]:.1f} ms "
                   f"({len(res.content)} bytes)", flush=True)
     return resultado
@@ -176,6 +208,7 @@ def main(ventas: int, movimientos: int) -> None:
         poblar(owner_url, ventas, movimientos)
         print(f"generated {ventas} sales, {movimientos} movements in {time.perf_counter() - inicio:.0f} s", flush=True)
         corridas = refrescos()
+        en_proceso()
         with running_api(url, 1) as (api, headers, _):
             asyncio.run(latencias(api, headers))
         mejor = min(c["total"] for c in corridas)

@@ -43,6 +43,17 @@ def upgrade() -> None:
         sa.Column("widgets_config_json", postgresql.JSONB(), nullable=False, server_default="[]"),
         sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
     )
+    # Installs seeded before this module: the KPI permissions of services.seed.DEFAULT_ROLES (a fresh install
+    # gets them from the seed; an edited role keeps any explicit denial, which wins over a grant).
+    op.execute("""
+        INSERT INTO permisos (rol_id, modulo, accion, permitido)
+        SELECT r.id, 'dashboard', g.accion, true
+        FROM roles r JOIN (VALUES ('GERENTE_VENTAS', 'ver'), ('GERENTE_VENTAS', 'ventas'),
+                                  ('SUPERVISOR_ALMACEN', 'ver'), ('SUPERVISOR_ALMACEN', 'inventario'),
+                                  ('DESPACHADOR', 'ver'), ('DESPACHADOR', 'logistica'), ('CONTADOR', 'ver'),
+                                  ('TESORERO', 'ver'), ('FINANZAS', 'ver')) AS g(rol, accion) ON g.rol = r.nombre
+        ON CONFLICT (rol_id, modulo, accion) DO NOTHING
+    """)
     # "Today so far" by branch: an index-only range scan of the branch's sales since Lima midnight.
     op.create_index("ix_ventas_sucursal_fecha", "ventas", ["sucursal_id", "fecha"],
                     postgresql_include=["total", "estado"])

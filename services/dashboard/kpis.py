@@ -185,5 +185,5 @@ def refrescar_grupo(session: Session, grupo: str, ahora: datetime | None = None)
     return Refresco(grupo, filas, round((time.perf_counter() - inicio) * 1000, 1), calculado_en)
 
 
-def refrescar(session: Session, grupos: tuple[str, ...] = GRUPOS_KPI) -> list[Refresco]:
-    return [refrescar_grupo(session, grupo) for grupo in grupos]
+def refrescar(session: Session, grupos: tuple[str, ...] = GRUPOS_KPI, ahora: datetime | None = None) -> list[Refresco]:
+    return [refrescar_grupo(session, grupo, ahora) for grupo in grupos]

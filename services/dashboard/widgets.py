@@ -28,17 +28,13 @@ WIDGETS: dict[str, str] = {
 MAX_WIDGETS = len(WIDGETS)
 
 
+NombreWidget = Literal[tuple(WIDGETS)]  # the catalog, as an enum in the OpenAPI schema
+
+
 class WidgetIn(Entrada):
-    widget: str = Field(max_length=40, description=f"one of: {', '.join(WIDGETS)}")
+    widget: NombreWidget  # type: ignore[valid-type]
     posicion: int = Field(ge=0, le=99)
     tamano: Literal["S", "M", "L"] = "M"
-
-    @field_validator("widget")
-    @classmethod
-    def _conocido(cls, v: str) -> str:
-        if v not in WIDGETS:
-            raise ValueError(f"widget desconocido; válidos: {', '.join(WIDGETS)}")
-        return v
 
 
 class ConfiguracionIn(Entrada):

@@ -19,21 +19,12 @@ pytest_plugins = ["tests.ventas_fixtures"]
 
 
 @dataclass
-class Tablero:
-    tienda: Tienda
+class Tablero(Tienda):
     cajero: dict[str, str]
     sucursal_norte: int
     almacen_norte: int
     cajero_norte: dict[str, str]
     productos: dict[str, int]
-
-    @property
-    def client(self):  # noqa: ANN201
-        return self.tienda.client
-
-    @property
-    def admin(self) -> dict[str, str]:
-        return self.tienda.admin
 
     def vender(self, sku: str, cantidad: str, monto: str, metodo: str = "EFECTIVO",
                headers: dict[str, str] | None = None, client=None) -> dict:  # noqa: ANN001
@@ -135,7 +126,8 @@ def tablero(tienda: Tienda, make_user: Callable) -> Tablero:
     tienda.abrir_caja(cajero)
     _, cajero_norte = make_user("CAJERO", sucursal_id=sucursal_norte)
     tienda.abrir_caja(cajero_norte)
-    t = Tablero(tienda, cajero, sucursal_norte, almacen_norte, cajero_norte, productos)
+    t = Tablero(**vars(tienda), cajero=cajero, sucursal_norte=sucursal_norte, almacen_norte=almacen_norte,
+                cajero_norte=cajero_norte, productos=productos)
     _finanzas(hoy)
     _logistica(tienda, hoy)
     return t

@@ -28,7 +28,7 @@ def test_sales_kpis_by_branch_period_product_and_payment_method(con_ventas: Tabl
     for periodo in ("dia", "semana", "mes"):
         assert k["totales"][periodo] == _periodo("94.40", 3, "31.47")
     principal, norte = k["por_sucursal"]
-    assert principal["sucursal_id"] == t.tienda.sucursal_id and principal["dia"] == _periodo("47.20", 2, "23.60")
+    assert principal["sucursal_id"] == t.sucursal_id and principal["dia"] == _periodo("47.20", 2, "23.60")
     assert norte["sucursal_id"] == t.sucursal_norte and norte["mes"] == _periodo("47.20", 1, "47.20")
     assert [(p["producto_id"], p["total"], p["cantidad"], p["sucursal_id"]) for p in k["top_productos"]] == [
         (t.productos["DB"], "70.80", "3.000", None), (t.productos["DA"], "23.60", "2.000", None)]
@@ -45,18 +45,18 @@ def test_inventory_kpis_stock_value_minimum_lots_and_rotation(con_ventas: Tabler
     with session_scope() as s:  # an expired lot still holding stock
         s.execute(text("INSERT INTO lotes_series (producto_id, almacen_id, numero_lote, fecha_vencimiento, "
                        "cantidad_inicial, cantidad_actual, estado) VALUES (:p, :a, 'L-VIEJO', :f, 2, 2, 'ACTIVO')"),
-                  {"p": t.productos["DL"], "a": t.tienda.almacen_id, "f": hoy_lima() - timedelta(days=5)})
+                  {"p": t.productos["DL"], "a": t.almacen_id, "f": hoy_lima() - timedelta(days=5)})
     refrescar()
     k = t.kpis("inventario")
     assert (k["valor_stock"], k["items_bajo_minimo"], k["lotes_por_vencer"], k["lotes_vencidos"]) == (
         "130.00", 1, 1, 1)
     principal, norte = k["por_almacen"]
-    assert principal == {"almacen_id": t.tienda.almacen_id, "valor_stock": "94.00", "items_con_stock": 3,
+    assert principal == {"almacen_id": t.almacen_id, "valor_stock": "94.00", "items_con_stock": 3,
                          "items_bajo_minimo": 1, "lotes_por_vencer": 1, "unidades_por_vencer": "3.000",
                          "lotes_vencidos": 1, "unidades_vencidas": "2.000", "rotacion": "0.2000",
                          "salidas_periodo": "3.000"}
     assert (norte["almacen_id"], norte["valor_stock"], norte["rotacion"]) == (t.almacen_norte, "36.00", "0.6667")
-    assert k["bajo_minimo"] == [{"almacen_id": t.tienda.almacen_id, "producto_id": t.productos["DA"],
+    assert k["bajo_minimo"] == [{"almacen_id": t.almacen_id, "producto_id": t.productos["DA"],
                                  "nombre": "Producto DA", "stock_actual": "8.0000", "stock_minimo": "9.000"}]
 
 
@@ -100,14 +100,14 @@ def test_supervisor_sees_only_inventory_of_their_warehouses(con_ventas: Tablero,
     t = con_ventas
     refrescar()
     supervisor_id, supervisor = make_user("SUPERVISOR_ALMACEN")
-    res = t.client.post(f"/api/almacenes/{t.tienda.almacen_id}/usuarios/", headers=t.admin,
+    res = t.client.post(f"/api/almacenes/{t.almacen_id}/usuarios/", headers=t.admin,
                         json={"usuario_id": supervisor_id})
     assert res.status_code == 204, res.text
     for grupo in ("financiero", "ventas", "logistica"):
         res = t.client.get(f"/api/dashboard/kpis/{grupo}/", headers=supervisor)
         assert res.status_code == 403, (grupo, res.text)
     k = t.kpis("inventario", supervisor)
-    assert k["valor_stock"] == "94.00" and [a["almacen_id"] for a in k["por_almacen"]] == [t.tienda.almacen_id]
+    assert k["valor_stock"] == "94.00" and [a["almacen_id"] for a in k["por_almacen"]] == [t.almacen_id]
     res = t.client.get("/api/dashboard/kpis/inventario/", headers=supervisor, params={"almacen_id": t.almacen_norte})
     assert res.status_code == 403
     _, contador = make_user("CONTADOR")  # the finance permission is what finance KPIs need
@@ -117,12 +117,12 @@ def test_supervisor_sees_only_inventory_of_their_warehouses(con_ventas: Tablero,
 def test_sales_manager_sees_only_the_sales_of_their_branch(con_ventas: Tablero, make_user):
     t = con_ventas
     refrescar()
-    _, gerente = make_user("GERENTE_VENTAS", sucursal_id=t.tienda.sucursal_id)
+    _, gerente = make_user("GERENTE_VENTAS", sucursal_id=t.sucursal_id)
     k = t.kpis("ventas", gerente)
     assert k["hoy"]["total"] == "47.20" and k["totales"]["mes"] == _periodo("47.20", 2, "23.60")
-    assert [s["sucursal_id"] for s in k["por_sucursal"]] == [t.tienda.sucursal_id]
+    assert [s["sucursal_id"] for s in k["por_sucursal"]] == [t.sucursal_id]
     assert [(p["producto_id"], p["sucursal_id"]) for p in k["top_productos"]] == [
-        (t.productos["DA"], t.tienda.sucursal_id), (t.productos["DB"], t.tienda.sucursal_id)]  # tie: by id
+        (t.productos["DA"], t.sucursal_id), (t.productos["DB"], t.sucursal_id)]  # tie: by id
     assert k["por_metodo_pago"] == [{"metodo": "EFECTIVO", "total": "23.60", "pagos": 1},
                                     {"metodo": "YAPE", "total": "23.60", "pagos": 1}]
     res = t.client.get("/api/dashboard/kpis/ventas/", headers=gerente, params={"sucursal_id": t.sucursal_norte})

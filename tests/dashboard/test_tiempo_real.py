@@ -52,9 +52,9 @@ def test_a_sale_and_its_stock_alert_reach_the_dashboard_within_a_second(tablero:
         latencia = time.monotonic() - enviado
     por_tipo = {m["tipo"]: m for m in mensajes}
     assert por_tipo["venta"]["venta_id"] == vendida["id"] and por_tipo["venta"]["total"] == "23.60"
-    assert por_tipo["venta"]["sucursal_id"] == tablero.tienda.sucursal_id
+    assert por_tipo["venta"]["sucursal_id"] == tablero.sucursal_id
     assert por_tipo["alerta_stock"] == {"tipo": "alerta_stock", "producto_id": tablero.productos["DA"],
-                                        "almacen_id": tablero.tienda.almacen_id, "stock_actual": "8.000",
+                                        "almacen_id": tablero.almacen_id, "stock_actual": "8.000",
                                         "stock_minimo": "9.000"}
     assert latencia < 1.0, latencia
 
@@ -87,7 +87,7 @@ def test_a_rolled_back_sale_publishes_nothing(tablero: Tablero, servidor):
 
 
 def test_a_manager_connection_gets_only_their_branch_sales(tablero: Tablero, servidor, make_user):
-    _, gerente = make_user("GERENTE_VENTAS", sucursal_id=tablero.tienda.sucursal_id)
+    _, gerente = make_user("GERENTE_VENTAS", sucursal_id=tablero.sucursal_id)
     with _conectar(servidor, gerente) as ws:
         tablero.vender("DB", "1", "23.60", headers=tablero.cajero_norte)
         propia = tablero.vender("DB", "1", "23.60")
