@@ -3,12 +3,13 @@ cut to the user's scope), /api/dashboard/configuracion/ (the user's widgets), /w
 and /dashboard (a minimal page that shows them)."""
 
 import asyncio
+import contextlib
 import json
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, Literal
 
-from fastapi import APIRouter, WebSocket
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from fastapi.responses import HTMLResponse
 from pydantic import Field
 
@@ -236,7 +237,7 @@ async def _token(websocket: WebSocket) -> str | None:
     await websocket.accept()
     try:
         texto = await asyncio.wait_for(websocket.receive_text(), ESPERA_TOKEN_S)
-    except (TimeoutError, KeyError, RuntimeError):
+    except (TimeoutError, KeyError, RuntimeError, WebSocketDisconnect):
         return None
     try:
         cuerpo = json.loads(texto)
@@ -251,7 +252,8 @@ async def ws_dashboard(websocket: WebSocket) -> None:
     PostgreSQL NOTIFY. Closes 4401 for a missing, bad or expired token, 4403 without dashboard:ver."""
     token = await _token(websocket)
     if not token:
-        await websocket.close(code=4401, reason="token requerido")
+        with contextlib.suppress(RuntimeError, OSError):  # the client may already be gone
+            await websocket.close(code=4401, reason="token requerido")
         return
     try:
         user, grupos, temas = await asyncio.to_thread(_conectar, token)
