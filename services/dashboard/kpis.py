@@ -34,13 +34,20 @@ def _tramo_sql(dias: str) -> str:
 
 
 VENTAS = [
-    # ventas_dia / _semana / _mes by branch: total and number of sales (ticket = total / sales)
-    """SELECT p.tipo, v.sucursal_id, NULL::int, '', '', sum(v.total), count(*)
-       FROM ventas v
-       JOIN (VALUES ('ventas_dia', :desde_dia), ('ventas_semana', :desde_semana), ('ventas_mes', :desde_mes))
-            AS p(tipo, desde) ON v.fecha >= p.desde
-       WHERE v.estado = 'registrada' AND v.fecha >= LEAST(:desde_semana, :desde_mes)
-       GROUP BY p.tipo, v.sucursal_id""",
+    # ventas_dia / _semana / _mes by branch: total and number of sales (ticket = total / sales), in one pass
+    """SELECT p.tipo, a.sucursal_id, NULL::int, '', '', p.total, p.ventas
+       FROM (SELECT sucursal_id,
+                    sum(total) FILTER (WHERE fecha >= :desde_dia) AS td,
+                    count(*) FILTER (WHERE fecha >= :desde_dia) AS nd,
+                    sum(total) FILTER (WHERE fecha >= :desde_semana) AS ts,
+                    count(*) FILTER (WHERE fecha >= :desde_semana) AS ns,
+                    sum(total) FILTER (WHERE fecha >= :desde_mes) AS tm,
+                    count(*) FILTER (WHERE fecha >= :desde_mes) AS nm
+             FROM ventas WHERE estado = 'registrada' AND fecha >= LEAST(:desde_semana, :desde_mes)
+             GROUP BY sucursal_id) a
+       CROSS JOIN LATERAL (VALUES ('ventas_dia', a.td, a.nd), ('ventas_semana', a.ts, a.ns),
+                                  ('ventas_mes', a.tm, a.nm)) AS p(tipo, total, ventas)
+       WHERE p.ventas > 0""",
     # top products of the month by branch and for all branches (sucursal_id NULL)
     f"""SELECT 'top_productos', t.sucursal_id, NULL::int, t.producto_id::text, pr.nombre, t.total, t.cantidad
        FROM (SELECT v.sucursal_id, d.producto_id, sum(d.total) AS total, sum(d.cantidad) AS cantidad,
