@@ -322,21 +322,10 @@ async def ws_seguimiento(websocket: WebSocket, codigo: str) -> None:
     if transportista_id is None:
         await websocket.close()
         return
-    async def reenviar(cola: asyncio.Queue) -> None:
-        while True:
-            fix = await cola.get()
-            await websocket.send_json({"latitud": fix["latitud"], "longitud": fix["longitud"],
-                                       "momento": fix["momento"], "eta": fix["etas"].get(str(pedido_id))})
 
-    async def hasta_desconexion() -> None:
-        while (await websocket.receive())["type"] != "websocket.disconnect":
-            pass
+    def mensaje(fix: dict) -> dict:
+        return {"latitud": fix["latitud"], "longitud": fix["longitud"], "momento": fix["momento"],
+                "eta": fix["etas"].get(str(pedido_id))}
 
     async with tiempo_real.difusor().suscripcion(seguimiento.tema(transportista_id)) as cola:
-        tareas = [asyncio.create_task(reenviar(cola)), asyncio.create_task(hasta_desconexion())]
-        try:
-            await asyncio.wait(tareas, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for tarea in tareas:
-                tarea.cancel()
-            await asyncio.gather(*tareas, return_exceptions=True)
+        await tiempo_real.reenviar(websocket, cola, mensaje)

@@ -49,6 +49,8 @@ ROUTERS = [
     "whatsapp",
     # bank reconciliation (issue 14)
     "conciliacion",
+    # module 8 (dashboard)
+    "dashboard",
 ]
 
 # The only routes that answer without a bearer token. Everything else requires one (tested by iterating over
@@ -66,6 +68,8 @@ PUBLIC_ROUTES = {
     # module 7: Meta calls these; the POST is refused (403) without a valid X-Hub-Signature-256
     ("GET", "/api/whatsapp/webhook/"),
     ("POST", "/api/whatsapp/webhook/"),
+    # module 8: HTML shell with a login form; it shows no data by itself
+    ("GET", "/dashboard"),
 }
 
 # Answered even when the business requests of a burst fill the admission queue (operators' probes).

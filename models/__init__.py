@@ -109,12 +109,15 @@ __all__ += [  # module 7 (WhatsApp)
 ]
 from models.compras import (  # noqa: E402 - module 5 (compras)
     ConfiguracionCompras,
+    CostoVinculado,
+    DetalleCostoVinculado,
     DetalleFacturaProveedor,
     DetalleOrdenCompra,
     DetalleRecepcion,
     EvaluacionProveedor,
     FacturaProveedor,
     IncidenciaCompra,
+    NivelAprobacionCompra,
     OrdenCompra,
     Proveedor,
     Recepcion,
@@ -123,6 +126,7 @@ from models.compras import (  # noqa: E402 - module 5 (compras)
 __all__ += [  # module 5 (compras)
     "ConfiguracionCompras", "DetalleFacturaProveedor", "DetalleOrdenCompra", "DetalleRecepcion",
     "EvaluacionProveedor", "FacturaProveedor", "IncidenciaCompra", "OrdenCompra", "Proveedor", "Recepcion",
+    "CostoVinculado", "DetalleCostoVinculado", "NivelAprobacionCompra",
 ]
 __all__ += [  # module 4 (distribución)
     "AsignacionPedido", "DetallePedido", "EventoPedido", "Pedido", "Ruta", "TrackingTransportista", "Transportista",
@@ -130,3 +134,6 @@ __all__ += [  # module 4 (distribución)
 __all__ += [  # module 6 (conciliación bancaria, issue 14)
     "Conciliacion", "CuentaBancaria", "ImportacionExtracto", "MovimientoBancario",
 ]
+from models.dashboard import ConfiguracionDashboard, SnapshotKpi  # noqa: E402 - module 8 (dashboard)
+
+__all__ += ["ConfiguracionDashboard", "SnapshotKpi"]  # module 8 (dashboard)
