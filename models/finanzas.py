@@ -222,6 +222,9 @@ class PagoCobro(SQLModel, table=True):
     asiento_id: int | None = Field(default=None, foreign_key="asientos_contables.id")
     created_at: datetime = created_at()
     conciliado: bool = False  # matched with a bank statement line (issue 14; column added by migration 0014)
+    # The PEN book value of the document it relieved (what undoing it gives back; NULL on rows written before 0022)
+    valor_libros: Decimal | None = money(default=None, nullable=True)
+    anulado: bool = False  # reversed (an undone bank reconciliation that had recorded it): its entry is reversed
 
 
 class CostoPromedio(SQLModel, table=True):

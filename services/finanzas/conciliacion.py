@@ -45,6 +45,7 @@ MAX_BYTES = 20 * 1024 * 1024
 BYTES_EN_SEGUNDO_PLANO = 256 * 1024  # larger files are parsed by the workflow (a 2,000-line CSV is ~150 KB)
 LOTE = 1000
 ENLACES = ("PAGO_COBRO", "TARJETA")
+REGISTRADAS = ("DOCUMENTOS", "PARCIAL")  # classes whose confirmation records the collection/payment
 BANCARIAS = {"ITF": "ITF", "COMISION": "GASTOS_BANCARIOS", "INTERES": "INTERESES_GANADOS"}
 
 
@@ -235,7 +236,7 @@ def _operaciones(session: Session, moneda: str, desde: date, hasta: date) -> lis
           FROM pagos_cobros p
           LEFT JOIN cuentas_por_cobrar c ON c.id = p.cuenta_cobrar_id
           LEFT JOIN cuentas_por_pagar v ON v.id = p.cuenta_pagar_id
-         WHERE NOT p.conciliado AND p.moneda = :moneda AND p.metodo_pago <> 'EFECTIVO'
+         WHERE NOT p.conciliado AND NOT p.anulado AND p.moneda = :moneda AND p.metodo_pago <> 'EFECTIVO'
            AND p.fecha BETWEEN :desde AND :hasta
          GROUP BY p.operacion"""), {"moneda": moneda, "desde": desde, "hasta": hasta})
     return [Operacion(f.operacion, tuple(f.ids), f.tipo, f.monto, moneda, f.fecha, f.metodo, f.referencia or "",
@@ -428,8 +429,9 @@ def _pagos(session: Session, m: MovimientoBancario, fila: CuentaBancaria, ids: t
     if len(pagos) != len(set(ids)):
         raise NotFound("Cobro/pago no encontrado", field="pagos_cobros")
     for p in pagos:
-        if p.conciliado:
-            raise Conflict(f"El cobro/pago {p.operacion} ya está conciliado", field="pagos_cobros")
+        if p.conciliado or p.anulado:
+            raise Conflict(f"El cobro/pago {p.operacion} ya está {'anulado' if p.anulado else 'conciliado'}",
+                           field="pagos_cobros")
         if p.moneda != fila.moneda or (p.tipo == "COBRO") != (m.monto > 0):
             raise ValidationError(f"{p.operacion} no es un {'cobro' if m.monto > 0 else 'pago'} en {fila.moneda}",
                                   field="pagos_cobros")
@@ -485,7 +487,7 @@ def _confirmar(session: Session, usuario_id: int | None, movimiento_id: int, dat
         if eleccion.gasto > 0:  # the bank paid the transfer net of its fee, or the acquirer of its commission
             asiento_id = _asiento_bancario(session, usuario_id, m, fila, "GASTOS_BANCARIOS", -eleccion.gasto,
                                            "Comisión descontada del abono")
-    elif eleccion.clase in ("DOCUMENTOS", "PARCIAL"):
+    elif eleccion.clase in REGISTRADAS:
         pagos = _registrar_documentos(session, usuario_id, m, fila, eleccion.documentos)
     elif eleccion.clase in BANCARIAS:
         if (eleccion.clase == "INTERES") != (m.monto > 0):
@@ -526,7 +528,7 @@ def _misma(session: Session, m: MovimientoBancario, vigente: Conciliacion, datos
     if datos.clase is not None:
         return vigente.clase == datos.clase
     if datos.documentos is not None:
-        return vigente.clase in ("DOCUMENTOS", "PARCIAL")
+        return vigente.clase in REGISTRADAS
     sugerencias = json.loads(m.sugerencias or "[]")
     indice = datos.sugerencia or 0
     if vigente.movimiento_id != m.id:  # the other line of a confirmed reversal
@@ -541,9 +543,10 @@ class DeshacerIn(Entrada):
 
 
 def deshacer(session: Session, usuario_id: int | None, movimiento_id: int, motivo: str) -> Conciliacion:
-    """Undo a confirmed reconciliation while the line's period is open: both sides unreconciled, the entry it
-    posted reversed. A collection recorded from the line's documents stays (it is a real collection), only
-    unreconciled. One transaction."""
+    """Undo a confirmed reconciliation while the line's period is open, reversing what the confirmation
+    recorded: both sides unreconciled; the bank-charge entry it posted reversed; a collection or payment it
+    recorded from the line's documents reversed too (the documents open again, its entry reversed by a
+    reversing entry). One transaction."""
     m = movimiento(session, movimiento_id, bloquear=True)
     vigente = _vigente(session, m.id)
     if vigente is None:
@@ -562,6 +565,9 @@ def deshacer(session: Session, usuario_id: int | None, movimiento_id: int, motiv
         session.add(linea)
     if vigente.asiento_id is not None:
         registrar_reversion(session, vigente.asiento_id, usuario_id, f"conciliación deshecha: {motivo}")
+    if vigente.clase in REGISTRADAS:
+        session.flush()
+        cartera.anular(session, usuario_id, ids, f"conciliación deshecha: {motivo}")
     vigente.estado, vigente.motivo_deshacer, vigente.deshecha_at = "DESHECHA", motivo, utcnow()
     session.add(vigente)
     session.commit()

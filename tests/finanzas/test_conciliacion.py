@@ -212,3 +212,48 @@ def test_usd_account_posts_bank_charges_in_soles_and_auto_confirm_never_breaks_a
                 json={"fecha": str(hoy()), "compra": "3.7500", "venta": "3.7600"})
     assert client.post(f"{URL}/confirmar/{linea['id']}/", headers=contador, json={}).status_code == 200
     assert lineas(client, contador, "CONCILIACION", linea["id"]) == {"6391": (d("37.50"), 0), "1041": (0, d("37.50"))}
+
+
+def _pago_cobro(pago_id: int) -> dict:
+    with session_scope() as s:
+        return dict(s.execute(text("SELECT conciliado, anulado, asiento_id, valor_libros FROM pagos_cobros "
+                                   "WHERE id = :i"), {"i": pago_id}).one()._mapping)
+
+
+def test_undo_reverses_the_collection_the_confirmation_recorded(client, admin_headers, contador):
+    """A line that paid an open invoice recorded its collection (and its entry) when confirmed: undoing the
+    reconciliation reverses both (a reversing entry, nothing deleted), the invoice is open again, and the line
+    can be confirmed again."""
+    cuenta = _cuenta(client, contador)
+    abierta = _cxc(client, contador, _factura(client, admin_headers, "590.00", ruc=OTRO_RUC)["id"])
+    cartera_antes, banco_antes = saldo("1212"), saldo("1041")
+    _cargar(client, contador, cuenta["id"], _bcp([(hoy(), f"PAGO {abierta['documento']}", "590.00", "0003")]))
+    [linea] = _sugerencias(client, contador, cuenta["id"]).values()
+    assert linea["clase"] == "DOCUMENTOS"
+    confirmada = client.post(f"{URL}/confirmar/{linea['id']}/", headers=contador, json={}).json()
+    [pago_id] = confirmada["pagos_cobros"]
+    assert _cxc(client, contador, abierta["comprobante_id"])["estado"] == "PAGADA"
+    assert (saldo("1212"), saldo("1041")) == (cartera_antes - d("590.00"), banco_antes + d("590.00"))
+    asiento = _pago_cobro(pago_id)["asiento_id"]
+    assert _pago_cobro(pago_id)["valor_libros"] == d("590.00")
+
+    res = client.post(f"{URL}/deshacer/{linea['id']}/", headers=contador, json={"motivo": "era un depósito propio"})
+    assert res.status_code == 200, res.text
+    cxc = _cxc(client, contador, abierta["comprobante_id"])
+    assert (cxc["estado"], d(cxc["saldo"]), d(cxc["monto_pagado"])) == ("PENDIENTE", d("590.00"), 0)
+    assert _pago_cobro(pago_id) | {"asiento_id": None} == {"conciliado": False, "anulado": True,
+                                                           "asiento_id": None, "valor_libros": d("590.00")}
+    assert (saldo("1212"), saldo("1041")) == (cartera_antes, banco_antes)
+    with session_scope() as s:  # the collection's entry is still there, reversed by a reversing entry
+        reversion = s.execute(text("SELECT count(*) FROM asientos_contables WHERE revierte_id = :a"),
+                              {"a": asiento}).scalar_one()
+        assert reversion == 1 and s.execute(text("SELECT count(*) FROM asientos_contables WHERE id = :a"),
+                                            {"a": asiento}).scalar_one() == 1
+    # a reversed collection cannot be reconciled; the line, confirmed again, records a new one
+    otra = client.post(f"{URL}/confirmar/{linea['id']}/", headers=contador, json={"pagos_cobros": [pago_id]})
+    assert otra.status_code == 409
+    de_nuevo = client.post(f"{URL}/confirmar/{linea['id']}/", headers=contador, json={
+        "documentos": [{"tipo": "CXC", "id": abierta["id"], "monto": "590.00"}]})
+    assert de_nuevo.status_code == 200, de_nuevo.text
+    assert de_nuevo.json()["pagos_cobros"] != [pago_id]
+    assert _cxc(client, contador, abierta["comprobante_id"])["estado"] == "PAGADA"
