@@ -46,7 +46,13 @@ BYTES_EN_SEGUNDO_PLANO = 256 * 1024  # larger files are parsed by the workflow (
 LOTE = 1000
 ENLACES = ("PAGO_COBRO", "TARJETA")
 REGISTRADAS = ("DOCUMENTOS", "PARCIAL")  # classes whose confirmation records the collection/payment
-BANCARIAS = {"ITF": "ITF", "COMISION": "GASTOS_BANCARIOS", "INTERES": "INTERESES_GANADOS"}
+# What the bank did on its own: class → (posting key, concept) by direction (abono, cargo); None = impossible.
+BANCARIAS: dict[str, dict[bool, tuple[str, str] | None]] = {
+    "ITF": {False: ("ITF", "ITF"), True: None},
+    "COMISION": {False: ("GASTOS_BANCARIOS", "Comisión bancaria"), True: None},
+    "INTERES": {True: ("INTERESES_GANADOS", "Intereses ganados"),
+                False: ("INTERESES_PAGADOS", "Intereses cobrados por el banco")},
+}
 
 
 # --- bank accounts ---------------------------------------------------------------------------------------------
@@ -254,6 +260,16 @@ def _documentos(session: Session, moneda: str) -> list[Documento]:
                       f.fecha_vencimiento) for f in filas]
 
 
+def _clasificar(s: Sugerencia, monto: Decimal, codigos: dict[str, str]) -> Sugerencia:
+    """The PCGE account the suggestion would post to, among its reasons (the accountant sees the
+    classification before confirming): a bank charge's or interest's account, a deducted fee's."""
+    if s.clase in BANCARIAS and (destino := BANCARIAS[s.clase][monto > 0]) is not None:
+        s.razones["cuenta"] = codigos[destino[0]]
+    elif s.gasto > 0:
+        s.razones["cuenta_gasto"] = codigos["GASTOS_BANCARIOS"]
+    return s
+
+
 def _sugerencia_json(s: Sugerencia) -> dict:
     return {"clase": s.clase, "score": s.score, "razones": s.razones, "operaciones": list(s.operaciones),
             "pagos_cobros": list(s.pagos_cobros), "gasto": str(s.gasto), "par_id": s.par_id,
@@ -277,6 +293,10 @@ def sugerir(session: Session, cuenta_id: int, parametros: Parametros | None = No
     hasta = max(max(li.fecha, li.fecha_valor or li.fecha) for li in lineas) + margen
     motor = Motor(_operaciones(session, fila.moneda, desde, hasta), _documentos(session, fila.moneda), p)
     resultados = motor.conciliar(lineas, fila.moneda)
+    codigos = {op.clave: c.codigo for op, c in plan.listar_operaciones(session)}
+    montos = {li.id: li.monto for li in lineas}
+    for r in resultados:
+        r.sugerencias = [_clasificar(s, montos[r.linea_id], codigos) for s in r.sugerencias]
     filas = [_fila_resultado(r) for r in resultados]
     session.execute(_GUARDAR_SUGERENCIAS, {k: [f[k] for f in filas] for k in filas[0]})
     if fila.auto_confirmar:
@@ -402,6 +422,16 @@ def _eleccion(m: MovimientoBancario, datos: ConfirmarIn) -> Sugerencia:
                       s["par_id"])
 
 
+def _bancaria(clase: str, monto: Decimal) -> tuple[str, str]:
+    """(posting key, concept) of a bank-side line: interest earned (abono, 772) or charged (cargo, 673); ITF
+    (6412) and fees (6391) are charges."""
+    destino = BANCARIAS[clase][monto > 0]
+    if destino is None:
+        raise ValidationError("El ITF y las comisiones son un cargo; un abono del banco es un interés o un extorno",
+                              field="clase")
+    return destino
+
+
 def _en_pen(session: Session, monto: Decimal, moneda: str, fecha: date) -> tuple[Decimal, Decimal]:
     if moneda == "PEN":
         return monto, Decimal("1")
@@ -490,11 +520,8 @@ def _confirmar(session: Session, usuario_id: int | None, movimiento_id: int, dat
     elif eleccion.clase in REGISTRADAS:
         pagos = _registrar_documentos(session, usuario_id, m, fila, eleccion.documentos)
     elif eleccion.clase in BANCARIAS:
-        if (eleccion.clase == "INTERES") != (m.monto > 0):
-            raise ValidationError("Los intereses son un abono; el ITF y las comisiones, un cargo", field="clase")
-        asiento_id = _asiento_bancario(session, usuario_id, m, fila, BANCARIAS[eleccion.clase], m.monto,
-                                       {"ITF": "ITF", "COMISION": "Comisión bancaria",
-                                        "INTERES": "Intereses ganados"}[eleccion.clase])
+        clave, concepto = _bancaria(eleccion.clase, m.monto)
+        asiento_id = _asiento_bancario(session, usuario_id, m, fila, clave, m.monto, concepto)
     elif eleccion.clase == "EXTORNO":
         par = movimiento(session, eleccion.par_id or 0, bloquear=True)
         if par.conciliado or par.monto != -m.monto or par.cuenta_id != m.cuenta_id:

@@ -131,7 +131,8 @@ _NUMEROS = re.compile(r"(?<!\d)(\d{5,20})(?!\d)")
 
 _BANCARIO = {
     "ITF": re.compile(r"\b(ITF|IMP\.? ?TRANS\.? ?FIN|IMPUESTO (A LAS )?TRANSACC)"),
-    "INTERES": re.compile(r"\b(INTERES(ES)?|INT\.? ?GANAD|ABONO INT\b|CAPITALIZACION)"),
+    "INTERES": re.compile(r"\b(INTERES(ES)?|INT\.? ?GANAD|ABONO INT\b|CAPITALIZACION|INT\.? ?(DEUDOR|SOBREG)|"
+                          r"SOBREGIRO)"),
     "COMISION": re.compile(r"\b(COMISION|COM\.|COMIS\b|MANTENIMIENTO|MANT\.? ?(DE )?CTA|PORTES|GASTOS? BANC|"
                            r"CARGO POR|COSTO (DE )?(ENVIO|CHEQUERA|EMISION)|MEMBRESIA|ENVIO EST|CHEQUERA)"),
     "TRASPASO": re.compile(r"\b(TRASPASO|ENTRE (CTAS|CUENTAS) PROPIAS|CTA\.? ?PROPIA|CUENTA PROPIA|MISMO TITULAR)"),
@@ -510,11 +511,10 @@ class Motor:
             return [Sugerencia("TRASPASO", 0.85, {"cuenta_propia": True})]
         for clase in ("ITF", "INTERES", "COMISION"):
             if _BANCARIO[clase].search(lectura.texto):
-                if clase == "INTERES" and linea.monto < 0:
-                    continue  # interest charged is a financial expense the accountant classifies
                 if clase in ("ITF", "COMISION") and linea.monto > 0:
                     continue
-                return [Sugerencia(clase, 0.9, {"concepto": clase.lower()})]
+                concepto = "interes_cobrado" if clase == "INTERES" and linea.monto < 0 else clase.lower()
+                return [Sugerencia(clase, 0.9, {"concepto": concepto})]
         return []
 
     def _par_extorno(self, linea: Linea, lineas: dict[int, Linea]) -> Linea | None:

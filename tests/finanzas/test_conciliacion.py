@@ -257,3 +257,27 @@ def test_undo_reverses_the_collection_the_confirmation_recorded(client, admin_he
     assert de_nuevo.status_code == 200, de_nuevo.text
     assert de_nuevo.json()["pagos_cobros"] != [pago_id]
     assert _cxc(client, contador, abierta["comprobante_id"])["estado"] == "PAGADA"
+
+
+def test_interest_and_bank_charges_are_classified_to_their_pcge_accounts(client, contador):
+    """Interest earned (abono) → 772, interest the bank charges (cargo: overdraft) → 673, fees → 6391,
+    ITF → 6412: the account is on the suggestion before confirming, and the confirmation posts it."""
+    cuenta = _cuenta(client, contador)
+    _cargar(client, contador, cuenta["id"], _bcp([
+        (hoy(), "ABONO INTERESES", "3.10", "71"), (hoy(), "INTERES SOBREGIRO", "-12.40", "72"),
+        (hoy(), "COM.MANT.CTA", "-15.00", "73"), (hoy(), "ITF", "-0.05", "74")]))
+    lineas_ = _sugerencias(client, contador, cuenta["id"])
+    esperadas = {"71": ("INTERES", "772"), "72": ("INTERES", "673"), "73": ("COMISION", "6391"), "74": ("ITF", "6412")}
+    assert {k: (m["clase"], m["sugerencias"][0]["razones"]["cuenta"]) for k, m in lineas_.items()} == esperadas
+    for ref, (_, codigo) in esperadas.items():
+        linea = lineas_[ref]
+        assert client.post(f"{URL}/confirmar/{linea['id']}/", headers=contador, json={}).status_code == 200
+        monto = abs(d(linea["monto"]))
+        esperado = {codigo: (0, monto), "1041": (monto, 0)} if d(linea["monto"]) > 0 else \
+            {codigo: (monto, 0), "1041": (0, monto)}
+        assert lineas(client, contador, "CONCILIACION", linea["id"]) == esperado, ref
+    # chosen by hand, a fee cannot be an abono
+    _cargar(client, contador, cuenta["id"], _bcp([(hoy(), "ABONO VARIOS", "9.00", "75")]))
+    abono = _sugerencias(client, contador, cuenta["id"])["75"]
+    res = client.post(f"{URL}/confirmar/{abono['id']}/", headers=contador, json={"clase": "COMISION"})
+    assert res.status_code == 400 and res.json()["errors"][0]["field"] == "clase"
