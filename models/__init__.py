@@ -130,3 +130,6 @@ __all__ += [  # module 4 (distribución)
 __all__ += [  # module 6 (conciliación bancaria, issue 14)
     "Conciliacion", "CuentaBancaria", "ImportacionExtracto", "MovimientoBancario",
 ]
+from models.conciliacion import CuentaBancariaTercero  # noqa: E402 - module 6 (parties' bank accounts, issue 14)
+
+__all__ += ["CuentaBancariaTercero"]

@@ -26,7 +26,7 @@ from core.schemas import Entrada, Id
 from models.base import utcnow
 from models.conciliacion import Conciliacion, CuentaBancaria, ImportacionExtracto, MovimientoBancario
 from models.finanzas import PagoCobro
-from services.finanzas import cartera, extractos, plan
+from services.finanzas import cartera, cuentas_terceros, extractos, plan
 from services.finanzas.asientos import (
     CERO,
     Asiento,
@@ -291,7 +291,8 @@ def sugerir(session: Session, cuenta_id: int, parametros: Parametros | None = No
     margen = timedelta(days=p.dias + 5)
     desde = min(li.fecha for li in lineas) - margen
     hasta = max(max(li.fecha, li.fecha_valor or li.fecha) for li in lineas) + margen
-    motor = Motor(_operaciones(session, fila.moneda, desde, hasta), _documentos(session, fila.moneda), p)
+    motor = Motor(_operaciones(session, fila.moneda, desde, hasta), _documentos(session, fila.moneda), p,
+                  cuentas_terceros.por_parte(session))
     resultados = motor.conciliar(lineas, fila.moneda)
     codigos = {op.clave: c.codigo for op, c in plan.listar_operaciones(session)}
     montos = {li.id: li.monto for li in lineas}

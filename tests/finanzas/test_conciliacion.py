@@ -281,3 +281,41 @@ def test_interest_and_bank_charges_are_classified_to_their_pcge_accounts(client,
     abono = _sugerencias(client, contador, cuenta["id"])["75"]
     res = client.post(f"{URL}/confirmar/{abono['id']}/", headers=contador, json={"clase": "COMISION"})
     assert res.status_code == 400 and res.json()["errors"][0]["field"] == "clase"
+
+
+CCI_TEXTIL = "00219300123456789013"  # BCP (002), check digits 1 and 3
+
+
+def test_a_customers_cci_is_validated_stored_and_names_it_in_the_statement(client, admin_headers, contador):
+    cliente = client.post("/api/clientes/", headers=admin_headers, json={
+        "tipo_doc": "6", "numero_doc": OTRO_RUC, "razon_social": "TEXTIL ALGODONERA PERUANA S.A."})
+    assert cliente.status_code == 201, cliente.text
+    url = f"{URL}/cuentas-terceros/"
+    base = {"cliente_id": cliente.json()["id"]}
+    for cuerpo, campo in (({"cci": CCI_TEXTIL[:-1] + "0"}, "cci"), ({"cci": "0021930012345678901"}, "cci"),
+                          ({"cci": CCI_TEXTIL, "banco": "BBVA"}, "cci"), ({}, "numero"),
+                          ({"numero": "193-12345678-0-12"}, "banco")):
+        res = client.post(url, headers=contador, json=base | cuerpo)
+        assert res.status_code == 400 and res.json()["errors"][0]["field"] == campo, (cuerpo, res.text)
+    assert client.post(url, headers=contador, json={"proveedor_id": 999999, "cci": CCI_TEXTIL}).status_code == 404
+    res = client.post(url, headers=contador, json=base | {"cci": "002-193-001234567890-13",
+                                                          "numero": "193-12345678-0-12"})
+    assert res.status_code == 201, res.text
+    assert (res.json()["banco"], res.json()["cci"], res.json()["numero"]) == ("BCP", CCI_TEXTIL, "19312345678012")
+    assert client.post(url, headers=contador, json=base | {"cci": CCI_TEXTIL, "numero": "19312345678012"}
+                       ).status_code == 409
+    listado = client.get(url, headers=contador, params={"cliente_id": base["cliente_id"]}).json()
+    assert [c["id"] for c in listado["items"]] == [res.json()["id"]]
+
+    # the statement prints only the CCI: the customer's open invoice is the suggestion, for that reason
+    cuenta = _cuenta(client, contador)
+    abierta = _cxc(client, contador, _factura(client, admin_headers, "640.00", ruc=OTRO_RUC)["id"])
+    _cargar(client, contador, cuenta["id"], _bcp([(hoy(), f"TRAN.CTAS.OTROS BCOS {CCI_TEXTIL}", "640.00", "81")]))
+    [linea] = _sugerencias(client, contador, cuenta["id"]).values()
+    top = linea["sugerencias"][0]
+    assert (linea["clase"], top["documentos"][0]["id"], top["razones"]["cuenta_bancaria"]) == (
+        "DOCUMENTOS", abierta["id"], CCI_TEXTIL)
+    # deactivated, the account is no evidence any more
+    client.patch(f"{url}{res.json()['id']}/", headers=contador, json={"activo": False})
+    client.post(f"{URL}/sugerencias/recalcular/", headers=contador, params={"cuenta_id": cuenta["id"]})
+    assert _sugerencias(client, contador, cuenta["id"])["81"]["clase"] == ""
