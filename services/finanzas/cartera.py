@@ -6,6 +6,7 @@ row per document, one journal entry. Amounts a user types are in the payment's c
 settled in its own currency and its PEN book value is relieved at the document's rate, so a different rate on
 the payment day posts the difference to 776 (gain) or 676 (loss)."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -20,18 +21,8 @@ from core.schemas import Entrada, Fecha, Id
 from core.settings import get_settings
 from integrations.sunat import tipo_cambio as sunat_tc
 from models.finanzas import CuentaPorCobrar, CuentaPorPagar, PagoCobro, TipoCambio
-from services.finanzas import plan
-from services.finanzas.asientos import (
-    CERO,
-    Asiento,
-    Movimiento,
-    debe,
-    haber,
-    hoy,
-    redondear,
-    registrar,
-    registrar_reversion,
-)
+from services.finanzas import asientos, plan
+from services.finanzas.asientos import CERO, Asiento, Movimiento, debe, haber, hoy, redondear, registrar
 from services.finanzas.contabilizar import estado_de, valor_en_libros
 
 Documento = CuentaPorCobrar | CuentaPorPagar
@@ -360,18 +351,26 @@ def _asiento(session: Session, aplicaciones: list[_Aplicacion], datos: PagoCobro
                    tipo_cambio=redondear_tasa(tasa), movimientos=[m for m in movimientos if m.debe or m.haber])
 
 
-def anular(session: Session, usuario_id: int | None, ids: list[int], motivo: str) -> None:
-    """Reverse recorded collections/payments in the caller's transaction: each document gets back what the
-    row settled (its balance and its PEN book value), the row is marked `anulado`, and its journal entry is
-    reversed by a reversing entry (never deleted). Refused (409) if a row is already reversed or reconciled."""
+def pendientes(session: Session, ids: Iterable[int]) -> list[PagoCobro]:
+    """The collections/payments `ids`, locked, each neither reconciled nor reversed (404 / 409 otherwise)."""
+    ids = set(ids)
     filas = list(session.execute(select(PagoCobro).where(PagoCobro.id.in_(ids)).order_by(PagoCobro.id)
                                  .with_for_update()).scalars())
-    if len(filas) != len(set(ids)):
+    if len(filas) != len(ids):
         raise NotFound("Cobro/pago no encontrado", field="pagos_cobros")
     for p in filas:
         if p.anulado or p.conciliado:
             raise Conflict(f"El cobro/pago {p.operacion} ya está {'anulado' if p.anulado else 'conciliado'}",
                            field="pagos_cobros")
+    return filas
+
+
+def anular(session: Session, usuario_id: int | None, ids: Iterable[int], motivo: str) -> None:
+    """Reverse recorded collections/payments in the caller's transaction: each document gets back what the
+    row settled (its balance and its PEN book value), the row is marked `anulado`, and its journal entry is
+    reversed by a reversing entry (never deleted). Refused (409) if a row is already reversed or reconciled."""
+    filas = pendientes(session, ids)
+    for p in filas:
         doc = session.get(CuentaPorCobrar if p.tipo == "COBRO" else CuentaPorPagar,
                           p.cuenta_cobrar_id or p.cuenta_pagar_id, with_for_update=True, populate_existing=True)
         doc.monto_pagado -= p.monto_aplicado
@@ -381,7 +380,7 @@ def anular(session: Session, usuario_id: int | None, ids: list[int], motivo: str
         p.anulado = True
         session.add_all([doc, p])
     for asiento_id in sorted({p.asiento_id for p in filas} - {None}):
-        registrar_reversion(session, asiento_id, usuario_id, motivo)
+        asientos.registrar_reversion(session, asiento_id, usuario_id, motivo)
     session.flush()
 
 

@@ -455,14 +455,8 @@ def _asiento_bancario(session: Session, usuario_id: int | None, m: MovimientoBan
 
 
 def _pagos(session: Session, m: MovimientoBancario, fila: CuentaBancaria, ids: tuple[int, ...]) -> list[PagoCobro]:
-    pagos = list(session.execute(select(PagoCobro).where(PagoCobro.id.in_(ids)).order_by(PagoCobro.id)
-                                 .with_for_update()).scalars())
-    if len(pagos) != len(set(ids)):
-        raise NotFound("Cobro/pago no encontrado", field="pagos_cobros")
+    pagos = cartera.pendientes(session, ids)
     for p in pagos:
-        if p.conciliado or p.anulado:
-            raise Conflict(f"El cobro/pago {p.operacion} ya está {'anulado' if p.anulado else 'conciliado'}",
-                           field="pagos_cobros")
         if p.moneda != fila.moneda or (p.tipo == "COBRO") != (m.monto > 0):
             raise ValidationError(f"{p.operacion} no es un {'cobro' if m.monto > 0 else 'pago'} en {fila.moneda}",
                                   field="pagos_cobros")
