@@ -55,6 +55,13 @@ class CuentaTerceroIn(Entrada):
     moneda: Literal["PEN", "USD"] = "PEN"
     titular: str = Field(default="", max_length=200)
 
+    @field_validator("numero")
+    @classmethod
+    def _numero(cls, valor: str) -> str:
+        if valor and not 6 <= len(solo_digitos(valor)) <= 20:
+            raise ValueError("el número de cuenta tiene de 6 a 20 dígitos")
+        return valor
+
     @field_validator("cci")
     @classmethod
     def _cci(cls, valor: str) -> str:

@@ -11,6 +11,7 @@ from sqlalchemy import text
 from sqlmodel import Session
 
 from core.errors import ValidationError
+from core.schemas import INT8_MAX
 from services.finanzas import plan
 from services.finanzas.asientos import CERO
 from services.finanzas.ple import validar_periodo
@@ -73,6 +74,8 @@ class Cursor:
             crudo = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
             fecha, asiento, linea, suyo = crudo.split("|", 3)
             cursor = cls(date.fromisoformat(fecha), int(asiento), int(linea), suyo)
+            if not (0 <= cursor.asiento_id <= INT8_MAX and 0 <= cursor.linea_id <= INT8_MAX):
+                raise ValueError("fuera de rango")
         except (ValueError, UnicodeDecodeError) as exc:
             raise ValidationError("Cursor inválido: use el `siguiente` de la página anterior", field="cursor") from exc
         if cursor.ambito != ambito:
