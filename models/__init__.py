@@ -109,12 +109,15 @@ __all__ += [  # module 7 (WhatsApp)
 ]
 from models.compras import (  # noqa: E402 - module 5 (compras)
     ConfiguracionCompras,
+    CostoVinculado,
+    DetalleCostoVinculado,
     DetalleFacturaProveedor,
     DetalleOrdenCompra,
     DetalleRecepcion,
     EvaluacionProveedor,
     FacturaProveedor,
     IncidenciaCompra,
+    NivelAprobacionCompra,
     OrdenCompra,
     Proveedor,
     Recepcion,
@@ -123,6 +126,7 @@ from models.compras import (  # noqa: E402 - module 5 (compras)
 __all__ += [  # module 5 (compras)
     "ConfiguracionCompras", "DetalleFacturaProveedor", "DetalleOrdenCompra", "DetalleRecepcion",
     "EvaluacionProveedor", "FacturaProveedor", "IncidenciaCompra", "OrdenCompra", "Proveedor", "Recepcion",
+    "CostoVinculado", "DetalleCostoVinculado", "NivelAprobacionCompra",
 ]
 __all__ += [  # module 4 (distribución)
     "AsignacionPedido", "DetallePedido", "EventoPedido", "Pedido", "Ruta", "TrackingTransportista", "Transportista",

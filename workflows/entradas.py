@@ -201,8 +201,30 @@ class DecisionOrdenCompra:
     decision: str  # APROBAR | RECHAZAR
     comentario: str
     puede_aprobar: bool
-    nivel_usuario: int
+    nivel_usuario: int  # from the tiers as they are now (used until the run has read its own snapshot)
     ip: str | None = None
+    rol: str = ""
+
+
+@dataclass(frozen=True)
+class NivelAprobacion:
+    """One approval tier (niveles_aprobacion_compra): above `monto_minimo` (PEN, as text: exact) an OC needs an
+    approver whose role is in `roles` of this tier or a higher one."""
+
+    nivel: int
+    monto_minimo: str
+    roles: list[str]
+
+
+@dataclass(frozen=True)
+class NivelesAprobacion:
+    """The niveles_aprobacion_compra activity's answer: the tiers an approval run holds its approvers to."""
+
+    niveles: list[NivelAprobacion]
+
+    def de_rol(self, rol: str) -> int:
+        """The highest tier a role approves (0: none)."""
+        return max((n.nivel for n in self.niveles if rol in n.roles), default=0)
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from integrations.sunat import tipo_cambio as sunat_tc
 from models.finanzas import CuentaPorCobrar, CuentaPorPagar, PagoCobro, TipoCambio
 from services.finanzas import asientos, plan
 from services.finanzas.asientos import CERO, Asiento, Movimiento, debe, haber, hoy, redondear, registrar
-from services.finanzas.contabilizar import estado_de, valor_en_libros
+from services.finanzas.contabilizar import Cuota, cuotas_de, estado_de, repartir_valor_en_libros, valor_en_libros
 
 Documento = CuentaPorCobrar | CuentaPorPagar
 Moneda = Literal["PEN", "USD", "EUR"]
@@ -114,43 +114,48 @@ class FacturaProveedorIn(Entrada):
 def registrar_factura_proveedor(session: Session, usuario_id: int, datos: FacturaProveedorIn) -> CuentaPorPagar:
     """6011 D base · 6091 D costos vinculados · 40111 D IGV · 4212 H total, and its cuenta por pagar.
     One transaction."""
-    cxp = contabilizar_factura_proveedor(session, usuario_id, datos)
+    cxp = contabilizar_factura_proveedor(session, usuario_id, datos)[0]
     session.commit()
     return cxp
 
 
 def contabilizar_factura_proveedor(session: Session, usuario_id: int, datos: FacturaProveedorIn,
-                                   proveedor_id: int | None = None,
-                                   factura_proveedor_id: int | None = None) -> CuentaPorPagar:
-    """The posting and payable of a supplier invoice in the caller's transaction (module 5 calls it with its
-    `facturas_proveedor` row; nothing here commits)."""
+                                   proveedor_id: int | None = None, factura_proveedor_id: int | None = None,
+                                   cuotas: list[Cuota] | None = None) -> list[CuentaPorPagar]:
+    """The posting and payables of a supplier invoice in the caller's transaction (module 5 calls it with its
+    `facturas_proveedor` row; nothing here commits): one cuenta por pagar per instalment (`cuotas`, adding up
+    to the total, as a credit sale's receivables), else one due on `fecha_vencimiento`. Each instalment carries
+    the document's base and IGV (the purchase register reads instalment 1); the entry references instalment 1."""
     tasa = Decimal("1")
     if datos.moneda != "PEN":
         tasa = datos.tipo_cambio or tipo_cambio_del_dia(session, datos.fecha_emision, datos.moneda).venta
     total = datos.base_imponible + datos.costos_vinculados + datos.igv
     if total <= 0:
         raise ValidationError("La factura no tiene importe", field="base_imponible")
-    cxp = CuentaPorPagar(
+    documento = f"{datos.serie}-{int(datos.numero)}"
+    vence = datos.fecha_vencimiento or datos.fecha_emision
+    filas = [CuentaPorPagar(
         proveedor_id=proveedor_id, factura_proveedor_id=factura_proveedor_id, proveedor_ruc=datos.proveedor_ruc,
-        proveedor_razon_social=datos.proveedor_razon_social,
-        tipo_documento=datos.tipo_documento, documento=f"{datos.serie}-{int(datos.numero)}", moneda=datos.moneda,
-        tipo_cambio=tasa, base_imponible=datos.base_imponible + datos.costos_vinculados, igv=datos.igv,
-        monto_total=total, monto_pagado=CERO, saldo=total, fecha_emision=datos.fecha_emision,
-        saldo_pen=sum((redondear(m * tasa) for m in (datos.base_imponible, datos.costos_vinculados, datos.igv)), CERO),
-        fecha_vencimiento=datos.fecha_vencimiento or datos.fecha_emision)
-    session.add(cxp)
-    session.flush()
+        proveedor_razon_social=datos.proveedor_razon_social, tipo_documento=datos.tipo_documento,
+        documento=documento, cuota=c.numero, moneda=datos.moneda, tipo_cambio=tasa,
+        base_imponible=datos.base_imponible + datos.costos_vinculados, igv=datos.igv, monto_total=c.monto,
+        monto_pagado=CERO, saldo=c.monto, saldo_pen=redondear(c.monto * tasa), fecha_emision=datos.fecha_emision,
+        fecha_vencimiento=c.vencimiento)
+        for c in cuotas_de(total, datos.fecha_emision, (vence - datos.fecha_emision).days, cuotas)]
     cuentas = plan.cuentas_operacion(session)
     partes = [(cuentas["COMPRA_MERCADERIAS"], redondear(datos.base_imponible * tasa)),
               (cuentas["COMPRA_COSTOS_VINCULADOS"], redondear(datos.costos_vinculados * tasa)),
               (cuentas["COMPRA_IGV"], redondear(datos.igv * tasa))]
     total_pen = sum((p[1] for p in partes), CERO)
+    repartir_valor_en_libros(filas, total_pen)
+    session.add_all(filas)
+    session.flush()
     registrar(session, Asiento(
-        fecha=datos.fecha_emision, descripcion=f"Compra {cxp.documento} {datos.proveedor_razon_social}",
-        referencia_tipo="FACTURA_PROVEEDOR", referencia_id=str(cxp.id), centro_costo_id=plan.centro_general(session),
-        usuario_id=usuario_id, moneda=datos.moneda, tipo_cambio=tasa,
-        movimientos=[*(debe(c, m) for c, m in partes if m), haber(cuentas["CXP"], total_pen, cxp.documento)]))
-    return cxp
+        fecha=datos.fecha_emision, descripcion=f"Compra {documento} {datos.proveedor_razon_social}",
+        referencia_tipo="FACTURA_PROVEEDOR", referencia_id=str(filas[0].id),
+        centro_costo_id=plan.centro_general(session), usuario_id=usuario_id, moneda=datos.moneda, tipo_cambio=tasa,
+        movimientos=[*(debe(c, m) for c, m in partes if m), haber(cuentas["CXP"], total_pen, documento)]))
+    return filas
 
 
 # --- collections and payments -----------------------------------------------------------------------------
