@@ -137,3 +137,6 @@ __all__ += [  # module 6 (conciliación bancaria, issue 14)
 from models.dashboard import ConfiguracionDashboard, SnapshotKpi  # noqa: E402 - module 8 (dashboard)
 
 __all__ += ["ConfiguracionDashboard", "SnapshotKpi"]  # module 8 (dashboard)
+from models.conciliacion import CuentaBancariaTercero  # noqa: E402 - module 6 (parties' bank accounts, issue 14)
+
+__all__ += ["CuentaBancariaTercero"]
