@@ -26,6 +26,7 @@ PROCESSES += ["distribucion"]  # module 4
 PROCESSES += ["whatsapp"]  # module 7
 PROCESSES += ["conciliacion"]  # bank reconciliation (issue 14)
 PROCESSES += ["reportes"]  # module 8: exports and scheduled reports
+PROCESSES += ["dashboard"]  # module 8: KPI snapshots
 
 
 def _collect(package: str, attr: str) -> list[Any]:

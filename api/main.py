@@ -49,6 +49,8 @@ ROUTERS = [
     "whatsapp",
     # bank reconciliation (issue 14)
     "conciliacion",
+    # module 8 (dashboard)
+    "dashboard",
 ]
 
 # The only routes that answer without a bearer token. Everything else requires one (tested by iterating over
@@ -68,6 +70,8 @@ PUBLIC_ROUTES = {
     ("POST", "/api/whatsapp/webhook/"),
     # module 8: an export's download; the HMAC-signed, expiring link is the credential (403 tampered, 410 expired)
     ("GET", "/api/reportes/exportaciones/{exportacion_id}/descargar/"),
+    # module 8: HTML shell with a login form; it shows no data by itself
+    ("GET", "/dashboard"),
 }
 
 # Answered even when the business requests of a burst fill the admission queue (operators' probes).

@@ -139,3 +139,9 @@ from models.reportes import EnvioReporte, ExportacionLog, ProgramacionReporte  #
 __all__ += [  # module 8 (exports and scheduled reports)
     "EnvioReporte", "ExportacionLog", "ProgramacionReporte",
 ]
+from models.dashboard import ConfiguracionDashboard, SnapshotKpi  # noqa: E402 - module 8 (dashboard)
+
+__all__ += ["ConfiguracionDashboard", "SnapshotKpi"]  # module 8 (dashboard)
+from models.conciliacion import CuentaBancariaTercero  # noqa: E402 - module 6 (parties' bank accounts, issue 14)
+
+__all__ += ["CuentaBancariaTercero"]

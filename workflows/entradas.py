@@ -5,7 +5,7 @@ workflow. The outbox stores a payload as JSON (`core.outbox` turns the dataclass
 and Temporal's data converter turns it back into the dataclass the workflow's run method or signal handler
 declares."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
@@ -288,6 +288,13 @@ class PedidoRef:
 
     pedido_id: int
 
+
+@dataclass(frozen=True)
+class GuiaRef:
+    """The GRE activities of EntregaPedido (send, poll the ticket): the guía de remisión they act on."""
+
+    guia_id: int
+
 # --- module 7 (WhatsApp) ----------------------------------------------------------------------------------
 
 
@@ -403,3 +410,14 @@ class EjecucionProgramada:
 
     programacion_id: int
     ejecucion: str
+
+
+# --- dashboard (workflows/dashboard.py, activities/dashboard.py) --------------------------------------------
+
+
+@dataclass(frozen=True)
+class RefrescoKpis:
+    """RefrescarSnapshotsKpi workflow and its refrescar_snapshots_kpi activity: the KPI groups to recompute
+    (empty: all of them)."""
+
+    grupos: list[str] = field(default_factory=list)
