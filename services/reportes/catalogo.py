@@ -119,7 +119,7 @@ _LINEAS_DIARIO = text("""
            l.descripcion AS glosa, l.debe, l.haber
     FROM lineas_asiento l JOIN asientos_contables a ON a.id = l.asiento_id
     JOIN cuentas_contables c ON c.id = l.cuenta_id
-    WHERE l.asiento_id = ANY(:ids) ORDER BY a.id, l.numero
+    WHERE l.asiento_id = ANY(:ids) ORDER BY a.fecha, a.id, l.numero
 """)
 
 
@@ -129,7 +129,7 @@ def _diario(session: Session, _: AuthUser, f: FiltrosReporte) -> list[dict[str, 
 
 
 def _mayor(session: Session, _: AuthUser, f: FiltrosReporte) -> list[dict[str, Any]]:
-    inicial, movimientos, _total = libros.mayor(session, f.periodo, f.cuenta, f.centro_costo_id, MAX_FILAS + 1, 0)
+    inicial, movimientos, *_ = libros.mayor(session, f.periodo, f.cuenta, f.centro_costo_id, MAX_FILAS + 1, 0)
     apertura = {"fecha": validar_periodo(f.periodo)[0], "cuo": "", "numero": None, "descripcion": "Saldo inicial",
                 "debe": None, "haber": None, "saldo": inicial}
     return [apertura, *({c.name: getattr(m, c.name) for c in fields(m)} for m in movimientos)]
