@@ -65,6 +65,7 @@ PUBLIC_ROUTES = {
     # module 4: the customer's tracking (the unguessable code is the key; rate limited)
     ("GET", "/api/pedidos/seguimiento/{codigo}/"),
     ("GET", "/seguimiento/{codigo}"),
+    ("GET", "/entregas/{pedido_id}/confirmar"),  # the driver's page: a login form; it shows no data by itself
     # module 7: Meta calls these; the POST is refused (403) without a valid X-Hub-Signature-256
     ("GET", "/api/whatsapp/webhook/"),
     ("POST", "/api/whatsapp/webhook/"),
