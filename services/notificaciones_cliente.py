@@ -192,8 +192,8 @@ def concluir_whatsapp(notificacion_id: int) -> bool:
         if n.estado != "ENVIADA":
             _enviada(session, n, "WHATSAPP")
         if EVENTOS[n.evento].sensible:
-            session.execute(text("UPDATE wa_mensajes SET parametros_json = (SELECT coalesce(jsonb_agg(:o), '[]') "
-                                 "FROM jsonb_array_elements(parametros_json)) WHERE id = :id"),
+            session.execute(text("UPDATE wa_mensajes SET parametros_json = (SELECT coalesce(jsonb_agg(CAST(:o AS "
+                                 "text)), '[]') FROM jsonb_array_elements(parametros_json)) WHERE id = :id"),
                             {"o": OCULTO, "id": m.id})
         return True
 
