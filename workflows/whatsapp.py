@@ -88,12 +88,16 @@ ACTIVAS = ("EN_CURSO", "ESPERANDO_CUPO")
 
 @workflow.defn(name="CampanaWhatsApp")
 class CampanaWhatsApp:
-    def __init__(self) -> None:
-        self.estado = "EN_CURSO"
-        self.enviados = self.fallidos = self.lotes = 0
+    @workflow.init
+    def __init__(self, datos: CampanaEntrada) -> None:
+        # From the input, before any handler runs: an update that arrives with the start (cancel a scheduled
+        # campaign at once) acts on the campaign's real state, and run does not overwrite what it did.
+        self.campana_id, self.estado = datos.campana_id, datos.estado
+        self.enviados, self.fallidos, self.lotes = datos.enviados, datos.fallidos, 0
         self.espera = 0.0
-        self.campana_id = 0
         self.programada: datetime | None = None  # PROGRAMADA: the durable timer's deadline
+        if datos.fecha_programada:
+            self.programada = datetime.fromisoformat(datos.fecha_programada)
         self.lock = asyncio.Lock()  # one writer of the campaign's estado row at a time, in order
 
     async def _persistir(self, estado: str, desde: tuple[str, ...] | None = None,
@@ -162,9 +166,7 @@ class CampanaWhatsApp:
 
     @workflow.run
     async def run(self, datos: CampanaEntrada) -> str:
-        self.campana_id, self.estado = datos.campana_id, datos.estado
-        self.enviados, self.fallidos = datos.enviados, datos.fallidos
-        if self.estado == "PROGRAMADA" and not await self._esperar_inicio(datos.fecha_programada):
+        if datos.fecha_programada and not datos.preparada and not await self._esperar_inicio():
             await workflow.wait_condition(workflow.all_handlers_finished)
             return self.estado
         if not datos.preparada:
@@ -198,10 +200,9 @@ class CampanaWhatsApp:
         await self._persistir("FINALIZADA", desde=ACTIVAS)
         return self.estado
 
-    async def _esperar_inicio(self, fecha: str | None) -> bool:
+    async def _esperar_inicio(self) -> bool:
         """A scheduled campaign sleeps on a durable timer until its start (a worker restart keeps it); a
         `reprogramar` update restarts the timer, `cancelar` ends it. The segment is taken at the start."""
-        self.programada = datetime.fromisoformat(fecha) if fecha else workflow.now()
         while True:
             visto = self.programada
             espera = visto - workflow.now()
