@@ -35,7 +35,7 @@ from models.whatsapp import (
     WaMensaje,
     WaPlantilla,
 )
-from services.whatsapp import FORMATOS_MEDIA
+from services.whatsapp import FORMATOS_MEDIA, plantilla_para
 from workflows.entradas import AvisoClienteEntrada
 
 
@@ -175,9 +175,29 @@ def _intento(session: Session, notificacion_id: int, canal: str, resultado: str,
 
 def _enviada(session: Session, n: NotificacionCliente, canal: str) -> None:
     n.estado, n.canal_final, n.enviada_at = "ENVIADA", canal, utcnow()
-    if EVENTOS[n.evento].sensible:
-        n.correo = ""  # the delivery code is not kept once it is out
+    if canal == "EMAIL" and EVENTOS[n.evento].sensible:
+        n.correo = ""  # the delivery code is not kept once it is out (by WhatsApp: once delivered)
     session.add(n)
+
+
+def tras_estado(session: Session, m: WaMensaje) -> None:
+    """Meta's status webhook for a notice's message, in its transaction: a late `failed` (Meta accepted it,
+    then could not deliver) sends the e-mail after all; `delivered`/`read` drops a kept delivery code."""
+    n = session.exec(select(NotificacionCliente).where(NotificacionCliente.wa_mensaje_id == m.id)
+                     .with_for_update()).first()
+    if n is None or n.canal_final != "WHATSAPP":
+        return
+    if m.estado in ("ENTREGADO", "LEIDO") and EVENTOS[n.evento].sensible and n.correo:
+        n.correo = ""
+        session.add(n)
+    elif m.estado == "FALLIDO" and n.correo:
+        session.execute(text("UPDATE notificaciones_cliente_intentos SET resultado = 'FALLIDO', detalle = :d "
+                             "WHERE notificacion_id = :n AND canal = 'WHATSAPP'"),
+                        {"d": f"{m.error_codigo or ''} {m.error_mensaje} (tras aceptarlo)".strip()[:1000], "n": n.id})
+        n.estado, n.canal_final, n.enviada_at = "PENDIENTE", None, None
+        session.add(n)
+        outbox.request_workflow(session, "NotificarCliente", f"aviso-{n.id}-correo", AvisoClienteEntrada(n.id),
+                                search_attributes={"Documento": f"aviso-{n.id}", "Estado": "EMAIL"})
 
 
 def concluir_whatsapp(notificacion_id: int) -> bool:
@@ -185,12 +205,13 @@ def concluir_whatsapp(notificacion_id: int) -> bool:
     with session_scope() as session:
         n = session.get(NotificacionCliente, notificacion_id, with_for_update=True)
         m = session.get(WaMensaje, n.wa_mensaje_id)
-        if m.meta_message_id is None:
+        if m.meta_message_id is None or m.estado == "FALLIDO":  # refused, or failed before we heard the 200
             _intento(session, n.id, "WHATSAPP", "FALLIDO", f"{m.error_codigo or ''} {m.error_mensaje}".strip())
             return False
         _intento(session, n.id, "WHATSAPP", "ENVIADO", m.meta_message_id)
         if n.estado != "ENVIADA":
             _enviada(session, n, "WHATSAPP")
+            tras_estado(session, m)  # already delivered (its webhook came first): the code goes
         if EVENTOS[n.evento].sensible:
             session.execute(text("UPDATE wa_mensajes SET parametros_json = (SELECT coalesce(jsonb_agg(CAST(:o AS "
                                  "text)), '[]') FROM jsonb_array_elements(parametros_json)) WHERE id = :id"),
@@ -233,12 +254,7 @@ class EventoIn(Entrada):
 
 def configurar_evento(session: Session, evento: str, datos: EventoIn) -> WaEvento:
     catalogo = EVENTOS[evento]
-    plantilla = session.get(WaPlantilla, datos.plantilla_id)
-    if plantilla is None:
-        raise NotFound(f"Plantilla {datos.plantilla_id} no encontrada", field="plantilla_id")
-    if len(datos.parametros) != plantilla.variables_count:
-        raise ValidationError(f"La plantilla {plantilla.nombre} tiene {plantilla.variables_count} variables; se "
-                              f"indicaron {len(datos.parametros)}", field="parametros")
+    plantilla = plantilla_para(session, datos.plantilla_id, datos.parametros)
     for i, variable in enumerate(datos.parametros):
         if variable not in catalogo.variables:
             raise ValidationError(f"{variable!r} no es una variable de {evento}: {', '.join(catalogo.variables)}",

@@ -280,6 +280,17 @@ class EnvioIn(Entrada):
         return self
 
 
+def plantilla_para(session: Session, plantilla_id: int, campos: list[str]) -> WaPlantilla:
+    """A template (any state: Meta may approve it later) whose {{1}}..{{n}} are the `campos` given."""
+    plantilla = session.get(WaPlantilla, plantilla_id)
+    if plantilla is None:
+        raise NotFound(f"Plantilla {plantilla_id} no encontrada", field="plantilla_id")
+    if len(campos) != plantilla.variables_count:
+        raise ValidationError(f"La plantilla {plantilla.nombre} tiene {plantilla.variables_count} variables; se "
+                              f"indicaron {len(campos)} campos", field="parametros")
+    return plantilla
+
+
 def validar_plantilla(plantilla: WaPlantilla | None, plantilla_id: int, parametros: list[str],
                       encabezado: dict[str, Any] | None = None) -> WaPlantilla:
     if plantilla is None:

@@ -12,11 +12,11 @@ from sqlmodel import Session
 
 from core import outbox
 from core.db import paginar_sql, session_scope
-from core.errors import Conflict, NotFound, ValidationError
+from core.errors import Conflict, NotFound
 from core.schemas import Entrada, Fecha, Id, Paginacion
 from core.settings import get_settings
 from models.whatsapp import TIERS, WaCampana, WaCuenta, WaPlantilla
-from services.whatsapp import EncabezadoIn, validar_plantilla
+from services.whatsapp import EncabezadoIn, plantilla_para, validar_plantilla
 from workflows.entradas import CampanaEntrada, LoteCampanaWa
 
 # The client fields a template variable may take (whitelisted: they become SQL column names).
@@ -71,12 +71,7 @@ def en_el_futuro(fecha: datetime | None) -> datetime | None:
 
 
 def crear(session: Session, datos: CampanaIn) -> dict[str, Any]:
-    plantilla = session.get(WaPlantilla, datos.plantilla_id)
-    if plantilla is None:
-        raise NotFound(f"Plantilla {datos.plantilla_id} no encontrada", field="plantilla_id")
-    if len(datos.parametros) != plantilla.variables_count:
-        raise ValidationError(f"La plantilla {plantilla.nombre} tiene {plantilla.variables_count} variables; se "
-                              f"indicaron {len(datos.parametros)} campos", field="parametros")
+    plantilla = plantilla_para(session, datos.plantilla_id, list(datos.parametros))
     campana = WaCampana(nombre=datos.nombre, plantilla_id=plantilla.id, parametros=list(datos.parametros),
                         segmento_clientes=datos.segmento.model_dump(mode="json"),
                         encabezado=datos.encabezado.parametro() if datos.encabezado else None,

@@ -164,7 +164,8 @@ def test_whatsapp_first_then_the_email_when_meta_refuses_each_attempt_recorded_a
     assert [(i["canal"], i["resultado"]) for i in items[rechazado]["intentos"]] == [("WHATSAPP", "FALLIDO"),
                                                                                      ("EMAIL", "ENVIADO")]
     assert "131026" in items[rechazado]["intentos"][0]["detalle"]
-    # the delivery code is not kept once out: neither the e-mail nor the WhatsApp parameters
+    # the delivery code is not kept once out: neither the e-mail nor (once Meta delivered it) the WhatsApp
+    entregar(client, meta)  # Meta's sent/delivered/read webhooks
     with session_scope() as session:
         assert [n.correo for n in session.exec(select(NotificacionCliente))] == ["", ""]
     assert _fila("SELECT parametros_json FROM wa_mensajes WHERE id = :m", m=mensajes[aceptado])[0] == ["***"] * 3
@@ -208,3 +209,22 @@ def test_a_public_pdf_link_that_was_altered_or_never_issued_is_a_404(client: Tes
     ruta = enlace[enlace.index("/api/"):]
     assert client.get(ruta).status_code == 404  # valid signature, no such comprobante
     assert client.get(ruta.replace("/comprobantes/", "/comprobantes/x")).status_code == 404
+
+
+def test_a_whatsapp_that_fails_after_meta_accepted_it_is_sent_by_email_after_all(
+        client: TestClient, admin_headers: H, meta: MetaSandbox, recordatorio: dict, cliente_wa: Callable,
+        smtp_server) -> None:  # noqa: ANN001
+    meta.auto_status = ()
+    n = _avisar(_vencida(cliente_wa()))
+    m = _fila("SELECT wa_mensaje_id FROM notificaciones_cliente WHERE id = :n", n=n)[0]
+    assert whatsapp.despachar(m).resultado == "ACEPTADO" and notificaciones_cliente.concluir_whatsapp(n)
+    meta.estado(meta.enviados[0].wamid, "failed", 131026)  # the number is not on WhatsApp after all
+    entregar(client, meta)
+    [aviso] = client.get(f"{URL}/notificaciones/", headers=admin_headers).json()["items"]
+    assert (aviso["estado"], aviso["canal_final"]) == ("PENDIENTE", None)
+    assert _fila("SELECT count(*) FROM outbox WHERE workflow_id = :w", w=f"aviso-{n}-correo")[0] == 1
+    assert notificaciones_cliente.enviar_correo(n) is True  # what that workflow does
+    [aviso] = client.get(f"{URL}/notificaciones/", headers=admin_headers).json()["items"]
+    assert (aviso["estado"], aviso["canal_final"]) == ("ENVIADA", "EMAIL")
+    assert [(i["canal"], i["resultado"]) for i in aviso["intentos"]] == [("WHATSAPP", "FALLIDO"), ("EMAIL", "ENVIADO")]
+    assert "tras aceptarlo" in aviso["intentos"][0]["detalle"] and len(smtp_server.messages()) == 1
