@@ -10,7 +10,7 @@ recorded in `notificaciones_cliente_intentos`."""
 import json
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
 
 import jwt
 from pydantic import Field
@@ -245,8 +245,8 @@ def enviar_correo(notificacion_id: int) -> bool:
 
 class EventoIn(Entrada):
     plantilla_id: Id
-    parametros: list[str] = Field(default_factory=list, max_length=20,
-                                  description="the event's variable for each {{n}}, in order")
+    parametros: list[Annotated[str, Field(max_length=30)]] = Field(
+        default_factory=list, max_length=20, description="the event's variable for each {{n}}, in order")
     encabezado: str | None = Field(default=None, max_length=30,
                                    description="a media-header template: the event's link variable (pdf_url)")
     activo: bool = True

@@ -23,6 +23,7 @@ from workflows.entradas import CampanaEntrada, LoteCampanaWa
 CAMPOS_CLIENTE = ("razon_social", "numero_doc", "email", "telefono", "categoria", "direccion")
 CampoCliente = Literal["razon_social", "numero_doc", "email", "telefono", "categoria", "direccion"]
 TERMINALES = ("FINALIZADA", "CANCELADA")
+HORIZONTE = timedelta(days=366)  # how far ahead a campaign may be scheduled
 
 
 class SegmentoIn(Entrada):
@@ -65,8 +66,11 @@ def en_el_futuro(fecha: datetime | None) -> datetime | None:
         return None
     if fecha.tzinfo is None:
         fecha = fecha.replace(tzinfo=ZoneInfo(get_settings().timezone))
-    if fecha <= datetime.now(UTC):
+    ahora = datetime.now(UTC)
+    if fecha <= ahora:
         raise ValueError("la fecha programada no puede estar en el pasado")
+    if fecha > ahora + HORIZONTE:
+        raise ValueError("la fecha programada no puede estar a más de un año")
     return fecha.astimezone(UTC)
 
 
