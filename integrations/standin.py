@@ -4,7 +4,8 @@ import json
 import signal
 import threading
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Self
 
 
 def run_until_signalled(stop: Callable[[], None]) -> None:
@@ -28,3 +29,25 @@ def send_json(handler: BaseHTTPRequestHandler, status: int, body: object,
         handler.send_header(name, value)
     handler.end_headers()
     handler.wfile.write(data)
+
+
+class HttpStandin:
+    """An HTTP stand-in served from a daemon thread: `serve` in `__init__`, then `start()`/`stop()`."""
+
+    def serve(self, handler: type[BaseHTTPRequestHandler], host: str, port: int,
+              server_class: type[ThreadingHTTPServer] = ThreadingHTTPServer) -> None:
+        self._server = server_class((host, port), handler)
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def start(self) -> Self:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()

@@ -12,16 +12,13 @@ It knows a set of Lima addresses (matched by their normalised street and number,
 
 import argparse
 import logging
-import signal
-import sys
 import threading
-import time
 import unicodedata
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
-from integrations.standin import send_json
+from integrations.standin import HttpStandin, run_until_signalled, send_json
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +75,7 @@ def _resultado(calle: str, distrito: str, lat: float, lng: float) -> dict[str, A
     }
 
 
-class GeocodingSandbox:
+class GeocodingSandbox(HttpStandin):
     def __init__(self, key: str = "erp-local", port: int = 0, host: str = "127.0.0.1"):
         self.key = key
         self.fallos: list[str] = []  # statuses to answer to the next requests, in order
@@ -86,13 +83,7 @@ class GeocodingSandbox:
         self._lock = threading.Lock()
         self._indice = {normalizar(calle): (calle, distrito, lat, lng)
                         for calle, distrito, lat, lng in DIRECCIONES_LIMA}
-        self._server = ThreadingHTTPServer((host, port), _handler_for(self))
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        self.serve(_handler_for(self), host, port)
 
     def settings_env(self) -> dict[str, str]:
         return {"GOOGLE_GEOCODING_URL": self.url, "GOOGLE_MAPS_API_KEY": self.key}
@@ -100,14 +91,6 @@ class GeocodingSandbox:
     def fallar(self, status: str, veces: int = 1) -> None:
         with self._lock:
             self.fallos.extend([status] * veces)
-
-    def start(self) -> "GeocodingSandbox":
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
 
     def responder(self, params: dict[str, str]) -> dict[str, Any]:
         with self._lock:
@@ -167,12 +150,7 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO)
     sandbox = GeocodingSandbox(args.key, args.port).start()
     log.info("geocoding sandbox on %s (key %s)", sandbox.url, args.key)
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    try:
-        while True:
-            time.sleep(3600)
-    finally:
-        sandbox.stop()
+    run_until_signalled(sandbox.stop)
 
 
 if __name__ == "__main__":

@@ -14,10 +14,9 @@ Anyone who can reach it can mint a token for any e-mail, so it refuses to start 
 import argparse
 import logging
 import sys
-import threading
 import time
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
@@ -26,7 +25,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 
 from core.settings import get_settings
-from integrations.standin import run_until_signalled, send_json
+from integrations.standin import HttpStandin, run_until_signalled, send_json
 
 log = logging.getLogger(__name__)
 WARNING = ("LOCAL GOOGLE SIGN-IN STAND-IN RUNNING at {issuer}: anyone on this host can sign in as ANY user "
@@ -37,19 +36,17 @@ def new_key() -> RSAPrivateKey:
     return rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
 
-class GoogleSandbox:
+class GoogleSandbox(HttpStandin):
     """Start/stop in a background thread; `mint(...)` signs ID tokens with the published key."""
 
     def __init__(self, client_id: str = "erp-local", port: int = 0, host: str = "127.0.0.1"):
         self.client_id = client_id
         self.key, self.kid = new_key(), uuid.uuid4().hex
-        self._server = ThreadingHTTPServer((host, port), _handler_for(self))
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self.serve(_handler_for(self), host, port)
 
     @property
     def issuer(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return self.url
 
     @property
     def jwks_url(self) -> str:
@@ -79,12 +76,7 @@ class GoogleSandbox:
             raise RuntimeError("The Google Sign-In stand-in signs in anyone as anyone: it only runs with "
                                "ERP_ENV=development (as under `erp up`)")
         log.warning(WARNING.format(issuer=self.issuer))
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        return super().start()
 
 
 def _handler_for(sandbox: GoogleSandbox) -> type[BaseHTTPRequestHandler]:

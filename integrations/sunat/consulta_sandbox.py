@@ -18,15 +18,15 @@ import json
 import secrets
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs
 
-from integrations.standin import run_until_signalled, send_json
+from integrations.standin import HttpStandin, run_until_signalled, send_json
 from integrations.sunat.consulta import SCOPE
 
 
-class ConsultaSandbox:
+class ConsultaSandbox(HttpStandin):
     def __init__(self, port: int = 0, host: str = "127.0.0.1", client_id: str = "sandbox-client",
                  client_secret: str = "sandbox-secret", expires_in: int = 3600):
         self.client_id, self.client_secret, self.expires_in = client_id, client_secret, expires_in
@@ -37,21 +37,7 @@ class ConsultaSandbox:
         self.estado = "normal"
         self.tokens_emitidos = 0
         self.consultas = 0
-        self._server = ThreadingHTTPServer((host, port), _handler_for(self))
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def start(self) -> "ConsultaSandbox":
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        self.serve(_handler_for(self), host, port)
 
     def modo(self, estado: str) -> None:
         """normal | caido (503) | limite (429)."""

@@ -14,7 +14,6 @@ Also serves the plain-text file SUNAT publishes the day's rate in: `GET /a/txt/t
 
 import argparse
 import json
-import threading
 import time
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -22,7 +21,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from integrations.standin import run_until_signalled
+from integrations.standin import HttpStandin, run_until_signalled
 from integrations.sunat.tipo_cambio import RUTA
 
 FALLAS = (None, "caido", "bloqueado", "lento")
@@ -64,19 +63,13 @@ class _Servidor(ThreadingHTTPServer):
         """A client that gave up (the `lento` failure) is expected: no traceback."""
 
 
-class TipoCambioSandbox:
+class TipoCambioSandbox(HttpStandin):
     def __init__(self, port: int = 0, host: str = "127.0.0.1", demora_lento: float = 15.0):
         self.falla: str | None = None
         self.demora_lento = demora_lento
         self.consultas = 0
         self._fijadas: dict[date, tuple[Decimal, Decimal] | None] = {}
-        self._server = _Servidor((host, port), _handler_for(self))
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        self.serve(_handler_for(self), host, port, _Servidor)
 
     def publicar(self, dia: date, compra: str, venta: str) -> None:
         self._fijadas[dia] = (Decimal(compra), Decimal(venta))
@@ -106,14 +99,6 @@ class TipoCambioSandbox:
         while (tasa := self.publicacion(dia)) is None:
             dia -= timedelta(days=1)
         return dia, tasa
-
-    def start(self) -> "TipoCambioSandbox":
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
 
 
 def _handler_for(sandbox: TipoCambioSandbox) -> type[BaseHTTPRequestHandler]:

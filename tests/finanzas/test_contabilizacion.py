@@ -187,6 +187,25 @@ def test_credit_note_reverses_revenue_and_lowers_the_receivable(client, admin_he
     assert saldo("1212") == d("118.00") and saldo("40111") == d("-18.00") and saldo("7091") == d("100.00")
 
 
+def test_debit_note_raises_revenue_and_opens_its_own_receivable(client, admin_headers, contador):
+    factura = _emitir(client, admin_headers, [_linea("100.00")])
+    with session_scope() as s:  # SUNAT accepted it (the workflow is not running in this test)
+        s.execute(text("UPDATE comprobantes SET estado_sunat = 'ACEPTADO' WHERE id = :i"), {"i": factura["id"]})
+    res = client.post("/api/facturacion/notas/", headers=admin_headers, json={
+        "tipo": "08", "comprobante_origen_id": factura["id"], "motivo_codigo": "01",
+        "motivo_descripcion": "Intereses por mora", "lineas": [
+            {"codigo_producto": "INT", "descripcion": "Intereses por mora", "cantidad": "1", "valor_unitario": "10"}]})
+    assert res.status_code == 201, res.text
+    nota = res.json()
+    asiento = lineas(client, contador, "COMPROBANTE", nota["id"])
+    assert asiento.pop("1212") == (d("11.80"), 0) and asiento.pop("40111") == (0, d("1.80"))
+    assert [haber for debe, haber in asiento.values() if not debe] == [d("10.00")], asiento  # one revenue line
+    cxc = client.get("/api/finanzas/cuentas-cobrar/", headers=contador).json()["items"]
+    assert sorted((c["comprobante_id"], c["saldo"]) for c in cxc) == [
+        (factura["id"], "118.00"), (nota["id"], "11.80")]  # the factura's receivable is untouched
+    assert saldo("1212") == d("129.80") and saldo("40111") == d("-19.80")
+
+
 def test_cuotas_split_is_one_function():
     inicio = date(2026, 12, 1)
     assert cuotas_de(Decimal("300"), inicio, 30) == [Cuota(1, Decimal("300"), date(2026, 12, 31))]
