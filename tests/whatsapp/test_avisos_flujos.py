@@ -41,7 +41,7 @@ def _aprobada(client: TestClient, headers: H, meta: MetaSandbox, **cuerpo: objec
 
 def test_a_comprobante_reaches_an_opted_in_customer_by_whatsapp_with_its_pdf_as_the_document_header(
         client: TestClient, admin_headers: H, meta: MetaSandbox, cuenta: dict, sunat, emitir: Callable,  # noqa: ANN001, F811
-        esperar: Callable, worker: BackgroundWorker, smtp_server) -> None:  # noqa: ANN001, F811
+        esperar: Callable, smtp_server, worker: BackgroundWorker) -> None:  # noqa: ANN001, F811
     with session_scope() as s:
         s.execute(text("UPDATE configuracion SET notificar_cliente = true"))
     res = client.post("/api/clientes/", json={"tipo_doc": "6", "numero_doc": RUC_CLIENTE, "telefono": "987654321",
@@ -79,8 +79,8 @@ def test_a_comprobante_reaches_an_opted_in_customer_by_whatsapp_with_its_pdf_as_
 
 
 def test_the_delivery_code_goes_by_whatsapp_and_confirms_the_delivery(
-        despacho, make_user: Callable, meta: MetaSandbox, cuenta: dict, worker: BackgroundWorker,  # noqa: ANN001
-        smtp_server) -> None:  # noqa: ANN001
+        despacho, make_user: Callable, meta: MetaSandbox, cuenta: dict, smtp_server,  # noqa: ANN001
+        worker: BackgroundWorker) -> None:  # the SMTP server outlives the worker: its last mail is in flight
     client, admin = despacho.client, despacho.admin
     assert client.post(f"{URL}/contactos/", json={"cliente_id": despacho.cliente_id, "medio": "TIENDA",
                                                   "evidencia": "Acepto avisos de mis pedidos"},
@@ -104,4 +104,8 @@ def test_the_delivery_code_goes_by_whatsapp_and_confirms_the_delivery(
                       data={"otp": codigo, "latitud": "-12.1212", "longitud": "-77.0298"})
     assert res.status_code == 200, res.text
     assert res.json()["asignacion"]["otp_verificado"] is True
+    limite = time.monotonic() + 30  # the workflow's last step (the delivered mail) ends before the worker stops
+    while not any("entregado" in m["Subject"] for m in smtp_server.messages()):
+        assert time.monotonic() < limite, "the delivered notice was not mailed"
+        time.sleep(0.1)
     assert not any("en camino" in m["Subject"] for m in smtp_server.messages())  # WhatsApp carried it
