@@ -25,6 +25,7 @@ PROCESSES += ["compras"]  # module 5
 PROCESSES += ["distribucion"]  # module 4
 PROCESSES += ["whatsapp"]  # module 7
 PROCESSES += ["conciliacion"]  # bank reconciliation (issue 14)
+PROCESSES += ["dashboard"]  # module 8: KPI snapshots
 
 
 def _collect(package: str, attr: str) -> list[Any]:

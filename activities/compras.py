@@ -3,14 +3,18 @@
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities import mail_then_mark
 from core.db import session_scope
-from core.errors import DomainError
-from core.temporal import heartbeating
-from integrations.mail.client import send_mail
+from core.temporal import domain_errors_are_final, heartbeating
 from integrations.sunat import consulta
-from services.compras import ordenes, planificacion, recepciones, sunat
-from workflows.entradas import DecisionOrdenCompra, IncidenciasRecepcion, RecordatorioAprobacion, ValidacionFactura
-from workflows.notas_venta import DOMAIN_ERROR
+from services.compras import niveles, ordenes, planificacion, recepciones, sunat
+from workflows.entradas import (
+    DecisionOrdenCompra,
+    IncidenciasRecepcion,
+    NivelesAprobacion,
+    RecordatorioAprobacion,
+    ValidacionFactura,
+)
 
 CREDENCIALES_RECHAZADAS = "CredencialesRechazadas"
 
@@ -18,11 +22,17 @@ CREDENCIALES_RECHAZADAS = "CredencialesRechazadas"
 @activity.defn(name="decidir_orden_compra")
 def decidir_orden_compra(d: DecisionOrdenCompra) -> str:
     """Business refusals (the OC is no longer pending) are final and keep their status and body."""
-    try:
-        with session_scope() as session:
-            return ordenes.decidir(session, d)
-    except DomainError as exc:
-        raise ApplicationError(exc.message, exc.status, exc.body(), type=DOMAIN_ERROR, non_retryable=True) from exc
+    with domain_errors_are_final(), session_scope() as session:
+        return ordenes.decidir(session, d)
+
+
+@activity.defn(name="niveles_aprobacion_compra")
+def niveles_aprobacion_compra() -> NivelesAprobacion:
+    """The approval tiers as configured now: the snapshot an approval run holds its approvers to."""
+    with session_scope() as session:
+        tabla = niveles.niveles(session)
+        session.commit()  # the defaults, when written on first use
+        return NivelesAprobacion(tabla)
 
 
 @activity.defn(name="recordar_aprobacion")
@@ -32,10 +42,8 @@ def recordar_aprobacion(r: RecordatorioAprobacion) -> int:
         recordatorio = ordenes.recordar(session, r.orden_id, r.nivel, r.escalado)
     if recordatorio.notificacion_id is None:
         return 0
-    if recordatorio.destinatarios:
-        send_mail(recordatorio.destinatarios, recordatorio.asunto, recordatorio.cuerpo)
-    with session_scope() as session:
-        ordenes.marcar_notificada(session, recordatorio.notificacion_id)
+    mail_then_mark(recordatorio.destinatarios, recordatorio.asunto, recordatorio.cuerpo,
+                   lambda session: ordenes.marcar_notificada(session, recordatorio.notificacion_id))
     return len(recordatorio.destinatarios)
 
 
@@ -47,10 +55,7 @@ def notificar_incidencias(entrada: IncidenciasRecepcion) -> int:
         para, asunto, cuerpo, ids = recepciones.correo_incidencias(session, entrada.recepcion_id)
     if not ids:
         return 0
-    if para:
-        send_mail(para, asunto, cuerpo)
-    with session_scope() as session:
-        recepciones.marcar_notificadas(session, ids)
+    mail_then_mark(para, asunto, cuerpo, lambda session: recepciones.marcar_notificadas(session, ids))
     return len(ids)
 
 
@@ -60,11 +65,10 @@ def validar_factura_sunat(entrada: ValidacionFactura) -> str:
     """SUNAT down / 429 / timeouts raise and are retried; rejected credentials and missing configuration are
     final for this run."""
     try:
-        return sunat.consultar(entrada.factura_id)
+        with domain_errors_are_final():
+            return sunat.consultar(entrada.factura_id)
     except consulta.CredencialesRechazadas as exc:
         raise ApplicationError(str(exc), type=CREDENCIALES_RECHAZADAS, non_retryable=True) from exc
-    except DomainError as exc:
-        raise ApplicationError(exc.message, exc.status, exc.body(), type=DOMAIN_ERROR, non_retryable=True) from exc
 
 
 @activity.defn(name="generar_propuestas_compra")
@@ -81,5 +85,5 @@ def evaluar_proveedores() -> list[int]:
         return planificacion.evaluar_proveedores(session)
 
 
-ACTIVITIES = [decidir_orden_compra, recordar_aprobacion, notificar_incidencias, validar_factura_sunat,
-              generar_propuestas_compra, evaluar_proveedores]
+ACTIVITIES = [decidir_orden_compra, niveles_aprobacion_compra, recordar_aprobacion, notificar_incidencias,
+              validar_factura_sunat, generar_propuestas_compra, evaluar_proveedores]

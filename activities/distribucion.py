@@ -10,10 +10,12 @@ from core.errors import DomainError
 from core.temporal import heartbeating
 from integrations.geocoding.client import DireccionNoEncontrada, geocodificar
 from integrations.mail.client import send_mail
+from integrations.sunat import gre_client
+from integrations.sunat.ubl import TextoNoRepresentable
 from models.distribucion import Pedido
-from services.distribucion import avisos, entregas, seguimiento
+from services.distribucion import avisos, entregas, gre, seguimiento
 from services.notificaciones import notificar
-from workflows.entradas import PedidoRef
+from workflows.entradas import GuiaRef, PedidoRef
 
 
 @activity.defn(name="geocodificar_pedido")
@@ -84,5 +86,66 @@ def podar_tracking() -> int:
         return seguimiento.podar(session)
 
 
+# --- GRE remitente: build and sign, send, poll the ticket (SUNAT's GRE REST API) ---------------------------
+
+
+class GreEnProceso(Exception):
+    """SUNAT still processes the ticket (codRespuesta 98): the workflow's retry policy polls again."""
+
+
+@activity.defn(name="preparar_gre")
+def preparar_gre(ref: PedidoRef) -> int:
+    """The GRE of the order's assignment, built, numbered and signed once; 0 when none is due or its data is
+    incomplete (recorded as ERROR with the reason, the dispatcher told: no retry can fix it)."""
+    try:
+        with session_scope() as session:
+            return gre.preparar(session, ref.pedido_id)
+    except (DomainError, TextoNoRepresentable) as exc:
+        with session_scope() as session:
+            gre.registrar_error_datos(session, ref.pedido_id, getattr(exc, "message", str(exc)))
+        return 0
+
+
+@activity.defn(name="enviar_gre")
+def enviar_gre(ref: GuiaRef) -> str:
+    """Token + POST of the zip; the ticket is stored. Idempotent: a guía already sent keeps its ticket. SUNAT
+    down or a token endpoint failing raises (retried); refused credentials or file are final."""
+    with session_scope() as session:
+        envio = gre.envio(session, ref.guia_id)
+    if envio.estado != "PENDIENTE":
+        return envio.ticket
+    try:
+        ticket = gre_client.enviar(envio.credenciales, envio.nombre, envio.xml)
+    except gre_client.CredencialesRechazadas as exc:
+        with session_scope() as session:
+            gre.registrar_fallo(session, ref.guia_id, "ERROR", "", f"Credenciales SOL / API GRE: {exc}")
+        return ""
+    except gre_client.EnvioRechazado as exc:
+        with session_scope() as session:
+            gre.registrar_fallo(session, ref.guia_id, "RECHAZADA", exc.codigo, exc.mensaje)
+        return ""
+    with session_scope() as session:
+        gre.registrar_envio(session, ref.guia_id, ticket)
+    return ticket
+
+
+@activity.defn(name="consultar_gre")
+def consultar_gre(ref: GuiaRef) -> str:
+    """Poll the ticket: ACEPTADA (CDR stored) or RECHAZADA; 98 raises GreEnProceso so the policy polls again."""
+    with session_scope() as session:
+        envio = gre.envio(session, ref.guia_id)
+    if envio.estado != "ENVIADA":
+        return envio.estado
+    try:
+        respuesta = gre_client.consultar(envio.credenciales, envio.ticket)
+    except gre_client.CredencialesRechazadas as exc:
+        with session_scope() as session:
+            return gre.registrar_fallo(session, ref.guia_id, "ERROR", "", f"Credenciales SOL / API GRE: {exc}")
+    if respuesta.codigo == gre_client.EN_PROCESO:
+        raise GreEnProceso(f"ticket {envio.ticket} en proceso")
+    with session_scope() as session:
+        return gre.registrar_respuesta(session, ref.guia_id, respuesta)
+
+
 ACTIVITIES = [geocodificar_pedido, enviar_otp_entrega, notificar_entrega, facturar_pedido, alertar_retraso_entrega,
-              podar_tracking]
+              podar_tracking, preparar_gre, enviar_gre, consultar_gre]

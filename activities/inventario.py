@@ -2,8 +2,8 @@
 
 from temporalio import activity
 
+from activities import mail_then_mark
 from core.db import session_scope
-from integrations.mail.client import send_mail
 from services import inventario, transferencias
 from workflows.entradas import EnvioAlertas, RecordatorioTransferencia
 
@@ -28,10 +28,7 @@ def enviar_alertas_inventario(envio: EnvioAlertas) -> int:
     with session_scope() as session:
         destinatarios = inventario.destinatarios_alertas(session)
         asunto, cuerpo = inventario.resumen_alertas(session, ids)
-    if destinatarios:
-        send_mail(destinatarios, asunto, cuerpo)
-    with session_scope() as session:
-        inventario.marcar_enviadas(session, ids)
+    mail_then_mark(destinatarios, asunto, cuerpo, lambda session: inventario.marcar_enviadas(session, ids))
     return len(destinatarios)
 
 

@@ -5,11 +5,9 @@ from collections.abc import Callable
 from typing import Any
 
 from temporalio import activity
-from temporalio.exceptions import ApplicationError
 
 from core.db import session_scope
-from core.errors import DomainError
-from core.temporal import DOMAIN_ERROR, heartbeating
+from core.temporal import domain_errors_are_final, heartbeating
 from services import notas_venta as nv
 from workflows.entradas import EstadoNota, Solicitud, TransicionNota
 
@@ -20,11 +18,8 @@ def _operador(s: Solicitud) -> nv.Operador:
 
 def _run(operation: Callable[..., EstadoNota], *args: Any) -> EstadoNota:
     """Business refusals are final (non-retryable) and keep their HTTP status and body for the API."""
-    try:
-        with session_scope() as session:
-            return operation(session, *args)
-    except DomainError as exc:
-        raise ApplicationError(exc.message, exc.status, exc.body(), type=DOMAIN_ERROR, non_retryable=True) from exc
+    with domain_errors_are_final(), session_scope() as session:
+        return operation(session, *args)
 
 
 @activity.defn(name="nv_aprobar")

@@ -12,6 +12,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from api.contrato import errores
 from api.deps import Allowed, SessionDep, client_ip
+from api.finanzas import CuentaPagarOut
 from api.notas_venta import RemoteDomainError, WorkflowsUnavailable
 from core.errors import ValidationError
 from core.schemas import Entrada, Fecha, Id, Pagina, Paginacion, Salida, salida_de
@@ -20,17 +21,20 @@ from integrations.sunat.consulta import CredencialesRechazadas, SunatNoDisponibl
 from models.compras import (
     ESTADOS_OC,
     ConfiguracionCompras,
+    CostoVinculado,
+    DetalleCostoVinculado,
     DetalleFacturaProveedor,
     DetalleOrdenCompra,
     DetalleRecepcion,
     FacturaProveedor,
     IncidenciaCompra,
+    NivelAprobacionCompra,
     OrdenCompra,
     Proveedor,
     Recepcion,
 )
 from services.compras import configuracion as config_compras
-from services.compras import facturas, ordenes, proveedores, recepciones, sunat
+from services.compras import costos, facturas, niveles, ordenes, proveedores, recepciones, sunat
 from services.permisos import tiene_permiso
 from workflows.entradas import DecisionOrdenCompra
 from workflows.notas_venta import DOMAIN_ERROR
@@ -162,7 +166,7 @@ async def aprobar_orden(orden_id: Id, datos: AprobacionIn, request: Request, ses
     orden = ordenes.obtener(session, orden_id)
     decision = DecisionOrdenCompra(orden.id, user.id, datos.decision, datos.comentario,
                                    tiene_permiso(session, user.rol_id, "compras", "aprobar"),
-                                   ordenes.nivel_de(user.rol), client_ip(request))
+                                   ordenes.nivel_de(session, user.rol), client_ip(request), user.rol)
     session.rollback()  # hand the connection back while the workflow's activity uses one
     try:
         client = await connect()
@@ -234,13 +238,14 @@ def cerrar_orden(recepcion_id: Id, session: SessionDep, _: Allowed("compras", "r
 
 DetalleFacturaOut = salida_de(DetalleFacturaProveedor, "DetalleFacturaProveedorOut")
 FacturaOut = salida_de(FacturaProveedor, "FacturaProveedorOut", detalle=(list[DetalleFacturaOut], ...),
-                       cuenta_por_pagar_id=(int | None, None),
+                       cuenta_por_pagar_id=(int | None, None), cuotas=(list[CuentaPagarOut], ...),
                        doc="A supplier invoice; `diferencias` lists the last three-way match's lines out of tolerance.")
 
 
 def _factura(session: SessionDep, factura: FacturaProveedor) -> Salida:
+    cuotas = facturas.cuentas_por_pagar(session, factura.id)
     return FacturaOut.model_validate({**factura.model_dump(), "detalle": facturas.detalle(session, factura.id),
-                                      "cuenta_por_pagar_id": facturas.cuenta_por_pagar(session, factura.id)})
+                                      "cuenta_por_pagar_id": cuotas[0].id if cuotas else None, "cuotas": cuotas})
 
 
 @router.post("/api/compras/facturas/", status_code=201, response_model=FacturaOut, responses=errores(404))
@@ -302,6 +307,40 @@ def levantar_observacion(factura_id: Id, datos: LevantarIn, session: SessionDep,
     return _factura(session, sunat.levantar_observacion(session, factura_id, datos.motivo))
 
 
+# --- landed cost ----------------------------------------------------------------------------------------------
+
+DetalleCostoOut = salida_de(DetalleCostoVinculado, "DetalleCostoVinculadoOut")
+CostoOut = salida_de(CostoVinculado, "CostoVinculadoOut", detalle=(list[DetalleCostoOut], ...),
+                     doc="A logistics cost of an OC prorated into the landed cost: per line its share (PEN), what "
+                         "raised the warehouse's average cost and what went to cost of sales.")
+
+
+def _costo(session: SessionDep, costo: CostoVinculado) -> Salida:
+    return CostoOut.model_validate({**costo.model_dump(), "detalle": costos.detalle(session, costo.id)})
+
+
+@router.post("/api/compras/costos-vinculados/", status_code=201, response_model=CostoOut, responses=errores(404, 422))
+def registrar_costo_vinculado(datos: costos.CostoVinculadoIn, session: SessionDep,
+                              user: Allowed("compras", "facturar")) -> Salida:
+    """A freight, insurance or customs document of an OC (billed by the carrier, insurer or broker): posts
+    6091/40111 D · 4212 H with its payable, and prorates the amount by value or weight over what the OC (or one
+    reception) accepted, raising the warehouse's average cost (20111 D; 6911 D for units already sold · 6111 H)."""
+    return _costo(session, costos.registrar(session, user.id, datos))
+
+
+@router.get("/api/compras/costos-vinculados/{costo_id}/", response_model=CostoOut)
+def obtener_costo_vinculado(costo_id: Id, session: SessionDep, _: Allowed("compras", "ver")) -> Salida:
+    return _costo(session, costos.obtener(session, costo_id))
+
+
+@router.get("/api/compras/ordenes/{orden_id}/costos-vinculados/", response_model=Pagina[CostoOut])
+def costos_de_orden(orden_id: Id, session: SessionDep, pagina: PaginaDep, _: Allowed("compras", "ver")) -> Pagina:
+    """The OC's logistics costs: its invoices' gastos_logisticos and the documents of their own."""
+    ordenes.obtener(session, orden_id)
+    filas, total = costos.de_orden(session, orden_id, pagina)
+    return pagina.pagina([_costo(session, c) for c in filas], total)
+
+
 # --- configuration ----------------------------------------------------------------------------------------------
 
 ConfiguracionOut = salida_de(ConfiguracionCompras, "ConfiguracionComprasOut", excluir=("sunat_client_secret",),
@@ -321,6 +360,28 @@ def ver_configuracion(session: SessionDep, _: Allowed("compras", "ver")) -> Sali
 @router.put("/api/compras/configuracion/", response_model=ConfiguracionOut)
 def cambiar_configuracion(datos: config_compras.ConfiguracionComprasIn, session: SessionDep,
                           _: Allowed("compras", "configurar")) -> Salida:
-    """Approval tiers (PEN), reminder/escalation waits, tolerances, proposal state, SUNAT credentials (the
+    """Reminder/escalation waits, tolerances, proposal state, SUNAT credentials (the
     secret is stored encrypted and never answered)."""
     return _config(config_compras.cambiar(session, datos))
+
+
+# --- approval tiers ---------------------------------------------------------------------------------------------
+
+NivelOut = salida_de(NivelAprobacionCompra, "NivelAprobacionCompraOut", ejemplo={
+    "id": 1, "nivel": 1, "monto_minimo": "5000.00", "roles": ["FINANZAS", "ADMIN"], "descripcion": "Jefatura"})
+
+
+@router.get("/api/compras/niveles-aprobacion/", response_model=Pagina[NivelOut])
+def listar_niveles(session: SessionDep, pagina: PaginaDep, _: Allowed("compras", "ver")) -> Pagina:
+    """The approval tiers, lowest first: an OC worth more than `monto_minimo` (PEN) needs an approver whose role
+    is in `roles` of that tier or a higher one (and `compras:aprobar`); up to the lowest, approved on submission."""
+    filas = [NivelOut.model_validate(f) for f in niveles.listar(session)]
+    return pagina.pagina(filas[pagina.offset:pagina.offset + pagina.limit], len(filas))
+
+
+@router.put("/api/compras/niveles-aprobacion/", response_model=Pagina[NivelOut])
+def cambiar_niveles(datos: niveles.NivelesIn, session: SessionDep, _: Allowed("compras", "configurar")) -> Pagina:
+    """Replace the tiers (numbered by position; thresholds strictly increasing; roles that exist — 400 naming
+    the field). OCs already waiting keep the tiers their approval workflow read when it started."""
+    filas = [NivelOut.model_validate(f) for f in niveles.cambiar(session, datos)]
+    return Pagina(items=filas, total=len(filas), limit=len(filas), offset=0)

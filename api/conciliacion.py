@@ -11,8 +11,14 @@ from api.contrato import errores
 from api.deps import Allowed, SessionDep
 from core.errors import ValidationError
 from core.schemas import Fecha, Id, Pagina, Paginacion, Salida, salida_de
-from models.conciliacion import Conciliacion, CuentaBancaria, ImportacionExtracto, MovimientoBancario
-from services.finanzas import conciliacion
+from models.conciliacion import (
+    Conciliacion,
+    CuentaBancaria,
+    CuentaBancariaTercero,
+    ImportacionExtracto,
+    MovimientoBancario,
+)
+from services.finanzas import conciliacion, cuentas_terceros
 
 router = APIRouter(prefix="/api/finanzas/conciliacion", tags=["conciliacion"])
 PaginaDep = Annotated[Paginacion, Depends()]
@@ -131,3 +137,31 @@ def deshacer(movimiento_id: Id, datos: conciliacion.DeshacerIn, session: Session
              user: Allowed("finanzas", "conciliar")) -> dict:
     """Undo a confirmation (with a reason) while the line's period is open; the entry it posted is reversed."""
     return conciliacion.conciliacion_dict(conciliacion.deshacer(session, user.id, movimiento_id, datos.motivo))
+
+
+# --- customers' and suppliers' bank accounts (evidence for the matcher) ----------------------------------------
+
+CuentaTerceroOut = salida_de(CuentaBancariaTercero, "CuentaTerceroOut", ejemplo={
+    "id": 1, "cliente_id": 7, "proveedor_id": None, "banco": "BCP", "numero": "19312345678012",
+    "cci": "00219300123456789012", "moneda": "PEN", "titular": "ACEROS DEL SUR S.A.", "activo": True,
+    "created_at": "2026-04-05T15:00:00Z"})
+
+
+@router.post("/cuentas-terceros/", status_code=201, response_model=CuentaTerceroOut)
+def crear_cuenta_tercero(datos: cuentas_terceros.CuentaTerceroIn, session: SessionDep,
+                         _: Allowed("finanzas", "conciliar")) -> CuentaBancariaTercero:
+    """A customer's or supplier's account number and/or CCI (check digits verified, bank from its entity
+    code): a statement line printing it names that party for the matcher."""
+    return cuentas_terceros.crear(session, datos)
+
+
+@router.get("/cuentas-terceros/", response_model=Pagina[CuentaTerceroOut])
+def listar_cuentas_terceros(session: SessionDep, _: Allowed("finanzas", "ver"), pagina: PaginaDep,
+                            cliente_id: Id | None = None, proveedor_id: Id | None = None) -> Pagina:
+    return pagina.pagina(*cuentas_terceros.listar(session, cliente_id, proveedor_id, pagina.limit, pagina.offset))
+
+
+@router.patch("/cuentas-terceros/{cuenta_id}/", response_model=CuentaTerceroOut)
+def cambiar_cuenta_tercero(cuenta_id: Id, datos: cuentas_terceros.CuentaTerceroCambios, session: SessionDep,
+                           _: Allowed("finanzas", "conciliar")) -> CuentaBancariaTercero:
+    return cuentas_terceros.cambiar(session, cuenta_id, datos)

@@ -1,4 +1,4 @@
-"""Module 4 distribución: /api/pedidos/, /api/transportistas/, /api/rutas/."""
+"""Module 4 distribución: /api/pedidos/, /api/transportistas/, /api/rutas/, /api/guias-remision/."""
 
 import asyncio
 import threading
@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile, 
 from fastapi import Path as Path_
 from fastapi.responses import HTMLResponse, Response
 from pydantic import Field
+from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from api.contrato import descarga, errores
@@ -24,12 +25,13 @@ from models.distribucion import (
     AsignacionPedido,
     DetallePedido,
     EventoPedido,
+    GuiaRemision,
     Pedido,
     Ruta,
     TrackingTransportista,
     Transportista,
 )
-from services.distribucion import entregas, pedidos, rutas, seguimiento
+from services.distribucion import entregas, gre, pedidos, rutas, seguimiento
 from services.distribucion import hoja_ruta as hoja_ruta_pdf
 
 router = APIRouter(tags=["distribucion"])
@@ -147,6 +149,41 @@ def planificar_dia(datos: rutas.PlanDiaIn, session: SessionDep,
     return rutas.planificar_dia(session, user, datos)
 
 
+# --- guías de remisión (GRE remitente) --------------------------------------------------------------------------
+
+GuiaRemisionOut = salida_de(GuiaRemision, "GuiaRemisionOut", doc="The GRE remitente (tipo 09) an order travels "
+                            "under: PENDIENTE → ENVIADA (SUNAT's ticket) → ACEPTADA / RECHAZADA (code and reason).")
+
+
+@router.get("/api/pedidos/{pedido_id}/gre/", response_model=GuiaRemisionOut)
+def gre_del_pedido(pedido_id: Id, session: SessionDep, _: Allowed("distribucion", "ver")) -> GuiaRemision:
+    """The order's latest GRE (issued when it was assigned to a route; EN_RUTA needs it ACEPTADA)."""
+    return gre.del_pedido(session, pedido_id)
+
+
+@router.get("/api/guias-remision/{guia_id}/pdf/", **descarga("application/pdf", "The printed GRE with its QR"))
+def gre_pdf(guia_id: Id, session: SessionDep, _: Allowed("distribucion", "ver")) -> Response:
+    guia = gre.obtener(session, guia_id)
+    return Response(gre.pdf(session, guia_id), media_type="application/pdf",
+                    headers={"Content-Disposition": f'inline; filename="GRE-{guia.serie}-{guia.numero}.pdf"'})
+
+
+def _archivo_gre(session: Session, guia_id: int, tipo: str, media_type: str) -> Response:
+    contenido, nombre = gre.archivo(session, guia_id, tipo)
+    return Response(contenido, media_type=media_type,
+                    headers={"Content-Disposition": f'attachment; filename="{nombre}"'})
+
+
+@router.get("/api/guias-remision/{guia_id}/xml/", **descarga("application/xml", "The signed DespatchAdvice"))
+def gre_xml(guia_id: Id, session: SessionDep, _: Allowed("distribucion", "ver")) -> Response:
+    return _archivo_gre(session, guia_id, "xml", "application/xml")
+
+
+@router.get("/api/guias-remision/{guia_id}/cdr/", **descarga("application/zip", "SUNAT's CDR (zip)"))
+def gre_cdr(guia_id: Id, session: SessionDep, _: Allowed("distribucion", "ver")) -> Response:
+    return _archivo_gre(session, guia_id, "cdr", "application/zip")
+
+
 # --- entregas ---------------------------------------------------------------------------------------------------
 
 
@@ -174,6 +211,16 @@ async def confirmar_entrega(
     evidencia = entregas.Evidencia(await _leer(foto), firma_bytes, otp, latitud, longitud)
     pedido = await run_in_threadpool(entregas.confirmar, session, user, pedido_id, evidencia)
     return await run_in_threadpool(pedidos.obtener, session, pedido.id)
+
+
+PAGINA_CONFIRMAR = (Path(__file__).parent / "templates" / "confirmar_entrega.html").read_text(encoding="utf-8")
+
+
+@router.get("/entregas/{pedido_id}/confirmar", response_class=HTMLResponse, include_in_schema=False)
+def pagina_confirmar(pedido_id: Id) -> HTMLResponse:
+    """The page the route sheet's QR opens: the driver logs in and confirms with a photo, a signature drawn on
+    a canvas or the customer's code; it posts to `POST /api/entregas/{id}/confirmar/` (all checks are there)."""
+    return HTMLResponse(PAGINA_CONFIRMAR)
 
 
 # --- tracking ---------------------------------------------------------------------------------------------------
@@ -275,21 +322,10 @@ async def ws_seguimiento(websocket: WebSocket, codigo: str) -> None:
     if transportista_id is None:
         await websocket.close()
         return
-    async def reenviar(cola: asyncio.Queue) -> None:
-        while True:
-            fix = await cola.get()
-            await websocket.send_json({"latitud": fix["latitud"], "longitud": fix["longitud"],
-                                       "momento": fix["momento"], "eta": fix["etas"].get(str(pedido_id))})
 
-    async def hasta_desconexion() -> None:
-        while (await websocket.receive())["type"] != "websocket.disconnect":
-            pass
+    def mensaje(fix: dict) -> dict:
+        return {"latitud": fix["latitud"], "longitud": fix["longitud"], "momento": fix["momento"],
+                "eta": fix["etas"].get(str(pedido_id))}
 
     async with tiempo_real.difusor().suscripcion(seguimiento.tema(transportista_id)) as cola:
-        tareas = [asyncio.create_task(reenviar(cola)), asyncio.create_task(hasta_desconexion())]
-        try:
-            await asyncio.wait(tareas, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for tarea in tareas:
-                tarea.cancel()
-            await asyncio.gather(*tareas, return_exceptions=True)
+        await tiempo_real.reenviar(websocket, cola, mensaje)

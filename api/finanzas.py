@@ -12,12 +12,13 @@ from pydantic import Field
 from api.contrato import descarga, errores
 from api.deps import Allowed, SessionDep
 from core.errors import ValidationError
-from core.schemas import Entrada, Fecha, Id, Pagina, Paginacion, Salida, T, salida_de
+from core.schemas import Entrada, Fecha, Id, Pagina, Paginacion, PaginacionCursor, PaginaCursor, Salida, T, salida_de
 from models.finanzas import CuentaPorCobrar, CuentaPorPagar, PagoCobro
 from services.finanzas import asientos, cartera, cierre, estados, libros, plan, sire
 
 router = APIRouter(prefix="/api/finanzas", tags=["finanzas"])
 PaginaDep = Annotated[Paginacion, Depends()]
+CursorDep = Annotated[PaginacionCursor, Depends()]
 
 
 def _en_memoria(pagina: Paginacion, filas: list[T]) -> Pagina[T]:
@@ -308,7 +309,7 @@ class MayorOut(Salida):
     cuenta: str
     periodo: str
     saldo_inicial: Decimal
-    movimientos: Pagina[libros.MovimientoMayor]
+    movimientos: PaginaCursor[libros.MovimientoMayor]
 
 
 class FilaBalanceOut(Salida):
@@ -327,20 +328,25 @@ class BalanceOut(Salida):
     total_haber: Decimal
 
 
-@router.get("/libros/diario/", response_model=Pagina[AsientoOut])
-def libro_diario(periodo: Periodo, session: SessionDep, _: Allowed("finanzas", "ver"), pagina: PaginaDep,
-                 centro_costo_id: Id | None = None) -> Pagina[AsientoOut]:
-    ids, total = libros.diario(session, periodo, centro_costo_id, pagina.limit, pagina.offset)
-    return pagina.pagina([_asiento(session, i) for i in ids], total)
+@router.get("/libros/diario/", response_model=PaginaCursor[AsientoOut])
+def libro_diario(periodo: Periodo, session: SessionDep, _: Allowed("finanzas", "ver"), pagina: CursorDep,
+                 centro_costo_id: Id | None = None) -> PaginaCursor[AsientoOut]:
+    """The period's entries in (fecha, asiento) order with their lines; walk it with `?cursor=` (the previous
+    page's `siguiente`): stable while entries are posted."""
+    ids, total, siguiente = libros.diario(session, periodo, centro_costo_id, pagina.limit, pagina.offset,
+                                          pagina.cursor)
+    return pagina.pagina_cursor([_asiento(session, i) for i in ids], total, siguiente)
 
 
 @router.get("/libros/mayor/", response_model=MayorOut)
 def libro_mayor(periodo: Periodo, cuenta: str, session: SessionDep, _: Allowed("finanzas", "ver"),
-                pagina: PaginaDep, centro_costo_id: Id | None = None) -> MayorOut:
-    """One account in a period: opening balance and every movement with its running balance."""
-    inicial, movimientos, total = libros.mayor(session, periodo, cuenta, centro_costo_id, pagina.limit, pagina.offset)
+                pagina: CursorDep, centro_costo_id: Id | None = None) -> MayorOut:
+    """One account in a period: opening balance and every movement with its running balance, in (fecha,
+    asiento, línea) order; walk it with `?cursor=` (the previous page's `movimientos.siguiente`)."""
+    inicial, movimientos, total, siguiente = libros.mayor(session, periodo, cuenta, centro_costo_id, pagina.limit,
+                                                          pagina.offset, pagina.cursor)
     return MayorOut(cuenta=cuenta, periodo=periodo, saldo_inicial=inicial,
-                    movimientos=pagina.pagina(movimientos, total))
+                    movimientos=pagina.pagina_cursor(movimientos, total, siguiente))
 
 
 @router.get("/reportes/balance-comprobacion/", response_model=BalanceOut)

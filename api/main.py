@@ -49,6 +49,8 @@ ROUTERS = [
     "whatsapp",
     # bank reconciliation (issue 14)
     "conciliacion",
+    # module 8 (dashboard)
+    "dashboard",
 ]
 
 # The only routes that answer without a bearer token. Everything else requires one (tested by iterating over
@@ -68,6 +70,8 @@ PUBLIC_ROUTES = {
     ("POST", "/api/whatsapp/webhook/"),
     # module 7: a comprobante's PDF behind a signed, expiring link (sent to the customer; Meta fetches it)
     ("GET", "/api/whatsapp/publico/comprobantes/{token}/"),
+    # module 8: HTML shell with a login form; it shows no data by itself
+    ("GET", "/dashboard"),
 }
 
 # Answered even when the business requests of a burst fill the admission queue (operators' probes).

@@ -7,7 +7,6 @@ gets the outcome synchronously; the acting user always comes from the JWT, never
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
-from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -20,6 +19,7 @@ from temporalio.service import RPCError
 
 from api.contrato import descarga
 from api.deps import Allowed, SessionDep, client_ip, idempotent
+from api.paginas import pagina
 from core.errors import DomainError, Forbidden, Unavailable
 from core.schemas import Entrada, Fecha, Id, Pagina, Paginacion, Salida
 from core.settings import get_settings
@@ -31,7 +31,6 @@ from workflows.entradas import EstadoNota, Solicitud
 
 router = APIRouter(tags=["notas_venta"])
 PREFIX = "/api/notas-venta"
-PAGE = Path(__file__).parent / "templates" / "nota_venta.html"
 Text = Annotated[str, Field(max_length=200)]
 
 
@@ -315,4 +314,4 @@ def audit(nota_id: Id, session: SessionDep, _: Allowed("notas_venta", "ver"),
 @router.get("/finanzas/notas-venta/{nota_id}", response_class=HTMLResponse, include_in_schema=False)
 def page(nota_id: Id) -> HTMLResponse:
     """Static HTML: it shows nothing until its script has a valid token and calls the REST API."""
-    return HTMLResponse(PAGE.read_text(encoding="utf-8"))
+    return HTMLResponse(pagina("nota_venta.html"))

@@ -97,6 +97,25 @@ def medir_mayor(session: Session, cuentas: list[str]) -> list[float]:
     return tiempos
 
 
+def medir_pagina_profunda(session: Session, cuentas: list[str]) -> tuple[list[float], list[float]]:
+    """A page of 50 from the middle of each account's month: by OFFSET, and by the cursor the page before it
+    handed out (what a client walking the book sends)."""
+    from services.finanzas import libros
+
+    por_offset, por_cursor = [], []
+    for i in range(100):
+        cuenta = cuentas[i % len(cuentas)]
+        mitad = libros.mayor(session, PERIODO, cuenta, None, 1, 0)[2] // 2
+        cursor = libros.mayor(session, PERIODO, cuenta, None, 50, max(0, mitad - 50))[3]
+        t = time.perf_counter()
+        libros.mayor(session, PERIODO, cuenta, None, 50, mitad)
+        por_offset.append((time.perf_counter() - t) * 1000)
+        t = time.perf_counter()
+        libros.mayor(session, PERIODO, cuenta, None, 50, 0, cursor)
+        por_cursor.append((time.perf_counter() - t) * 1000)
+    return por_offset, por_cursor
+
+
 def percentiles(tiempos: list[float]) -> tuple[float, float]:
     q = statistics.quantiles(tiempos, n=100)
     return q[49], q[94]
@@ -127,6 +146,10 @@ def main(total: int) -> None:
                 print(f"ledger (one account, one month, first page of 50, with opening and running balance), "
                       f"{estado}: p50 {p50:.1f} ms, p95 {p95:.1f} ms ({len(cuentas)} accounts, "
                       f"≈{por_cuenta:,} lines each)")
+            por_offset, por_cursor = medir_pagina_profunda(s, cuentas)
+            for nombre, tiempos in (("OFFSET", por_offset), ("cursor", por_cursor)):
+                p50, p95 = percentiles(tiempos)
+                print(f"ledger page of 50 from the middle of the month by {nombre}: p50 {p50:.1f} ms, p95 {p95:.1f} ms")
             tiempos = []
             for _ in range(5):
                 t = time.perf_counter()

@@ -174,6 +174,26 @@ class Paginacion:
         return Pagina(items=items, total=total, limit=self.limit, offset=self.offset)
 
 
+class PaginaCursor(Pagina[T], Generic[T]):
+    """Pagina of a keyset-paged list (the books): the same fields plus ``siguiente``, the cursor of the next
+    page. Walking by cursor is stable while rows are inserted: no row is skipped or repeated, and no page
+    costs an OFFSET scan."""
+
+    siguiente: str | None = Field(description="pass it as ?cursor= for the next page; null on the last page")
+
+
+@dataclass(frozen=True)
+class PaginacionCursor(Paginacion):
+    """Paginacion plus ``?cursor=`` (the ``siguiente`` of the previous page). ``offset`` still works (it counts
+    from the cursor), so clients of the offset contract keep working."""
+
+    cursor: Annotated[str | None, Query(max_length=200, pattern="^[A-Za-z0-9_-]+$",
+                                        description="the previous page's `siguiente`")] = None
+
+    def pagina_cursor(self, items: list[T], total: int, siguiente: str | None) -> PaginaCursor[T]:
+        return PaginaCursor(items=items, total=total, limit=self.limit, offset=self.offset, siguiente=siguiente)
+
+
 class Salida(BaseModel):
     """Base of every response model. The contract is exact: a field a service returns that its model does not
     declare fails the request (and so the tests) instead of silently vanishing from the answer."""

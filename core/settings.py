@@ -106,6 +106,16 @@ class Settings(BaseSettings):
     sunat_seguridad_url: str = ""  # https://api-seguridad.sunat.gob.pe in production
     sunat_consulta_url: str = ""  # https://api.sunat.gob.pe in production
     sunat_consulta_reintento_s: float = Field(default=30.0, gt=0)
+    # module 4: the GRE remitente through SUNAT's GRE REST API (OAuth2 password grant with the SOL user, then
+    # comprobantes/envios). Empty URLs = the local SUNAT sandbox on sunat_sandbox_port when sunat_env is
+    # "sandbox", else https://api-seguridad.sunat.gob.pe / https://api-cpe.sunat.gob.pe; the client id and
+    # secret are the API client registered in SUNAT Operaciones en Línea.
+    sunat_gre_seguridad_url: str = ""
+    sunat_gre_api_url: str = ""
+    sunat_gre_client_id: str = "sandbox-gre"
+    sunat_gre_client_secret: str = "sandbox-gre-secret"
+    gre_remitente: bool = True  # an order goes EN_RUTA only with its GRE accepted by SUNAT
+    gre_reintento_inicial_s: float = Field(default=2.0, gt=0)  # first wait on a ticket in process / SUNAT down
 
     @property
     def owner_url(self) -> str:

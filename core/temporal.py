@@ -1,10 +1,11 @@
 """Temporal client, the search attributes operators use in the UI, and their registration."""
 
+import contextlib
 import contextvars
 import functools
 import logging
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import timedelta
 from typing import ParamSpec, TypeVar
 
@@ -13,7 +14,9 @@ from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest, ListSearchAttributesRequest
 from temporalio.client import Client
 from temporalio.common import SearchAttributeKey, SearchAttributePair, TypedSearchAttributes
+from temporalio.exceptions import ApplicationError
 
+from core.errors import DomainError
 from core.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -38,6 +41,16 @@ HEARTBEAT_TIMEOUT = timedelta(seconds=10)
 DOMAIN_ERROR = "DomainError"
 P = ParamSpec("P")
 R = TypeVar("R")
+
+
+@contextlib.contextmanager
+def domain_errors_are_final() -> Iterator[None]:
+    """Inside an activity: a business refusal (core.errors.DomainError) is not retried, and keeps its HTTP status
+    and body for the API that waits for the workflow (type DOMAIN_ERROR)."""
+    try:
+        yield
+    except DomainError as exc:
+        raise ApplicationError(exc.message, exc.status, exc.body(), type=DOMAIN_ERROR, non_retryable=True) from exc
 
 
 def heartbeating(fn: Callable[P, R]) -> Callable[P, R]:

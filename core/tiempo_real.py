@@ -3,15 +3,18 @@ only on commit), and every API process LISTENs on one channel and fans each mess
 subscribers (WebSockets) of that topic. So any API process may take the write and any may hold the socket.
 
     publicar(session, "transportista:7", {...})       # in the business transaction
-    async with suscripcion("transportista:7") as cola:  # in a WebSocket handler
+    async with difusor().suscripcion("transportista:7") as cola:  # in a WebSocket handler
         datos = await cola.get()
+
+One subscription may join several topics (the dashboard joins its user's branches and KPI groups) into one
+queue; `reenviar` forwards a queue to a WebSocket until the client goes away.
 """
 
 import asyncio
 import json
 import logging
 from collections import defaultdict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -75,16 +78,18 @@ class Difusor:
         await asyncio.wait_for(self._listo.wait(), 10)
 
     @asynccontextmanager
-    async def suscripcion(self, tema: str) -> AsyncIterator[asyncio.Queue]:
+    async def suscripcion(self, *temas: str) -> AsyncIterator[asyncio.Queue]:
         await self.iniciar()
         cola: asyncio.Queue = asyncio.Queue(COLA_MAX)
-        self.suscriptores[tema].add(cola)
+        for tema in temas:
+            self.suscriptores[tema].add(cola)
         try:
             yield cola
         finally:
-            self.suscriptores[tema].discard(cola)
-            if not self.suscriptores[tema]:
-                del self.suscriptores[tema]
+            for tema in temas:
+                self.suscriptores[tema].discard(cola)
+                if not self.suscriptores[tema]:
+                    del self.suscriptores[tema]
 
 
 _difusores: dict[int, Difusor] = {}
@@ -96,3 +101,24 @@ def difusor() -> Difusor:
     if clave not in _difusores:
         _difusores[clave] = Difusor()
     return _difusores[clave]
+
+
+async def reenviar(websocket: Any, cola: asyncio.Queue, mensaje: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
+    """Send `mensaje(datos)` of every message of `cola` as JSON to a (Starlette) WebSocket until the client
+    disconnects; what the client sends meanwhile is ignored."""
+
+    async def enviar() -> None:
+        while True:
+            await websocket.send_json(mensaje(await cola.get()))
+
+    async def hasta_desconexion() -> None:
+        while (await websocket.receive())["type"] != "websocket.disconnect":
+            pass
+
+    tareas = [asyncio.create_task(enviar()), asyncio.create_task(hasta_desconexion())]
+    try:
+        await asyncio.wait(tareas, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for tarea in tareas:
+            tarea.cancel()
+        await asyncio.gather(*tareas, return_exceptions=True)

@@ -113,12 +113,15 @@ __all__ += [  # module 7 (WhatsApp)
 __all__ += ["IntentoNotificacion", "NotificacionCliente", "WaEvento"]  # module 7: customer notifications
 from models.compras import (  # noqa: E402 - module 5 (compras)
     ConfiguracionCompras,
+    CostoVinculado,
+    DetalleCostoVinculado,
     DetalleFacturaProveedor,
     DetalleOrdenCompra,
     DetalleRecepcion,
     EvaluacionProveedor,
     FacturaProveedor,
     IncidenciaCompra,
+    NivelAprobacionCompra,
     OrdenCompra,
     Proveedor,
     Recepcion,
@@ -127,6 +130,7 @@ from models.compras import (  # noqa: E402 - module 5 (compras)
 __all__ += [  # module 5 (compras)
     "ConfiguracionCompras", "DetalleFacturaProveedor", "DetalleOrdenCompra", "DetalleRecepcion",
     "EvaluacionProveedor", "FacturaProveedor", "IncidenciaCompra", "OrdenCompra", "Proveedor", "Recepcion",
+    "CostoVinculado", "DetalleCostoVinculado", "NivelAprobacionCompra",
 ]
 __all__ += [  # module 4 (distribución)
     "AsignacionPedido", "DetallePedido", "EventoPedido", "Pedido", "Ruta", "TrackingTransportista", "Transportista",
@@ -134,3 +138,9 @@ __all__ += [  # module 4 (distribución)
 __all__ += [  # module 6 (conciliación bancaria, issue 14)
     "Conciliacion", "CuentaBancaria", "ImportacionExtracto", "MovimientoBancario",
 ]
+from models.dashboard import ConfiguracionDashboard, SnapshotKpi  # noqa: E402 - module 8 (dashboard)
+
+__all__ += ["ConfiguracionDashboard", "SnapshotKpi"]  # module 8 (dashboard)
+from models.conciliacion import CuentaBancariaTercero  # noqa: E402 - module 6 (parties' bank accounts, issue 14)
+
+__all__ += ["CuentaBancariaTercero"]

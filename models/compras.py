@@ -29,19 +29,16 @@ def porcentaje(default: Decimal) -> Any:
 
 
 class ConfiguracionCompras(SQLModel, table=True):
-    """The purchasing part of the company's configuration (one row, id = 1): approval tiers in PEN, the
-    approval reminder and escalation waits, tolerances, and the SUNAT consulta integrada credentials."""
+    """The purchasing part of the company's configuration (one row, id = 1): the approval reminder and
+    escalation waits, tolerances, and the SUNAT consulta integrada credentials. The approval tiers are rows of
+    `niveles_aprobacion_compra`."""
 
     __tablename__ = "configuracion_compras"
-    __table_args__ = (CheckConstraint("id = 1", name="configuracion_compras_singleton"),
-                      CheckConstraint("monto_aprobacion_admin >= monto_auto_aprobacion",
-                                      name="configuracion_compras_niveles"))
+    __table_args__ = (CheckConstraint("id = 1", name="configuracion_compras_singleton"),)
     __audit_module__: ClassVar[str] = "compras"
     __audit_exclude__: ClassVar[set[str]] = {"sunat_client_secret"}
 
     id: int = Field(default=1, primary_key=True)
-    monto_auto_aprobacion: Decimal = money(Decimal("5000.00"))  # up to this (PEN) approved on submission
-    monto_aprobacion_admin: Decimal = money(Decimal("50000.00"))  # above this only ADMIN approves
     recordatorio_horas: Decimal = Field(default=Decimal("24"), sa_column=Column(Numeric(8, 4), nullable=False))
     escalamiento_horas: Decimal = Field(default=Decimal("48"), sa_column=Column(Numeric(8, 4), nullable=False))
     tolerancia_recepcion_pct: Decimal = porcentaje(Decimal("0"))  # received over ordered, % of the line
@@ -52,6 +49,25 @@ class ConfiguracionCompras(SQLModel, table=True):
     umbral_evaluacion: Decimal = porcentaje(Decimal("70"))
     sunat_client_id: str = Field(default="", max_length=100)
     sunat_client_secret: str | None = Field(default=None, sa_type=EncryptedString)
+
+
+class NivelAprobacionCompra(SQLModel, table=True):
+    """One approval tier of the company's purchase orders: an OC worth more than `monto_minimo` (PEN, at the
+    day's rate) needs an approver of this tier or above; a user's tier is the highest whose `roles` name the
+    user's role (who also needs `compras:aprobar`). Up to the lowest threshold an OC is approved on submission.
+    The ERP is single-tenant: these rows are the company's."""
+
+    __tablename__ = "niveles_aprobacion_compra"
+    __audit_module__: ClassVar[str] = "compras"
+    __table_args__ = (CheckConstraint("nivel BETWEEN 1 AND 9", name="niveles_aprobacion_nivel"),
+                      CheckConstraint("monto_minimo >= 0", name="niveles_aprobacion_monto"),
+                      CheckConstraint("jsonb_array_length(roles) > 0", name="niveles_aprobacion_roles"))
+
+    id: int | None = Field(default=None, primary_key=True)
+    nivel: int = Field(unique=True)
+    monto_minimo: Decimal = money()
+    roles: list[str] = Field(sa_type=JSONB)
+    descripcion: str = Field(default="", max_length=200)
 
 
 class Proveedor(SQLModel, table=True):
@@ -103,7 +119,7 @@ class OrdenCompra(SQLModel, table=True):
     total: Decimal = money()
     total_pen: Decimal = money()
     notas: str = Field(default="", max_length=500)
-    nivel_aprobacion: int = 0  # 0 automatic, 1 FINANZAS/ADMIN, 2 ADMIN (from the tiers when submitted)
+    nivel_aprobacion: int = 0  # 0 automatic, else the niveles_aprobacion_compra tier (when submitted)
     envio: int = 0  # how many times it was submitted (each submission is one approval run)
     comentario_aprobacion: str = Field(default="", max_length=500)
     fecha_aprobacion: datetime | None = timestamp()
@@ -250,3 +266,58 @@ class EvaluacionProveedor(SQLModel, table=True):
 # Partial index: the open OCs of a warehouse (the daily proposal subtracts what they still bring).
 ABIERTAS = text("estado IN ('BORRADOR', 'PENDIENTE_APROBACION', 'APROBADA', 'PARCIAL')")
 Index("ix_ordenes_compra_abiertas", OrdenCompra.__table__.c.almacen_destino_id, postgresql_where=ABIERTAS)
+
+
+# --- landed cost (issue 12 follow-up, migration 0021) -----------------------------------------------------------
+
+CONCEPTOS_COSTO = ("FLETE", "SEGURO", "ADUANA", "OTRO")
+CRITERIOS_PRORRATEO = ("VALOR", "PESO")
+
+
+class CostoVinculado(SQLModel, table=True):
+    """Logistics costs of a purchase (freight, insurance, customs) that raise the landed cost of what it
+    received: the supplier invoice's own `gastos_logisticos`, or a document of its own (a carrier's or customs
+    broker's invoice) linked to the OC and optionally to one reception. Prorated by value or by weight."""
+
+    __tablename__ = "costos_vinculados_compra"
+    __audit_module__: ClassVar[str] = "compras"
+    __table_args__ = (
+        CheckConstraint(f"concepto IN {CONCEPTOS_COSTO!r}", name="costos_vinculados_concepto"),
+        CheckConstraint(f"criterio IN {CRITERIOS_PRORRATEO!r}", name="costos_vinculados_criterio"),
+        CheckConstraint("monto_pen > 0", name="costos_vinculados_monto"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    orden_id: int = Field(foreign_key="ordenes_compra.id", index=True)
+    recepcion_id: int | None = Field(default=None, foreign_key="recepciones.id")  # None: all the OC received
+    factura_proveedor_id: int | None = Field(default=None, foreign_key="facturas_proveedor.id", unique=True)
+    proveedor_id: int | None = Field(default=None, foreign_key="proveedores.id")  # who bills it (carrier, broker)
+    cuenta_por_pagar_id: int | None = Field(default=None, foreign_key="cuentas_por_pagar.id")
+    documento: str = Field(default="", max_length=13)
+    concepto: str = Field(default="FLETE", max_length=10)
+    criterio: str = Field(default="VALOR", max_length=5)
+    moneda: str = Field(default="PEN", max_length=3)
+    tipo_cambio: Decimal = Field(default=Decimal("1"), sa_column=Column(Numeric(10, 4), nullable=False))
+    monto: Decimal = money()  # in `moneda`, before IGV
+    monto_pen: Decimal = money()
+    capitalizado_pen: Decimal = money()  # into the average cost of the units still in the warehouse (20111)
+    costo_venta_pen: Decimal = money()  # of units already sold (6911)
+    asiento_id: int | None = None
+    usuario_id: int | None = Field(default=None, foreign_key="usuarios.id")
+    created_at: datetime = created_at()
+
+
+class DetalleCostoVinculado(SQLModel, table=True):
+    __tablename__ = "detalle_costo_vinculado"
+
+    id: int | None = Field(default=None, primary_key=True)
+    costo_id: int = Field(foreign_key="costos_vinculados_compra.id", index=True, ondelete="CASCADE")
+    detalle_orden_id: int = Field(foreign_key="detalle_orden_compra.id")
+    producto_id: int = Field(foreign_key="productos.id")
+    almacen_id: int = Field(foreign_key="almacenes.id")
+    cantidad: Decimal = qty()  # the units the cost belongs to
+    base_prorrateo: Decimal = Field(default=Decimal("0"), sa_column=Column(Numeric(18, 6), nullable=False))
+    importe_pen: Decimal = money()
+    capitalizado_pen: Decimal = money()
+    costo_venta_pen: Decimal = money()
+    costo_unitario_nuevo: Decimal | None = Field(default=None, sa_column=Column(Numeric(18, 6), nullable=True))

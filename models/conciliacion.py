@@ -108,3 +108,30 @@ class Conciliacion(SQLModel, table=True):
     motivo_deshacer: str | None = Field(default=None, max_length=300)
     deshecha_at: datetime | None = timestamp()
     created_at: datetime = created_at()
+
+
+class CuentaBancariaTercero(SQLModel, table=True):
+    """A customer's or supplier's bank account (number and/or CCI): evidence for the matcher, since a transfer's
+    description often prints the account or CCI it came from or went to."""
+
+    __tablename__ = "cuentas_bancarias_terceros"
+    __audit_module__: ClassVar[str] = "finanzas"
+    __table_args__ = (
+        CheckConstraint("(cliente_id IS NULL) <> (proveedor_id IS NULL)", name="ck_cuentas_terceros_parte"),
+        CheckConstraint("cci = '' OR cci ~ '^[0-9]{20}$'", name="ck_cuentas_terceros_cci"),
+        CheckConstraint("numero = '' OR numero ~ '^[0-9]{6,20}$'", name="ck_cuentas_terceros_numero"),
+        CheckConstraint("numero <> '' OR cci <> ''", name="ck_cuentas_terceros_alguna"),
+        UniqueConstraint("cliente_id", "numero", "cci", name="uq_cuentas_terceros_cliente"),
+        UniqueConstraint("proveedor_id", "numero", "cci", name="uq_cuentas_terceros_proveedor"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    cliente_id: int | None = Field(default=None, foreign_key="clientes.id", index=True)
+    proveedor_id: int | None = Field(default=None, foreign_key="proveedores.id", index=True)
+    banco: str = Field(max_length=30)  # from the CCI's entity code when it has one
+    numero: str = Field(default="", max_length=20)  # digits only ("191-1234567-0-12" is stored 1911234567012)
+    cci: str = Field(default="", max_length=20)  # código de cuenta interbancario, check digits verified
+    moneda: str = Field(default="PEN", max_length=3)
+    titular: str = Field(default="", max_length=200)
+    activo: bool = True
+    created_at: datetime = created_at()

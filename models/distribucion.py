@@ -2,6 +2,7 @@
 
 An order's lines reserve stock in `productos_almacen.stock_reservado` (module 2's row) when the order is
 created; the delivery turns the reservation into an exit (a VENTA kardex row), a cancellation releases it.
+`guias_remision` holds the GRE remitente of each order on a route (one per assignment).
 `eventos_pedido` is append-only (a trigger refuses UPDATE/DELETE). `tracking_transportista` grows by
 ~576k rows a day for 200 carriers every 30 s: it is indexed by (carrier, time) and pruned daily.
 """
@@ -10,7 +11,18 @@ from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any, ClassVar
 
-from sqlalchemy import BigInteger, CheckConstraint, Column, DateTime, Double, Identity, Index, Numeric, text
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Column,
+    DateTime,
+    Double,
+    Identity,
+    Index,
+    Numeric,
+    UniqueConstraint,
+    text,
+)
 from sqlmodel import Field, SQLModel
 
 from models.base import created_at, money, timestamp
@@ -73,6 +85,7 @@ class Pedido(SQLModel, table=True):
     tipo_entrega: str = Field(default="DOMICILIO", max_length=10)  # DOMICILIO | EXPRESS | RECOJO
     direccion_entrega: str = Field(max_length=300)
     distrito: str = Field(default="", max_length=60)
+    ubigeo: str = Field(default="", max_length=6)  # INEI code of the delivery district (the GRE's destination)
     zona: str = Field(default="", max_length=30)
     latitud: float | None = coordenada()
     longitud: float | None = coordenada()
@@ -172,4 +185,50 @@ class TrackingTransportista(SQLModel, table=True):
     momento: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     precision_m: float | None = coordenada()
     velocidad_kmh: float | None = coordenada()
+    created_at: datetime = created_at()
+
+
+ESTADOS_GRE = ("PENDIENTE", "ENVIADA", "ACEPTADA", "RECHAZADA", "ERROR")
+
+
+class GuiaRemision(SQLModel, table=True):
+    """The GRE remitente (tipo 09) an order travels under: one per assignment to a route, so an order taken off
+    a route and planned again gets a new guía. PENDIENTE (built and signed) → ENVIADA (SUNAT's ticket) →
+    ACEPTADA (CDR stored) / RECHAZADA (SUNAT's code and reason); ERROR: data no retry can fix (or the SOL
+    credentials SUNAT refused). The transport data is the snapshot the XML carries."""
+
+    __tablename__ = "guias_remision"
+    __audit_module__: ClassVar[str] = "distribucion"
+    __table_args__ = (
+        UniqueConstraint("serie", "numero", name="ux_guias_remision_numero"),
+        CheckConstraint(f"estado IN {ESTADOS_GRE!r}", name="guias_remision_estado"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    pedido_id: int = Field(foreign_key="pedidos.id", index=True)
+    asignacion_id: int = Field(foreign_key="asignaciones_pedido.id", unique=True)
+    serie: str = Field(max_length=4)
+    numero: int | None = None  # allocated when the XML is built (an ERROR before that burns no number)
+    estado: str = Field(default="PENDIENTE", max_length=10)
+    motivo_traslado: str = Field(default="01", max_length=2)  # catálogo 20
+    modalidad: str = Field(default="02", max_length=2)  # catálogo 18
+    vehiculo_m1l: bool = False
+    placa: str = Field(default="", max_length=10)
+    conductor_documento: str = Field(default="", max_length=15)
+    fecha_emision: date
+    fecha_inicio_traslado: date
+    peso_bruto: Decimal = medida()  # kg
+    ubigeo_partida: str = Field(max_length=6)
+    direccion_partida: str = Field(max_length=300)
+    ubigeo_llegada: str = Field(max_length=6)
+    direccion_llegada: str = Field(max_length=300)
+    comprobante_relacionado: str = Field(default="", max_length=20)  # e.g. 03 B001-4
+    ticket: str = Field(default="", max_length=40)
+    codigo_respuesta: str = Field(default="", max_length=10)
+    mensaje_respuesta: str = Field(default="", max_length=500)
+    hash: str = Field(default="", max_length=100)  # DigestValue of the signature (the PDF and its QR)
+    xml_path: str = Field(default="", max_length=300)
+    cdr_path: str = Field(default="", max_length=300)
+    enviado_at: datetime | None = timestamp()
+    respondido_at: datetime | None = timestamp()
     created_at: datetime = created_at()

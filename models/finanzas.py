@@ -70,7 +70,7 @@ class AsientoContable(SQLModel, table=True):
     __tablename__ = "asientos_contables"
     __table_args__ = (
         UniqueConstraint("periodo", "cuo", name="uq_asientos_periodo_cuo"),
-        Index("ix_asientos_fecha", "fecha"),
+        Index("ix_asientos_fecha", "fecha", "id"),  # the diario's keyset order
         Index("ix_asientos_referencia", "referencia_tipo", "referencia_id"),
     )
 
@@ -98,8 +98,9 @@ class LineaAsiento(SQLModel, table=True):
         UniqueConstraint("asiento_id", "numero", name="uq_lineas_asiento_numero"),
         # The ledger of one account and month without a scan (issue 13: p95 < 50 ms at 1M lines).
         # Covering: the opening balance and the running balance are index-only scans.
-        Index("ix_lineas_cuenta_fecha", "cuenta_id", "fecha", "id",
-              postgresql_include=["debe", "haber", "asiento_id", "numero", "centro_costo_id"]),
+        # Its key is the books' keyset order (fecha, asiento, línea).
+        Index("ix_lineas_cuenta_fecha", "cuenta_id", "fecha", "asiento_id", "id",
+              postgresql_include=["debe", "haber", "numero", "centro_costo_id"]),
     )
 
     id: int | None = Field(default=None, sa_column=Column(BigInteger, Identity(), primary_key=True))
@@ -221,6 +222,9 @@ class PagoCobro(SQLModel, table=True):
     asiento_id: int | None = Field(default=None, foreign_key="asientos_contables.id")
     created_at: datetime = created_at()
     conciliado: bool = False  # matched with a bank statement line (issue 14; column added by migration 0014)
+    # The PEN book value of the document it relieved (what undoing it gives back; NULL on rows written before 0022)
+    valor_libros: Decimal | None = money(default=None, nullable=True)
+    anulado: bool = False  # reversed (an undone bank reconciliation that had recorded it): its entry is reversed
 
 
 class CostoPromedio(SQLModel, table=True):

@@ -91,6 +91,8 @@ class Venta(SQLModel, table=True):
         Index("ix_ventas_fecha", "fecha"),
         Index("ix_ventas_caja", "caja_id"),
         Index("ix_ventas_cliente", "cliente_id"),
+        # module 8: the dashboard's "today so far" by branch, answered from the index alone
+        Index("ix_ventas_sucursal_fecha", "sucursal_id", "fecha", postgresql_include=["total", "estado"]),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -63,6 +63,12 @@ DEFAULT_ROLES: dict[str, tuple[str, dict[str, list[str]]]] = {
 # module 7 (WhatsApp): sales managers run campaigns; salespeople message their clients
 DEFAULT_ROLES["GERENTE_VENTAS"][1]["whatsapp"] = [ALL]
 DEFAULT_ROLES["VENDEDOR"][1]["whatsapp"] = ["ver", "enviar"]
+# module 8 (dashboard): "ver" opens it; each KPI group its own action (finance KPIs need finanzas:ver)
+DEFAULT_ROLES["GERENTE_VENTAS"][1]["dashboard"] = ["ver", "ventas"]
+DEFAULT_ROLES["SUPERVISOR_ALMACEN"][1]["dashboard"] = ["ver", "inventario"]
+DEFAULT_ROLES["DESPACHADOR"][1]["dashboard"] = ["ver", "logistica"]
+for _rol in ("CONTADOR", "TESORERO", "FINANZAS"):
+    DEFAULT_ROLES[_rol][1]["dashboard"] = ["ver"]
 
 
 def seed_roles(session: Session) -> None:

@@ -18,6 +18,7 @@ from core.db import insert_rows
 from core.errors import ValidationError
 from core.settings import get_settings
 from models.inventario import MovimientoStock
+from services.dashboard import eventos as tablero
 from services.notificaciones import notificar
 
 _DESCONTAR = text("""
@@ -64,6 +65,7 @@ def alertar_si_bajo(session: Session, saldo: Saldo, producto_id: int, almacen_id
         notificar(session, "STOCK_BAJO", "inventario", f"Stock bajo: producto {producto_id} en almacén {almacen_id}",
                   f"Stock actual {saldo.stock_actual} <= mínimo {saldo.stock_minimo}", "productos_almacen",
                   str(saldo.producto_almacen_id), f"STOCK_BAJO:{saldo.producto_almacen_id}:{hoy_lima()}")
+        tablero.alerta_stock(session, producto_id, almacen_id, saldo.stock_actual, saldo.stock_minimo)  # module 8
 
 
 def registrar_movimientos(session: Session, movimientos: list[dict[str, Any]]) -> None:

@@ -26,6 +26,7 @@ from services import productos as productos_srv
 from services.auth import AuthUser
 from services.calculo import DescuentoCargoIn
 from services.cuotas import CuotaIn
+from services.dashboard import eventos as tablero
 from services.notificaciones import notificar
 from services.permisos import sucursales_visibles, tiene_permiso
 
@@ -245,6 +246,7 @@ def registrar(session: Session, user: AuthUser, datos: VentaIn, fecha: datetime 
                                                   [(d, productos[d.producto_id]) for d in detalle],
                                                   _credito(datos), datos.cuotas)
     finanzas.contabilizar_venta(session, venta, detalle, pagos, cliente)  # module 6: collection, receivable, cost
+    tablero.venta_registrada(session, venta)  # module 8: NOTIFY, sent only if this transaction commits
     session.flush()
     if commit:
         session.commit()

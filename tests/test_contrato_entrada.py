@@ -136,11 +136,16 @@ def test_lists_are_one_page_shape_with_the_same_parameters(method: str, path: st
     if schema is None:
         return  # a file download
     assert schema.get("type") != "array", f"{method} {path}: a list must be a Pagina[...]"
-    if schema.get("$ref", "").split("/")[-1].startswith("Pagina_"):
+    nombre = schema.get("$ref", "").split("/")[-1]
+    if nombre.startswith(("Pagina_", "PaginaCursor_")):
         fields = set(_resolve(schema)["properties"])
-        assert fields == {"items", "total", "limit", "offset"}, f"{method} {path}: not the Pagina shape"
         params = {p["name"] for p in _op(method, path).get("parameters", []) if p["in"] == "query"}
         assert {"limit", "offset"} <= params, f"{method} {path}: lists take ?limit=&offset="
+        if nombre.startswith("PaginaCursor_"):  # keyset lists (the books): Pagina + siguiente, ?cursor=
+            assert fields == {"items", "total", "limit", "offset", "siguiente"}, f"{method} {path}: not PaginaCursor"
+            assert "cursor" in params, f"{method} {path}: a keyset list takes ?cursor="
+        else:
+            assert fields == {"items", "total", "limit", "offset"}, f"{method} {path}: not the Pagina shape"
 
 
 @pytest.mark.parametrize(("method", "path"), _operations())

@@ -19,6 +19,7 @@ with workflow.unsafe.imports_passed_through():
         decidir_orden_compra,
         evaluar_proveedores,
         generar_propuestas_compra,
+        niveles_aprobacion_compra,
         notificar_incidencias,
         recordar_aprobacion,
         validar_factura_sunat,
@@ -30,6 +31,7 @@ with workflow.unsafe.imports_passed_through():
         AprobacionEntrada,
         DecisionOrdenCompra,
         IncidenciasRecepcion,
+        NivelesAprobacion,
         RecordatorioAprobacion,
         ValidacionFactura,
     )
@@ -57,6 +59,7 @@ class AprobacionOrdenCompra:
         self.reenvio: AprobacionEntrada | None = None
         self.anulada = False
         self.recordatorios = 0
+        self.niveles: NivelesAprobacion | None = None
 
     @workflow.run
     async def run(self, entrada: AprobacionEntrada) -> str:
@@ -64,6 +67,9 @@ class AprobacionOrdenCompra:
             self._estado("APROBADA")
             return self.estado
         self._estado(PENDIENTE)
+        if workflow.patched("niveles-aprobacion-tabla"):
+            self.niveles = await workflow.execute_activity(niveles_aprobacion_compra, start_to_close_timeout=timedelta(
+                seconds=30), retry_policy=RETRY)
         escalar_en = workflow.now() + timedelta(seconds=entrada.escalamiento_segundos)
         escalado = False
         while self.estado == PENDIENTE and not self.anulada:
@@ -117,9 +123,16 @@ class AprobacionOrdenCompra:
             raise rechazo(403, "Aprobar una orden de compra requiere el permiso compras:aprobar")
         if entrada.creador_id is not None and d.usuario_id == entrada.creador_id:
             raise rechazo(403, "Quien creó la orden de compra no puede aprobarla (segregación de funciones)")
-        if d.nivel_usuario < entrada.nivel:
+        nivel_usuario = self._nivel_de(d)
+        if nivel_usuario < entrada.nivel:
             raise rechazo(403, f"El importe de la OC requiere un aprobador de nivel {entrada.nivel}; "
-                               f"su rol aprueba hasta el nivel {d.nivel_usuario}")
+                               f"su rol aprueba hasta el nivel {nivel_usuario}")
+
+    def _nivel_de(self, d: DecisionOrdenCompra) -> int:
+        """The decider's tier by the tiers this run read at its start (until then, as the API read them)."""
+        if self.niveles is None or not d.rol:
+            return d.nivel_usuario
+        return self.niveles.de_rol(d.rol)
 
     @workflow.signal
     def reenviar(self, entrada: AprobacionEntrada) -> None:
@@ -131,6 +144,11 @@ class AprobacionOrdenCompra:
     @workflow.signal
     def anular(self, _: AnulacionOrdenCompra) -> None:
         self.anulada = True
+
+    @workflow.query
+    def niveles_aprobacion(self) -> NivelesAprobacion | None:
+        """The tiers this run holds its approvers to (read when it started)."""
+        return self.niveles
 
     @workflow.query
     def estado_actual(self) -> str:

@@ -2,10 +2,11 @@
 
 The database is the authority for the order's state (the API's transactions move it); every change reaches
 the workflow as the `registrar_estado` update through the outbox, in event order. The workflow geocodes an
-address that came without coordinates (retrying through a geocoder outage), sends the customer the delivery
-code when the order goes EN_RUTA, alerts the dispatcher when the stop passes its ETA, issues the comprobante
-(module 3) and notifies the customer on delivery, and keeps `Estado`/`Transportista` current for operators in
-the Temporal UI."""
+address that came without coordinates (retrying through a geocoder outage), issues the GRE remitente when the
+order is planned on a route (built and signed, sent to SUNAT's GRE API, its ticket polled: EN_RUTA needs it
+accepted), sends the customer the delivery code when the order goes EN_RUTA, alerts the dispatcher when the
+stop passes its ETA, issues the comprobante (module 3) and notifies the customer on delivery, and keeps
+`Estado`/`Transportista` current for operators in the Temporal UI."""
 
 import asyncio
 from datetime import datetime, timedelta
@@ -16,22 +17,29 @@ from temporalio.common import RetryPolicy
 with workflow.unsafe.imports_passed_through():
     from activities.distribucion import (
         alertar_retraso_entrega,
+        consultar_gre,
+        enviar_gre,
         enviar_otp_entrega,
         facturar_pedido,
         geocodificar_pedido,
         notificar_entrega,
         podar_tracking,
+        preparar_gre,
     )
     from core.schedules import ScheduleDef
     from core.temporal import ESTADO, TRANSPORTISTA
-    from services.distribucion.estados import EN_RUTA, ENTREGADO, FINALES, PENDIENTE
-    from workflows.entradas import EntregaPedidoEntrada, EstadoPedido, PedidoRef
+    from services.distribucion.estados import EN_RUTA, ENTREGADO, FINALES, PENDIENTE, PLANIFICADO
+    from workflows.entradas import EntregaPedidoEntrada, EstadoPedido, GuiaRef, PedidoRef
 
 RETRY = RetryPolicy(initial_interval=timedelta(seconds=2), backoff_coefficient=2.0,
                     maximum_interval=timedelta(minutes=2), maximum_attempts=10)
 # A geocoder over quota or down: keep trying (every 10 min at most) until it answers; the order waits.
 RETRY_GEOCODIFICAR = RetryPolicy(initial_interval=timedelta(seconds=1), backoff_coefficient=2.0,
                                  maximum_interval=timedelta(minutes=10), maximum_attempts=0)
+# SUNAT's GRE API down or the ticket in process (98): keep polling, at most every minute, until it decides.
+RETRY_GRE = RetryPolicy(initial_interval=timedelta(seconds=1), backoff_coefficient=2.0,
+                        maximum_interval=timedelta(minutes=1), maximum_attempts=0)
+OPCIONES_GRE = {"start_to_close_timeout": timedelta(minutes=1), "retry_policy": RETRY_GRE}
 GRACIA = timedelta(minutes=15)  # late = this long past the stop's ETA
 OPCIONES = {"start_to_close_timeout": timedelta(minutes=1), "heartbeat_timeout": timedelta(seconds=20),
             "retry_policy": RETRY}
@@ -82,7 +90,10 @@ class EntregaPedido:
                     alertado_eta = self.eta
                 continue
             atendido = self.evento_id
-            if self.estado == EN_RUTA:
+            if self.estado == PLANIFICADO and workflow.patched("gre-remitente"):
+                # The GRE runs beside the order: a SUNAT outage delays it (and so EN_RUTA), nothing else.
+                en_curso.append(asyncio.create_task(self._emitir_gre(ref)))
+            elif self.estado == EN_RUTA:
                 # Not awaited: a mail outage retrying the code must not hold up the ETA watch.
                 en_curso.append(workflow.start_activity(enviar_otp_entrega, ref, **OPCIONES))
             elif self.estado == ENTREGADO:
@@ -92,6 +103,14 @@ class EntregaPedido:
             tarea.cancel()
         await asyncio.gather(*en_curso, return_exceptions=True)
         return self.estado
+
+    async def _emitir_gre(self, ref: PedidoRef) -> None:
+        """Build and sign, send, then poll the ticket until SUNAT accepts or rejects the GRE remitente."""
+        guia_id = await workflow.execute_activity(preparar_gre, ref, **OPCIONES_GRE)
+        if guia_id:
+            guia = GuiaRef(guia_id)
+            await workflow.execute_activity(enviar_gre, guia, **OPCIONES_GRE)
+            await workflow.execute_activity(consultar_gre, guia, **OPCIONES_GRE)
 
     async def _esperar_cambio(self, ref: PedidoRef, alertado_eta: datetime | None) -> None:
         visto = self.evento_id

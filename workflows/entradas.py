@@ -5,7 +5,7 @@ workflow. The outbox stores a payload as JSON (`core.outbox` turns the dataclass
 and Temporal's data converter turns it back into the dataclass the workflow's run method or signal handler
 declares."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
@@ -201,8 +201,30 @@ class DecisionOrdenCompra:
     decision: str  # APROBAR | RECHAZAR
     comentario: str
     puede_aprobar: bool
-    nivel_usuario: int
+    nivel_usuario: int  # from the tiers as they are now (used until the run has read its own snapshot)
     ip: str | None = None
+    rol: str = ""
+
+
+@dataclass(frozen=True)
+class NivelAprobacion:
+    """One approval tier (niveles_aprobacion_compra): above `monto_minimo` (PEN, as text: exact) an OC needs an
+    approver whose role is in `roles` of this tier or a higher one."""
+
+    nivel: int
+    monto_minimo: str
+    roles: list[str]
+
+
+@dataclass(frozen=True)
+class NivelesAprobacion:
+    """The niveles_aprobacion_compra activity's answer: the tiers an approval run holds its approvers to."""
+
+    niveles: list[NivelAprobacion]
+
+    def de_rol(self, rol: str) -> int:
+        """The highest tier a role approves (0: none)."""
+        return max((n.nivel for n in self.niveles if rol in n.roles), default=0)
 
 
 @dataclass(frozen=True)
@@ -265,6 +287,13 @@ class PedidoRef:
     """The activities of EntregaPedido: the order they act on."""
 
     pedido_id: int
+
+
+@dataclass(frozen=True)
+class GuiaRef:
+    """The GRE activities of EntregaPedido (send, poll the ticket): the guía de remisión they act on."""
+
+    guia_id: int
 
 # --- module 7 (WhatsApp) ----------------------------------------------------------------------------------
 
@@ -374,3 +403,14 @@ class ImportacionExtractoEntrada:
     """ImportarExtracto workflow and its procesar_extracto activity: the stored statement to parse."""
 
     importacion_id: int
+
+
+# --- dashboard (workflows/dashboard.py, activities/dashboard.py) --------------------------------------------
+
+
+@dataclass(frozen=True)
+class RefrescoKpis:
+    """RefrescarSnapshotsKpi workflow and its refrescar_snapshots_kpi activity: the KPI groups to recompute
+    (empty: all of them)."""
+
+    grupos: list[str] = field(default_factory=list)

@@ -305,3 +305,24 @@ CAT_59_MEDIO_PAGO: dict[str, str] = {
     "102": "Cheques bancarios - Comercio exterior",
     "999": "Otros medios de pago",
 }
+
+# Catálogo 18 - Modalidad de traslado (GRE)
+CAT_18_MODALIDAD_TRASLADO: dict[str, str] = {"01": "Transporte público", "02": "Transporte privado"}
+TRANSPORTE_PUBLICO, TRANSPORTE_PRIVADO = "01", "02"
+
+# Catálogo 20 - Motivo de traslado (GRE remitente, RS 000123-2022/SUNAT)
+CAT_20_MOTIVO_TRASLADO: dict[str, str] = {
+    "01": "Venta",
+    "02": "Compra",
+    "03": "Venta con entrega a terceros",
+    "04": "Traslado entre establecimientos de la misma empresa",
+    "05": "Consignación",
+    "06": "Devolución",
+    "07": "Recojo de bienes transformados",
+    "08": "Importación",
+    "09": "Exportación",
+    "13": "Otros",
+    "14": "Venta sujeta a confirmación del comprador",
+    "17": "Traslado de bienes para transformación",
+    "18": "Traslado emisor itinerante CP",
+}

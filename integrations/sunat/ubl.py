@@ -55,9 +55,10 @@ NS_DOC = {
     "08": "urn:oasis:names:specification:ubl:schema:xsd:DebitNote-2",
     "RC": "urn:sunat:names:specification:ubl:peru:schema:xsd:SummaryDocuments-1",
     "RA": "urn:sunat:names:specification:ubl:peru:schema:xsd:VoidedDocuments-1",
+    "09": "urn:oasis:names:specification:ubl:schema:xsd:DespatchAdvice-2",
 }
 RAIZ = {"01": "Invoice", "03": "Invoice", "07": "CreditNote", "08": "DebitNote",
-        "RC": "SummaryDocuments", "RA": "VoidedDocuments"}
+        "RC": "SummaryDocuments", "RA": "VoidedDocuments", "09": "DespatchAdvice"}
 LINEA = {"01": ("InvoiceLine", "InvoicedQuantity"), "03": ("InvoiceLine", "InvoicedQuantity"),
          "07": ("CreditNoteLine", "CreditedQuantity"), "08": ("DebitNoteLine", "DebitedQuantity")}
 

@@ -4,8 +4,8 @@ Public API::
 
     validar(xml: bytes) -> list[str]   # empty list = valid
 
-The root element picks the schema: Invoice / CreditNote / DebitNote (OASIS UBL 2.1) or SummaryDocuments /
-VoidedDocuments (SUNAT UBL 2.0 + Peruvian extensions). Each schema is compiled once and cached.
+The root element picks the schema: Invoice / CreditNote / DebitNote / DespatchAdvice (OASIS UBL 2.1) or
+SummaryDocuments / VoidedDocuments (SUNAT UBL 2.0 + Peruvian extensions). Each schema is compiled once and cached.
 Messages look like ``"line 12: Element '...': This element is not expected."``.
 """
 
@@ -24,6 +24,8 @@ ESQUEMAS: dict[str, str] = {
     "{urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2}CreditNote":
         "ubl-2.1/maindoc/UBL-CreditNote-2.1.xsd",
     "{urn:oasis:names:specification:ubl:schema:xsd:DebitNote-2}DebitNote": "ubl-2.1/maindoc/UBL-DebitNote-2.1.xsd",
+    "{urn:oasis:names:specification:ubl:schema:xsd:DespatchAdvice-2}DespatchAdvice":
+        "ubl-2.1/maindoc/UBL-DespatchAdvice-2.1.xsd",
     "{urn:sunat:names:specification:ubl:peru:schema:xsd:SummaryDocuments-1}SummaryDocuments":
         "sunat-1.0/maindoc/UBLPE-SummaryDocuments-1.0.xsd",
     "{urn:sunat:names:specification:ubl:peru:schema:xsd:VoidedDocuments-1}VoidedDocuments":

@@ -1,9 +1,10 @@
-"""The purchasing configuration: tiers, waits, tolerances, proposals, SUNAT consulta credentials."""
+"""The purchasing configuration: approval waits, tolerances, proposals, SUNAT consulta credentials (the approval
+tiers are services/compras/niveles)."""
 
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field
 from sqlmodel import Session
 
 from core.schemas import Entrada
@@ -12,8 +13,6 @@ from services.compras import ordenes
 
 
 class ConfiguracionComprasIn(Entrada):
-    monto_auto_aprobacion: Decimal = Field(ge=0, max_digits=14, decimal_places=2)
-    monto_aprobacion_admin: Decimal = Field(ge=0, max_digits=14, decimal_places=2)
     recordatorio_horas: Decimal = Field(gt=0, le=720, max_digits=8, decimal_places=4)
     escalamiento_horas: Decimal = Field(gt=0, le=2160, max_digits=8, decimal_places=4)
     tolerancia_recepcion_pct: Decimal = Field(default=Decimal("0"), ge=0, le=100, max_digits=7, decimal_places=3)
@@ -25,12 +24,6 @@ class ConfiguracionComprasIn(Entrada):
     sunat_client_id: str = Field(default="", max_length=100)
     sunat_client_secret: str | None = Field(default=None, min_length=1, max_length=200,
                                             description="omitted: the stored secret is kept")
-
-    @model_validator(mode="after")
-    def _niveles(self) -> "ConfiguracionComprasIn":
-        if self.monto_aprobacion_admin < self.monto_auto_aprobacion:
-            raise ValueError("monto_aprobacion_admin no puede ser menor que monto_auto_aprobacion")
-        return self
 
 
 def cambiar(session: Session, datos: ConfiguracionComprasIn) -> ConfiguracionCompras:

@@ -1,13 +1,13 @@
 """Supplier invoices: normalised unique numbering (409), linked to an approved OC of the same supplier, amounts
 that add up (±0.01 per line and document), due date from the supplier's terms, logistics costs prorated over
-the lines by value, the purchase posted and its payable opened through services/finanzas in the same
+the lines by value or weight into the landed cost of what was received (services/compras/costos), the purchase
+posted and its payable opened through services/finanzas in the same
 transaction, and the three-way match against the OC (price) and the receptions (accepted quantity).
 
 Paying is module 6's (POST /api/finanzas/pagos/ on the invoice's cuenta por pagar): the database refuses a
 payment of an invoice that is not CONCILIADA (migration 0013's trigger and CHECK)."""
 
-import re
-from datetime import date, timedelta
+from dataclasses import replace
 from decimal import Decimal
 from typing import Literal
 
@@ -17,33 +17,31 @@ from sqlmodel import Session
 
 from core import audit
 from core.db import get_or_404
-from core.errors import Conflict, ValidationError
+from core.errors import Conflict, UnprocessableError, ValidationError
 from core.outbox import request_workflow
 from core.schemas import Entrada, Fecha, Id
 from core.settings import get_settings
-from models.compras import DetalleFacturaProveedor, DetalleOrdenCompra, FacturaProveedor, Proveedor
+from models.compras import (
+    CostoVinculado,
+    DetalleFacturaProveedor,
+    DetalleOrdenCompra,
+    FacturaProveedor,
+    OrdenCompra,
+    Proveedor,
+)
 from models.finanzas import CuentaPorPagar
-from services.compras import ordenes
+from services.compras import costos, ordenes
+from services.compras.documentos import normalizar_numero, vencimiento
+from services.cuotas import MAX_CUOTAS, CuotaIn
+from services.cuotas import plan as plan_cuotas
 from services.finanzas.asientos import CERO, redondear
 from services.finanzas.cartera import FacturaProveedorIn, contabilizar_factura_proveedor, tipo_cambio_del_dia
+from services.finanzas.contabilizar import Cuota
 from workflows.entradas import ValidacionFactura
 
 CENTIMO = Decimal("0.01")
 CIEN = Decimal("100")
 FACTURABLES = ("APROBADA", "PARCIAL", "RECIBIDA")
-# "F001-123", "F001-00000123", "f001 123", "E001-5": a 4-character series, an optional separator, 1-8 digits.
-NUMERO = re.compile(r"^\s*([A-Za-z0-9]{4})\s*[- ]?\s*0*([0-9]{1,8})\s*$")
-
-
-def normalizar_numero(texto: str, campo: str = "numero_factura") -> tuple[str, int]:
-    """("F001", 123) from any of the ways a user types a supplier's invoice number."""
-    m = NUMERO.match(texto)
-    if m is None or int(m.group(2)) == 0:
-        raise ValidationError("Número de comprobante inválido: serie de 4 caracteres y número de hasta 8 dígitos "
-                              "(F001-123)", field=campo)
-    return m.group(1).upper(), int(m.group(2))
-
-
 class LineaFacturaIn(Entrada):
     detalle_orden_id: Id
     cantidad: Decimal = Field(gt=0, max_digits=14, decimal_places=3)
@@ -64,10 +62,16 @@ class FacturaIn(Entrada):
     tipo_cambio: Decimal | None = Field(default=None, gt=0, max_digits=10, decimal_places=4)
     monto_base: Decimal = Field(ge=0, max_digits=14, decimal_places=2, description="valor de las mercaderías")
     gastos_logisticos: Decimal = Field(default=Decimal("0"), ge=0, max_digits=14, decimal_places=2,
-                                       description="flete, aduanas: prorrateados por valor sobre las líneas")
+                                       description="flete, seguro, aduanas: al costo de lo recibido")
+    concepto_gastos: Literal["FLETE", "SEGURO", "ADUANA", "OTRO"] = "FLETE"
+    prorrateo: costos.Criterio = Field(default="VALOR", description="gastos_logisticos por valor de las líneas o "
+                                       "por peso (peso_kg × cantidad)")
     igv: Decimal = Field(ge=0, max_digits=14, decimal_places=2)
     total: Decimal = Field(gt=0, max_digits=14, decimal_places=2)
     lineas: list[LineaFacturaIn] = Field(min_length=1, max_length=500)
+    cuotas: list[CuotaIn] | None = Field(default=None, min_length=1, max_length=MAX_CUOTAS,
+                                         description="factura al crédito en cuotas: una cuenta por pagar por cuota; "
+                                         "suman el total y vencen después de la emisión")
 
     @field_validator("numero_factura")
     @classmethod
@@ -91,23 +95,6 @@ def _validar_importes(datos: FacturaIn) -> None:
     suma = sum((linea.base for linea in datos.lineas), CERO)
     if not _cuadra(suma, datos.monto_base, CENTIMO * len(datos.lineas)):
         raise ValidationError(f"Las líneas suman {suma} y monto_base es {datos.monto_base}", field="monto_base")
-
-
-def _prorrateo(lineas: list[LineaFacturaIn], gastos: Decimal) -> list[Decimal]:
-    """Logistics costs over the lines by value; the last line takes the rounding so they add up exactly."""
-    base = sum((linea.base for linea in lineas), CERO)
-    if not gastos or not base:
-        return [CERO] * len(lineas)
-    partes = [redondear(gastos * linea.base / base) for linea in lineas[:-1]]
-    return [*partes, gastos - sum(partes, CERO)]
-
-
-def vencimiento(proveedor: Proveedor, emision: date, propia: date | None) -> date:
-    if propia is not None:
-        if propia < emision:
-            raise ValidationError("fecha_vencimiento no puede ser anterior a fecha_emision", field="fecha_vencimiento")
-        return propia
-    return emision + timedelta(days=proveedor.dias_credito if proveedor.condicion_pago == "CREDITO" else 0)
 
 
 def registrar(session: Session, usuario_id: int, datos: FacturaIn) -> FacturaProveedor:
@@ -135,10 +122,17 @@ def registrar(session: Session, usuario_id: int, datos: FacturaIn) -> FacturaPro
                                   field=f"lineas.{i}.detalle_orden_id")
     tasa = Decimal("1") if datos.moneda == "PEN" else (
         datos.tipo_cambio or Decimal(tipo_cambio_del_dia(session, datos.fecha_emision, datos.moneda).venta))
+    lineas_costo = [costos.LineaCosto(linea.detalle_orden_id, lineas_oc[linea.detalle_orden_id].producto_id,
+                                      linea.cantidad, linea.base) for linea in datos.lineas]
+    base = costos.pesos(session, lineas_costo, datos.prorrateo, "prorrateo") if datos.gastos_logisticos else []
+    gastos = costos.prorratear(datos.gastos_logisticos, base) if base else [CERO] * len(datos.lineas)
+    cuotas = _cuotas(datos)
     factura = FacturaProveedor(
         proveedor_id=proveedor.id, orden_id=orden.id, ruc_proveedor=proveedor.ruc, tipo=datos.tipo, serie=serie,
         numero=numero, numero_factura=f"{serie}-{numero}", fecha_emision=datos.fecha_emision,
-        fecha_vencimiento=vencimiento(proveedor, datos.fecha_emision, datos.fecha_vencimiento), moneda=datos.moneda,
+        fecha_vencimiento=cuotas[-1].vencimiento if cuotas else vencimiento(proveedor, datos.fecha_emision,
+                                                                            datos.fecha_vencimiento),
+        moneda=datos.moneda,
         tipo_cambio=tasa, monto_base=datos.monto_base, igv=datos.igv, total=datos.total,
         gastos_logisticos=datos.gastos_logisticos, usuario_id=usuario_id)
     session.add(factura)
@@ -147,17 +141,50 @@ def registrar(session: Session, usuario_id: int, datos: FacturaIn) -> FacturaPro
         factura_id=factura.id, detalle_orden_id=linea.detalle_orden_id,
         producto_id=lineas_oc[linea.detalle_orden_id].producto_id, cantidad=linea.cantidad,
         precio_unitario=linea.precio_unitario, base=linea.base, igv=linea.igv, total=linea.total, gasto_prorrateado=g)
-        for linea, g in zip(datos.lineas, _prorrateo(datos.lineas, datos.gastos_logisticos), strict=True)])
-    contabilizar_factura_proveedor(session, usuario_id, FacturaProveedorIn(
+        for linea, g in zip(datos.lineas, gastos, strict=True)])
+    cxp = contabilizar_factura_proveedor(session, usuario_id, FacturaProveedorIn(
         proveedor_ruc=proveedor.ruc, proveedor_razon_social=proveedor.razon_social, tipo_documento=datos.tipo,
         serie=serie, numero=str(numero), fecha_emision=datos.fecha_emision, fecha_vencimiento=factura.fecha_vencimiento,
         moneda=datos.moneda, tipo_cambio=tasa if datos.moneda != "PEN" else None, base_imponible=datos.monto_base,
-        costos_vinculados=datos.gastos_logisticos, igv=datos.igv), proveedor.id, factura.id)
+        costos_vinculados=datos.gastos_logisticos, igv=datos.igv), proveedor.id, factura.id, cuotas)[0]
     factura.contabilizado = True
     session.add(factura)
+    if base:
+        _costo_llegado(session, usuario_id, factura, orden, datos, cxp.id, lineas_costo, base, lineas_oc)
     solicitar_validacion(session, factura)
     session.commit()
     return factura
+
+
+def _cuotas(datos: FacturaIn) -> list[Cuota] | None:
+    """The invoice's own instalments (checked as a credit sale's: each due after the issue date, adding up to the
+    total), in due-date order; None: one payable at the supplier's terms or the invoice's due date."""
+    if datos.cuotas is None:
+        return None
+    if datos.fecha_vencimiento is not None:
+        raise ValidationError("Indique fecha_vencimiento o cuotas, no ambos", field="fecha_vencimiento")
+    plan = sorted(plan_cuotas(datos.cuotas, datos.total, datos.fecha_emision, 0), key=lambda c: c.fecha_vencimiento)
+    return [Cuota(i, c.monto, c.fecha_vencimiento) for i, c in enumerate(plan, start=1)]
+
+
+def _costo_llegado(session: Session, usuario_id: int, factura: FacturaProveedor, orden: OrdenCompra,
+                   datos: FacturaIn, cxp_id: int, lineas: list[costos.LineaCosto], base: list[Decimal],
+                   lineas_oc: dict[int, DetalleOrdenCompra]) -> None:
+    """The invoice's logistics costs into the landed cost of the units it bills that were received (a line
+    whose goods have not arrived cannot carry them yet: 422)."""
+    recibidas = []
+    for i, (linea, peso) in enumerate(zip(lineas, base, strict=True)):
+        recibido = Decimal(lineas_oc[linea.detalle_orden_id].cantidad_recibida)
+        if peso and not recibido:
+            raise UnprocessableError(f"Línea {i + 1}: la mercadería aún no se recibió; registre los gastos logísticos "
+                                     "cuando llegue", field="gastos_logisticos")
+        recibidas.append(replace(linea, cantidad=min(linea.cantidad, recibido)))
+    costo = CostoVinculado(
+        orden_id=orden.id, factura_proveedor_id=factura.id, proveedor_id=factura.proveedor_id,
+        cuenta_por_pagar_id=cxp_id, documento=factura.numero_factura, concepto=datos.concepto_gastos,
+        criterio=datos.prorrateo, moneda=factura.moneda, tipo_cambio=factura.tipo_cambio, monto=datos.gastos_logisticos,
+        monto_pen=redondear(datos.gastos_logisticos * Decimal(factura.tipo_cambio)), usuario_id=usuario_id)
+    costos.aplicar(session, costo, orden, recibidas, base, usuario_id, datos.fecha_emision)
 
 
 def validacion_id(factura_id: int) -> str:
@@ -259,7 +286,8 @@ def detalle(session: Session, factura_id: int) -> list[DetalleFacturaProveedor]:
                                 .order_by(DetalleFacturaProveedor.id)).scalars())
 
 
-def cuenta_por_pagar(session: Session, factura_id: int) -> int | None:
-    return session.execute(select(CuentaPorPagar.id).where(CuentaPorPagar.factura_proveedor_id == factura_id)
-                           .order_by(CuentaPorPagar.cuota).limit(1)).scalar()
+def cuentas_por_pagar(session: Session, factura_id: int) -> list[CuentaPorPagar]:
+    """The invoice's payables, one per instalment."""
+    return list(session.execute(select(CuentaPorPagar).where(CuentaPorPagar.factura_proveedor_id == factura_id)
+                                .order_by(CuentaPorPagar.cuota)).scalars())
 

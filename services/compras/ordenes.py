@@ -27,6 +27,7 @@ from models.compras import ConfiguracionCompras, DetalleOrdenCompra, OrdenCompra
 from models.inventario import Almacen, Producto
 from models.notificaciones import Notificacion
 from models.usuarios import Rol, Usuario
+from services.compras import niveles
 from services.finanzas.asientos import CERO, hoy, redondear
 from services.finanzas.cartera import tipo_cambio_del_dia
 from services.notificaciones import notificar
@@ -34,10 +35,6 @@ from services.permisos import concede
 from workflows.entradas import AnulacionOrdenCompra, AprobacionEntrada, DecisionOrdenCompra
 
 WORKFLOW = "AprobacionOrdenCompra"
-# The tier each role approves up to: 1 above the automatic amount, 2 above the ADMIN amount. A role with
-# compras:aprobar that is not listed approves nothing above the automatic tier (403 "below the tier").
-NIVEL_ROL = {"ADMIN": 2, "FINANZAS": 1, "CONTADOR": 1}
-NOMBRE_NIVEL = {1: "FINANZAS o ADMIN", 2: "ADMIN"}
 EDITABLES = ("BORRADOR", "RECHAZADA")
 RECIBIBLES = ("APROBADA", "PARCIAL")
 
@@ -162,12 +159,6 @@ def bloquear(session: Session, orden_id: int) -> OrdenCompra:
     return get_or_404(session, OrdenCompra, orden_id, "Orden de compra no encontrada", for_update=True)
 
 
-def nivel_requerido(config: ConfiguracionCompras, total_pen: Decimal) -> int:
-    if total_pen <= config.monto_auto_aprobacion:
-        return 0
-    return 2 if total_pen > config.monto_aprobacion_admin else 1
-
-
 def _segundos(horas: Decimal) -> int:
     return max(1, int(Decimal(horas) * 3600))
 
@@ -189,11 +180,12 @@ def someter(session: Session, orden: OrdenCompra, nivel_minimo: int = 0) -> None
     config = configuracion(session)
     orden.tipo_cambio = _tasa(session, orden.moneda)  # the tiers read the day's rate
     orden.total_pen = redondear(orden.total * orden.tipo_cambio)
-    orden.nivel_aprobacion = max(nivel_minimo, nivel_requerido(config, orden.total_pen))
+    tabla = niveles.niveles(session)
+    orden.nivel_aprobacion = max(nivel_minimo, niveles.requerido(tabla, orden.total_pen))
     orden.envio += 1
     if orden.nivel_aprobacion == 0:
         orden.estado, orden.fecha_aprobacion = "APROBADA", datetime.now(UTC)
-        orden.comentario_aprobacion = f"Aprobación automática (hasta S/ {config.monto_auto_aprobacion})"
+        orden.comentario_aprobacion = f"Aprobación automática (hasta S/ {niveles.umbral_automatico(tabla)})"
         audit.record(session, "compras", "aprobar_automatico", "ordenes_compra", str(orden.id),
                      {"total_pen": orden.total_pen, "envio": orden.envio})
     else:
@@ -243,13 +235,13 @@ def decidir(session: Session, d: DecisionOrdenCompra) -> str:
     return orden.estado
 
 
-def nivel_de(rol: str) -> int:
-    return NIVEL_ROL.get(rol, 0)
+def nivel_de(session: Session, rol: str) -> int:
+    return niveles.de_rol(niveles.niveles(session), rol)
 
 
 def aprobadores(session: Session, nivel: int) -> list[str]:
     """E-mails of the active users who may approve an OC of `nivel`."""
-    roles = [r for r, n in NIVEL_ROL.items() if n >= nivel]
+    roles = niveles.roles_desde(niveles.niveles(session), nivel)
     return list(session.execute(select(Usuario.email).join(Rol, Rol.id == Usuario.rol_id).where(
         Usuario.activo, Rol.nombre.in_(roles), concede(Usuario.rol_id, "compras", "aprobar"))
         .order_by(Usuario.email)).scalars())
@@ -270,9 +262,10 @@ def recordar(session: Session, orden_id: int, nivel: int, escalado: bool) -> Rec
     orden = session.get(OrdenCompra, orden_id)
     if orden is None or orden.estado != "PENDIENTE_APROBACION":
         return Recordatorio(None, [], "", "")
-    destino = min(2, nivel + 1) if escalado else nivel
+    tabla = niveles.niveles(session)
+    destino = max(nivel, min(niveles.mas_alto(tabla), nivel + 1)) if escalado else nivel
     asunto = (f"{'Escalada: ' if escalado else ''}OC {orden.id} pendiente de aprobación "
-              f"({orden.moneda} {orden.total}, nivel {NOMBRE_NIVEL[destino]})")
+              f"({orden.moneda} {orden.total}, nivel {niveles.nombre(tabla, destino)})")
     cuerpo = (f"La orden de compra {documento(orden.id)} por {orden.moneda} {orden.total} (S/ {orden.total_pen}) "
               f"espera aprobación (envío {orden.envio}). Apruébela o recházela en "
               f"PUT /api/compras/ordenes/{orden.id}/aprobar/.")

@@ -3,8 +3,10 @@
 Proposals: every `productos_almacen` row at or under its minimum gets, for its usual supplier (the last one that
 sold the product, else the active supplier with the best price, lead time and evaluation), the quantity that
 brings it to its maximum minus what open OCs already bring; one OC per supplier and warehouse, keyed by the day
-(`ordenes_compra.propuesta` is unique), so running twice the same day creates nothing twice."""
+(`ordenes_compra.propuesta` is unique), so running twice the same day creates nothing twice. A supplier's lead
+time is its average days from an OC to its first reception; a proposal is expected that many days after the run."""
 
+import math
 from collections import defaultdict
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -21,9 +23,9 @@ from services.finanzas.asientos import CERO, redondear
 from services.notificaciones import notificar
 
 ABIERTAS = "('BORRADOR', 'PENDIENTE_APROBACION', 'APROBADA', 'PARCIAL')"
-# Rows under their minimum, what they need, and their usual supplier with its last price in PEN: the last
-# supplier (any OC not ANULADA/RECHAZADA) if still active, else the active supplier that sold it at the lowest
-# average price, then the best last evaluation.
+# Rows under their minimum, what they need, and their usual supplier with its last price in PEN and lead time:
+# the last supplier (any OC not ANULADA/RECHAZADA) if still active, else the active supplier that sold it at the
+# lowest average price (to the cent), then the shortest lead time (unknown last), then the best last evaluation.
 _NECESIDADES = text(f"""
     WITH bajo AS (
         SELECT pa.producto_id, pa.almacen_id, pa.stock_maximo - pa.stock_actual AS falta
@@ -41,18 +43,28 @@ _NECESIDADES = text(f"""
                row_number() OVER (PARTITION BY d.producto_id ORDER BY o.fecha_creacion DESC, o.id DESC) AS n
         FROM detalle_orden_compra d JOIN ordenes_compra o ON o.id = d.orden_id
         WHERE o.estado NOT IN ('ANULADA', 'RECHAZADA') AND d.producto_id IN (SELECT producto_id FROM bajo)
+    ), plazos AS (
+        SELECT o.proveedor_id, round(avg(extract(epoch FROM (r.primera - o.fecha_creacion)) / 86400)::numeric, 1)
+               AS dias
+        FROM (SELECT orden_id, min(fecha) AS primera FROM recepciones GROUP BY 1) r
+        JOIN ordenes_compra o ON o.id = r.orden_id
+        WHERE o.proveedor_id IN (SELECT proveedor_id FROM compras) GROUP BY 1
     ), habitual AS (
         SELECT DISTINCT ON (producto_id) producto_id, proveedor_id, precio FROM (
-            SELECT c.producto_id, c.proveedor_id, c.precio, 0 AS orden, 0::numeric AS clave, 0::numeric AS eval
+            SELECT c.producto_id, c.proveedor_id, c.precio, 0 AS orden, 0::numeric AS clave, 0::numeric AS plazo,
+                   0::numeric AS eval
             FROM compras c JOIN proveedores pr ON pr.id = c.proveedor_id AND pr.activo WHERE c.n = 1
             UNION ALL
-            SELECT c.producto_id, c.proveedor_id, (array_agg(c.precio ORDER BY c.n))[1], 1, avg(c.precio),
-                   -coalesce(max(pr.ultima_evaluacion), 0)
-            FROM compras c JOIN proveedores pr ON pr.id = c.proveedor_id AND pr.activo GROUP BY 1, 2
-        ) candidatos ORDER BY producto_id, orden, clave, eval, proveedor_id
+            SELECT c.producto_id, c.proveedor_id, (array_agg(c.precio ORDER BY c.n))[1], 1, round(avg(c.precio), 2),
+                   max(pl.dias), -coalesce(max(pr.ultima_evaluacion), 0)
+            FROM compras c JOIN proveedores pr ON pr.id = c.proveedor_id AND pr.activo
+            LEFT JOIN plazos pl ON pl.proveedor_id = c.proveedor_id GROUP BY 1, 2
+        ) candidatos ORDER BY producto_id, orden, clave, plazo NULLS LAST, eval, proveedor_id
     )
-    SELECT b.producto_id, b.almacen_id, b.falta - coalesce(e.q, 0) AS cantidad, h.proveedor_id, h.precio
+    SELECT b.producto_id, b.almacen_id, b.falta - coalesce(e.q, 0) AS cantidad, h.proveedor_id, h.precio,
+           pl.dias AS plazo_dias
     FROM bajo b JOIN habitual h ON h.producto_id = b.producto_id
+    LEFT JOIN plazos pl ON pl.proveedor_id = h.proveedor_id
     LEFT JOIN en_camino e ON e.producto_id = b.producto_id AND e.almacen_id = b.almacen_id
     WHERE b.falta - coalesce(e.q, 0) > 0
     ORDER BY h.proveedor_id, b.almacen_id, b.producto_id
@@ -86,8 +98,10 @@ def generar_propuestas(session: Session, dia: date | None = None) -> list[int]:
                     "precio_unitario": Decimal(f.precio).quantize(Decimal("0.000001")),
                     "subtotal": redondear(Decimal(f.cantidad) * Decimal(f.precio))} for f in filas]
         total = sum((d["subtotal"] for d in detalle), CERO)
+        plazo = filas[0].plazo_dias
         orden = OrdenCompra(proveedor_id=proveedor_id, almacen_destino_id=almacen_id, propuesta=clave, total=total,
-                            total_pen=total, notas=f"Propuesta automática por bajo stock del {dia}")
+                            total_pen=total, notas=f"Propuesta automática por bajo stock del {dia}",
+                            fecha_estimada_entrega=None if plazo is None else dia + timedelta(days=math.ceil(plazo)))
         session.add(orden)
         creadas.append(orden)
         lineas.append(detalle)

@@ -23,7 +23,8 @@ PLANTILLAS = Environment(loader=FileSystemLoader(Path(__file__).parent / "templa
 
 
 def enlace_confirmacion(pedido_id: int) -> str:
-    return f"{get_settings().public_base_url.rstrip('/')}/api/entregas/{pedido_id}/confirmar/"
+    """The driver's confirmation page (served by the API; it posts to /api/entregas/{id}/confirmar/)."""
+    return f"{get_settings().public_base_url.rstrip('/')}/entregas/{pedido_id}/confirmar"
 
 
 def generar(session: Session, ruta_id: int) -> bytes:

@@ -20,7 +20,8 @@ from core import outbox
 from core.db import paginar
 from core.errors import Conflict, NotFound, ValidationError
 from core.schemas import Entrada, Fecha, Id, Paginacion
-from models.distribucion import AsignacionPedido, DetallePedido, EventoPedido, Pedido, Ruta
+from core.settings import get_settings
+from models.distribucion import AsignacionPedido, DetallePedido, EventoPedido, GuiaRemision, Pedido, Ruta
 from models.ventas import Cliente
 from services import stock
 from services.auth import AuthUser
@@ -64,6 +65,8 @@ class PedidoIn(Entrada):
     prioridad: int = Field(default=3, ge=1, le=5, description="1 = most urgent")
     direccion_entrega: str = Field(min_length=3, max_length=300)
     distrito: str = Field(default="", max_length=60)
+    ubigeo: str = Field(default="", pattern=r"^(\d{6})?$", description="INEI code of the delivery district "
+                        "(the GRE's point of arrival), e.g. 150122 Miraflores")
     zona: str = Field(default="", max_length=30, description="delivery zone used to group routes")
     latitud: float | None = Field(default=None, ge=-90, le=90)
     longitud: float | None = Field(default=None, ge=-180, le=180)
@@ -168,7 +171,10 @@ def liberar(session: Session, pedido: Pedido) -> None:
 
 
 def bloquear(session: Session, pedido_id: int) -> Pedido:
-    pedido = session.execute(select(Pedido).where(Pedido.id == pedido_id).with_for_update()).scalar_one_or_none()
+    """The order under its row lock, read fresh: a copy loaded earlier in the transaction (the day's plan reads
+    every pending order first) would hide a change another transaction committed meanwhile."""
+    pedido = session.execute(select(Pedido).where(Pedido.id == pedido_id).with_for_update()
+                             .execution_options(populate_existing=True)).scalar_one_or_none()
     if pedido is None:
         raise NotFound("Pedido no encontrado")
     return pedido
@@ -197,6 +203,26 @@ def exigir_reserva(session: Session, pedido: Pedido) -> None:
                               field=f"lineas.{ids.index(faltan[0])}.cantidad")
 
 
+def exigir_gre(session: Session, pedido: Pedido, asignacion: AsignacionPedido | None) -> None:
+    """The goods leave only under a GRE remitente SUNAT accepted (issued when the order was assigned)."""
+    if not get_settings().gre_remitente or pedido.tipo_entrega == "RECOJO" or asignacion is None:
+        return
+    guia = session.execute(select(GuiaRemision).where(GuiaRemision.asignacion_id == asignacion.id)
+                           ).scalar_one_or_none()
+    if guia is not None and guia.estado == "ACEPTADA":
+        return
+    if guia is None:
+        motivo = "El pedido aún no tiene guía de remisión (GRE): se emite al asignarlo a la ruta"
+    elif guia.estado == "ERROR":
+        motivo = f"La GRE del pedido no pudo emitirse: {guia.mensaje_respuesta}"
+    elif guia.estado == "RECHAZADA":
+        motivo = (f"SUNAT rechazó la GRE {guia.serie}-{guia.numero} ({guia.codigo_respuesta}: "
+                  f"{guia.mensaje_respuesta}): retire el pedido de la ruta, corrija los datos y vuelva a asignarlo")
+    else:
+        motivo = f"La GRE {guia.serie}-{guia.numero} aún no es aceptada por SUNAT ({guia.estado})"
+    raise Conflict(motivo, field="gre")
+
+
 def cambiar_estado(session: Session, user: AuthUser, pedido_id: int, datos: EstadoIn) -> Pedido:
     pedido = bloquear(session, pedido_id)
     if datos.estado in POR_OPERACION:
@@ -208,6 +234,7 @@ def cambiar_estado(session: Session, user: AuthUser, pedido_id: int, datos: Esta
     asignacion = asignacion_activa(session, pedido.id)
     if datos.estado == "EN_RUTA":
         exigir_reserva(session, pedido)
+        exigir_gre(session, pedido, asignacion)
         pedido.hora_estimada_despacho = datetime.now(UTC)
     elif datos.estado in ("PENDIENTE", "CANCELADO", "NO_ENTREGADO") and asignacion is not None:
         asignacion.estado = "RETIRADA" if datos.estado != "NO_ENTREGADO" else "CERRADA"

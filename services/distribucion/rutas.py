@@ -68,12 +68,18 @@ def listar_transportistas(session: Session, pagina: Paginacion, activo: bool | N
 
 
 def crear(session: Session, datos: RutaIn) -> Ruta:
+    ruta = _crear(session, datos)
+    session.commit()
+    return ruta
+
+
+def _crear(session: Session, datos: RutaIn) -> Ruta:
     transportista = session.get(Transportista, datos.transportista_id)
     if transportista is None or not transportista.activo:
         raise ValidationError("El transportista no existe o está inactivo", field="transportista_id")
     ruta = Ruta(transportista_id=transportista.id, fecha=datos.fecha)
     session.add(ruta)
-    session.commit()
+    session.flush()
     return ruta
 
 
@@ -123,6 +129,12 @@ def _num(valor: Decimal) -> str:
 
 
 def asignar(session: Session, user: AuthUser, ruta_id: int, datos: AsignarIn) -> Ruta:
+    ruta = _asignar(session, user, ruta_id, datos)
+    session.commit()
+    return ruta
+
+
+def _asignar(session: Session, user: AuthUser, ruta_id: int, datos: AsignarIn) -> Ruta:
     ruta = session.execute(select(Ruta).where(Ruta.id == ruta_id).with_for_update()).scalar_one_or_none()
     if ruta is None:
         raise NotFound("Ruta no encontrada")
@@ -156,7 +168,7 @@ def asignar(session: Session, user: AuthUser, ruta_id: int, datos: AsignarIn) ->
         pedido.estado = "PLANIFICADO"
         session.add(pedido)
         evento(session, pedido, f"Asignado a la ruta {ruta.id} ({t.placa})", user.id, transportista=t.placa)
-    session.commit()
+    session.flush()
     return ruta
 
 
@@ -193,6 +205,12 @@ def _parada(pedido: Pedido, inicio: datetime, campo: str, capacidad: bool = Fals
 
 
 def optimizar(session: Session, ruta_id: int, segundos: float) -> Ruta:
+    ruta = _optimizar(session, ruta_id, segundos)
+    session.commit()
+    return ruta
+
+
+def _optimizar(session: Session, ruta_id: int, segundos: float) -> Ruta:
     ruta = session.execute(select(Ruta).where(Ruta.id == ruta_id).with_for_update()).scalar_one_or_none()
     if ruta is None:
         raise NotFound("Ruta no encontrada")
@@ -211,12 +229,14 @@ def optimizar(session: Session, ruta_id: int, segundos: float) -> Ruta:
         session.add(a)
     ruta.distancia_m = recorrido.distancia_m
     session.add(ruta)
-    session.commit()
+    session.flush()
     return ruta
 
 
 def planificar_dia(session: Session, user: AuthUser, datos: PlanDiaIn) -> dict[str, Any]:
-    """The day's unassigned PENDIENTE orders with coordinates, among the active carriers with no route that day."""
+    """The day's unassigned PENDIENTE orders with coordinates, among the active carriers with no route that day.
+    One transaction: every route, assignment, event and workflow update of the plan commits together, or
+    nothing does (an order taken meanwhile by another dispatcher fails the whole plan, which can be rerun)."""
     pendientes = list(session.execute(select(Pedido).where(
         Pedido.almacen_id == datos.almacen_id, Pedido.fecha_entrega == datos.fecha, Pedido.estado == "PENDIENTE",
         Pedido.latitud.is_not(None)).order_by(Pedido.prioridad, Pedido.id)).scalars())
@@ -234,8 +254,9 @@ def planificar_dia(session: Session, user: AuthUser, datos: PlanDiaIn) -> dict[s
                                  datos.segundos, opcionales=True)
     creadas = []
     for recorrido in plan.recorridos:
-        ruta = crear(session, RutaIn(transportista_id=recorrido.vehiculo, fecha=datos.fecha))
-        asignar(session, user, ruta.id, AsignarIn(pedidos=recorrido.paradas))
-        optimizar(session, ruta.id, min(datos.segundos, 1.0))
+        ruta = _crear(session, RutaIn(transportista_id=recorrido.vehiculo, fecha=datos.fecha))
+        _asignar(session, user, ruta.id, AsignarIn(pedidos=recorrido.paradas))
+        _optimizar(session, ruta.id, min(datos.segundos, 1.0))
         creadas.append(obtener(session, ruta.id))
+    session.commit()
     return {"rutas": creadas, "sin_asignar": plan.sin_asignar}

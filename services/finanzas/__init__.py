@@ -2,12 +2,15 @@
 inside their own transaction (see docs/CONVENTIONS.md and the posting table in README "Finanzas")."""
 
 from services.finanzas.contabilizar import (
+    CostoAdicional,
     anular_comprobante,
+    capitalizar_costos_vinculados,
     contabilizar_comprobante,
     contabilizar_venta,
     registrar_ingreso_costeado,
 )
 from services.finanzas.plan import sembrar
 
-__all__ = ["anular_comprobante", "contabilizar_comprobante", "contabilizar_venta", "registrar_ingreso_costeado",
+__all__ = ["CostoAdicional", "anular_comprobante", "capitalizar_costos_vinculados", "contabilizar_comprobante",
+           "contabilizar_venta", "registrar_ingreso_costeado",
            "sembrar"]

@@ -6,6 +6,7 @@ row per document, one journal entry. Amounts a user types are in the payment's c
 settled in its own currency and its PEN book value is relieved at the document's rate, so a different rate on
 the payment day posts the difference to 776 (gain) or 676 (loss)."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -15,14 +16,14 @@ from pydantic import Field, model_validator
 from sqlalchemy import func, select, text
 from sqlmodel import Session
 
-from core.errors import NotFound, ValidationError
+from core.errors import Conflict, NotFound, ValidationError
 from core.schemas import Entrada, Fecha, Id
 from core.settings import get_settings
 from integrations.sunat import tipo_cambio as sunat_tc
 from models.finanzas import CuentaPorCobrar, CuentaPorPagar, PagoCobro, TipoCambio
-from services.finanzas import plan
+from services.finanzas import asientos, plan
 from services.finanzas.asientos import CERO, Asiento, Movimiento, debe, haber, hoy, redondear, registrar
-from services.finanzas.contabilizar import estado_de, valor_en_libros
+from services.finanzas.contabilizar import Cuota, cuotas_de, estado_de, repartir_valor_en_libros, valor_en_libros
 
 Documento = CuentaPorCobrar | CuentaPorPagar
 Moneda = Literal["PEN", "USD", "EUR"]
@@ -113,43 +114,48 @@ class FacturaProveedorIn(Entrada):
 def registrar_factura_proveedor(session: Session, usuario_id: int, datos: FacturaProveedorIn) -> CuentaPorPagar:
     """6011 D base · 6091 D costos vinculados · 40111 D IGV · 4212 H total, and its cuenta por pagar.
     One transaction."""
-    cxp = contabilizar_factura_proveedor(session, usuario_id, datos)
+    cxp = contabilizar_factura_proveedor(session, usuario_id, datos)[0]
     session.commit()
     return cxp
 
 
 def contabilizar_factura_proveedor(session: Session, usuario_id: int, datos: FacturaProveedorIn,
-                                   proveedor_id: int | None = None,
-                                   factura_proveedor_id: int | None = None) -> CuentaPorPagar:
-    """The posting and payable of a supplier invoice in the caller's transaction (module 5 calls it with its
-    `facturas_proveedor` row; nothing here commits)."""
+                                   proveedor_id: int | None = None, factura_proveedor_id: int | None = None,
+                                   cuotas: list[Cuota] | None = None) -> list[CuentaPorPagar]:
+    """The posting and payables of a supplier invoice in the caller's transaction (module 5 calls it with its
+    `facturas_proveedor` row; nothing here commits): one cuenta por pagar per instalment (`cuotas`, adding up
+    to the total, as a credit sale's receivables), else one due on `fecha_vencimiento`. Each instalment carries
+    the document's base and IGV (the purchase register reads instalment 1); the entry references instalment 1."""
     tasa = Decimal("1")
     if datos.moneda != "PEN":
         tasa = datos.tipo_cambio or tipo_cambio_del_dia(session, datos.fecha_emision, datos.moneda).venta
     total = datos.base_imponible + datos.costos_vinculados + datos.igv
     if total <= 0:
         raise ValidationError("La factura no tiene importe", field="base_imponible")
-    cxp = CuentaPorPagar(
+    documento = f"{datos.serie}-{int(datos.numero)}"
+    vence = datos.fecha_vencimiento or datos.fecha_emision
+    filas = [CuentaPorPagar(
         proveedor_id=proveedor_id, factura_proveedor_id=factura_proveedor_id, proveedor_ruc=datos.proveedor_ruc,
-        proveedor_razon_social=datos.proveedor_razon_social,
-        tipo_documento=datos.tipo_documento, documento=f"{datos.serie}-{int(datos.numero)}", moneda=datos.moneda,
-        tipo_cambio=tasa, base_imponible=datos.base_imponible + datos.costos_vinculados, igv=datos.igv,
-        monto_total=total, monto_pagado=CERO, saldo=total, fecha_emision=datos.fecha_emision,
-        saldo_pen=sum((redondear(m * tasa) for m in (datos.base_imponible, datos.costos_vinculados, datos.igv)), CERO),
-        fecha_vencimiento=datos.fecha_vencimiento or datos.fecha_emision)
-    session.add(cxp)
-    session.flush()
+        proveedor_razon_social=datos.proveedor_razon_social, tipo_documento=datos.tipo_documento,
+        documento=documento, cuota=c.numero, moneda=datos.moneda, tipo_cambio=tasa,
+        base_imponible=datos.base_imponible + datos.costos_vinculados, igv=datos.igv, monto_total=c.monto,
+        monto_pagado=CERO, saldo=c.monto, saldo_pen=redondear(c.monto * tasa), fecha_emision=datos.fecha_emision,
+        fecha_vencimiento=c.vencimiento)
+        for c in cuotas_de(total, datos.fecha_emision, (vence - datos.fecha_emision).days, cuotas)]
     cuentas = plan.cuentas_operacion(session)
     partes = [(cuentas["COMPRA_MERCADERIAS"], redondear(datos.base_imponible * tasa)),
               (cuentas["COMPRA_COSTOS_VINCULADOS"], redondear(datos.costos_vinculados * tasa)),
               (cuentas["COMPRA_IGV"], redondear(datos.igv * tasa))]
     total_pen = sum((p[1] for p in partes), CERO)
+    repartir_valor_en_libros(filas, total_pen)
+    session.add_all(filas)
+    session.flush()
     registrar(session, Asiento(
-        fecha=datos.fecha_emision, descripcion=f"Compra {cxp.documento} {datos.proveedor_razon_social}",
-        referencia_tipo="FACTURA_PROVEEDOR", referencia_id=str(cxp.id), centro_costo_id=plan.centro_general(session),
-        usuario_id=usuario_id, moneda=datos.moneda, tipo_cambio=tasa,
-        movimientos=[*(debe(c, m) for c, m in partes if m), haber(cuentas["CXP"], total_pen, cxp.documento)]))
-    return cxp
+        fecha=datos.fecha_emision, descripcion=f"Compra {documento} {datos.proveedor_razon_social}",
+        referencia_tipo="FACTURA_PROVEEDOR", referencia_id=str(filas[0].id),
+        centro_costo_id=plan.centro_general(session), usuario_id=usuario_id, moneda=datos.moneda, tipo_cambio=tasa,
+        movimientos=[*(debe(c, m) for c, m in partes if m), haber(cuentas["CXP"], total_pen, documento)]))
+    return filas
 
 
 # --- collections and payments -----------------------------------------------------------------------------
@@ -311,7 +317,8 @@ def aplicar(session: Session, usuario_id: int | None, datos: PagoCobroIn, cobro:
             metodo_pago=datos.metodo_pago, moneda=datos.moneda,
             tipo_cambio=datos.tipo_cambio or (a.pen_pago / a.monto if datos.moneda != "PEN" else Decimal("1")),
             diferencia_cambio=(a.pen_pago - a.pen_libros) if cobro else (a.pen_libros - a.pen_pago),
-            referencia=datos.referencia, usuario_id=usuario_id, fecha=fecha, asiento_id=asiento_id))
+            referencia=datos.referencia, usuario_id=usuario_id, fecha=fecha, asiento_id=asiento_id,
+            valor_libros=a.pen_libros))
     session.add_all(filas)
     session.flush()
     return filas
@@ -347,6 +354,48 @@ def _asiento(session: Session, aplicaciones: list[_Aplicacion], datos: PagoCobro
                    referencia_tipo="COBRO" if cobro else "PAGO", referencia_id=operacion, usuario_id=usuario_id,
                    centro_costo_id=plan.centro_general(session), moneda=extranjera,
                    tipo_cambio=redondear_tasa(tasa), movimientos=[m for m in movimientos if m.debe or m.haber])
+
+
+def pendientes(session: Session, ids: Iterable[int]) -> list[PagoCobro]:
+    """The collections/payments `ids`, locked, each neither reconciled nor reversed (404 / 409 otherwise)."""
+    ids = set(ids)
+    filas = list(session.execute(select(PagoCobro).where(PagoCobro.id.in_(ids)).order_by(PagoCobro.id)
+                                 .with_for_update()).scalars())
+    if len(filas) != len(ids):
+        raise NotFound("Cobro/pago no encontrado", field="pagos_cobros")
+    for p in filas:
+        if p.anulado or p.conciliado:
+            raise Conflict(f"El cobro/pago {p.operacion} ya está {'anulado' if p.anulado else 'conciliado'}",
+                           field="pagos_cobros")
+    return filas
+
+
+def anular(session: Session, usuario_id: int | None, ids: Iterable[int], motivo: str) -> None:
+    """Reverse recorded collections/payments in the caller's transaction: each document gets back what the
+    row settled (its balance and its PEN book value), the row is marked `anulado`, and its journal entry is
+    reversed by a reversing entry (never deleted). Refused (409) if a row is already reversed or reconciled."""
+    filas = pendientes(session, ids)
+    for p in filas:
+        doc = session.get(CuentaPorCobrar if p.tipo == "COBRO" else CuentaPorPagar,
+                          p.cuenta_cobrar_id or p.cuenta_pagar_id, with_for_update=True, populate_existing=True)
+        doc.monto_pagado -= p.monto_aplicado
+        doc.saldo += p.monto_aplicado
+        doc.saldo_pen += _valor_libros(p)
+        doc.estado = estado_de(doc.saldo, doc.monto_pagado, doc.fecha_vencimiento)
+        p.anulado = True
+        session.add_all([doc, p])
+    for asiento_id in sorted({p.asiento_id for p in filas} - {None}):
+        asientos.registrar_reversion(session, asiento_id, usuario_id, motivo)
+    session.flush()
+
+
+def _valor_libros(p: PagoCobro) -> Decimal:
+    """The book value a row relieved; rows from before it was stored: what was paid in PEN less (collection) or
+    plus (payment) its exchange difference."""
+    if p.valor_libros is not None:
+        return p.valor_libros
+    pen = p.monto if p.moneda == "PEN" else redondear(p.monto * p.tipo_cambio)
+    return pen - p.diferencia_cambio if p.tipo == "COBRO" else pen + p.diferencia_cambio
 
 
 def redondear_tasa(tasa: Decimal) -> Decimal:

@@ -26,7 +26,7 @@ from core.schemas import Entrada, Id
 from models.base import utcnow
 from models.conciliacion import Conciliacion, CuentaBancaria, ImportacionExtracto, MovimientoBancario
 from models.finanzas import PagoCobro
-from services.finanzas import cartera, extractos, plan
+from services.finanzas import cartera, cuentas_terceros, extractos, plan
 from services.finanzas.asientos import (
     CERO,
     Asiento,
@@ -45,7 +45,14 @@ MAX_BYTES = 20 * 1024 * 1024
 BYTES_EN_SEGUNDO_PLANO = 256 * 1024  # larger files are parsed by the workflow (a 2,000-line CSV is ~150 KB)
 LOTE = 1000
 ENLACES = ("PAGO_COBRO", "TARJETA")
-BANCARIAS = {"ITF": "ITF", "COMISION": "GASTOS_BANCARIOS", "INTERES": "INTERESES_GANADOS"}
+REGISTRADAS = ("DOCUMENTOS", "PARCIAL")  # classes whose confirmation records the collection/payment
+# What the bank did on its own: class → (posting key, concept) by direction (abono, cargo); None = impossible.
+BANCARIAS: dict[str, dict[bool, tuple[str, str] | None]] = {
+    "ITF": {False: ("ITF", "ITF"), True: None},
+    "COMISION": {False: ("GASTOS_BANCARIOS", "Comisión bancaria"), True: None},
+    "INTERES": {True: ("INTERESES_GANADOS", "Intereses ganados"),
+                False: ("INTERESES_PAGADOS", "Intereses cobrados por el banco")},
+}
 
 
 # --- bank accounts ---------------------------------------------------------------------------------------------
@@ -235,7 +242,7 @@ def _operaciones(session: Session, moneda: str, desde: date, hasta: date) -> lis
           FROM pagos_cobros p
           LEFT JOIN cuentas_por_cobrar c ON c.id = p.cuenta_cobrar_id
           LEFT JOIN cuentas_por_pagar v ON v.id = p.cuenta_pagar_id
-         WHERE NOT p.conciliado AND p.moneda = :moneda AND p.metodo_pago <> 'EFECTIVO'
+         WHERE NOT p.conciliado AND NOT p.anulado AND p.moneda = :moneda AND p.metodo_pago <> 'EFECTIVO'
            AND p.fecha BETWEEN :desde AND :hasta
          GROUP BY p.operacion"""), {"moneda": moneda, "desde": desde, "hasta": hasta})
     return [Operacion(f.operacion, tuple(f.ids), f.tipo, f.monto, moneda, f.fecha, f.metodo, f.referencia or "",
@@ -251,6 +258,16 @@ def _documentos(session: Session, moneda: str) -> list[Documento]:
           FROM cuentas_por_pagar WHERE saldo > 0 AND moneda = :m"""), {"m": moneda})
     return [Documento(f.id, f.tipo, f.documento, f.parte_doc, f.parte_nombre, f.saldo, moneda, f.fecha_emision,
                       f.fecha_vencimiento) for f in filas]
+
+
+def _clasificar(s: Sugerencia, monto: Decimal, codigos: dict[str, str]) -> Sugerencia:
+    """The PCGE account the suggestion would post to, among its reasons (the accountant sees the
+    classification before confirming): a bank charge's or interest's account, a deducted fee's."""
+    if s.clase in BANCARIAS and (destino := BANCARIAS[s.clase][monto > 0]) is not None:
+        s.razones["cuenta"] = codigos[destino[0]]
+    elif s.gasto > 0:
+        s.razones["cuenta_gasto"] = codigos["GASTOS_BANCARIOS"]
+    return s
 
 
 def _sugerencia_json(s: Sugerencia) -> dict:
@@ -274,8 +291,13 @@ def sugerir(session: Session, cuenta_id: int, parametros: Parametros | None = No
     margen = timedelta(days=p.dias + 5)
     desde = min(li.fecha for li in lineas) - margen
     hasta = max(max(li.fecha, li.fecha_valor or li.fecha) for li in lineas) + margen
-    motor = Motor(_operaciones(session, fila.moneda, desde, hasta), _documentos(session, fila.moneda), p)
+    motor = Motor(_operaciones(session, fila.moneda, desde, hasta), _documentos(session, fila.moneda), p,
+                  cuentas_terceros.por_parte(session))
     resultados = motor.conciliar(lineas, fila.moneda)
+    codigos = {op.clave: c.codigo for op, c in plan.listar_operaciones(session)}
+    montos = {li.id: li.monto for li in lineas}
+    for r in resultados:
+        r.sugerencias = [_clasificar(s, montos[r.linea_id], codigos) for s in r.sugerencias]
     filas = [_fila_resultado(r) for r in resultados]
     session.execute(_GUARDAR_SUGERENCIAS, {k: [f[k] for f in filas] for k in filas[0]})
     if fila.auto_confirmar:
@@ -401,6 +423,16 @@ def _eleccion(m: MovimientoBancario, datos: ConfirmarIn) -> Sugerencia:
                       s["par_id"])
 
 
+def _bancaria(clase: str, monto: Decimal) -> tuple[str, str]:
+    """(posting key, concept) of a bank-side line: interest earned (abono, 772) or charged (cargo, 673); ITF
+    (6412) and fees (6391) are charges."""
+    destino = BANCARIAS[clase][monto > 0]
+    if destino is None:
+        raise ValidationError("El ITF y las comisiones son un cargo; un abono del banco es un interés o un extorno",
+                              field="clase")
+    return destino
+
+
 def _en_pen(session: Session, monto: Decimal, moneda: str, fecha: date) -> tuple[Decimal, Decimal]:
     if moneda == "PEN":
         return monto, Decimal("1")
@@ -423,13 +455,8 @@ def _asiento_bancario(session: Session, usuario_id: int | None, m: MovimientoBan
 
 
 def _pagos(session: Session, m: MovimientoBancario, fila: CuentaBancaria, ids: tuple[int, ...]) -> list[PagoCobro]:
-    pagos = list(session.execute(select(PagoCobro).where(PagoCobro.id.in_(ids)).order_by(PagoCobro.id)
-                                 .with_for_update()).scalars())
-    if len(pagos) != len(set(ids)):
-        raise NotFound("Cobro/pago no encontrado", field="pagos_cobros")
+    pagos = cartera.pendientes(session, ids)
     for p in pagos:
-        if p.conciliado:
-            raise Conflict(f"El cobro/pago {p.operacion} ya está conciliado", field="pagos_cobros")
         if p.moneda != fila.moneda or (p.tipo == "COBRO") != (m.monto > 0):
             raise ValidationError(f"{p.operacion} no es un {'cobro' if m.monto > 0 else 'pago'} en {fila.moneda}",
                                   field="pagos_cobros")
@@ -485,14 +512,11 @@ def _confirmar(session: Session, usuario_id: int | None, movimiento_id: int, dat
         if eleccion.gasto > 0:  # the bank paid the transfer net of its fee, or the acquirer of its commission
             asiento_id = _asiento_bancario(session, usuario_id, m, fila, "GASTOS_BANCARIOS", -eleccion.gasto,
                                            "Comisión descontada del abono")
-    elif eleccion.clase in ("DOCUMENTOS", "PARCIAL"):
+    elif eleccion.clase in REGISTRADAS:
         pagos = _registrar_documentos(session, usuario_id, m, fila, eleccion.documentos)
     elif eleccion.clase in BANCARIAS:
-        if (eleccion.clase == "INTERES") != (m.monto > 0):
-            raise ValidationError("Los intereses son un abono; el ITF y las comisiones, un cargo", field="clase")
-        asiento_id = _asiento_bancario(session, usuario_id, m, fila, BANCARIAS[eleccion.clase], m.monto,
-                                       {"ITF": "ITF", "COMISION": "Comisión bancaria",
-                                        "INTERES": "Intereses ganados"}[eleccion.clase])
+        clave, concepto = _bancaria(eleccion.clase, m.monto)
+        asiento_id = _asiento_bancario(session, usuario_id, m, fila, clave, m.monto, concepto)
     elif eleccion.clase == "EXTORNO":
         par = movimiento(session, eleccion.par_id or 0, bloquear=True)
         if par.conciliado or par.monto != -m.monto or par.cuenta_id != m.cuenta_id:
@@ -526,7 +550,7 @@ def _misma(session: Session, m: MovimientoBancario, vigente: Conciliacion, datos
     if datos.clase is not None:
         return vigente.clase == datos.clase
     if datos.documentos is not None:
-        return vigente.clase in ("DOCUMENTOS", "PARCIAL")
+        return vigente.clase in REGISTRADAS
     sugerencias = json.loads(m.sugerencias or "[]")
     indice = datos.sugerencia or 0
     if vigente.movimiento_id != m.id:  # the other line of a confirmed reversal
@@ -541,9 +565,10 @@ class DeshacerIn(Entrada):
 
 
 def deshacer(session: Session, usuario_id: int | None, movimiento_id: int, motivo: str) -> Conciliacion:
-    """Undo a confirmed reconciliation while the line's period is open: both sides unreconciled, the entry it
-    posted reversed. A collection recorded from the line's documents stays (it is a real collection), only
-    unreconciled. One transaction."""
+    """Undo a confirmed reconciliation while the line's period is open, reversing what the confirmation
+    recorded: both sides unreconciled; the bank-charge entry it posted reversed; a collection or payment it
+    recorded from the line's documents reversed too (the documents open again, its entry reversed by a
+    reversing entry). One transaction."""
     m = movimiento(session, movimiento_id, bloquear=True)
     vigente = _vigente(session, m.id)
     if vigente is None:
@@ -562,6 +587,9 @@ def deshacer(session: Session, usuario_id: int | None, movimiento_id: int, motiv
         session.add(linea)
     if vigente.asiento_id is not None:
         registrar_reversion(session, vigente.asiento_id, usuario_id, f"conciliación deshecha: {motivo}")
+    if vigente.clase in REGISTRADAS:
+        session.flush()
+        cartera.anular(session, usuario_id, ids, f"conciliación deshecha: {motivo}")
     vigente.estado, vigente.motivo_deshacer, vigente.deshecha_at = "DESHECHA", motivo, utcnow()
     session.add(vigente)
     session.commit()

@@ -209,14 +209,15 @@ def crear_cuentas_por_cobrar(session: Session, comprobante: Comprobante, cliente
         fecha_emision=comprobante.fecha_emision, fecha_vencimiento=c.vencimiento)
         for c in cuotas_de(monto, comprobante.fecha_emision, dias, del_comprobante,
                            detraccion=comprobante.detraccion_codigo is not None)]
-    _repartir_valor_en_libros(filas, redondear(monto * tasa))
+    repartir_valor_en_libros(filas, redondear(monto * tasa))
     session.add_all(filas)
     session.flush()
     return filas
 
 
-def _repartir_valor_en_libros(filas: list[CuentaPorCobrar], total_pen: Decimal) -> None:
-    """Instalments rounded one by one may not add up to the entry's 1212 debit: the last carries the cent."""
+def repartir_valor_en_libros(filas: list[CuentaPorCobrar] | list[CuentaPorPagar], total_pen: Decimal) -> None:
+    """Instalments rounded one by one may not add up to the entry's 1212 debit (4212 credit): the last carries
+    the cent."""
     filas[-1].saldo_pen += total_pen - sum((f.saldo_pen for f in filas), CERO)
 
 
@@ -299,17 +300,21 @@ _SALIDA_COSTO = text("""
     RETURNING costo_unitario
 """)
 
-_INGRESO_COSTO = text("""
+# The one weighted-average rule: value :v added with quantity :q (a costed entry: q units worth q × c; a landed
+# cost: value only, q = 0) over what the warehouse holds; with nothing held, the entry's own unit cost.
+_SUMAR_VALOR = text("""
     INSERT INTO costos_promedio (producto_id, almacen_id, cantidad, costo_unitario, updated_at)
     VALUES (:p, :a, :q, :c, now())
     ON CONFLICT (producto_id, almacen_id) DO UPDATE SET
         costo_unitario = CASE WHEN costos_promedio.cantidad + EXCLUDED.cantidad > 0 AND costos_promedio.cantidad > 0
-            THEN round((costos_promedio.cantidad * costos_promedio.costo_unitario
-                        + EXCLUDED.cantidad * EXCLUDED.costo_unitario)
+            THEN round((costos_promedio.cantidad * costos_promedio.costo_unitario + :v)
                        / (costos_promedio.cantidad + EXCLUDED.cantidad), 6)
             ELSE EXCLUDED.costo_unitario END,
         cantidad = costos_promedio.cantidad + EXCLUDED.cantidad, updated_at = now()
     RETURNING costo_unitario
+""")
+_EN_ALMACEN = text("""
+    SELECT cantidad, costo_unitario FROM costos_promedio WHERE producto_id = :p AND almacen_id = :a FOR UPDATE
 """)
 
 
@@ -329,8 +334,8 @@ def registrar_ingreso_costeado(session: Session, producto_id: int, almacen_id: i
                                sucursal_id: int | None, fecha: date) -> tuple[Decimal, int]:
     """A goods entry at a known (landed) unit cost: moves the weighted average and posts 20111 D · 6111 H.
     Returns the new average and the entry id."""
-    promedio = session.execute(_INGRESO_COSTO, {"p": producto_id, "a": almacen_id, "q": cantidad,
-                                                "c": costo_unitario}).scalar_one()
+    promedio = session.execute(_SUMAR_VALOR, {"p": producto_id, "a": almacen_id, "q": cantidad,
+                                              "c": costo_unitario, "v": cantidad * costo_unitario}).scalar_one()
     cuentas = plan.cuentas_operacion(session)
     importe = redondear(cantidad * costo_unitario)
     asiento_id = registrar(session, Asiento(
@@ -339,6 +344,57 @@ def registrar_ingreso_costeado(session: Session, producto_id: int, almacen_id: i
         usuario_id=usuario_id, movimientos=[debe(cuentas["MERCADERIAS"], importe, "Ingreso de mercaderías"),
                                             haber(cuentas["VARIACION_EXISTENCIAS"], importe, "Variación")]))
     return Decimal(promedio), asiento_id
+
+
+@dataclass(frozen=True)
+class CostoAdicional:
+    """A landed cost (PEN) that belongs to `cantidad` units of a product received into a warehouse."""
+
+    producto_id: int
+    almacen_id: int
+    importe: Decimal
+    cantidad: Decimal
+
+
+@dataclass(frozen=True)
+class Capitalizacion:
+    capitalizado: Decimal  # into the average cost of the units still held (20111)
+    a_costo_venta: Decimal  # of the units already gone (6911)
+    costo_unitario: Decimal | None  # the new average (None: nothing held)
+
+
+def capitalizar_costos_vinculados(session: Session, partes: list[CostoAdicional], referencia: str,
+                                  usuario_id: int | None, sucursal_id: int | None,
+                                  fecha: date) -> tuple[list[Capitalizacion], int | None]:
+    """Logistics costs (6091, posted with their invoice) into the landed cost: while the warehouse holds at
+    least the units a cost belongs to, all of it raises their weighted average; when some already left (sold,
+    transferred), their share goes to cost of sales. One entry: 20111 D · 6911 D · 6111 H (variación).
+    Returns one Capitalizacion per part and the entry id (None when every part is 0)."""
+    cuentas = plan.cuentas_operacion(session)
+    resultado = []
+    for parte in partes:
+        fila = session.execute(_EN_ALMACEN, {"p": parte.producto_id, "a": parte.almacen_id}).first()
+        en_almacen = max(CERO, Decimal(fila.cantidad)) if fila else CERO
+        capitalizado = parte.importe if en_almacen >= parte.cantidad else (
+            redondear(parte.importe * en_almacen / parte.cantidad) if parte.cantidad > 0 else CERO)
+        promedio = None
+        if capitalizado:
+            promedio = Decimal(session.execute(_SUMAR_VALOR, {
+                "p": parte.producto_id, "a": parte.almacen_id, "q": CERO, "c": fila.costo_unitario,
+                "v": capitalizado}).scalar_one())
+        resultado.append(Capitalizacion(capitalizado, parte.importe - capitalizado, promedio))
+    capitalizado = sum((c.capitalizado for c in resultado), CERO)
+    a_costo_venta = sum((c.a_costo_venta for c in resultado), CERO)
+    if not capitalizado + a_costo_venta:
+        return resultado, None
+    asiento_id = registrar(session, Asiento(
+        fecha=fecha, descripcion=f"Costos vinculados {referencia} al costo de las mercaderías",
+        referencia_tipo="COSTO_VINCULADO", referencia_id=referencia[:40],
+        centro_costo_id=plan.centro_de_sucursal(session, sucursal_id), usuario_id=usuario_id,
+        movimientos=sin_ceros([debe(cuentas["MERCADERIAS"], capitalizado, "Costo vinculado en existencias"),
+                               debe(cuentas["COSTO_VENTA"], a_costo_venta, "Costo vinculado de unidades vendidas"),
+                               haber(cuentas["VARIACION_EXISTENCIAS"], capitalizado + a_costo_venta, "Variación")])))
+    return resultado, asiento_id
 
 
 def costo_promedio(session: Session, producto_id: int, almacen_id: int) -> CostoPromedio | None:

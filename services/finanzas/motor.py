@@ -12,7 +12,8 @@ Candidates for a bank line:
 - bank-side lines: ITF, fees, interest, own-account transfers, reversals (paired with the line they reverse).
 
 Evidence read from the description: comprobante numbers in every shape banks print them (F001-00000123, F1-123,
-FACT 123, F001 123), RUC/DNI, the party's name cut or reordered (rapidfuzz), operation/Yape/Plin/CCI numbers.
+FACT 123, F001 123), RUC/DNI, the party's name cut or reordered (rapidfuzz), operation/Yape/Plin/CCI numbers,
+the party's registered bank account or CCI (as strong as its RUC).
 Score = 0.45·amount + 0.15·date + 0.40·evidence, each in [0, 1]; two candidates within `MARGEN_AMBIGUO` of each
 other make the line ambiguous (no top suggestion). One system row serves one line: lines are assigned in order of
 their best score, greedily.
@@ -128,10 +129,12 @@ _SOLO_NUMERO = re.compile(r"\b(?:FACT|FACTURA|FAC|FT|FV|BOL|BOLETA|DOC|COMPROBAN
                           r"0*(\d{1,8})\b")
 _RUC_DNI = re.compile(r"(?<!\d)(\d{11}|\d{8})(?!\d)")
 _NUMEROS = re.compile(r"(?<!\d)(\d{5,20})(?!\d)")
+_CUENTA = re.compile(r"(?<![\d-])(\d[\d-]{8,28}\d)(?![\d-])")  # an account number, dashes allowed
 
 _BANCARIO = {
     "ITF": re.compile(r"\b(ITF|IMP\.? ?TRANS\.? ?FIN|IMPUESTO (A LAS )?TRANSACC)"),
-    "INTERES": re.compile(r"\b(INTERES(ES)?|INT\.? ?GANAD|ABONO INT\b|CAPITALIZACION)"),
+    "INTERES": re.compile(r"\b(INTERES(ES)?|INT\.? ?GANAD|ABONO INT\b|CAPITALIZACION|INT\.? ?(DEUDOR|SOBREG)|"
+                          r"SOBREGIRO)"),
     "COMISION": re.compile(r"\b(COMISION|COM\.|COMIS\b|MANTENIMIENTO|MANT\.? ?(DE )?CTA|PORTES|GASTOS? BANC|"
                            r"CARGO POR|COSTO (DE )?(ENVIO|CHEQUERA|EMISION)|MEMBRESIA|ENVIO EST|CHEQUERA)"),
     "TRASPASO": re.compile(r"\b(TRASPASO|ENTRE (CTAS|CUENTAS) PROPIAS|CTA\.? ?PROPIA|CUENTA PROPIA|MISMO TITULAR)"),
@@ -215,13 +218,15 @@ class _Lectura:
     completos: set[str]
     solos: set[int]
     numeros: set[str]
+    cuentas: set[str]  # account-like numbers (10+ digits, dashes dropped)
 
     @classmethod
     def de(cls, linea: Linea) -> "_Lectura":
         texto = f"{linea.descripcion} {linea.referencia}"
         completos, solos = comprobantes(texto)
+        cuentas = {c.replace("-", "") for c in _CUENTA.findall(texto)}
         return cls(texto.upper(), _tokens(linea.descripcion, _RUIDO), completos, solos,
-                   set(_NUMEROS.findall(texto)))
+                   set(_NUMEROS.findall(texto)), {c for c in cuentas if len(c) >= 10})
 
 
 # --- the index of what the system holds -------------------------------------------------------------------------
@@ -231,15 +236,18 @@ class _Lectura:
 class _Parte:
     doc: str
     nombre: list[str]
+    cuentas: set[str] = field(default_factory=set)  # its registered account numbers and CCIs
     operaciones: list[Operacion] = field(default_factory=list)
     documentos: list[Documento] = field(default_factory=list)
 
 
 class Indice:
     """Operations sorted by (direction, currency, amount) for range look-ups; parties by document number, by
-    comprobante and by the first letters of their name's words, so no line is compared with every row."""
+    comprobante, by bank account and by the first letters of their name's words, so no line is compared with
+    every row."""
 
-    def __init__(self, operaciones: Iterable[Operacion], documentos: Iterable[Documento]) -> None:
+    def __init__(self, operaciones: Iterable[Operacion], documentos: Iterable[Documento],
+                 cuentas: dict[str, set[str]] | None = None) -> None:
         self.por_monto: dict[tuple[str, str], tuple[list[Decimal], list[Operacion]]] = {}
         self.partes: dict[str, _Parte] = {}
         self.por_comprobante: dict[str, list[tuple[str, Operacion | Documento]]] = defaultdict(list)
@@ -261,6 +269,12 @@ class Indice:
         for doc in documentos:
             self._parte(doc.parte_doc, doc.parte_nombre).documentos.append(doc)
             self._referenciar(doc.documento, ("doc", doc))
+        self.por_cuenta: dict[str, set[str]] = defaultdict(set)
+        for doc_parte, numeros in (cuentas or {}).items():
+            if doc_parte in self.partes:  # a party with nothing open is no candidate
+                self.partes[doc_parte].cuentas |= numeros
+                for n in numeros:
+                    self.por_cuenta[n].add(doc_parte)
 
     def _parte(self, doc: str, nombre: str) -> _Parte:
         parte = self.partes.get(doc)
@@ -282,11 +296,15 @@ class Indice:
         return ops[bisect.bisect_left(montos, desde):bisect.bisect_right(montos, hasta)]
 
     def partes_nombradas(self, lectura: _Lectura) -> dict[str, float]:
-        """Parties the description identifies: by RUC/DNI (1.0), by a comprobante of theirs, or by name."""
+        """Parties the description identifies: by RUC/DNI or bank account (1.0), by a comprobante of theirs, or
+        by name."""
         halladas: dict[str, float] = {}
         for n in lectura.numeros:
             if n in self.partes:
                 halladas[n] = 1.0
+        for n in lectura.cuentas:
+            for doc in self.por_cuenta.get(n, ()):
+                halladas[doc] = 1.0
         for ref in lectura.completos:
             for _, fila in self.por_comprobante.get(ref, ()):
                 halladas[fila.parte_doc] = max(halladas.get(fila.parte_doc, 0), 1.0)
@@ -327,8 +345,9 @@ def _dias(linea: Linea, fecha: date) -> int:
     return min(abs((f - fecha).days) for f in (linea.fecha, linea.fecha_valor or linea.fecha))
 
 
-def _evidencia(lectura: _Lectura, parte_doc: str, nombre: list[str], documentos: Iterable[str],
-               referencia: str, partes: dict[str, float]) -> tuple[float, dict]:
+def _evidencia(lectura: _Lectura, parte: _Parte, documentos: Iterable[str], referencia: str,
+               partes: dict[str, float]) -> tuple[float, dict]:
+    parte_doc, nombre = parte.doc, parte.nombre
     razones: dict = {}
     valor = 0.0
     for d in documentos:
@@ -349,6 +368,9 @@ def _evidencia(lectura: _Lectura, parte_doc: str, nombre: list[str], documentos:
     if parte_doc in lectura.numeros:
         razones["ruc_dni"] = parte_doc
         valor = 1.0
+    if cuenta := min(parte.cuentas & lectura.cuentas, default=None):
+        razones["cuenta_bancaria"] = cuenta
+        valor = 1.0
     s = similitud_nombre(lectura.tokens, nombre)
     if s:
         razones["nombre"] = s
@@ -368,9 +390,9 @@ def _puntuar(monto: float, fecha: float, evidencia: float) -> float:
 
 class Motor:
     def __init__(self, operaciones: Iterable[Operacion], documentos: Iterable[Documento],
-                 parametros: Parametros | None = None) -> None:
+                 parametros: Parametros | None = None, cuentas: dict[str, set[str]] | None = None) -> None:
         self.p = parametros or Parametros()
-        self.indice = Indice(operaciones, documentos)
+        self.indice = Indice(operaciones, documentos, cuentas)
 
     # one line → its candidates, ranked
     def candidatos(self, linea: Linea, moneda: str, lineas: dict[int, Linea]) -> list[Sugerencia]:
@@ -404,8 +426,7 @@ class Motor:
             if dias > self.p.dias:
                 continue
             parte = self.indice.partes[op.parte_doc]
-            evidencia, razones = _evidencia(lectura, op.parte_doc, parte.nombre, op.documentos, op.referencia,
-                                            partes)
+            evidencia, razones = _evidencia(lectura, parte, op.documentos, op.referencia, partes)
             delta = op.monto - monto
             if abs(delta) <= tol:
                 valor_monto, gasto = 1.0 - 0.1 * float(abs(delta) / tol if tol else 0), CERO
@@ -434,8 +455,8 @@ class Motor:
                     total = sum((o.monto for o in grupo), CERO)
                     if abs(total - monto) <= tol:
                         docs = [d for o in grupo for d in o.documentos]
-                        evidencia, razones = _evidencia(lectura, doc_parte, parte.nombre, docs,
-                                                        " ".join(o.referencia for o in grupo), partes)
+                        evidencia, razones = _evidencia(lectura, parte, docs, " ".join(o.referencia for o in grupo),
+                                                        partes)
                         razones.update(monto_delta=str(total - monto), operaciones=len(grupo))
                         dias = max(_dias(linea, o.fecha) for o in grupo)
                         resultado.append(Sugerencia(
@@ -444,10 +465,10 @@ class Motor:
             docs = [d for d in parte.documentos if d.tipo == tipo_doc and d.moneda == moneda
                     and d.fecha_emision <= linea.fecha + timedelta(days=self.p.dias)]
             docs.sort(key=lambda d: (d.fecha_vencimiento, d.id))
-            resultado += self._documentos(linea, lectura, monto, doc_parte, parte, docs, partes, identificacion)
+            resultado += self._documentos(linea, lectura, monto, parte, docs, partes, identificacion)
         return resultado
 
-    def _documentos(self, linea: Linea, lectura: _Lectura, monto: Decimal, doc_parte: str, parte: _Parte,
+    def _documentos(self, linea: Linea, lectura: _Lectura, monto: Decimal, parte: _Parte,
                     docs: list[Documento], partes: dict[str, float], identificacion: float) -> list[Sugerencia]:
         tol = self.p.tolerancia
         resultado = []
@@ -462,8 +483,7 @@ class Motor:
                 total = sum((d.saldo for d in grupo), CERO)
                 if abs(total - monto) > tol:
                     continue
-                evidencia, razones = _evidencia(lectura, doc_parte, parte.nombre, [d.documento for d in grupo],
-                                                "", partes)
+                evidencia, razones = _evidencia(lectura, parte, [d.documento for d in grupo], "", partes)
                 if evidencia < 0.7:
                     continue
                 razones.update(monto_delta=str(total - monto), documentos=[d.documento for d in grupo])
@@ -472,7 +492,7 @@ class Motor:
                     razones, documentos=tuple((d.tipo, d.id, d.saldo) for d in grupo)))
         for d in docs:  # part of one document: the description must name the document itself
             if d.saldo - monto > tol:
-                evidencia, razones = _evidencia(lectura, doc_parte, parte.nombre, [d.documento], "", partes)
+                evidencia, razones = _evidencia(lectura, parte, [d.documento], "", partes)
                 if "referencia" not in razones:
                     continue
                 razones.update(parcial=True, saldo=str(d.saldo), monto_delta=str(d.saldo - monto))
@@ -510,11 +530,10 @@ class Motor:
             return [Sugerencia("TRASPASO", 0.85, {"cuenta_propia": True})]
         for clase in ("ITF", "INTERES", "COMISION"):
             if _BANCARIO[clase].search(lectura.texto):
-                if clase == "INTERES" and linea.monto < 0:
-                    continue  # interest charged is a financial expense the accountant classifies
                 if clase in ("ITF", "COMISION") and linea.monto > 0:
                     continue
-                return [Sugerencia(clase, 0.9, {"concepto": clase.lower()})]
+                concepto = "interes_cobrado" if clase == "INTERES" and linea.monto < 0 else clase.lower()
+                return [Sugerencia(clase, 0.9, {"concepto": concepto})]
         return []
 
     def _par_extorno(self, linea: Linea, lineas: dict[int, Linea]) -> Linea | None:

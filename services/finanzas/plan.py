@@ -120,6 +120,8 @@ OPERACIONES: dict[str, tuple[str, str]] = {
     "TESORERIA_TRANSFERENCIA": ("Transferencias bancarias", "1041"),
     # bank reconciliation (issue 14): interest a bank statement shows credited to the account
     "INTERESES_GANADOS": ("Intereses ganados en cuentas bancarias", "772"),
+    # interest the bank charges (overdraft, loans) on the statement: a financial expense
+    "INTERESES_PAGADOS": ("Intereses cobrados por el banco (sobregiro, préstamos)", "673"),
 }
 
 CENTRO_GENERAL = "GENERAL"

@@ -39,6 +39,12 @@ class Compras:
         assert res.status_code == 201, res.text
         return res.json()
 
+    def recibir(self, orden_id: int, lineas: list[tuple[int, str]]) -> dict:
+        res = self.client.post("/api/compras/recepciones/", headers=self.admin, json={
+            "orden_id": orden_id, "lineas": [{"detalle_orden_id": d, "cantidad_recibida": q} for d, q in lineas]})
+        assert res.status_code == 201, res.text
+        return res.json()
+
     def enviar(self, orden_id: int, headers: dict | None = None) -> dict:
         res = self.client.post(f"/api/compras/ordenes/{orden_id}/enviar/", headers=headers or self.admin)
         assert res.status_code == 200, res.text
@@ -61,7 +67,7 @@ def consulta_sunat(compras):
     set_env(SUNAT_CONSULTA_SANDBOX_PORT=str(sandbox.url.rsplit(':', 1)[1]), SUNAT_CONSULTA_REINTENTO_S="0.3")
     try:
         res = compras.client.put("/api/compras/configuracion/", headers=compras.admin, json={
-            "monto_auto_aprobacion": "5000", "monto_aprobacion_admin": "50000", "recordatorio_horas": "24",
+            "recordatorio_horas": "24",
             "escalamiento_horas": "48", "sunat_client_id": sandbox.client_id,
             "sunat_client_secret": sandbox.client_secret})
         assert res.status_code == 200, res.text
@@ -79,10 +85,7 @@ def recibida(compras):
     oc = compras.orden(proveedor, [(p1, "10", "12.50"), (p2, "5", "20")])
     compras.enviar(oc["id"])
     l1, l2 = (d["id"] for d in oc["detalle"])
-    res = compras.client.post("/api/compras/recepciones/", headers=compras.admin, json={
-        "orden_id": oc["id"], "lineas": [{"detalle_orden_id": l1, "cantidad_recibida": "6"},
-                                         {"detalle_orden_id": l2, "cantidad_recibida": "5"}]})
-    assert res.status_code == 201, res.text
+    compras.recibir(oc["id"], [(l1, "6"), (l2, "5")])
     return oc["id"], l1, l2
 
 

@@ -136,3 +136,46 @@ def test_rce_proposal_from_sire_compared_with_registered_supplier_invoices(compr
     assert body["diferencias"] == [{"documento": f"{RUC_A} 01 F001-123",
                                     "campos": {"total": {"erp": f["total"], "sunat": "100.00"}}}]
     assert comparar(fila(RUC_B, "59.00"))["faltan_en_sunat"] == [f"{RUC_A} 01 F001-123"]
+
+
+def test_credit_invoice_in_instalments_opens_one_payable_each_aged_and_paid_one_by_one(compras, recibida):
+    orden_id, l1, l2 = recibida
+    post = compras.client.post
+    emision = EMISION - timedelta(days=40)
+    body = {**_factura(orden_id, [(l1, "6", "12.50"), (l2, "5", "20")]), "fecha_emision": str(emision)}
+    assert body["total"] == "206.50"
+    cuotas = [{"monto": "106.50", "fecha_vencimiento": str(EMISION + timedelta(days=30))},
+              {"monto": "100.00", "fecha_vencimiento": str(emision + timedelta(days=5))}]
+    malas = [({**body, "cuotas": [cuotas[0]]}, "cuotas"),  # they do not add up to the total
+             ({**body, "cuotas": [cuotas[0], {**cuotas[1], "fecha_vencimiento": str(emision)}]},
+              "cuotas.1.fecha_vencimiento"),
+             ({**body, "cuotas": cuotas, "fecha_vencimiento": str(EMISION)}, "fecha_vencimiento"),
+             ({**body, "cuotas": []}, "cuotas")]
+    for mala, campo in malas:
+        res = post("/api/compras/facturas/", headers=compras.admin, json=mala)
+        assert res.status_code == 400 and campo in [e["field"] for e in res.json()["errors"]], (campo, res.text)
+    assert contar("cuentas_por_pagar") == 0
+
+    res = post("/api/compras/facturas/", headers=compras.admin, json={**body, "cuotas": cuotas})
+    assert res.status_code == 201, res.text
+    f = res.json()
+    # one payable per instalment, in due-date order; the invoice falls due with its last instalment
+    assert [(c["cuota"], c["monto_total"], c["fecha_vencimiento"]) for c in f["cuotas"]] == [
+        (1, "100.00", cuotas[1]["fecha_vencimiento"]), (2, "106.50", cuotas[0]["fecha_vencimiento"])]
+    assert f["fecha_vencimiento"] == cuotas[0]["fecha_vencimiento"]
+    assert f["cuenta_por_pagar_id"] == f["cuotas"][0]["id"]
+    # aging per instalment: the first is 35 days past due, the second not yet due
+    aging = compras.client.get("/api/finanzas/cuentas-pagar/antiguedad/", headers=compras.admin).json()
+    tramos = aging["monedas"]["PEN"]
+    assert (tramos["31_60"]["documentos"], tramos["31_60"]["saldo"]) == (1, "100.00")
+    assert (tramos["por_vencer"]["documentos"], tramos["por_vencer"]["saldo"]) == (1, "106.50")
+    assert contar("lineas_asiento l JOIN asientos_contables a ON a.id = l.asiento_id",
+                  "a.referencia_tipo = 'FACTURA_PROVEEDOR'") == 3  # one entry for the invoice, not per instalment
+
+    assert post(f"/api/compras/facturas/{f['id']}/conciliar/", headers=compras.admin).json()["estado"] == "CONCILIADA"
+    assert _pagar(compras.client, compras.admin, f["cuotas"][0]["id"], "100.00").status_code == 201
+    ver = compras.client.get(f"/api/compras/facturas/{f['id']}/", headers=compras.admin).json()
+    assert ver["estado_pago"] == "PARCIAL" and [c["estado"] for c in ver["cuotas"]] == ["PAGADA", "PENDIENTE"]
+    assert _pagar(compras.client, compras.admin, f["cuotas"][1]["id"], "106.50").status_code == 201
+    assert compras.client.get(f"/api/compras/facturas/{f['id']}/", headers=compras.admin).json()["estado_pago"] == \
+        "PAGADA"

@@ -63,10 +63,10 @@ def test_daily_proposals_use_the_usual_supplier_and_run_once_a_day(compras):
 
 async def test_proposals_pending_approval_on_the_worker_schedule(compras, worker, temporal_client):
     with session_scope() as s:
-        s.execute(text("INSERT INTO configuracion_compras (id, monto_auto_aprobacion, monto_aprobacion_admin, "
+        s.execute(text("INSERT INTO configuracion_compras (id, "
                        "recordatorio_horas, escalamiento_horas, tolerancia_recepcion_pct, tolerancia_cantidad, "
                        "tolerancia_precio_pct, tolerancia_precio_monto, estado_propuesta, umbral_evaluacion, "
-                       "sunat_client_id) VALUES (1, 5000, 50000, 24, 48, 0, 0, 0.5, 0.1, 'PENDIENTE_APROBACION', "
+                       "sunat_client_id) VALUES (1, 24, 48, 0, 0, 0.5, 0.1, 'PENDIENTE_APROBACION', "
                        "70, '')"))
     _historial(compras)
     creadas = await temporal_client.execute_workflow("PropuestasCompra", id="propuestas-test",
@@ -116,3 +116,36 @@ def test_quarterly_evaluation_scores_deliveries_and_flags_low_scores(compras):
     assert contar("evaluaciones_proveedor") == 2
     proveedor = compras.client.get(f"/api/proveedores/{a}/", headers=compras.admin).json()
     assert proveedor["ultima_evaluacion"] == "67.778"
+
+
+def test_the_fallback_supplier_is_chosen_by_price_then_lead_time_and_the_proposal_expects_it(compras):
+    """The last supplier of the product is inactive: among those who sold it at the same price the one that
+    delivers sooner is proposed (one with no deliveries yet comes after), expected its lead time from today."""
+    producto = compras.tienda.producto("PRO9", stock=None)
+    almacen = compras.tienda.almacen_id
+
+    def recibida(ruc: str, dias: int) -> int:
+        proveedor = compras.proveedor(ruc)
+        oc = compras.orden(proveedor, [(producto, "2", "5")])
+        compras.enviar(oc["id"])
+        with session_scope() as s:  # ordered `dias` days before it arrived (today)
+            s.execute(text("UPDATE ordenes_compra SET fecha_creacion = now() - make_interval(days => :d) "
+                           "WHERE id = :i"), {"d": dias, "i": oc["id"]})
+        compras.recibir(oc["id"], [(oc["detalle"][0]["id"], "2")])
+        return proveedor
+
+    lento, rapido = recibida(RUC_A, 10), recibida(RUC_B, 3)
+    sin_entregas = compras.proveedor("20100070970")
+    _cerrar(compras.orden(sin_entregas, [(producto, "1", "5")])["id"])
+    ultimo = compras.proveedor(RUC_C)
+    _cerrar(compras.orden(ultimo, [(producto, "1", "4")])["id"])  # the last one, cheapest, no longer active
+    with session_scope() as s:
+        s.execute(text("UPDATE proveedores SET activo = false WHERE id = :i"), {"i": ultimo})
+    _niveles(producto, almacen, "1", "5", "10")
+    with session_scope() as s:
+        creadas = planificacion.generar_propuestas(s)
+    assert len(creadas) == 1
+    oc = compras.client.get(f"/api/compras/ordenes/{creadas[0]}/", headers=compras.admin).json()
+    assert oc["proveedor_id"] == rapido != lento
+    assert oc["fecha_estimada_entrega"] == str(planificacion.hoy_lima() + timedelta(days=3))
+    assert {d["producto_id"]: d["cantidad"] for d in oc["detalle"]} == {producto: "9.000"}

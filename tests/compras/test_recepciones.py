@@ -73,10 +73,10 @@ def test_partial_and_total_receptions_move_stock_cost_incidents_and_state(compra
 def test_total_reception_within_tolerance_lots_and_excess(compras):
     tienda = compras.tienda
     with session_scope() as s:
-        s.execute(text("INSERT INTO configuracion_compras (id, monto_auto_aprobacion, monto_aprobacion_admin, "
+        s.execute(text("INSERT INTO configuracion_compras (id, "
                        "recordatorio_horas, escalamiento_horas, tolerancia_recepcion_pct, tolerancia_cantidad, "
                        "tolerancia_precio_pct, tolerancia_precio_monto, estado_propuesta, umbral_evaluacion, "
-                       "sunat_client_id) VALUES (1, 5000, 50000, 24, 48, 10, 0, 0.5, 0.1, 'BORRADOR', 70, '')"))
+                       "sunat_client_id) VALUES (1, 24, 48, 10, 0, 0.5, 0.1, 'BORRADOR', 70, '')"))
     proveedor = compras.proveedor(RUC_A)
     lote = tienda.producto("REC3", stock=None, trazabilidad=True)
     oc = compras.orden(proveedor, [(lote, "10", "3")])

@@ -8,10 +8,13 @@ import pytest
 from sqlalchemy import text
 
 from core.db import session_scope
+from tests.sunat_transport.conftest import sandbox  # noqa: F401 - the session's local SUNAT
 from tests.ventas_fixtures import Tienda
 
 pytest_plugins = ["tests.ventas_fixtures"]
 
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 ALMACEN_LIMA = (-12.0464, -77.0428)  # Cercado de Lima
 PUNTOS_LIMA = [(-12.1211, -77.0297), (-12.0874, -76.9747), (-12.0860, -77.0350), (-12.0770, -77.0860),
                (-12.0740, -77.0480), (-12.1110, -77.0120), (-11.9440, -77.0580), (-12.0570, -76.9440)]
@@ -79,6 +82,9 @@ def stock_fila(producto_id: int, almacen_id: int) -> tuple:
 
 @pytest.fixture
 def despacho(tienda: Tienda) -> Despacho:
+    from tests.conftest import set_env
+
+    set_env(GRE_REMITENTE="false")  # the GRE tests switch it on with the SUNAT sandbox (fixture `gre_sunat`)
     with session_scope() as s:
         s.execute(text("UPDATE almacenes SET latitud = :la, longitud = :lo, direccion = 'Jr. Lampa 900', "
                        "ubigeo = '150101' WHERE id = :a"), {"la": ALMACEN_LIMA[0], "lo": ALMACEN_LIMA[1],
@@ -105,12 +111,12 @@ def geocoder():  # noqa: ANN201
     from integrations.geocoding.sandbox import GeocodingSandbox
     from tests.conftest import set_env
 
-    sandbox = GeocodingSandbox("clave-prueba").start()
-    set_env(**sandbox.settings_env())
+    geo = GeocodingSandbox("clave-prueba").start()
+    set_env(**geo.settings_env())
     try:
-        yield sandbox
+        yield geo
     finally:
-        sandbox.stop()
+        geo.stop()
         set_env(GOOGLE_GEOCODING_URL="https://maps.googleapis.com", GOOGLE_MAPS_API_KEY="")
 
 
@@ -131,3 +137,18 @@ def en_ruta(despacho: Despacho, transportista_id: int, *pedido_ids: int) -> int:
         res = despacho.estado(pedido_id, "EN_RUTA")
         assert res.status_code == 200, res.text
     return ruta
+
+
+@pytest.fixture
+def gre_sunat(despacho: Despacho, sandbox, tmp_path):  # noqa: ANN001, ANN201, F811
+    """GRE remitente on, against the session's local SUNAT sandbox (its GRE REST API), clean and normal."""
+    from tests.conftest import set_env
+
+    sandbox.reset()
+    set_env(GRE_REMITENTE="true", STORAGE_DIR=str(tmp_path / "storage"), SUNAT_SANDBOX_PORT=str(sandbox.servidor.port),
+            SUNAT_GRE_SEGURIDAD_URL="", SUNAT_GRE_API_URL="")
+    try:
+        yield sandbox
+    finally:
+        sandbox.modo("normal")
+        set_env(GRE_REMITENTE="false")

@@ -151,3 +151,47 @@ async def test_a_stop_past_its_eta_alerts_the_dispatcher_once(despacho, make_use
     assert await handle.query("estado_actual") == "EN_RUTA"  # still waiting for the delivery, alerted once
     await asyncio.sleep(1.5)
     assert await alertado()
+
+
+def test_driver_confirms_on_the_qr_page_with_a_signature_drawn_in_a_real_browser(despacho, make_user, servidor):
+    """The route sheet's QR opens /entregas/{id}/confirmar: the driver logs in, draws the signature on the
+    canvas and confirms; the page posts to POST /api/entregas/{id}/confirmar/ with the device's GPS fix."""
+    from playwright.sync_api import expect, sync_playwright
+
+    from services.distribucion.hoja_ruta import enlace_confirmacion
+    from tests.distribucion.fixtures import CHROMIUM_ARGS
+
+    p = despacho.producto("QRP", stock="5")
+    pedido = despacho.pedido(p, "2")
+    user_id, _ = make_user("TRANSPORTISTA", email="chofer.qr@test.pe", password="chofer-pass-123")
+    en_ruta(despacho, despacho.transportista("QRP-101", usuario_id=user_id), pedido["id"])
+    ruta = enlace_confirmacion(pedido["id"]).split("://", 1)[1].split("/", 1)[1]
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        try:
+            contexto = browser.new_context(permissions=["geolocation"],
+                                           geolocation={"latitude": -12.1212, "longitude": -77.0298})
+            page = contexto.new_page()
+            page.goto(f"{servidor}/{ruta}")
+            page.fill("#email", "chofer.qr@test.pe")
+            page.fill("#password", "chofer-pass-123")
+            page.click("#entrar")
+            expect(page.locator("#pedido")).to_have_text(f"PED-{pedido['id']}")
+            expect(page.locator("#estado")).to_have_text("EN_RUTA")
+            page.click("#confirmar")  # no evidence: the API's 400 is shown, nothing confirmed
+            expect(page.locator("#mensaje")).to_have_class("error")
+            caja = page.locator("#firma").bounding_box()
+            page.mouse.move(caja["x"] + 20, caja["y"] + 40)
+            page.mouse.down()
+            for i in range(1, 8):
+                page.mouse.move(caja["x"] + 20 + 30 * i, caja["y"] + 40 + (15 if i % 2 else -10))
+            page.mouse.up()
+            page.click("#confirmar")
+            expect(page.locator("#mensaje")).to_contain_text("ENTREGADO")
+        finally:
+            browser.close()
+    with session_scope() as s:
+        firma, lat, lejos = s.execute(text("SELECT firma_digital, latitud_confirmacion, lejos_del_destino FROM "
+                                           "asignaciones_pedido WHERE pedido_id = :p"), {"p": pedido["id"]}).one()
+    assert firma and lat == -12.1212 and lejos is False
+    assert stock_fila(p, despacho.tienda.almacen_id) == (Decimal("3"), Decimal("0"))

@@ -118,4 +118,43 @@ def test_route_sheet_lists_stops_in_order_with_a_qr_per_order(despacho):
     assert "María Quispe" in texto and "Av. Larco 345" in texto and "3 kg" in texto
     assert [texto.index(f"PED-{pid}") for pid in orden] == sorted(texto.index(f"PED-{pid}") for pid in orden)
     qrs = sorted(c.data.decode() for c in decode(pagina.render(scale=4).to_pil()))
-    assert qrs == sorted(f"http://127.0.0.1:8000/api/entregas/{pid}/confirmar/" for pid in pedidos)
+    assert qrs == sorted(f"http://127.0.0.1:8000/entregas/{pid}/confirmar" for pid in pedidos)  # the driver page
+
+
+def test_a_day_plan_commits_all_its_routes_or_nothing(despacho, monkeypatch):
+    """An order another dispatcher cancels while the solver runs fails the plan's last route: the routes,
+    assignments and events of the routes already written are rolled back with it."""
+    from sqlalchemy import text
+
+    from core.db import session_scope
+    from services.distribucion import rutas
+    from tests.ventas_fixtures import contar
+
+    p = despacho.producto("TX", stock="100", peso="20")
+    pedidos = [despacho.pedido(p, "1", punto=pt)["id"] for pt in PUNTOS_LIMA[:6]]
+    despacho.transportista("TXA-001", peso="60", limite=3)
+    despacho.transportista("TXA-002", peso="60", limite=3)
+    resolver = optimizacion.resolver
+
+    def resolver_y_cancelar(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        plan = resolver(*args, **kwargs)
+        if kwargs.get("opcionales"):  # the day's plan (not a route's own optimisation, under its locks)
+            with session_scope() as s:  # committed by another transaction meanwhile
+                s.execute(text("UPDATE pedidos SET estado = 'CANCELADO' WHERE id = :p"),
+                          {"p": plan.recorridos[-1].paradas[-1]})
+        return plan
+
+    monkeypatch.setattr(rutas.optimizacion, "resolver", resolver_y_cancelar)
+    res = despacho.client.post("/api/rutas/planificar/", headers=despacho.admin, json={
+        "almacen_id": despacho.tienda.almacen_id, "fecha": str(hoy_lima()), "segundos": 0.3})
+    assert res.status_code == 409 and "CANCELADO" in res.json()["message"], res.text
+    assert contar("rutas") == 0 and contar("asignaciones_pedido") == 0
+    assert contar("eventos_pedido", "estado_nuevo = 'PLANIFICADO'") == 0
+    with session_scope() as s:
+        estados = s.execute(text("SELECT estado, count(*) FROM pedidos WHERE id = ANY(:ids) GROUP BY estado"),
+                            {"ids": pedidos}).all()
+    assert dict(estados) == {"PENDIENTE": 5, "CANCELADO": 1}
+    monkeypatch.undo()
+    res = despacho.client.post("/api/rutas/planificar/", headers=despacho.admin, json={
+        "almacen_id": despacho.tienda.almacen_id, "fecha": str(hoy_lima()), "segundos": 0.3})
+    assert res.status_code == 201 and sum(len(r["paradas"]) for r in res.json()["rutas"]) == 5

@@ -12,11 +12,9 @@ from playwright.sync_api import expect, sync_playwright
 from websockets.sync.client import connect
 
 from api.distribucion import limite_seguimiento
-from tests.distribucion.fixtures import chofer, en_ruta
+from tests.distribucion.fixtures import CHROMIUM_ARGS, chofer, en_ruta
 
 pytest_plugins = ["tests.distribucion.fixtures"]
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 
 def _fix(segundos_atras: float = 0, lat: float = -12.06, lon: float = -77.04, **extra: object) -> dict:

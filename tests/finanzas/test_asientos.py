@@ -214,3 +214,79 @@ def test_libro_mayor_has_opening_and_running_balance_and_diario_pages(client, co
     assert (fila["saldo_inicial"], fila["debe"], fila["haber"], fila["saldo_final"]) == (
         "100.00", "50.00", "5.00", "145.00")
     assert balance["total_debe"] == balance["total_haber"] == "55.00"
+
+
+def _paginas(client, headers: dict, url: str, lista: str | None, al_pasar=None) -> list[dict]:
+    """Every row of a keyset-paged book, walked by `siguiente`; `al_pasar(n)` runs between pages."""
+    filas, cursor, n = [], None, 0
+    while True:
+        res = client.get(url + (f"&cursor={cursor}" if cursor else ""), headers=headers)
+        assert res.status_code == 200, res.text
+        pagina = res.json()[lista] if lista else res.json()
+        filas += pagina["items"]
+        cursor = pagina["siguiente"]
+        if cursor is None:
+            return filas
+        n += 1
+        if al_pasar:
+            al_pasar(n)
+
+
+def test_books_walked_by_cursor_miss_and_repeat_nothing_while_entries_are_posted(client, contador, centro):
+    from datetime import timedelta
+
+    fin_anterior = hoy().replace(day=1) - timedelta(days=1)
+    periodo = f"{fin_anterior:%Y%m}"
+
+    def postear(dia: int, monto: str) -> int:
+        res = client.post("/api/finanzas/asientos/", headers=contador, json=_asiento(
+            _linea("1041", debe=monto), _linea("501", haber=monto), centro_costo_id=centro,
+            fecha=str(fin_anterior.replace(day=dia))))
+        assert res.status_code == 201, res.text
+        return res.json()["id"]
+
+    # 13 entries over a few days, several on the same day (the order inside a day is the entry id)
+    originales = {postear(dia, f"{10 + i}.00") for i, dia in enumerate((5, 5, 5, 9, 9, 12, 12, 12, 12, 15, 20, 20, 27))}
+    insertados: set[int] = set()
+
+    def insertar(n: int) -> None:  # between pages: one entry before the cursor, one on a later day
+        insertados.add(postear(2, "1.00"))
+        insertados.add(postear(28, "2.00"))
+
+    url = f"/api/finanzas/libros/mayor/?periodo={periodo}&cuenta=1041&limit=4"
+    movimientos = _paginas(client, contador, url, "movimientos", insertar)
+    vistos = [m["asiento_id"] for m in movimientos]
+    assert len(vistos) == len(set(vistos)), "a row was repeated"
+    assert originales <= set(vistos), "a row was missed"
+    claves = [(m["fecha"], m["asiento_id"]) for m in movimientos]
+    assert claves == sorted(claves)
+    # every running balance is the opening balance plus the lines before it at the time its page was read
+    assert movimientos[0]["saldo"] == movimientos[0]["debe"]
+
+    # the same book walked again (nothing inserted): one running balance from start to end
+    todo = _paginas(client, contador, url, "movimientos")
+    esperado = Decimal("0")
+    for m in todo:
+        esperado += Decimal(m["debe"]) - Decimal(m["haber"])
+        assert Decimal(m["saldo"]) == esperado
+    assert len(todo) == len(originales) + len(insertados)
+
+    # the diario, by cursor, while entries are posted (the ones dated before the cursor are not on this walk)
+    existentes = originales | insertados
+    diario = _paginas(client, contador, f"/api/finanzas/libros/diario/?periodo={periodo}&limit=5", None, insertar)
+    ids = [a["id"] for a in diario]
+    assert len(ids) == len(set(ids)) and existentes <= set(ids)
+    assert [(a["fecha"], a["id"]) for a in diario] == sorted((a["fecha"], a["id"]) for a in diario)
+
+    # by OFFSET the same walk repeats rows (what the cursor avoids)
+    primera = client.get(url, headers=contador).json()["movimientos"]
+    postear(1, "3.00")
+    segunda = client.get(url + "&offset=4", headers=contador).json()["movimientos"]
+    assert primera["items"][-1]["asiento_id"] == segunda["items"][0]["asiento_id"]
+
+    # a cursor is bound to its query, and a forged one is a 400 naming it
+    cursor = primera["siguiente"]
+    otra = client.get(f"/api/finanzas/libros/mayor/?periodo={periodo}&cuenta=501&cursor={cursor}", headers=contador)
+    assert otra.status_code == 400 and otra.json()["errors"][0]["field"] == "cursor"
+    malo = client.get(f"{url}&cursor=bm9wZQ", headers=contador)
+    assert malo.status_code == 400 and malo.json()["errors"][0]["field"] == "cursor"

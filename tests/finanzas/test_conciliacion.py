@@ -212,3 +212,110 @@ def test_usd_account_posts_bank_charges_in_soles_and_auto_confirm_never_breaks_a
                 json={"fecha": str(hoy()), "compra": "3.7500", "venta": "3.7600"})
     assert client.post(f"{URL}/confirmar/{linea['id']}/", headers=contador, json={}).status_code == 200
     assert lineas(client, contador, "CONCILIACION", linea["id"]) == {"6391": (d("37.50"), 0), "1041": (0, d("37.50"))}
+
+
+def _pago_cobro(pago_id: int) -> dict:
+    with session_scope() as s:
+        return dict(s.execute(text("SELECT conciliado, anulado, asiento_id, valor_libros FROM pagos_cobros "
+                                   "WHERE id = :i"), {"i": pago_id}).one()._mapping)
+
+
+def test_undo_reverses_the_collection_the_confirmation_recorded(client, admin_headers, contador):
+    """A line that paid an open invoice recorded its collection (and its entry) when confirmed: undoing the
+    reconciliation reverses both (a reversing entry, nothing deleted), the invoice is open again, and the line
+    can be confirmed again."""
+    cuenta = _cuenta(client, contador)
+    abierta = _cxc(client, contador, _factura(client, admin_headers, "590.00", ruc=OTRO_RUC)["id"])
+    cartera_antes, banco_antes = saldo("1212"), saldo("1041")
+    _cargar(client, contador, cuenta["id"], _bcp([(hoy(), f"PAGO {abierta['documento']}", "590.00", "0003")]))
+    [linea] = _sugerencias(client, contador, cuenta["id"]).values()
+    assert linea["clase"] == "DOCUMENTOS"
+    confirmada = client.post(f"{URL}/confirmar/{linea['id']}/", headers=contador, json={}).json()
+    [pago_id] = confirmada["pagos_cobros"]
+    assert _cxc(client, contador, abierta["comprobante_id"])["estado"] == "PAGADA"
+    assert (saldo("1212"), saldo("1041")) == (cartera_antes - d("590.00"), banco_antes + d("590.00"))
+    asiento = _pago_cobro(pago_id)["asiento_id"]
+    assert _pago_cobro(pago_id)["valor_libros"] == d("590.00")
+
+    res = client.post(f"{URL}/deshacer/{linea['id']}/", headers=contador, json={"motivo": "era un depósito propio"})
+    assert res.status_code == 200, res.text
+    cxc = _cxc(client, contador, abierta["comprobante_id"])
+    assert (cxc["estado"], d(cxc["saldo"]), d(cxc["monto_pagado"])) == ("PENDIENTE", d("590.00"), 0)
+    assert _pago_cobro(pago_id) | {"asiento_id": None} == {"conciliado": False, "anulado": True,
+                                                           "asiento_id": None, "valor_libros": d("590.00")}
+    assert (saldo("1212"), saldo("1041")) == (cartera_antes, banco_antes)
+    with session_scope() as s:  # the collection's entry is still there, reversed by a reversing entry
+        reversion = s.execute(text("SELECT count(*) FROM asientos_contables WHERE revierte_id = :a"),
+                              {"a": asiento}).scalar_one()
+        assert reversion == 1 and s.execute(text("SELECT count(*) FROM asientos_contables WHERE id = :a"),
+                                            {"a": asiento}).scalar_one() == 1
+    # a reversed collection cannot be reconciled; the line, confirmed again, records a new one
+    otra = client.post(f"{URL}/confirmar/{linea['id']}/", headers=contador, json={"pagos_cobros": [pago_id]})
+    assert otra.status_code == 409
+    de_nuevo = client.post(f"{URL}/confirmar/{linea['id']}/", headers=contador, json={
+        "documentos": [{"tipo": "CXC", "id": abierta["id"], "monto": "590.00"}]})
+    assert de_nuevo.status_code == 200, de_nuevo.text
+    assert de_nuevo.json()["pagos_cobros"] != [pago_id]
+    assert _cxc(client, contador, abierta["comprobante_id"])["estado"] == "PAGADA"
+
+
+def test_interest_and_bank_charges_are_classified_to_their_pcge_accounts(client, contador):
+    """Interest earned (abono) → 772, interest the bank charges (cargo: overdraft) → 673, fees → 6391,
+    ITF → 6412: the account is on the suggestion before confirming, and the confirmation posts it."""
+    cuenta = _cuenta(client, contador)
+    _cargar(client, contador, cuenta["id"], _bcp([
+        (hoy(), "ABONO INTERESES", "3.10", "71"), (hoy(), "INTERES SOBREGIRO", "-12.40", "72"),
+        (hoy(), "COM.MANT.CTA", "-15.00", "73"), (hoy(), "ITF", "-0.05", "74")]))
+    lineas_ = _sugerencias(client, contador, cuenta["id"])
+    esperadas = {"71": ("INTERES", "772"), "72": ("INTERES", "673"), "73": ("COMISION", "6391"), "74": ("ITF", "6412")}
+    assert {k: (m["clase"], m["sugerencias"][0]["razones"]["cuenta"]) for k, m in lineas_.items()} == esperadas
+    for ref, (_, codigo) in esperadas.items():
+        linea = lineas_[ref]
+        assert client.post(f"{URL}/confirmar/{linea['id']}/", headers=contador, json={}).status_code == 200
+        monto = abs(d(linea["monto"]))
+        esperado = {codigo: (0, monto), "1041": (monto, 0)} if d(linea["monto"]) > 0 else \
+            {codigo: (monto, 0), "1041": (0, monto)}
+        assert lineas(client, contador, "CONCILIACION", linea["id"]) == esperado, ref
+    # chosen by hand, a fee cannot be an abono
+    _cargar(client, contador, cuenta["id"], _bcp([(hoy(), "ABONO VARIOS", "9.00", "75")]))
+    abono = _sugerencias(client, contador, cuenta["id"])["75"]
+    res = client.post(f"{URL}/confirmar/{abono['id']}/", headers=contador, json={"clase": "COMISION"})
+    assert res.status_code == 400 and res.json()["errors"][0]["field"] == "clase"
+
+
+CCI_TEXTIL = "00219300123456789013"  # BCP (002), check digits 1 and 3
+
+
+def test_a_customers_cci_is_validated_stored_and_names_it_in_the_statement(client, admin_headers, contador):
+    cliente = client.post("/api/clientes/", headers=admin_headers, json={
+        "tipo_doc": "6", "numero_doc": OTRO_RUC, "razon_social": "TEXTIL ALGODONERA PERUANA S.A."})
+    assert cliente.status_code == 201, cliente.text
+    url = f"{URL}/cuentas-terceros/"
+    base = {"cliente_id": cliente.json()["id"]}
+    for cuerpo, campo in (({"cci": CCI_TEXTIL[:-1] + "0"}, "cci"), ({"cci": "0021930012345678901"}, "cci"),
+                          ({"cci": CCI_TEXTIL, "banco": "BBVA"}, "cci"), ({}, "numero"),
+                          ({"numero": "193-12345678-0-12"}, "banco")):
+        res = client.post(url, headers=contador, json=base | cuerpo)
+        assert res.status_code == 400 and res.json()["errors"][0]["field"] == campo, (cuerpo, res.text)
+    assert client.post(url, headers=contador, json={"proveedor_id": 999999, "cci": CCI_TEXTIL}).status_code == 404
+    res = client.post(url, headers=contador, json=base | {"cci": "002-193-001234567890-13",
+                                                          "numero": "193-12345678-0-12"})
+    assert res.status_code == 201, res.text
+    assert (res.json()["banco"], res.json()["cci"], res.json()["numero"]) == ("BCP", CCI_TEXTIL, "19312345678012")
+    assert client.post(url, headers=contador, json=base | {"cci": CCI_TEXTIL, "numero": "19312345678012"}
+                       ).status_code == 409
+    listado = client.get(url, headers=contador, params={"cliente_id": base["cliente_id"]}).json()
+    assert [c["id"] for c in listado["items"]] == [res.json()["id"]]
+
+    # the statement prints only the CCI: the customer's open invoice is the suggestion, for that reason
+    cuenta = _cuenta(client, contador)
+    abierta = _cxc(client, contador, _factura(client, admin_headers, "640.00", ruc=OTRO_RUC)["id"])
+    _cargar(client, contador, cuenta["id"], _bcp([(hoy(), f"TRAN.CTAS.OTROS BCOS {CCI_TEXTIL}", "640.00", "81")]))
+    [linea] = _sugerencias(client, contador, cuenta["id"]).values()
+    top = linea["sugerencias"][0]
+    assert (linea["clase"], top["documentos"][0]["id"], top["razones"]["cuenta_bancaria"]) == (
+        "DOCUMENTOS", abierta["id"], CCI_TEXTIL)
+    # deactivated, the account is no evidence any more
+    client.patch(f"{url}{res.json()['id']}/", headers=contador, json={"activo": False})
+    client.post(f"{URL}/sugerencias/recalcular/", headers=contador, params={"cuenta_id": cuenta["id"]})
+    assert _sugerencias(client, contador, cuenta["id"])["81"]["clase"] == ""

@@ -96,3 +96,25 @@ def test_a_fee_deducted_from_a_transfer_is_matched_and_the_fee_proposed():
     assert r.mejor.operaciones == ("COB-9",) and r.mejor.gasto == D("7.50")
     assert Motor([_op("COB-9", "2400.00", "20100047218", "ACEROS DEL SUR S.A.")], []).conciliar(
         [Linea(1, HOY, "DEPOSITO EN EFECTIVO", D("2392.50"))])[0].mejor is None  # without the name: no guess
+
+
+def test_the_partys_bank_account_or_cci_names_it_as_strongly_as_its_ruc():
+    """Two equal amounts and no name in the description: the account (dashes or not) or the CCI the transfer
+    prints decides; without the registered accounts the line stays ambiguous."""
+    ops = [_op("COB-1", "850.00", "20100047218", "ACEROS DEL SUR S.A."),
+           _op("COB-2", "850.00", "20601030021", "TEXTIL ALGODONERA PERUANA S.A.")]
+    cuentas = {"20601030021": {"19312345678012", "00219300123456789013"}, "20100047218": {"00311112222333344445"}}
+    lineas = [Linea(1, HOY, "TRANSF.BCO.INTERBANC 00219300123456789013", D("850.00"))]
+    sin_cuentas = Motor(ops, []).conciliar(lineas)[0]
+    assert sin_cuentas.ambiguo and sin_cuentas.mejor is None
+    con_cci = Motor(ops, [], cuentas=cuentas).conciliar(lineas)[0]
+    assert con_cci.mejor.operaciones == ("COB-2",)
+    assert con_cci.mejor.razones["cuenta_bancaria"] == "00219300123456789013"
+    por_numero = Motor(ops, [], cuentas=cuentas).conciliar([Linea(2, HOY, "DE CTA 193-12345678-0-12", D("850.00"))])[0]
+    assert por_numero.mejor.operaciones == ("COB-2",)
+    # an open invoice of a party named only by its account: the account identifies the party for its documents
+    doc = Documento(9, "CXC", "F001-900", "20601030021", "TEXTIL ALGODONERA PERUANA S.A.", D("1200.00"), "PEN",
+                    date(2026, 2, 20), date(2026, 3, 8))
+    [r] = Motor([], [doc], cuentas=cuentas).conciliar([Linea(3, HOY, "ABONO 19312345678012", D("1200.00"))])
+    assert r.mejor.clase == "DOCUMENTOS" and r.mejor.documentos == (("CXC", 9, D("1200.00")),)
+    assert Motor([], [doc]).conciliar([Linea(3, HOY, "ABONO 19312345678012", D("1200.00"))])[0].mejor is None

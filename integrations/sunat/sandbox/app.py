@@ -8,6 +8,7 @@ Routes
 * ``GET|POST /_sandbox/modo``, ``POST /_sandbox/padron``, ``GET /_sandbox/comprobantes``,
   ``POST /_sandbox/reset`` — the control API (also served on the control port)
 * ``POST /nubefact/api/v1/{ruta}`` — a tiny Nubefact-protocol server
+* the GRE REST API (token, ``/v1/contribuyente/gem/comprobantes``): see ``integrations.sunat.sandbox.gre``
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from starlette.routing import Route
 
 from integrations.sunat.sandbox import certificado
 from integrations.sunat.sandbox.config import EstadoFallas, Modo, SandboxConfig
+from integrations.sunat.sandbox.gre import ApiGre
+from integrations.sunat.sandbox.gre import rutas as rutas_gre
 from integrations.sunat.sandbox.nubefact_local import NubefactLocal
 from integrations.sunat.sandbox.recepcion import Recepcion
 from integrations.sunat.sandbox.soap import (
@@ -51,6 +54,7 @@ class Sandbox:
     fallas: EstadoFallas
     recepcion: Recepcion
     nubefact: NubefactLocal
+    gre: ApiGre
     al_cambiar_modo: Callable[[Modo, int | None], Awaitable[None]] | None = None
 
 
@@ -59,7 +63,8 @@ def crear_sandbox(config: SandboxConfig) -> Sandbox:
     almacen = Almacen(config.data_dir)
     fallas = EstadoFallas()
     recepcion = Recepcion(config, almacen, fallas, clave, cert)
-    return Sandbox(config, almacen, fallas, recepcion, NubefactLocal(padron=config.padron))
+    return Sandbox(config, almacen, fallas, recepcion, NubefactLocal(padron=config.padron),
+                   ApiGre(config, almacen, fallas, clave, cert))
 
 
 async def _aplicar_fallas(sandbox: Sandbox) -> Response | None:
@@ -130,6 +135,7 @@ def _control(sandbox: Sandbox):
         await run_in_threadpool(sandbox.almacen.vaciar)
         sandbox.fallas.cambiar(Modo.NORMAL)
         sandbox.nubefact.vaciar()
+        sandbox.gre.olvidar_tokens()
         if sandbox.al_cambiar_modo is not None:
             await sandbox.al_cambiar_modo(Modo.NORMAL, None)
         return JSONResponse({"ok": True})
@@ -149,4 +155,5 @@ def crear_app(sandbox: Sandbox) -> Starlette:
     rutas += [Route(r, consulta, methods=["GET", "POST"]) for r in RUTAS_CONSULTA]
     rutas += _control(sandbox)
     rutas += sandbox.nubefact.rutas("/nubefact")
+    rutas += rutas_gre(sandbox.gre, lambda: _aplicar_fallas(sandbox))
     return Starlette(routes=rutas)

@@ -42,6 +42,8 @@ class SandboxConfig:
     validar_xsd: bool = True
     verificar_firma: bool = True
     validar_reglas: bool = True
+    # GRE REST API clients registered in SOL: client_id -> client_secret
+    gre_clientes: dict[str, str] = field(default_factory=lambda: {"sandbox-gre": "sandbox-gre-secret"})
 
     @classmethod
     def desde_json(cls, ruta: Path, data_dir: Path) -> SandboxConfig:
