@@ -69,6 +69,8 @@ PUBLIC_ROUTES = {
     # module 7: Meta calls these; the POST is refused (403) without a valid X-Hub-Signature-256
     ("GET", "/api/whatsapp/webhook/"),
     ("POST", "/api/whatsapp/webhook/"),
+    # module 7: a comprobante's PDF behind a signed, expiring link (sent to the customer; Meta fetches it)
+    ("GET", "/api/whatsapp/publico/comprobantes/{token}/"),
     # module 8: HTML shell with a login form; it shows no data by itself
     ("GET", "/dashboard"),
 }
