@@ -50,8 +50,9 @@ def _enviar(redactar: Callable[[Session, int], avisos.Mensaje | None], ref: Pedi
 @activity.defn(name="enviar_otp_entrega")
 @heartbeating
 def enviar_otp_entrega(ref: PedidoRef) -> bool:
-    """The order went EN_RUTA: the customer gets the tracking link and the delivery code."""
-    return _enviar(avisos.emitir_otp, ref)
+    """The order went EN_RUTA: the customer gets the tracking link and the delivery code (module 7's notice)."""
+    with session_scope() as session:
+        return avisos.emitir_otp(session, ref.pedido_id)
 
 
 @activity.defn(name="notificar_entrega")

@@ -7,20 +7,24 @@ retried; an auth error (190, 104) marks the account's token invalid."""
 
 import random
 import time
-from datetime import timedelta
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from core.settings import get_settings
 from core.temporal import heartbeating
-from services import whatsapp, whatsapp_campanas, whatsapp_webhook
+from services import notificaciones_cliente, whatsapp, whatsapp_campanas, whatsapp_webhook
 from workflows.entradas import (
+    AvisoClienteEntrada,
     CampanaEntrada,
     EstadoCampanaWa,
     FalloMensajeWa,
     LoteCampanaWa,
     LoteWa,
     PedidoLoteWa,
+    RecordatoriosCobranzaEntrada,
     ResultadoLoteWa,
     WebhookWaEntrada,
 )
@@ -78,8 +82,27 @@ def tomar_lote_campana_wa(pedido: PedidoLoteWa) -> LoteCampanaWa:
 
 @activity.defn(name="registrar_estado_campana_wa")
 def registrar_estado_campana_wa(estado: EstadoCampanaWa) -> None:
-    whatsapp_campanas.registrar_estado(estado.campana_id, estado.estado)
+    whatsapp_campanas.registrar_estado(estado.campana_id, estado.estado, estado.fecha_programada)
+
+
+@activity.defn(name="concluir_aviso_whatsapp")
+def concluir_aviso_whatsapp(aviso: AvisoClienteEntrada) -> bool:
+    return notificaciones_cliente.concluir_whatsapp(aviso.notificacion_id)
+
+
+@activity.defn(name="enviar_aviso_correo")
+@heartbeating
+def enviar_aviso_correo(aviso: AvisoClienteEntrada) -> bool:
+    return notificaciones_cliente.enviar_correo(aviso.notificacion_id)
+
+
+@activity.defn(name="recordar_cxc_vencidas")
+@heartbeating
+def recordar_cxc_vencidas(entrada: RecordatoriosCobranzaEntrada) -> int:
+    hoy = date.fromisoformat(entrada.fecha) if entrada.fecha else datetime.now(ZoneInfo(get_settings().timezone)).date()
+    return notificaciones_cliente.recordar_vencidas(hoy)
 
 
 ACTIVITIES = [enviar_mensajes_wa, registrar_fallo_wa, procesar_webhook_wa, preparar_campana_wa,
               tomar_lote_campana_wa, registrar_estado_campana_wa]
+ACTIVITIES += [concluir_aviso_whatsapp, enviar_aviso_correo, recordar_cxc_vencidas]  # customer notifications

@@ -65,9 +65,12 @@ PUBLIC_ROUTES = {
     # module 4: the customer's tracking (the unguessable code is the key; rate limited)
     ("GET", "/api/pedidos/seguimiento/{codigo}/"),
     ("GET", "/seguimiento/{codigo}"),
+    ("GET", "/entregas/{pedido_id}/confirmar"),  # the driver's page: a login form; it shows no data by itself
     # module 7: Meta calls these; the POST is refused (403) without a valid X-Hub-Signature-256
     ("GET", "/api/whatsapp/webhook/"),
     ("POST", "/api/whatsapp/webhook/"),
+    # module 7: a comprobante's PDF behind a signed, expiring link (sent to the customer; Meta fetches it)
+    ("GET", "/api/whatsapp/publico/comprobantes/{token}/"),
     # module 8: an export's download; the HMAC-signed, expiring link is the credential (403 tampered, 410 expired)
     ("GET", "/api/reportes/exportaciones/{exportacion_id}/descargar/"),
     # module 8: HTML shell with a login form; it shows no data by itself

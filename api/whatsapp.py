@@ -6,22 +6,33 @@ from contextlib import asynccontextmanager
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import PlainTextResponse
+from fastapi.responses import PlainTextResponse, Response
 from pydantic import Field
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from api.contrato import errores
+from api.contrato import descarga, errores
 from api.deps import Allowed, SessionDep
 from core.db import session_scope
-from core.errors import Conflict, Unavailable
+from core.errors import Conflict, NotFound, Unavailable
 from core.schemas import Fecha, Id, Pagina, Paginacion, Salida, salida_de
 from core.settings import get_settings
 from core.temporal import connect
-from models.whatsapp import WaCampana, WaContacto, WaCuenta, WaMensaje, WaPlantilla
-from services import whatsapp, whatsapp_campanas, whatsapp_webhook
+from integrations.storage import get_storage
+from models.whatsapp import (
+    IntentoNotificacion,
+    NotificacionCliente,
+    WaCampana,
+    WaContacto,
+    WaCuenta,
+    WaEvento,
+    WaMensaje,
+    WaPlantilla,
+)
+from services import facturacion, notificaciones_cliente, whatsapp, whatsapp_campanas, whatsapp_webhook
+from workflows.entradas import ReprogramacionCampanaWa
 
 router = APIRouter(prefix="/api/whatsapp", tags=["whatsapp"])
 Pag = Annotated[Paginacion, Depends()]
@@ -46,6 +57,7 @@ class ProgresoOut(Salida):
     fallidos: int
     lotes: int
     esperando_cupo_s: float = Field(description="> 0 while the tier's rolling 24 h is full")
+    fecha_programada: str | None = Field(default=None, description="PROGRAMADA: when the durable timer starts it")
 
 
 class GrupoMetricasOut(Salida):
@@ -68,6 +80,17 @@ class MetricasOut(Salida):
     agrupar: str
     grupos: list[GrupoMetricasOut]
     top_errores: list[ErrorFrecuenteOut]
+
+
+EventoOut = salida_de(WaEvento, "EventoWaOut", doc="The approved template that carries a business event to a "
+                     "customer, and the event's variable for each {{n}} (and a media header's link).")
+IntentoOut = salida_de(IntentoNotificacion, "IntentoNotificacionOut", doc="One attempt of a notice on one channel.")
+NotificacionOut = salida_de(NotificacionCliente, "NotificacionClienteOut", excluir=("correo",),
+                            doc="A notice to a customer: the channel decided (and why), its state and its attempts.",
+                            intentos=(list[IntentoOut], ...))
+Evento = Literal[tuple(notificaciones_cliente.EVENTOS)]  # type: ignore[valid-type]
+CATALOGO = "; ".join(f"{k}: {e.descripcion} ({', '.join(e.variables)})"
+                     for k, e in notificaciones_cliente.EVENTOS.items())
 
 
 class RecibidoOut(Salida):
@@ -206,6 +229,53 @@ async def cancelar_campana(campana_id: Id, session: SessionDep,
 async def progreso_campana(campana_id: Id, session: SessionDep, _: Allowed("whatsapp", "ver")) -> Any:
     async with _workflow_de(session, campana_id) as handle:
         return await handle.query("progreso")
+
+
+@router.post("/campanas/{campana_id}/reprogramar/", response_model=CampanaOut)
+async def reprogramar_campana(campana_id: Id, datos: whatsapp_campanas.ReprogramarIn, session: SessionDep,
+                              _: Allowed("whatsapp", "campanas")) -> dict[str, Any]:
+    """A scheduled campaign (PROGRAMADA) that has not started moves to another date (not in the past)."""
+    async with _workflow_de(session, campana_id) as handle:
+        await handle.execute_update("reprogramar", ReprogramacionCampanaWa(datos.fecha_programada.isoformat()))
+    return whatsapp_campanas.obtener(session, campana_id)
+
+
+# --- customer notifications from the other modules --------------------------------------------------------
+
+@router.put("/eventos/{evento}/", response_model=EventoOut, responses=ID_EN_CUERPO,
+            description=f"Map a business event to an approved template. Events and their variables: {CATALOGO}.")
+def configurar_evento(evento: Evento, datos: notificaciones_cliente.EventoIn, session: SessionDep,
+                      _: Allowed("whatsapp", "configurar")) -> WaEvento:
+    return notificaciones_cliente.configurar_evento(session, evento, datos)
+
+
+@router.get("/eventos/", response_model=Pagina[EventoOut])
+def listar_eventos(session: SessionDep, _: Allowed("whatsapp", "ver"), pagina: Pag) -> Pagina[EventoOut]:
+    return pagina.pagina(*notificaciones_cliente.listar_eventos(session, pagina))
+
+
+@router.get("/notificaciones/", response_model=Pagina[NotificacionOut])
+def listar_notificaciones(session: SessionDep, _: Allowed("whatsapp", "ver"), pagina: Pag,
+                          cliente_id: Id | None = None, evento: Evento | None = None,
+                          objeto_id: Annotated[str | None, Query(max_length=50)] = None) -> Pagina[NotificacionOut]:
+    """Every notice other modules asked for: the channel decided (WHATSAPP, EMAIL, NINGUNO and why) and each
+    attempt (WhatsApp, then the e-mail fallback)."""
+    return pagina.pagina(*notificaciones_cliente.listar(session, pagina, cliente_id, evento, objeto_id))
+
+
+PDF_PUBLICO = descarga("application/pdf", "The comprobante's PDF")
+PDF_PUBLICO["responses"] |= errores(404)
+
+
+@router.get("/publico/comprobantes/{token}/", **PDF_PUBLICO)
+def pdf_publico(token: Annotated[str, Path(max_length=1000)], session: SessionDep) -> Response:
+    """Public: the link a customer gets with the comprobante (and Meta fetches for a DOCUMENT header),
+    signed and valid 30 days; anything else is a 404."""
+    c = facturacion.obtener(session, notificaciones_cliente.comprobante_del_enlace(token))
+    if not c.pdf_path:
+        raise NotFound("Enlace no válido o vencido")
+    return Response(get_storage().get(c.pdf_path), media_type="application/pdf",
+                    headers={"Content-Disposition": f'inline; filename="{c.pdf_path.rsplit("/", 1)[-1]}"'})
 
 
 @router.get("/metricas/", response_model=MetricasOut)

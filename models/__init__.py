@@ -72,10 +72,13 @@ from models.ventas import (
     VentaOffline,
 )
 from models.whatsapp import (
+    IntentoNotificacion,
+    NotificacionCliente,
     WaCampana,
     WaContacto,
     WaCuenta,
     WaEstadoPendiente,
+    WaEvento,
     WaLogWebhook,
     WaMensaje,
     WaMensajeEntrante,
@@ -107,6 +110,7 @@ __all__ += [  # module 7 (WhatsApp)
     "WaCampana", "WaContacto", "WaCuenta", "WaEstadoPendiente", "WaLogWebhook", "WaMensaje", "WaMensajeEntrante",
     "WaPlantilla",
 ]
+__all__ += ["IntentoNotificacion", "NotificacionCliente", "WaEvento"]  # module 7: customer notifications
 from models.compras import (  # noqa: E402 - module 5 (compras)
     ConfiguracionCompras,
     CostoVinculado,

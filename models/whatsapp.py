@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import BigInteger, CheckConstraint, Column, Index, UniqueConstraint, text
+from sqlalchemy import BigInteger, CheckConstraint, Column, ForeignKey, Index, UniqueConstraint, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
@@ -56,6 +56,8 @@ class WaPlantilla(SQLModel, table=True):
     categoria: str = Field(max_length=20)  # MARKETING | UTILITY | AUTHENTICATION
     texto: str = Field(max_length=1024)  # the BODY component's text, with {{1}}..{{n}}
     variables_count: int = 0
+    # HEADER format: None (no header), TEXT, or a media one (IMAGE, VIDEO, DOCUMENT) whose send carries the file
+    encabezado_formato: str | None = Field(default=None, max_length=10)
     componentes: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSONB)  # as submitted to Meta
     estado_meta: str = Field(default="PENDING", max_length=20)  # PENDING APPROVED REJECTED PAUSED DISABLED ...
     motivo_rechazo: str = Field(default="", max_length=500)
@@ -95,7 +97,9 @@ class WaCampana(SQLModel, table=True):
     segmento_clientes: dict[str, Any] = Field(default_factory=dict, sa_type=JSONB)
     parametros: list[str] = Field(default_factory=list, sa_type=JSONB)  # client fields for {{1}}..{{n}}
     estado: str = Field(default="BORRADOR", max_length=20)  # BORRADOR EN_CURSO PAUSADA ESPERANDO_CUPO ...
-    fecha_programada: datetime | None = timestamp()
+    fecha_programada: datetime | None = timestamp()  # ejecutar before it: PROGRAMADA, the workflow's timer
+    # the media header parameter every recipient gets ({"type": "image", "image": {"link": ...}})
+    encabezado: dict[str, Any] | None = Field(default=None, sa_type=JSONB)
     total_destinatarios: int = 0
     created_at: datetime = created_at()
 
@@ -121,6 +125,7 @@ class WaMensaje(SQLModel, table=True):
     tipo: str = Field(max_length=10)  # template | text
     texto: str = Field(default="", max_length=4096)  # free text body
     parametros_json: list[str] = Field(default_factory=list, sa_type=JSONB)
+    encabezado: dict[str, Any] | None = Field(default=None, sa_type=JSONB)  # a media header's parameter
     meta_message_id: str | None = Field(default=None, max_length=200, unique=True)  # the wamid
     estado: str = Field(default="PENDIENTE", max_length=20)
     intentos: int = 0
@@ -169,4 +174,62 @@ class WaLogWebhook(SQLModel, table=True):
     tipo_evento: str = Field(default="", max_length=60)
     procesado: bool = False
     error: str = Field(default="", max_length=1000)
+    created_at: datetime = created_at()
+
+
+# --- customer notifications from other modules (services.notificaciones_cliente) ---------------------------
+
+class WaEvento(SQLModel, table=True):
+    """Which approved template carries a business event to a customer, and where each {{n}} comes from."""
+
+    __tablename__ = "wa_eventos"
+    __audit_module__: ClassVar[str] = "whatsapp"
+
+    id: int | None = Field(default=None, primary_key=True)
+    evento: str = Field(max_length=30, unique=True)  # COMPROBANTE_EMITIDO | PEDIDO_EN_RUTA | CXC_VENCIDA
+    plantilla_id: int = Field(foreign_key="wa_plantillas.id")
+    parametros: list[str] = Field(default_factory=list, sa_type=JSONB)  # the event's variable for each {{n}}
+    encabezado: str | None = Field(default=None, max_length=30)  # the event's URL variable for a media header
+    activo: bool = True
+    created_at: datetime = created_at()
+
+
+class NotificacionCliente(SQLModel, table=True):
+    """One notice to a customer: the channel decided when it was asked for (WHATSAPP, EMAIL or NINGUNO, and
+    why), its state, and the e-mail kept (encrypted: it may carry a delivery code) for the fallback."""
+
+    __tablename__ = "notificaciones_cliente"
+    __table_args__ = (
+        CheckConstraint("canal IN ('WHATSAPP', 'EMAIL', 'NINGUNO')", name="ck_notificaciones_cliente_canal"),
+        Index("ix_notificaciones_cliente_objeto", "objeto_tipo", "objeto_id"),
+    )
+
+    id: int | None = Field(default=None, sa_column=Column(BigInteger, primary_key=True, autoincrement=True))
+    evento: str = Field(max_length=30)
+    cliente_id: int | None = Field(default=None, foreign_key="clientes.id", index=True)
+    objeto_tipo: str = Field(default="", max_length=50)
+    objeto_id: str = Field(default="", max_length=50)
+    dedupe_key: str | None = Field(default=None, max_length=120, unique=True)  # one notice per business fact
+    canal: str = Field(max_length=10)
+    motivo: str = Field(default="", max_length=300)  # why this channel (no opt-in, no approved template...)
+    estado: str = Field(default="PENDIENTE", max_length=10)  # PENDIENTE ENVIADA FALLIDA OMITIDA
+    canal_final: str | None = Field(default=None, max_length=10)  # the channel that carried it
+    wa_mensaje_id: int | None = Field(default=None, sa_column=Column(BigInteger, ForeignKey("wa_mensajes.id"),
+                                                                     nullable=True))
+    correo: str = Field(default="", sa_column=Column(EncryptedString, nullable=False))  # JSON, "" without e-mail
+    enviada_at: datetime | None = timestamp()
+    created_at: datetime = created_at()
+
+
+class IntentoNotificacion(SQLModel, table=True):
+    """One attempt of a notice on one channel (WhatsApp first, then the e-mail fallback): at most one each."""
+
+    __tablename__ = "notificaciones_cliente_intentos"
+    __table_args__ = (UniqueConstraint("notificacion_id", "canal", name="ux_notificaciones_intentos_canal"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    notificacion_id: int = Field(sa_column=Column(BigInteger, ForeignKey("notificaciones_cliente.id"), nullable=False))
+    canal: str = Field(max_length=10)
+    resultado: str = Field(max_length=10)  # ENVIADO | FALLIDO
+    detalle: str = Field(default="", max_length=1000)
     created_at: datetime = created_at()

@@ -17,7 +17,6 @@ from sqlmodel import Session
 from core import outbox
 from core.db import session_scope
 from core.settings import get_settings
-from integrations.mail.client import send_mail
 from integrations.storage import get_storage
 from integrations.sunat import catalogos as cat
 from integrations.sunat import documento as doc
@@ -46,7 +45,8 @@ from models.facturacion import (
     ResumenDiarioItem,
 )
 from services import configuracion as configuracion_srv
-from services import facturacion, finanzas
+from services import facturacion, finanzas, notificaciones_cliente
+from services.notificaciones_cliente import Aviso, Correo
 from workflows.entradas import DecisionResumen
 
 log = logging.getLogger(__name__)
@@ -421,23 +421,28 @@ def generar_pdf(comprobante_id: int) -> str:
 
 
 def notificar_cliente(comprobante_id: int) -> bool:
-    """E-mail the PDF and XML to the customer when the company wants it and the customer has an address.
-    `notificado_at` makes it once (a crash between sending and recording may send it twice)."""
+    """Tell the customer the comprobante is issued, when the company wants it, through the channel module 7
+    decides (services.notificaciones_cliente): WhatsApp with the PDF link for an opted-in client with an
+    approved template, else this e-mail with the PDF and XML. Sent after commit by its own workflow;
+    `notificado_at` and the notice's key make it once."""
     with session_scope() as session:
         c = facturacion.obtener(session, comprobante_id)
         config = configuracion_srv.obtener(session)
-        if not (config.notificar_cliente and c.cliente_email and c.notificado_at is None and c.pdf_path):
+        if not (config.notificar_cliente and c.notificado_at is None and c.pdf_path):
             return False
         nombre = nombre_sunat(config.ruc, c)
-        storage = get_storage()
-        adjuntos = [(f"{nombre}.pdf", storage.get(c.pdf_path), "application/pdf"),
-                    (f"{nombre}.xml", storage.get(c.xml_path), "application/xml")]
-        asunto = f"{cat.CAT_01_TIPO_DOCUMENTO[c.tipo].title()} electrónica {c.documento} - {config.razon_social}"
-        cuerpo = (f"Estimado cliente {c.cliente_razon_social}:\n\nAdjuntamos su comprobante electrónico "
-                  f"{c.documento} por {c.moneda} {c.total_venta:.2f}.\n\n{config.razon_social} - RUC {config.ruc}\n")
-    send_mail([c.cliente_email], asunto, cuerpo, adjuntos)
-    with session_scope() as session:
-        c = facturacion.obtener(session, comprobante_id)
+        documento = f"{cat.CAT_01_TIPO_DOCUMENTO[c.tipo].title()} electrónica {c.documento}"
+        correo = Correo([c.cliente_email] if c.cliente_email else [], f"{documento} - {config.razon_social}",
+                        f"Estimado cliente {c.cliente_razon_social}:\n\nAdjuntamos su comprobante electrónico "
+                        f"{c.documento} por {c.moneda} {c.total_venta:.2f}.\n\n{config.razon_social} - RUC "
+                        f"{config.ruc}\n", [(f"{nombre}.pdf", c.pdf_path, "application/pdf"),
+                                              (f"{nombre}.xml", c.xml_path, "application/xml")])
+        variables = {"cliente": c.cliente_razon_social, "documento": c.documento, "total": f"{c.total_venta:.2f}",
+                     "moneda": c.moneda, "fecha": c.fecha_emision.strftime("%d/%m/%Y"), "empresa": config.razon_social,
+                     "pdf_url": notificaciones_cliente.enlace_pdf(c.id)}
+        notificaciones_cliente.avisar(session, Aviso(
+            "COMPROBANTE_EMITIDO", notificaciones_cliente.cliente_de_comprobante(session, c), variables, correo,
+            "comprobantes", str(c.id), f"COMPROBANTE_EMITIDO:{c.id}", archivo=f"{nombre}.pdf"))
         c.notificado_at = datetime.now(UTC)
         session.add(c)
     return True

@@ -27,6 +27,7 @@ from workflows.entradas import MensajeWaEntrada
 
 VENTANA = timedelta(hours=24)  # Meta's customer-service window
 VARIABLE = re.compile(r"\{\{(\d+)\}\}")
+FORMATOS_MEDIA = ("IMAGE", "VIDEO", "DOCUMENT")
 Texto = Annotated[str, Field(max_length=1024)]
 
 
@@ -106,6 +107,11 @@ class PlantillaIn(Entrada):
     texto: str = Field(min_length=1, max_length=1024, description="BODY text with {{1}}..{{n}}")
     ejemplos: list[Texto] = Field(default_factory=list, max_length=50, description="a sample value per variable")
     encabezado: str | None = Field(default=None, max_length=60, description="optional TEXT header")
+    encabezado_formato: Literal["TEXT", "IMAGE", "VIDEO", "DOCUMENT"] | None = Field(
+        default=None, description="HEADER format; a media one (IMAGE, VIDEO, DOCUMENT) takes the file on each send")
+    encabezado_ejemplo: str | None = Field(
+        default=None, max_length=500, examples=["4::YXBwbGljYXRpb24vcGRm:ARZ..."],
+        description="a media header's sample: the handle Meta's Resumable Upload API gave for a sample file")
     pie: str | None = Field(default=None, max_length=60, description="optional footer")
     botones: list[BotonIn] = Field(default_factory=list, max_length=10)
     wa_cuenta_id: Id | None = None
@@ -117,6 +123,13 @@ class PlantillaIn(Entrada):
             raise ValueError("texto: las variables deben ser {{1}}..{{n}} sin saltos")
         if len(self.ejemplos) != len(numeros):
             raise ValueError(f"ejemplos: Meta exige un ejemplo por variable ({len(numeros)})")
+        if self.encabezado and self.encabezado_formato is None:
+            self.encabezado_formato = "TEXT"
+        if self.encabezado_formato == "TEXT" and not self.encabezado:
+            raise ValueError("encabezado: un encabezado TEXT necesita su texto")
+        if self.encabezado_formato in FORMATOS_MEDIA and (self.encabezado or not self.encabezado_ejemplo):
+            raise ValueError("encabezado_ejemplo: un encabezado IMAGE/VIDEO/DOCUMENT lleva el handle de un archivo "
+                             "de ejemplo (Resumable Upload API de Meta), no texto")
         return self
 
 
@@ -126,8 +139,11 @@ def componentes(datos: PlantillaIn) -> list[dict[str, Any]]:
     if datos.ejemplos:
         body["example"] = {"body_text": [datos.ejemplos]}
     partes: list[dict[str, Any]] = []
-    if datos.encabezado:
+    if datos.encabezado_formato == "TEXT":
         partes.append({"type": "HEADER", "format": "TEXT", "text": datos.encabezado})
+    elif datos.encabezado_formato:
+        partes.append({"type": "HEADER", "format": datos.encabezado_formato,
+                       "example": {"header_handle": [datos.encabezado_ejemplo]}})
     partes.append(body)
     if datos.pie:
         partes.append({"type": "FOOTER", "text": datos.pie})
@@ -156,6 +172,7 @@ def crear_plantilla(session: Session, datos: PlantillaIn) -> WaPlantilla:
         raise Unavailable(f"Meta (Graph API) no responde: {exc.__class__.__name__}; reintente") from exc
     plantilla = WaPlantilla(wa_cuenta_id=c.id, nombre=datos.nombre, idioma=datos.idioma, categoria=datos.categoria,
                             texto=datos.texto, variables_count=len(datos.ejemplos), componentes=partes,
+                            encabezado_formato=datos.encabezado_formato,
                             estado_meta=str(respuesta.get("status", "PENDING")),
                             meta_template_id=str(respuesta["id"]))
     session.add(plantilla)
@@ -234,11 +251,27 @@ def opt_out(session: Session, cliente_id: int, motivo: str) -> WaContacto:
 
 # --- sending: the rules, then the outbox ---------------------------------------------------------------
 
+class EncabezadoIn(Entrada):
+    """A media header's parameter: the file Meta fetches from a public link when it delivers the message."""
+
+    tipo: Literal["image", "video", "document"]
+    link: str = Field(pattern=r"^https?://[^\s]+$", max_length=2000, description="a public http(s) URL")
+    filename: str | None = Field(default=None, max_length=240, description="documents: the name the client sees")
+
+    def parametro(self) -> dict[str, Any]:
+        """As Meta's reference shows it: {"type": "document", "document": {"link", "filename"}}."""
+        medio: dict[str, Any] = {"link": self.link}
+        if self.tipo == "document" and self.filename:
+            medio["filename"] = self.filename
+        return {"type": self.tipo, self.tipo: medio}
+
+
 class EnvioIn(Entrada):
     cliente_id: Id
     plantilla_id: Id | None = Field(default=None, description="an APPROVED template; or `texto` (24 h window)")
     parametros: list[Texto] = Field(default_factory=list, max_length=50, description="{{1}}..{{n}}, in order")
     texto: str | None = Field(default=None, min_length=1, max_length=4096, description="free text")
+    encabezado: EncabezadoIn | None = Field(default=None, description="the file of a media-header template")
 
     @model_validator(mode="after")
     def _uno(self) -> "EnvioIn":
@@ -247,7 +280,19 @@ class EnvioIn(Entrada):
         return self
 
 
-def validar_plantilla(plantilla: WaPlantilla | None, plantilla_id: int, parametros: list[str]) -> WaPlantilla:
+def plantilla_para(session: Session, plantilla_id: int, campos: list[str]) -> WaPlantilla:
+    """A template (any state: Meta may approve it later) whose {{1}}..{{n}} are the `campos` given."""
+    plantilla = session.get(WaPlantilla, plantilla_id)
+    if plantilla is None:
+        raise NotFound(f"Plantilla {plantilla_id} no encontrada", field="plantilla_id")
+    if len(campos) != plantilla.variables_count:
+        raise ValidationError(f"La plantilla {plantilla.nombre} tiene {plantilla.variables_count} variables; se "
+                              f"indicaron {len(campos)} campos", field="parametros")
+    return plantilla
+
+
+def validar_plantilla(plantilla: WaPlantilla | None, plantilla_id: int, parametros: list[str],
+                      encabezado: dict[str, Any] | None = None) -> WaPlantilla:
     if plantilla is None:
         raise NotFound(f"Plantilla {plantilla_id} no encontrada", field="plantilla_id")
     if plantilla.estado_meta != "APPROVED":
@@ -256,6 +301,13 @@ def validar_plantilla(plantilla: WaPlantilla | None, plantilla_id: int, parametr
     if len(parametros) != plantilla.variables_count:
         raise ValidationError(f"La plantilla {plantilla.nombre} tiene {plantilla.variables_count} variables; se "
                               f"recibieron {len(parametros)} parámetros", field="parametros")
+    formato = plantilla.encabezado_formato if plantilla.encabezado_formato in FORMATOS_MEDIA else None
+    enviado = (encabezado or {}).get("type")
+    if formato and enviado != formato.lower():
+        raise ValidationError(f"La plantilla {plantilla.nombre} tiene un encabezado {formato}: indique el archivo "
+                              f"(encabezado.tipo {formato.lower()!r} y su link)", field="encabezado")
+    if formato is None and encabezado:
+        raise ValidationError(f"La plantilla {plantilla.nombre} no tiene encabezado multimedia", field="encabezado")
     return plantilla
 
 
@@ -272,9 +324,10 @@ def enviar(session: Session, datos: EnvioIn) -> WaMensaje:
     if session.get(Cliente, datos.cliente_id) is None:
         raise NotFound(f"Cliente {datos.cliente_id} no encontrado", field="cliente_id")
     c = contacto_con_opt_in(session, datos.cliente_id)
+    encabezado = datos.encabezado.parametro() if datos.encabezado else None
     if datos.plantilla_id is not None:
         plantilla = validar_plantilla(session.get(WaPlantilla, datos.plantilla_id), datos.plantilla_id,
-                                      datos.parametros)
+                                      datos.parametros, encabezado)
         cta = cuenta(session, plantilla.wa_cuenta_id)
     else:
         plantilla, cta = None, cuenta(session)
@@ -288,7 +341,7 @@ def enviar(session: Session, datos: EnvioIn) -> WaMensaje:
     mensaje = WaMensaje(wa_cuenta_id=cta.id, plantilla_id=plantilla.id if plantilla else None,
                         cliente_id=datos.cliente_id, numero_destino=c.wa_id,
                         tipo="template" if plantilla else "text", texto=datos.texto or "",
-                        parametros_json=list(datos.parametros))
+                        parametros_json=list(datos.parametros), encabezado=encabezado)
     session.add(mensaje)
     session.flush()
     outbox.request_workflow(session, "EnviarMensajeWhatsApp", f"mensaje-wa-{mensaje.id}",
@@ -396,7 +449,8 @@ def _cuerpo(session: Session, m: WaMensaje) -> dict[str, Any]:
         cuerpo = meta.cuerpo_texto(m.numero_destino, m.texto)
     else:
         plantilla = session.get(WaPlantilla, m.plantilla_id)
-        cuerpo = meta.cuerpo_plantilla(m.numero_destino, plantilla.nombre, plantilla.idioma, list(m.parametros_json))
+        cuerpo = meta.cuerpo_plantilla(m.numero_destino, plantilla.nombre, plantilla.idioma, list(m.parametros_json),
+                                       m.encabezado)
     return {**cuerpo, "biz_opaque_callback_data": referencia(m.id)}
 
 

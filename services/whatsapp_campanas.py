@@ -4,24 +4,26 @@ workflow `campana-<id>`) and the delivery metrics."""
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from sqlalchemy import text
 from sqlmodel import Session
 
 from core import outbox
 from core.db import paginar_sql, session_scope
-from core.errors import Conflict, NotFound, ValidationError
+from core.errors import Conflict, NotFound
 from core.schemas import Entrada, Fecha, Id, Paginacion
 from core.settings import get_settings
 from models.whatsapp import TIERS, WaCampana, WaCuenta, WaPlantilla
-from services.whatsapp import validar_plantilla
+from services.whatsapp import EncabezadoIn, plantilla_para, validar_plantilla
 from workflows.entradas import CampanaEntrada, LoteCampanaWa
 
 # The client fields a template variable may take (whitelisted: they become SQL column names).
 CAMPOS_CLIENTE = ("razon_social", "numero_doc", "email", "telefono", "categoria", "direccion")
 CampoCliente = Literal["razon_social", "numero_doc", "email", "telefono", "categoria", "direccion"]
 TERMINALES = ("FINALIZADA", "CANCELADA")
+HORIZONTE = timedelta(days=366)  # how far ahead a campaign may be scheduled
 
 
 class SegmentoIn(Entrada):
@@ -38,18 +40,45 @@ class CampanaIn(Entrada):
     parametros: list[CampoCliente] = Field(default_factory=list, max_length=20,
                                            description="the client field for each {{n}}, in order")
     segmento: SegmentoIn = Field(default_factory=SegmentoIn)
-    fecha_programada: datetime | None = None
+    encabezado: EncabezadoIn | None = Field(default=None, description="the file of a media-header template")
+    fecha_programada: datetime | None = Field(
+        default=None, description="start then (ejecutar before it leaves the campaign PROGRAMADA on a durable "
+                                  "timer); without a zone it is America/Lima time")
+
+    @field_validator("fecha_programada")
+    @classmethod
+    def _futura(cls, fecha: datetime | None) -> datetime | None:
+        return en_el_futuro(fecha)
+
+
+class ReprogramarIn(Entrada):
+    fecha_programada: datetime = Field(description="the new start; without a zone, America/Lima time")
+
+    @field_validator("fecha_programada")
+    @classmethod
+    def _futura(cls, fecha: datetime | None) -> datetime | None:
+        return en_el_futuro(fecha)
+
+
+def en_el_futuro(fecha: datetime | None) -> datetime | None:
+    """A start date: aware (a naive one is Lima time), and not in the past."""
+    if fecha is None:
+        return None
+    if fecha.tzinfo is None:
+        fecha = fecha.replace(tzinfo=ZoneInfo(get_settings().timezone))
+    ahora = datetime.now(UTC)
+    if fecha <= ahora:
+        raise ValueError("la fecha programada no puede estar en el pasado")
+    if fecha > ahora + HORIZONTE:
+        raise ValueError("la fecha programada no puede estar a más de un año")
+    return fecha.astimezone(UTC)
 
 
 def crear(session: Session, datos: CampanaIn) -> dict[str, Any]:
-    plantilla = session.get(WaPlantilla, datos.plantilla_id)
-    if plantilla is None:
-        raise NotFound(f"Plantilla {datos.plantilla_id} no encontrada", field="plantilla_id")
-    if len(datos.parametros) != plantilla.variables_count:
-        raise ValidationError(f"La plantilla {plantilla.nombre} tiene {plantilla.variables_count} variables; se "
-                              f"indicaron {len(datos.parametros)} campos", field="parametros")
+    plantilla = plantilla_para(session, datos.plantilla_id, list(datos.parametros))
     campana = WaCampana(nombre=datos.nombre, plantilla_id=plantilla.id, parametros=list(datos.parametros),
                         segmento_clientes=datos.segmento.model_dump(mode="json"),
+                        encabezado=datos.encabezado.parametro() if datos.encabezado else None,
                         fecha_programada=datos.fecha_programada)
     session.add(campana)
     session.commit()
@@ -63,18 +92,24 @@ def ejecutar(session: Session, campana_id: int) -> dict[str, Any]:
         raise NotFound(f"Campaña {campana_id} no encontrada")
     if campana.estado != "BORRADOR":
         raise Conflict(f"La campaña {campana_id} ya se ejecutó ({campana.estado})")
-    validar_plantilla(session.get(WaPlantilla, campana.plantilla_id), campana.plantilla_id, campana.parametros)
-    campana.estado = "EN_COLA"
+    validar_plantilla(session.get(WaPlantilla, campana.plantilla_id), campana.plantilla_id, campana.parametros,
+                      campana.encabezado)
+    programada = campana.fecha_programada if campana.fecha_programada and \
+        campana.fecha_programada > datetime.now(UTC) else None
+    campana.estado = "PROGRAMADA" if programada else "EN_COLA"
     session.add(campana)
-    entrada = CampanaEntrada(campana.id, por_segundo=get_settings().whatsapp_mensajes_por_segundo)
+    entrada = CampanaEntrada(campana.id, estado="PROGRAMADA" if programada else "EN_CURSO",
+                             por_segundo=get_settings().whatsapp_mensajes_por_segundo,
+                             fecha_programada=programada.isoformat() if programada else None)
     outbox.request_workflow(session, "CampanaWhatsApp", f"campana-{campana.id}", entrada,
-                            search_attributes={"Documento": f"campana-{campana.id}", "Estado": "EN_COLA"})
+                            search_attributes={"Documento": f"campana-{campana.id}", "Estado": campana.estado})
     session.commit()
     return obtener(session, campana_id)
 
 
 CONTADORES = """
     SELECT c.id, c.nombre, c.plantilla_id, c.segmento_clientes, c.parametros, c.estado, c.fecha_programada,
+           c.encabezado,
            c.total_destinatarios, c.created_at,
            count(m.id) FILTER (WHERE m.meta_message_id IS NOT NULL) AS enviados,
            count(m.id) FILTER (WHERE m.estado IN ('ENTREGADO', 'LEIDO')) AS entregados,
@@ -121,10 +156,10 @@ def preparar(campana_id: int) -> int:
         valores = ", ".join(f"cl.{c}" for c in campana.parametros if c in CAMPOS_CLIENTE)
         session.execute(text(f"""
             INSERT INTO wa_mensajes (wa_cuenta_id, plantilla_id, campana_id, cliente_id, numero_destino, tipo, texto,
-                                     parametros_json, estado, intentos, error_mensaje, created_at)
+                                     parametros_json, encabezado, estado, intentos, error_mensaje, created_at)
             SELECT :cuenta, :plantilla, :campana, cl.id, k.wa_id, 'template', '',
-                   jsonb_build_array({valores}), 'PENDIENTE', 0, '', now()
-            FROM clientes cl JOIN wa_contactos k ON k.cliente_id = cl.id
+                   jsonb_build_array({valores}), c.encabezado, 'PENDIENTE', 0, '', now()
+            FROM clientes cl JOIN wa_contactos k ON k.cliente_id = cl.id JOIN wa_campanas c ON c.id = :campana
             WHERE {' AND '.join(condiciones)}
             ON CONFLICT ON CONSTRAINT ux_wa_mensajes_campana_cliente DO NOTHING"""), params)
         total = session.execute(text("SELECT count(*) FROM wa_mensajes WHERE campana_id = :c"),
@@ -156,9 +191,12 @@ def tomar_lote(campana_id: int, maximo: int) -> LoteCampanaWa:
         return LoteCampanaWa(list(ids), 0.0)
 
 
-def registrar_estado(campana_id: int, estado: str) -> None:
+def registrar_estado(campana_id: int, estado: str, fecha_programada: str | None = None) -> None:
     with session_scope() as session:
-        session.execute(text("UPDATE wa_campanas SET estado = :e WHERE id = :c"), {"e": estado, "c": campana_id})
+        session.execute(text("UPDATE wa_campanas SET estado = :e, fecha_programada = coalesce(:f, fecha_programada) "
+                             "WHERE id = :c"), {"e": estado, "c": campana_id,
+                                                "f": datetime.fromisoformat(fecha_programada) if fecha_programada
+                                                else None})
 
 
 # --- metrics ----------------------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ from models.whatsapp import (
     WaMensajeEntrante,
     WaPlantilla,
 )
+from services import notificaciones_cliente
 from workflows.entradas import WebhookWaEntrada
 
 RANGO = {"PENDIENTE": 0, "ENVIANDO": 0, "ENVIADO_A_META": 1, "ENVIADO": 2, "ENTREGADO": 3, "LEIDO": 4}
@@ -119,8 +120,11 @@ def aplicar_estado(session: Session, status: dict[str, Any]) -> int:
     if m is None:  # the webhook beat the send's response: kept until the wamid is stored
         session.add(WaEstadoPendiente(meta_message_id=wamid, status=status))
         return 1
+    antes = m.estado
     _avanzar(m, nuevo, _momento(status.get("timestamp")), status.get("errors") or [])
     session.add(m)
+    if m.estado != antes:
+        notificaciones_cliente.tras_estado(session, m)
     return 1
 
 

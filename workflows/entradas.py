@@ -346,6 +346,7 @@ class CampanaEntrada:
     enviados: int = 0
     fallidos: int = 0
     por_segundo: float = 20.0  # WHATSAPP_MENSAJES_POR_SEGUNDO when the campaign was started
+    fecha_programada: str | None = None  # ISO, UTC: wait on a durable timer until then (estado PROGRAMADA)
 
 
 @dataclass(frozen=True)
@@ -369,6 +370,29 @@ class EstadoCampanaWa:
     campana_id: int
     estado: str
     detalle: str = ""
+    fecha_programada: str | None = None  # ISO: a rescheduled start is recorded with it
+
+
+@dataclass(frozen=True)
+class AvisoClienteEntrada:
+    """NotificarCliente (`aviso-<id>`) and its activities: the notice, and its WhatsApp message if it has one."""
+
+    notificacion_id: int
+    wa_mensaje_id: int | None = None
+
+
+@dataclass(frozen=True)
+class RecordatoriosCobranzaEntrada:
+    """RecordatoriosCobranza (daily schedule): overdue receivables as of `fecha` (ISO; default today in Lima)."""
+
+    fecha: str | None = None
+
+
+@dataclass(frozen=True)
+class ReprogramacionCampanaWa:
+    """CampanaWhatsApp's `reprogramar` update: the new start (ISO, aware), not in the past."""
+
+    fecha_programada: str
 
 
 # --- conciliación bancaria (workflows/conciliacion.py, activities/conciliacion.py) --------------------------

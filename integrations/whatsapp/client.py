@@ -70,12 +70,18 @@ def cuerpo_texto(to: str, texto: str, preview_url: bool = False) -> dict[str, An
             "text": {"body": texto, "preview_url": preview_url}}
 
 
-def cuerpo_plantilla(to: str, nombre: str, idioma: str, parametros: list[str]) -> dict[str, Any]:
-    """A template message; the parameters fill the BODY's {{1}}..{{n}} in order."""
+def cuerpo_plantilla(to: str, nombre: str, idioma: str, parametros: list[str],
+                     encabezado: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A template message; the parameters fill the BODY's {{1}}..{{n}} in order, and `encabezado` is a media
+    HEADER's parameter ({"type": "document", "document": {"link", "filename"}}, image or video alike)."""
     template: dict[str, Any] = {"name": nombre, "language": {"code": idioma}}
+    componentes: list[dict[str, Any]] = []
+    if encabezado:
+        componentes.append({"type": "header", "parameters": [encabezado]})
     if parametros:
-        template["components"] = [{"type": "body",
-                                   "parameters": [{"type": "text", "text": p} for p in parametros]}]
+        componentes.append({"type": "body", "parameters": [{"type": "text", "text": p} for p in parametros]})
+    if componentes:
+        template["components"] = componentes
     return {"messaging_product": "whatsapp", "recipient_type": "individual", "to": to, "type": "template",
             "template": template}
 

@@ -7,7 +7,8 @@ What it does the way Meta does it:
 - `POST /{version}/{phone_number_id}/messages` with `Authorization: Bearer <token>`: a wrong token is 401 code
   190; a body that is not a Cloud API message is 400 code 100; a template that does not exist or is not
   APPROVED is 132001, a PAUSED one 132015, a DISABLED one 132016, a parameter count that does not match the
-  BODY's variables 132000; more than `throughput` messages in one second from a number is 130429. A 200
+  BODY's variables 132000, a media HEADER (IMAGE/VIDEO/DOCUMENT) without its parameter 132012; more than
+  `throughput` messages in one second from a number is 130429. A 200
   answers `{"messaging_product", "contacts": [{"input", "wa_id"}], "messages": [{"id": "wamid..."}]}` and
   only then do status webhooks follow (`sent`, `delivered`, `read`; `failed` with 131047 for free text
   outside the 24 h window, 131026 for a number that is not on WhatsApp).
@@ -42,6 +43,7 @@ log = logging.getLogger(__name__)
 NOMBRE_PLANTILLA = re.compile(r"^[a-z0-9_]{1,512}$")
 VARIABLE = re.compile(r"\{\{(\d+)\}\}")
 ESTADOS_OK = ("sent", "delivered", "read")
+MEDIA = ("IMAGE", "VIDEO", "DOCUMENT")
 
 
 @dataclass
@@ -63,6 +65,10 @@ class Plantilla:
     components: list[dict[str, Any]]
     status: str = "PENDING"
     rejected_reason: str = "NONE"
+
+    def formato_encabezado(self) -> str | None:
+        header = next((c for c in self.components if str(c.get("type", "")).upper() == "HEADER"), None)
+        return str(header.get("format", "TEXT")).upper() if header else None
 
     def variables(self) -> int:
         body = next((c for c in self.components if c.get("type", "").upper() == "BODY"), {})
@@ -207,6 +213,11 @@ class MetaSandbox:
         components = body.get("components")
         if not isinstance(components, list) or not any(str(c.get("type", "")).upper() == "BODY" for c in components):
             raise GraphFailure(400, 100, "Invalid parameter", "components: a BODY component is required")
+        for c in components:
+            if str(c.get("type", "")).upper() == "HEADER" and str(c.get("format", "TEXT")).upper() in MEDIA \
+                    and not ((c.get("example") or {}).get("header_handle") or [None])[0]:
+                raise GraphFailure(400, 100, "Invalid parameter",
+                                       f"components: a {c['format']} header needs example.header_handle")
         if any(p.waba_id == waba_id and p.name == name and p.language == language for p in self.plantillas.values()):
             raise GraphFailure(400, 100, "Invalid parameter",
                                f"Content in this language already exists for template {name}")
@@ -257,6 +268,7 @@ class MetaSandbox:
             raise GraphFailure(400, 132015, "Template is Paused", f"Template {name} is paused due to low quality")
         if plantilla.status == "DISABLED":
             raise GraphFailure(400, 132016, "Template is disabled", f"Template {name} has been disabled")
+        self._validar_encabezado(plantilla, t)
         body_params = [p for c in t.get("components") or [] if str(c.get("type", "")).lower() == "body"
                        for p in c.get("parameters") or []]
         if len(body_params) != plantilla.variables():
@@ -264,6 +276,25 @@ class MetaSandbox:
                                f"body: number of localizable_params ({len(body_params)}) does not match the "
                                f"expected number of params ({plantilla.variables()})")
         return plantilla
+
+    @staticmethod
+    def _validar_encabezado(plantilla: Plantilla, t: dict[str, Any]) -> None:
+        """A media HEADER needs its parameter on every send: {"type": "document", "document": {"link": ...}}."""
+        params = [p for c in t.get("components") or [] if str(c.get("type", "")).lower() == "header"
+                  for p in c.get("parameters") or []]
+        formato = plantilla.formato_encabezado()
+        if formato in MEDIA:
+            tipo = formato.lower()
+            p = params[0] if len(params) == 1 else {}
+            if p.get("type") != tipo or not str((p.get(tipo) or {}).get("link") or (p.get(tipo) or {}).get("id")
+                                                or "").strip():
+                raise GraphFailure(400, 132012, "Parameter format does not match format in the created template",
+                                   f"header: format mismatch, expected {formato}, received "
+                                   f"{p.get('type', 'no parameter')!s}")
+        elif params and formato != "TEXT":
+            raise GraphFailure(400, 132000, "Number of parameters does not match the expected number of params",
+                               f"header: number of localizable_params ({len(params)}) does not match the expected "
+                               f"number of params (0)")
 
     def _limitar(self, phone_number_id: str) -> None:
         with self._lock:

@@ -14,8 +14,10 @@ from sqlmodel import Session
 from core.settings import get_settings
 from models.distribucion import AsignacionPedido, Pedido
 from models.ventas import Cliente
+from services import notificaciones_cliente
 from services.distribucion.pedidos import asignacion_activa, documento, en_peru
 from services.notificaciones import notificar
+from services.notificaciones_cliente import Aviso, Correo
 
 OTP_VIGENCIA = timedelta(hours=12)
 OTP_INTENTOS = 5
@@ -68,24 +70,28 @@ def enlace_seguimiento(pedido: Pedido) -> str:
     return f"{get_settings().public_base_url.rstrip('/')}/seguimiento/{pedido.codigo_seguimiento}"
 
 
-def emitir_otp(session: Session, pedido_id: int) -> Mensaje | None:
-    """A fresh 6-digit code for the active stop (a retry issues a new one; only the latest is valid)."""
+def emitir_otp(session: Session, pedido_id: int) -> bool:
+    """A fresh 6-digit code for the active stop (a retry issues a new one; only the latest is valid), committed
+    with its notice to the customer (module 7 picks WhatsApp or e-mail; its workflow sends it)."""
     pedido = session.get(Pedido, pedido_id)
     asignacion = asignacion_activa(session, pedido_id) if pedido else None
     if pedido is None or asignacion is None or pedido.estado != "EN_RUTA":
-        return None
+        return False
     codigo = f"{secrets.randbelow(10**6):06d}"
     asignacion.otp_hash, asignacion.otp_intentos = hash_otp(asignacion.id, codigo), 0
     asignacion.otp_expira = datetime.now(UTC) + OTP_VIGENCIA
     session.add(asignacion)
+    cliente, horas = _cliente(session, pedido), int(OTP_VIGENCIA.total_seconds() // 3600)
+    correo = Correo([cliente.email] if cliente.email else [], f"Su pedido {documento(pedido.id)} está en camino",
+                    f"Hola {cliente.razon_social}:\n\nSu pedido salió a reparto. Siga su entrega en "
+                    f"{enlace_seguimiento(pedido)}\n\nCódigo de entrega (díctelo al transportista al recibir): "
+                    f"{codigo}\nVálido por {horas} horas.")
+    notificaciones_cliente.avisar(session, Aviso("PEDIDO_EN_RUTA", cliente.id, {
+        "cliente": cliente.razon_social, "pedido": documento(pedido.id), "codigo": codigo,
+        "enlace_seguimiento": enlace_seguimiento(pedido), "vigencia_horas": str(horas), "empresa": ""},
+        correo, "pedidos", str(pedido.id)))
     session.commit()
-    cliente = _cliente(session, pedido)
-    if not cliente.email:
-        return None
-    return Mensaje([cliente.email], f"Su pedido {documento(pedido.id)} está en camino",
-                   f"Hola {cliente.razon_social}:\n\nSu pedido salió a reparto. Siga su entrega en "
-                   f"{enlace_seguimiento(pedido)}\n\nCódigo de entrega (díctelo al transportista al recibir): "
-                   f"{codigo}\nVálido por {int(OTP_VIGENCIA.total_seconds() // 3600)} horas.")
+    return True
 
 
 def mensaje_entregado(session: Session, pedido_id: int) -> Mensaje | None:

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -250,3 +251,69 @@ def test_statuses_and_a_bad_signature_against_the_running_app(
     malo = httpx.post(f"{servidor}{URL}/webhook/", content=raw, headers={"X-Hub-Signature-256": firma("x" * 9, raw)})
     assert malo.status_code == 403
 
+
+
+def _programada(client: TestClient, headers: H, plantilla_id: int, segundos: float) -> dict:
+    fecha = (datetime.now(UTC) + timedelta(seconds=segundos)).isoformat()
+    res = client.post(f"{URL}/campanas/", json={"nombre": "Programada", "plantilla_id": plantilla_id,
+                                                "parametros": ["razon_social"], "fecha_programada": fecha},
+                      headers=headers)
+    assert res.status_code == 201, res.text
+    res = client.post(f"{URL}/campanas/{res.json()['id']}/ejecutar/", headers=headers)
+    assert res.status_code == 202 and res.json()["estado"] == "PROGRAMADA", res.text
+    return res.json()
+
+
+def test_a_scheduled_campaign_waits_on_a_durable_timer_and_starts_then(
+        client: TestClient, admin_headers: H, meta: MetaSandbox, aprobada: dict, worker: BackgroundWorker) -> None:
+    clientes_con_opt_in(3)
+    pasada = client.post(f"{URL}/campanas/", json={"nombre": "Ayer", "plantilla_id": aprobada["id"],
+                                                   "parametros": ["razon_social"],
+                                                   "fecha_programada": "2020-01-01T09:00:00"}, headers=admin_headers)
+    assert pasada.status_code == 400 and pasada.json()["errors"][0]["field"] == "fecha_programada"
+    c = _programada(client, admin_headers, aprobada["id"], 10)  # room for the relay on a loaded machine
+    progreso = esperar(lambda: (r := client.get(f"{URL}/campanas/{c['id']}/progreso/", headers=admin_headers))
+                       .status_code == 200 and r.json())
+    assert progreso["estado"] == "PROGRAMADA" and progreso["fecha_programada"]
+    assert client.post(f"{URL}/campanas/{c['id']}/pausar/", headers=admin_headers).status_code == 409
+    assert meta.intentos == 0 and estado(client, admin_headers, c["id"])["total_destinatarios"] == 0
+    final = esperar(lambda: (e := estado(client, admin_headers, c["id"]))["estado"] == "FINALIZADA" and e, 60)
+    assert final["enviados"] == 3
+    primero = min(e.at for e in meta.enviados)
+    assert primero >= datetime.fromisoformat(c["fecha_programada"]).timestamp()  # not a moment earlier
+
+
+def test_a_scheduled_campaign_can_be_cancelled_before_it_starts(
+        client: TestClient, admin_headers: H, meta: MetaSandbox, aprobada: dict, worker: BackgroundWorker,
+        temporal_address: str) -> None:
+    clientes_con_opt_in(3)
+    c = _programada(client, admin_headers, aprobada["id"], 3600)
+    res = esperar(lambda: (r := client.post(f"{URL}/campanas/{c['id']}/cancelar/", headers=admin_headers))
+                  .status_code != 409 and r)  # 409 until the relay has started its workflow
+    assert res.status_code == 200 and res.json()["estado"] == "CANCELADA"
+    assert res.json()["total_destinatarios"] == 0 and meta.intentos == 0
+
+    async def resultado() -> str:
+        return await (await connect(temporal_address)).get_workflow_handle(f"campana-{c['id']}").result()
+
+    assert asyncio.run(resultado()) == "CANCELADA"  # the timer is gone with it
+
+
+def test_a_scheduled_campaign_is_rescheduled_by_an_update_with_a_validator(
+        client: TestClient, admin_headers: H, meta: MetaSandbox, aprobada: dict, worker: BackgroundWorker) -> None:
+    clientes_con_opt_in(2)
+    c = _programada(client, admin_headers, aprobada["id"], 3600)
+    base = f"{URL}/campanas/{c['id']}"
+
+    def reprogramar(segundos: float):  # noqa: ANN202 - the response
+        fecha = (datetime.now(UTC) + timedelta(seconds=segundos)).isoformat()
+        return client.post(f"{base}/reprogramar/", json={"fecha_programada": fecha}, headers=admin_headers)
+
+    assert reprogramar(-60).status_code == 400  # not in the past
+    res = esperar(lambda: (r := reprogramar(3)).status_code != 409 and r)
+    assert res.status_code == 200 and res.json()["estado"] == "PROGRAMADA", res.text
+    nueva = datetime.fromisoformat(res.json()["fecha_programada"])
+    assert nueva < datetime.fromisoformat(c["fecha_programada"]) - timedelta(minutes=50)
+    final = esperar(lambda: (e := estado(client, admin_headers, c["id"]))["estado"] == "FINALIZADA" and e, 60)
+    assert final["enviados"] == 2 and min(e.at for e in meta.enviados) >= nueva.timestamp()
+    assert reprogramar(3600).status_code == 409  # it already ran
