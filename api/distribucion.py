@@ -5,7 +5,6 @@ import threading
 import time
 from collections import deque
 from datetime import date, datetime
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile, WebSocket
@@ -17,6 +16,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.contrato import descarga, errores
 from api.deps import Allowed, SessionDep, client_ip
+from api.paginas import pagina as pagina_html
 from core import tiempo_real
 from core.db import session_scope
 from core.errors import NotFound, TooManyRequests
@@ -213,14 +213,11 @@ async def confirmar_entrega(
     return await run_in_threadpool(pedidos.obtener, session, pedido.id)
 
 
-PAGINA_CONFIRMAR = (Path(__file__).parent / "templates" / "confirmar_entrega.html").read_text(encoding="utf-8")
-
-
 @router.get("/entregas/{pedido_id}/confirmar", response_class=HTMLResponse, include_in_schema=False)
 def pagina_confirmar(pedido_id: Id) -> HTMLResponse:
     """The page the route sheet's QR opens: the driver logs in and confirms with a photo, a signature drawn on
     a canvas or the customer's code; it posts to `POST /api/entregas/{id}/confirmar/` (all checks are there)."""
-    return HTMLResponse(PAGINA_CONFIRMAR)
+    return HTMLResponse(pagina_html("confirmar_entrega.html"))
 
 
 # --- tracking ---------------------------------------------------------------------------------------------------
@@ -272,7 +269,7 @@ class LimitePorIp:
 
 limite_seguimiento = LimitePorIp(60)
 CodigoPath = Annotated[str, Path_(min_length=10, max_length=24, pattern="^[A-Za-z0-9_-]+$")]
-PAGINA = (Path(__file__).parent / "templates" / "seguimiento.html").read_text(encoding="utf-8")
+PAGINA = pagina_html("seguimiento.html")
 
 
 @router.post("/api/tracking/actualizar/", status_code=201, response_model=PosicionOut)

@@ -1,5 +1,6 @@
 """The detail page /finanzas/notas-venta/{id} in a real headless Chromium against a real uvicorn server."""
 
+import time
 from collections.abc import Iterator
 
 import httpx
@@ -7,6 +8,7 @@ import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
 from tests.notas_venta.conftest import documento
+from tests.test_auth import _enable_2fa, _fresh_totp_window
 
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
@@ -71,3 +73,26 @@ def test_page_approves_issues_locks_and_cancels_with_motivo(live_server, worker,
     expect(page.locator("#cancel_reason")).to_have_text("Cliente desiste de la compra")
     expect(page.locator("#pdf_hash")).to_have_text(pdf_hash)
     assert dialogs == ["confirm", "prompt", "confirm", "prompt"]
+
+
+def test_the_pages_login_form_asks_for_the_2fa_code(live_server, page, client, make_user, admin_headers):
+    """The login form every API page shares (api/templates/login.html) takes a 2FA user through both steps."""
+    user_id, headers = make_user("ADMIN", email="pagina2fa@test.pe")
+    _fresh_totp_window()
+    totp, _ = _enable_2fa(client, user_id, headers)
+    with httpx.Client(base_url=live_server.url) as http:
+        nota = http.post("/api/notas-venta/", json=documento(), headers=admin_headers).json()
+    page.goto(f"{live_server.url}/finanzas/notas-venta/{nota['id']}")
+    expect(page.locator("#paso2fa")).to_be_hidden()
+    page.fill("#email", "pagina2fa@test.pe")
+    page.fill("#password", "secret-pass-123")
+    page.click("#entrar")
+    expect(page.locator("#login-error")).to_have_text("Ingrese su código de verificación")
+    expect(page.locator("#paso2fa")).to_be_visible()
+    page.fill("#codigo2fa", "000000" if totp.now() != "000000" else "111111")
+    page.click("#entrar")
+    expect(page.locator("#login-error")).to_have_text("Código de verificación inválido o ya utilizado")
+    page.fill("#codigo2fa", totp.at(int(time.time()) + totp.interval))  # the activation spent the current one
+    page.click("#entrar")
+    expect(page.locator("#estado")).to_have_text("draft")
+    expect(page.locator("#login")).to_be_hidden()
