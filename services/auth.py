@@ -219,6 +219,17 @@ def authenticate(session: Session, token: str, permiso: tuple[str, str] | None =
                     jti=claims.jti, exp=claims.exp)
 
 
+def actuar_como(session: Session, usuario_id: int) -> AuthUser | None:
+    """The user a background job (a scheduled report, an export) acts as: today's role and branches, no token.
+    None when the user no longer exists or is inactive (they run nothing)."""
+    user = session.get(Usuario, usuario_id)
+    if user is None or not user.activo:
+        return None
+    return AuthUser(id=user.id, email=user.email, nombre=user.nombre, rol=_rol_nombre(session, user),
+                    rol_id=user.rol_id, sucursal_id=user.sucursal_id, sucursales_permitidas=_sucursales(session, user),
+                    jti="", exp=datetime.now(UTC))
+
+
 def revoke(session: Session, jti: str, expires_at: datetime) -> None:
     if not _is_revoked(session, jti):
         session.add(TokenRevocado(jti=jti, expires_at=expires_at))

@@ -15,9 +15,8 @@ from core.outbox import request_workflow
 from core.schemas import Entrada, Paginacion
 from integrations.storage import get_storage
 from models.reportes import ExportacionLog, ProgramacionReporte
-from models.usuarios import Rol, Usuario
 from services import configuracion, inventario
-from services.auth import AuthUser, _sucursales
+from services.auth import AuthUser, actuar_como
 from services.finanzas import plan
 from services.permisos import sucursales_visibles
 from services.reportes import archivos, catalogo
@@ -36,12 +35,10 @@ class ExportacionIn(Entrada):
 
 def usuario(session: Session, usuario_id: int) -> AuthUser:
     """The user a background report runs as: today's role and branches (a deactivated user runs nothing)."""
-    u = session.get(Usuario, usuario_id)
-    if u is None or not u.activo:
+    user = actuar_como(session, usuario_id)
+    if user is None:
         raise Forbidden("El usuario del reporte no existe o está inactivo", field="usuario_id")
-    return AuthUser(id=u.id, email=u.email, nombre=u.nombre, rol=session.get(Rol, u.rol_id).nombre, rol_id=u.rol_id,
-                    sucursal_id=u.sucursal_id, sucursales_permitidas=_sucursales(session, u), jti="",
-                    exp=datetime.now(UTC))
+    return user
 
 
 def validar(session: Session, user: AuthUser, tipo: str, filtros: catalogo.FiltrosReporte,
