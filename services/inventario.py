@@ -235,8 +235,15 @@ def almacenes_de_venta(session: Session, user: AuthUser) -> list[int] | None:
 
 def consultar_stock(session: Session, user: AuthUser, almacen_id: int | None, producto_id: int | None,
                     pagina: Paginacion, solo_alertas: bool = False) -> tuple[list[dict[str, Any]], int]:
+    return paginar_sql(session, *consulta_stock(session, user, almacen_id, producto_id, solo_alertas), pagina.limit,
+                       pagina.offset)
+
+
+def consulta_stock(session: Session, user: AuthUser, almacen_id: int | None, producto_id: int | None,
+                   solo_alertas: bool = False) -> tuple[str, dict[str, Any]]:
+    """The stock list's SQL and parameters, scoped to the user's warehouses (a page of it, or an export's stream)."""
     ids = almacenes_de_lectura(session, user, almacen_id)
-    return paginar_sql(session, """
+    return """
         SELECT pa.id, pa.producto_id, p.sku, p.nombre, pa.almacen_id, a.nombre AS almacen, pa.stock_actual,
                pa.stock_minimo, pa.stock_maximo, pa.stock_seguridad,
                pa.stock_minimo > 0 AND pa.stock_actual <= pa.stock_minimo AS bajo_minimo
@@ -245,7 +252,7 @@ def consultar_stock(session: Session, user: AuthUser, almacen_id: int | None, pr
           AND (CAST(:producto AS int) IS NULL OR pa.producto_id = :producto)
           AND (NOT :alertas OR (pa.stock_minimo > 0 AND pa.stock_actual <= pa.stock_minimo))
         ORDER BY p.sku, pa.almacen_id
-    """, {"ids": ids, "producto": producto_id, "alertas": solo_alertas}, pagina.limit, pagina.offset)
+    """, {"ids": ids, "producto": producto_id, "alertas": solo_alertas}
 
 
 def limites_lima(desde: date | None, hasta: date | None) -> tuple[datetime | None, datetime | None]:
@@ -271,6 +278,13 @@ def movimientos(session: Session, user: AuthUser, producto_id: int | None, almac
                 tipo: str | None, desde: date | None, hasta: date | None,
                 pagina: Paginacion) -> tuple[list[dict[str, Any]], int]:
     """The kardex, newest first (the date range prunes the monthly partitions)."""
+    return paginar_sql(session, *consulta_movimientos(session, user, producto_id, almacen_id, tipo, desde, hasta),
+                       pagina.limit, pagina.offset)
+
+
+def consulta_movimientos(session: Session, user: AuthUser, producto_id: int | None, almacen_id: int | None,
+                         tipo: str | None, desde: date | None, hasta: date | None) -> tuple[str, dict[str, Any]]:
+    """The kardex's SQL and parameters, scoped to the user's warehouses (a page of it, or an export's stream)."""
     inicio, fin = limites_lima(desde, hasta)
     params: dict[str, Any] = {}
     where = ["true"]
@@ -284,7 +298,7 @@ def movimientos(session: Session, user: AuthUser, producto_id: int | None, almac
     if ids is not None:
         where.append("m.almacen_id = ANY(:ids)")
         params["ids"] = ids
-    return paginar_sql(session, _MOVIMIENTOS.format(where=" AND ".join(where)), params, pagina.limit, pagina.offset)
+    return _MOVIMIENTOS.format(where=" AND ".join(where)), params
 
 
 def trazabilidad(session: Session, user: AuthUser, codigo: str) -> dict[str, Any]:

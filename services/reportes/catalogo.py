@@ -1,9 +1,13 @@
 """The reports an export or a programación can produce: each one's permission, filters and columns, and its
 rows read through the module that owns the data (so the row scoping is the underlying report's own).
 
-A report is a table (`Tabla`: typed columns, rows); `archivos` turns a table into xlsx or PDF."""
+A report is a table (`Tabla`: typed columns, rows); `archivos` turns a table into xlsx or PDF. The reports that
+grow large (kardex, stock, journal lines) stream their rows from a server-side cursor, so a 100k-row export
+never holds its rows in memory; the rest are bounded summaries read as one page.
 
-from collections.abc import Callable
+"""
+
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, fields
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -11,9 +15,9 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import Field
-from sqlalchemy import text
 from sqlmodel import Session
 
+from core.db import transmitir_sql
 from core.errors import Forbidden, ValidationError
 from core.schemas import Entrada, Fecha, Id, Paginacion
 from core.settings import get_settings
@@ -63,11 +67,11 @@ class Columna:
 class Tabla:
     titulo: str
     columnas: list[Columna]
-    filas: list[tuple[Any, ...]]
+    filas: Iterable[tuple[Any, ...]]  # typed cell values (`valor_celda`), possibly a stream read once
     filtros: str  # the filters applied, as printed under the title
 
 
-Filas = Callable[[Session, AuthUser, FiltrosReporte], list[dict[str, Any]]]
+Filas = Callable[[Session, AuthUser, FiltrosReporte], Iterable[dict[str, Any]]]
 
 
 @dataclass(frozen=True)
@@ -90,18 +94,18 @@ def _ventas(tipo: str) -> Filas:
     return filas
 
 
-def _stock(session: Session, user: AuthUser, f: FiltrosReporte) -> list[dict[str, Any]]:
-    return inventario.consultar_stock(session, user, f.almacen_id, f.producto_id, _pagina(), bool(f.solo_alertas))[0]
+def _stock(session: Session, user: AuthUser, f: FiltrosReporte) -> Iterator[dict[str, Any]]:
+    return transmitir_sql(session, *inventario.consulta_stock(session, user, f.almacen_id, f.producto_id,
+                                                              bool(f.solo_alertas)))
 
 
-def _kardex(session: Session, user: AuthUser, f: FiltrosReporte) -> list[dict[str, Any]]:
-    filas = inventario.movimientos(session, user, f.producto_id, f.almacen_id, f.tipo_movimiento, f.desde, f.hasta,
-                                   _pagina())[0]
-    productos = dict(session.execute(text("SELECT id, sku || ' ' || nombre FROM productos WHERE id = ANY(:ids)"),
-                                     {"ids": sorted({r["producto_id"] for r in filas})}).all())
-    almacenes = dict(session.execute(text("SELECT id, nombre FROM almacenes")).all())
-    return [r | {"producto": productos.get(r["producto_id"], ""), "almacen": almacenes.get(r["almacen_id"], "")}
-            for r in filas]
+def _kardex(session: Session, user: AuthUser, f: FiltrosReporte) -> Iterator[dict[str, Any]]:
+    sql, params = inventario.consulta_movimientos(session, user, f.producto_id, f.almacen_id, f.tipo_movimiento,
+                                                  f.desde, f.hasta)
+    return transmitir_sql(session, f"""
+        SELECT k.*, p.sku || ' ' || p.nombre AS producto, a.nombre AS almacen
+        FROM ({sql}) k JOIN productos p ON p.id = k.producto_id LEFT JOIN almacenes a ON a.id = k.almacen_id
+        ORDER BY k.created_at DESC, k.id DESC""", params)
 
 
 def _cartera(cobrar: bool) -> Filas:
@@ -114,18 +118,18 @@ def _cartera(cobrar: bool) -> Filas:
     return filas
 
 
-_LINEAS_DIARIO = text("""
+_LINEAS_DIARIO = """
     SELECT a.fecha, a.cuo, l.numero, a.descripcion, c.codigo AS cuenta, c.nombre AS cuenta_nombre,
            l.descripcion AS glosa, l.debe, l.haber
     FROM lineas_asiento l JOIN asientos_contables a ON a.id = l.asiento_id
     JOIN cuentas_contables c ON c.id = l.cuenta_id
     WHERE l.asiento_id = ANY(:ids) ORDER BY a.fecha, a.id, l.numero
-""")
+"""
 
 
-def _diario(session: Session, _: AuthUser, f: FiltrosReporte) -> list[dict[str, Any]]:
+def _diario(session: Session, _: AuthUser, f: FiltrosReporte) -> Iterator[dict[str, Any]]:
     ids = libros.diario(session, f.periodo, f.centro_costo_id, MAX_FILAS + 1, 0)[0]
-    return [dict(r._mapping) for r in session.execute(_LINEAS_DIARIO, {"ids": ids})]
+    return transmitir_sql(session, _LINEAS_DIARIO, {"ids": ids})
 
 
 def _mayor(session: Session, _: AuthUser, f: FiltrosReporte) -> list[dict[str, Any]]:
@@ -250,15 +254,20 @@ def _texto_filtros(filtros: FiltrosReporte) -> str:
 
 def tabla(session: Session, user: AuthUser, tipo: str, filtros_json: dict[str, Any]) -> Tabla:
     """The report's rows with the user's scope (the underlying report's own 403 for a branch or warehouse
-    not theirs); more than MAX_FILAS rows is refused."""
+    not theirs, raised here, before any row is read); its rows are a stream, read once."""
     reporte = exigir_permiso(session, user, tipo)
     filtros = FiltrosReporte.model_validate(filtros_json)
-    filas = reporte.filas(session, user, filtros)
-    if len(filas) > MAX_FILAS:
-        raise ValidationError(f"El reporte supera {MAX_FILAS} filas: acote los filtros", field="filtros")
     columnas = list(reporte.columnas)
-    return Tabla(reporte.titulo, columnas, [tuple(f.get(c.clave) for c in columnas) for f in filas],
+    return Tabla(reporte.titulo, columnas, celdas(columnas, reporte.filas(session, user, filtros)),
                  _texto_filtros(filtros))
+
+
+def celdas(columnas: list[Columna], filas: Iterable[dict[str, Any]]) -> Iterator[tuple[Any, ...]]:
+    """Each row's typed cell values, in column order; row MAX_FILAS + 1 stops the export (narrower filters)."""
+    for numero, fila in enumerate(filas, start=1):
+        if numero > MAX_FILAS:
+            raise ValidationError(f"El reporte supera {MAX_FILAS} filas: acote los filtros", field="filtros")
+        yield tuple(valor_celda(c, fila.get(c.clave)) for c in columnas)
 
 
 def valor_celda(columna: Columna, valor: Any) -> Any:

@@ -3,6 +3,7 @@ workflow in the same transaction (outbox); the workflow's activity generates the
 permissions and scope, stores it, and marks the row LISTA (or ERROR with the reason)."""
 
 from datetime import UTC, datetime
+from itertools import islice
 from typing import Any, TypeVar
 
 from pydantic import Field
@@ -72,11 +73,13 @@ def archivo(session: Session, user: AuthUser, tipo: str, filtros: dict[str, Any]
             ) -> tuple[bytes, str, int]:
     """(content, file name, rows) of one report: the one generator exports and programaciones share."""
     tabla = catalogo.tabla(session, user, tipo, filtros)
-    if formato == "pdf" and len(tabla.filas) > MAX_FILAS_PDF:
-        raise ValidationError(f"{len(tabla.filas)} filas no caben en un PDF legible (máximo {MAX_FILAS_PDF}): "
-                              "use xlsx o acote los filtros", field="formato")
-    contenido = archivos.generar(tabla, formato, configuracion.obtener(session), datetime.now(UTC))
-    return contenido, archivos.nombre_archivo(tipo, formato, hoy_lima()), len(tabla.filas)
+    if formato == "pdf":
+        tabla.filas = list(islice(tabla.filas, MAX_FILAS_PDF + 1))
+        if len(tabla.filas) > MAX_FILAS_PDF:
+            raise ValidationError(f"Más de {MAX_FILAS_PDF} filas no caben en un PDF legible: use xlsx o acote los "
+                                  "filtros", field="formato")
+    contenido, filas = archivos.generar(tabla, formato, configuracion.obtener(session), datetime.now(UTC))
+    return contenido, archivos.nombre_archivo(tipo, formato, hoy_lima()), filas
 
 
 def generar(session: Session, exportacion_id: int) -> str:

@@ -9,6 +9,7 @@ import time
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from urllib.parse import parse_qs, urlsplit
+from zoneinfo import ZoneInfo
 
 import pypdfium2
 import pytest
@@ -281,3 +282,51 @@ def test_a_pdf_too_long_to_read_ends_in_error_pointing_to_xlsx(ventas, monkeypat
         assert exportaciones.generar(s, pedida["id"]) == "ERROR"
     estado = ventas.client.get(f"/api/reportes/exportaciones/{pedida['id']}/", headers=ventas.admin).json()
     assert estado["estado"] == "ERROR" and "use xlsx" in estado["error"] and estado["url"] is None
+
+
+def test_a_streamed_table_is_written_row_by_row_typed_with_its_header_frozen_and_filtered():
+    """The xlsx writer reads its rows once, from a generator (a server-side cursor in production), in write-only
+    mode: every row arrives typed and formatted, the header stays frozen and bold, the autofilter covers all the
+    rows, and the widths are measured on the first MUESTRA rows (written before the rows in that mode)."""
+    from models.configuracion import Configuracion
+    from services.reportes import archivos
+    from services.reportes.catalogo import REPORTES, Tabla, celdas
+
+    columnas = list(REPORTES["kardex"].columnas)
+    n = archivos.MUESTRA + 200
+    leidas = []
+
+    def filas():
+        for i in range(n):
+            leidas.append(i)
+            yield {"created_at": datetime(2026, 11, 2, 15, 30, tzinfo=ZoneInfo("UTC")) + timedelta(seconds=i),
+                   "producto": "SKU-1 Producto de nombre largo" if i == 7 else "SKU-1", "almacen": "Central",
+                   "tipo_movimiento": "VENTA", "cantidad": Decimal("-1.500"), "motivo": None,
+                   "referencia_doc": f"B001-{i:08d}"}
+
+    empresa = Configuracion(ruc="20100066603", razon_social="EMPRESA S.A.C.")
+    contenido, escritas = archivos.a_xlsx(Tabla("Kardex", columnas, celdas(columnas, filas()), "sin filtros"),
+                                          empresa, datetime.now(ZoneInfo("UTC")))
+    assert escritas == n and leidas == list(range(n))  # each row read once
+    hoja = load_workbook(io.BytesIO(contenido)).active
+    assert [c.value for c in hoja[5]] == [c.titulo for c in columnas] and hoja["A5"].font.bold
+    assert hoja.freeze_panes == "A6" and hoja.auto_filter.ref == f"A5:G{5 + n}" and hoja.max_row == 5 + n
+    ultima = hoja[5 + n]
+    assert ultima[0].is_date and ultima[0].number_format == "DD/MM/YYYY HH:MM"
+    assert ultima[0].value == datetime(2026, 11, 2, 10, 30) + timedelta(seconds=n - 1)  # Lima, naive
+    assert ultima[4].data_type == "n" and ultima[4].value == -1.5 and ultima[4].number_format == "#,##0.000"
+    assert ultima[5].value is None and ultima[6].value == f"B001-{n - 1:08d}"
+    assert hoja.column_dimensions["B"].width >= len("SKU-1 Producto de nombre largo")
+
+
+def test_an_export_past_the_row_limit_ends_in_error_while_streaming(ventas, monkeypatch):
+    from services.reportes import catalogo
+
+    monkeypatch.setattr(catalogo, "MAX_FILAS", 3)
+    hoy = hoy_lima()
+    pedida = exportar(ventas.client, ventas.admin, "kardex", {"desde": str(hoy), "hasta": str(hoy),
+                                                              "tipo_movimiento": "VENTA"})  # 4 rows
+    with session_scope() as s:
+        assert exportaciones.generar(s, pedida["id"]) == "ERROR"
+    estado = ventas.client.get(f"/api/reportes/exportaciones/{pedida['id']}/", headers=ventas.admin).json()
+    assert "supera 3 filas" in estado["error"] and estado["url"] is None
