@@ -70,7 +70,7 @@ PUBLIC_ROUTES = {
     ("GET", "/api/whatsapp/webhook/"),
     ("POST", "/api/whatsapp/webhook/"),
     # module 7: a comprobante's PDF behind a signed, expiring link (sent to the customer; Meta fetches it)
-    ("GET", "/api/whatsapp/publico/comprobantes/{token}/"),
+    ("GET", "/api/whatsapp/publico/comprobantes/{ref}/"),
     # module 8: an export's download; the HMAC-signed, expiring link is the credential (403 tampered, 410 expired)
     ("GET", "/api/reportes/exportaciones/{exportacion_id}/descargar/"),
     # module 8: HTML shell with a login form; it shows no data by itself

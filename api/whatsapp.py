@@ -264,14 +264,19 @@ def listar_notificaciones(session: SessionDep, _: Allowed("whatsapp", "ver"), pa
 
 
 PDF_PUBLICO = descarga("application/pdf", "The comprobante's PDF")
-PDF_PUBLICO["responses"] |= errores(404)
+PDF_PUBLICO["responses"] |= errores(403, 404, 410)
 
 
-@router.get("/publico/comprobantes/{token}/", **PDF_PUBLICO)
-def pdf_publico(token: Annotated[str, Path(max_length=1000)], session: SessionDep) -> Response:
-    """Public: the link a customer gets with the comprobante (and Meta fetches for a DOCUMENT header),
-    signed and valid 30 days; anything else is a 404."""
-    c = facturacion.obtener(session, notificaciones_cliente.comprobante_del_enlace(token))
+@router.get("/publico/comprobantes/{ref}/", **PDF_PUBLICO)
+def pdf_publico(ref: Annotated[str, Path(max_length=1000, description="the comprobante's id (or an older link's "
+                                                                       "token)")],
+                session: SessionDep,
+                expira: Annotated[int | None, Query(ge=0, le=2**62, description="unix seconds")] = None,
+                firma: Annotated[str | None, Query(pattern="^[0-9a-fA-F]{64}$")] = None) -> Response:
+    """Public: the link a customer gets with the comprobante (and Meta fetches for a DOCUMENT header), signed
+    like an export's download (HMAC over purpose, path and expiry) and valid 30 days: altered or another
+    comprobante's → 403, expired → 410. Links of the older JWT kind open until they expire."""
+    c = facturacion.obtener(session, notificaciones_cliente.comprobante_del_enlace(ref, expira, firma))
     if not c.pdf_path:
         raise NotFound("Enlace no válido o vencido")
     return Response(get_storage().get(c.pdf_path), media_type="application/pdf",

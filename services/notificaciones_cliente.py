@@ -8,8 +8,9 @@ message workflow, with Meta's retry rules), the e-mail as the fallback when Meta
 recorded in `notificaciones_cliente_intentos`."""
 
 import json
+import re
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Annotated, Any
 
 import jwt
@@ -18,7 +19,7 @@ from sqlalchemy import text
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import Session, col, select
 
-from core import outbox
+from core import enlaces, outbox
 from core.db import paginar, session_scope
 from core.errors import NotFound, ValidationError
 from core.schemas import Entrada, Id, Paginacion
@@ -298,10 +299,17 @@ def listar(session: Session, pagina: Paginacion, cliente_id: int | None, evento:
 
 # --- a comprobante's public PDF link (what the customer opens, and Meta fetches for a DOCUMENT header) ------
 
-def enlace_pdf(comprobante_id: int) -> str:
-    token = jwt.encode({"tipo": "comprobante_pdf", "cid": comprobante_id, "exp": datetime.now(UTC) + VIGENCIA_ENLACE},
-                       get_settings().secret_key, algorithm=get_settings().jwt_algorithm)
-    return f"{get_settings().public_base_url.rstrip('/')}/api/whatsapp/publico/comprobantes/{token}/"
+ENLACE_PDF = "comprobante_pdf"  # the signed links' purpose (core.enlaces)
+
+
+def _pdf_path(comprobante_id: int) -> str:
+    return f"/api/whatsapp/publico/comprobantes/{comprobante_id}/"
+
+
+def enlace_pdf(comprobante_id: int, ahora: float | None = None) -> str:
+    """The comprobante's public PDF link, signed by core.enlaces (the exports' mechanism), valid VIGENCIA_ENLACE."""
+    ruta, _ = enlaces.firmar(ENLACE_PDF, _pdf_path(comprobante_id), VIGENCIA_ENLACE, ahora)
+    return f"{get_settings().public_base_url.rstrip('/')}{ruta}"
 
 
 def cliente_de_comprobante(session: Session, c: Any) -> int | None:  # noqa: ANN401 - a Comprobante
@@ -312,8 +320,18 @@ def cliente_de_comprobante(session: Session, c: Any) -> int | None:  # noqa: ANN
         {"venta": c.venta_id, "doc": c.cliente_numero_doc}).scalar()
 
 
-def comprobante_del_enlace(token: str) -> int:
-    """The comprobante a link names; an expired, altered or foreign token is a 404 (it reveals nothing)."""
+def comprobante_del_enlace(ref: str, expira: int | None, firma: str | None) -> int:
+    """The comprobante a public link names. `<id>/?expira=…&firma=…` (core.enlaces): altered, unsigned or
+    another comprobante's → 403, expired → 410. Any other `ref` is a link of the JWT kind issued before
+    (2026-12), kept working for the VIGENCIA_ENLACE customers were promised: its bad or expired token is a 404,
+    as it always was. Drop `_comprobante_de_jwt` once VIGENCIA_ENLACE has passed since this release."""
+    if re.fullmatch(r"[0-9]{1,18}", ref):
+        enlaces.verificar(ENLACE_PDF, _pdf_path(int(ref)), expira, firma)
+        return int(ref)
+    return _comprobante_de_jwt(ref)
+
+
+def _comprobante_de_jwt(token: str) -> int:
     try:
         datos = jwt.decode(token, get_settings().secret_key, algorithms=[get_settings().jwt_algorithm],
                            options={"require": ["exp", "cid", "tipo"]})

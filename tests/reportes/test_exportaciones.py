@@ -16,8 +16,9 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import text
 
+from core import enlaces
 from core.db import session_scope
-from services.reportes import enlaces, exportaciones
+from services.reportes import exportaciones
 from services.stock import hoy_lima
 from tests.ventas_fixtures import contar, venta
 
@@ -127,7 +128,8 @@ def test_the_download_link_is_signed_and_expires(ventas, set_minutos):
         assert res.status_code == 403, (alterada, res.text)
         assert res.json()["errors"][0]["field"] == "firma"
 
-    vencida, _ = enlaces.firmar(url.path, ahora=time.time() - 2 * 60 - 1)  # a genuine link, 1 s past its expiry
+    # a genuine link, 1 s past its expiry
+    vencida, _ = enlaces.firmar("exportacion", url.path, timedelta(minutes=2), ahora=time.time() - 2 * 60 - 1)
     res = ventas.client.get(vencida)
     assert res.status_code == 410 and res.json()["code"] == "gone"
     assert ventas.client.get(estado["url"]).status_code == 200  # the fresh one still works

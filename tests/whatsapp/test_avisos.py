@@ -3,16 +3,24 @@ opt-in and an approved mapped template, else e-mail, else nothing), the event â†
 workflow's steps called as its activities call them (WhatsApp, then the e-mail fallback, each attempt
 recorded), and the overdue-receivable reminders' milestones. End to end on the worker: test_avisos_flujos.py."""
 
+import time
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as dt_time
+from urllib.parse import parse_qs, urlsplit
 
+import jwt
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 from sqlmodel import select
 
+from core import enlaces
 from core.db import session_scope
+from core.settings import get_settings
+from integrations.storage import get_storage
 from integrations.whatsapp.sandbox import MetaSandbox
+from models.facturacion import Comprobante
 from models.whatsapp import NotificacionCliente
 from services import notificaciones_cliente, whatsapp
 from services.notificaciones_cliente import Aviso, Correo
@@ -204,11 +212,72 @@ def test_overdue_receivables_are_reminded_once_per_milestone_catching_up_missed_
     assert params == [f"Cliente {45678912}", "F001-1", "1"]
 
 
-def test_a_public_pdf_link_that_was_altered_or_never_issued_is_a_404(client: TestClient) -> None:
-    enlace = notificaciones_cliente.enlace_pdf(999)
+@pytest.fixture
+def dos_comprobantes() -> list[int]:
+    """Two issued comprobantes with their PDFs stored (the rows the issuing workflow leaves)."""
+    ids = []
+    with session_scope() as s:
+        for numero in (1, 2):
+            ruta = f"tests/comprobantes/F001-{numero}.pdf"
+            get_storage().put(ruta, b"%PDF-1.7 F001-" + str(numero).encode())
+            c = Comprobante(tipo="01", serie="F001", numero=numero, fecha_emision=date(2026, 12, 1),
+                            hora_emision=dt_time(10), cliente_tipo_doc="6", cliente_numero_doc="20601234567",
+                            cliente_razon_social="CLIENTE S.A.C.", pdf_path=ruta)
+            s.add(c)
+            s.flush()
+            ids.append(c.id)
+    return ids
+
+
+def test_a_comprobantes_public_link_is_signed_like_an_export_and_bound_to_its_comprobante(
+        client: TestClient, dos_comprobantes: list[int]) -> None:
+    uno, dos = dos_comprobantes
+    enlace = notificaciones_cliente.enlace_pdf(uno)
     ruta = enlace[enlace.index("/api/"):]
-    assert client.get(ruta).status_code == 404  # valid signature, no such comprobante
-    assert client.get(ruta.replace("/comprobantes/", "/comprobantes/x")).status_code == 404
+    assert ruta.startswith(f"/api/whatsapp/publico/comprobantes/{uno}/?expira=")
+    res = client.get(ruta)  # no token: the signature is the credential
+    assert res.status_code == 200 and res.content == b"%PDF-1.7 F001-1"
+    expira = int(parse_qs(urlsplit(ruta).query)["expira"][0])
+    assert 29 * 86400 < expira - time.time() <= 30 * 86400  # the 30 days customers were promised
+
+    firma = parse_qs(urlsplit(ruta).query)["firma"][0]
+    otra = ("0" if firma[0] != "0" else "1") + firma[1:]
+    for alterada in (ruta.replace(firma, otra),  # signature changed
+                     ruta.replace(f"expira={expira}", f"expira={expira + 86400}"),  # validity pushed back
+                     ruta.replace(f"/comprobantes/{uno}/", f"/comprobantes/{dos}/"),  # another comprobante
+                     f"/api/whatsapp/publico/comprobantes/{uno}/"):  # no signature at all
+        res = client.get(alterada)
+        assert res.status_code == 403, (alterada, res.text)
+        assert res.json()["errors"][0]["field"] == "firma"
+    # an export's signature over the same path and expiry does not open it either (the purpose is signed)
+    de_exportacion, _ = enlaces.firmar("exportacion", f"/api/whatsapp/publico/comprobantes/{uno}/",
+                                       timedelta(days=30))
+    assert client.get(de_exportacion).status_code == 403
+
+    vencido = notificaciones_cliente.enlace_pdf(uno, ahora=time.time() - 30 * 86400 - 1)  # genuine, 1 s past
+    res = client.get(vencido[vencido.index("/api/"):])
+    assert res.status_code == 410 and res.json()["code"] == "gone"
+    assert client.get(notificaciones_cliente.enlace_pdf(999)[len(get_settings().public_base_url.rstrip("/")):]) \
+        .status_code == 404  # genuine link, no such comprobante
+
+
+def test_a_link_of_the_older_jwt_kind_opens_until_it_expires(client: TestClient, dos_comprobantes: list[int]) -> None:
+    """Links already sent to customers on WhatsApp (a JWT signed with SECRET_KEY, 30 days) keep working."""
+    uno = dos_comprobantes[0]
+    settings = get_settings()
+
+    def antiguo(cid: int, vence: datetime, tipo: str = "comprobante_pdf") -> str:
+        token = jwt.encode({"tipo": tipo, "cid": cid, "exp": vence}, settings.secret_key,
+                           algorithm=settings.jwt_algorithm)
+        return f"/api/whatsapp/publico/comprobantes/{token}/"
+
+    ahora = datetime.now(UTC)
+    res = client.get(antiguo(uno, ahora + timedelta(days=29)))
+    assert res.status_code == 200 and res.content == b"%PDF-1.7 F001-1"
+    assert client.get(antiguo(uno, ahora - timedelta(seconds=1))).status_code == 404  # expired, as it always was
+    assert client.get(antiguo(uno, ahora + timedelta(days=1), tipo="otro")).status_code == 404
+    assert client.get(antiguo(uno, ahora + timedelta(days=1)).replace("/comprobantes/", "/comprobantes/x")) \
+        .status_code == 404  # altered
 
 
 def test_a_whatsapp_that_fails_after_meta_accepted_it_is_sent_by_email_after_all(

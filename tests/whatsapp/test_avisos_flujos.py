@@ -63,7 +63,8 @@ def test_a_comprobante_reaches_an_opted_in_customer_by_whatsapp_with_its_pdf_as_
     assert [x["text"] for x in body["parameters"]] == ["CLIENTE DEMO S.A.C.", "F001-1", "236.00"]
     [documento] = header["parameters"]
     assert documento["type"] == "document" and documento["document"]["filename"] == "20100066603-01-F001-1.pdf"
-    pdf = client.get(urlparse(documento["document"]["link"]).path)  # public: what Meta and the customer fetch
+    enlace = urlparse(documento["document"]["link"])
+    pdf = client.get(f"{enlace.path}?{enlace.query}")  # public: what Meta and the customer fetch
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
 
     def enviada() -> dict | None:
