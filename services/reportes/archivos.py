@@ -34,6 +34,13 @@ FORMATOS_NUMERO = {"dinero": "#,##0.00", "cantidad": "#,##0.000", "entero": "0",
                    "fechahora": "DD/MM/YYYY HH:MM"}
 FILA_CABECERA = 5  # rows 1-3: company, title, filters; row 5: the column headers
 ANCHO_MAXIMO = 60
+# PDF: each page is its own small table (WeasyPrint lays out one long table in worse than linear time): the rows
+# that fit an A4 landscape page (35; 30 under the heading) less one line of slack for a row that wraps; a page
+# whose rows wrap more continues on the next page, header repeated. Widths (relative) by column type.
+FILAS_PRIMERA_PAGINA, FILAS_POR_PAGINA = 29, 34
+PESO_COLUMNA = {"texto": 3.0, "fechahora": 2.0, "fecha": 1.3, "dinero": 1.4, "cantidad": 1.2, "entero": 0.8,
+                "si_no": 0.8}
+CLASE_PDF = {"dinero": "num", "cantidad": "num", "entero": "num", "fecha": "fecha", "fechahora": "fecha"}
 MUESTRA = 1_000  # rows the xlsx column widths are measured on
 
 
@@ -119,10 +126,16 @@ def _plantillas() -> Environment:
 
 def a_pdf(tabla: Tabla, empresa: Configuracion, generado: datetime) -> tuple[bytes, int]:
     """(the document, rows printed); the rows are all held (WeasyPrint lays out the whole document)."""
-    filas = [[(_texto(v, c.tipo), c.tipo in FORMATOS_NUMERO and c.tipo not in ("fecha", "fechahora"))
-              for c, v in zip(tabla.columnas, valores, strict=True)] for valores in tabla.filas]
+    clases = [CLASE_PDF.get(c.tipo) for c in tabla.columnas]
+    filas = [[(_texto(v, c.tipo), clase) for c, clase, v in zip(tabla.columnas, clases, valores, strict=True)]
+             for valores in tabla.filas]
+    pesos = [PESO_COLUMNA[c.tipo] for c in tabla.columnas]
+    resto = filas[FILAS_PRIMERA_PAGINA:]
+    paginas = [filas[:FILAS_PRIMERA_PAGINA], *(resto[i:i + FILAS_POR_PAGINA] for i in range(0, len(resto),
+                                                                                          FILAS_POR_PAGINA))]
     html = _plantillas().get_template("reporte_tabla.html").render(
-        tabla=tabla, empresa=empresa, filas=filas, generado=f"{_local(generado):%d/%m/%Y %H:%M}")
+        tabla=tabla, empresa=empresa, paginas=paginas, total=len(filas), generado=f"{_local(generado):%d/%m/%Y %H:%M}",
+        anchos=[round(100 * p / sum(pesos), 2) for p in pesos])
     documento = HTML(string=html, base_url=str(PLANTILLAS)).render()
     documento.metadata.created = documento.metadata.modified = generado.astimezone(UTC).isoformat()
     documento.metadata.title = tabla.titulo

@@ -332,3 +332,29 @@ def test_an_export_past_the_row_limit_ends_in_error_while_streaming(ventas, monk
         assert exportaciones.generar(s, pedida["id"]) == "ERROR"
     estado = ventas.client.get(f"/api/reportes/exportaciones/{pedida['id']}/", headers=ventas.admin).json()
     assert "supera 3 filas" in estado["error"] and estado["url"] is None
+
+
+def test_a_long_pdf_is_one_table_per_page_each_with_its_header_and_every_row_once():
+    """The PDF is laid out a page-sized table at a time (WeasyPrint's cost of one long table grows faster than
+    its rows): the rows fill the pages in order, none lost or repeated, each page under the column header."""
+    from models.configuracion import Configuracion
+    from services.reportes import archivos
+    from services.reportes.catalogo import REPORTES, Tabla, celdas
+
+    columnas = list(REPORTES["kardex"].columnas)
+    n = archivos.FILAS_PRIMERA_PAGINA + 2 * archivos.FILAS_POR_PAGINA + 5
+    filas = celdas(columnas, ({"created_at": datetime(2026, 11, 2, 15, tzinfo=ZoneInfo("UTC")), "producto": "SKU-1",
+                               "almacen": "Central", "tipo_movimiento": "VENTA", "cantidad": Decimal(-1),
+                               "referencia_doc": f"B001-{i:08d}"} for i in range(n)))
+    contenido, impresas = archivos.a_pdf(Tabla("Kardex", columnas, list(filas), "sin filtros"),
+                                         Configuracion(ruc="20100066603", razon_social="EMPRESA S.A.C."),
+                                         datetime.now(ZoneInfo("UTC")))
+    documento = pypdfium2.PdfDocument(io.BytesIO(contenido))
+    textos = [documento[i].get_textpage().get_text_range() for i in range(len(documento))]
+    assert impresas == n and len(textos) == 4 and f"{n} filas" in textos[0]
+    por_pagina = [[linea.split("B001-")[1][:8] for linea in t.splitlines() if "B001-" in linea] for t in textos]
+    assert [len(p) for p in por_pagina] == [archivos.FILAS_PRIMERA_PAGINA, archivos.FILAS_POR_PAGINA,
+                                            archivos.FILAS_POR_PAGINA, 5]
+    assert [int(x) for p in por_pagina for x in p] == list(range(n))
+    assert all("Fecha y hora" in t and "Documento" in t and f"Página {i + 1} de 4" in t for i, t in enumerate(textos))
+    assert "02/11/2026 10:00" in textos[3] and "-1.000" in textos[3]  # Lima time, the quantity's format
