@@ -1,8 +1,10 @@
 """Module 6: the automatic entries the other modules' operations post in their own transaction."""
 
+import asyncio
 from datetime import date, time, timedelta
 from decimal import Decimal
 
+import httpx
 import pytest
 from sqlalchemy import text
 
@@ -13,7 +15,7 @@ from services.finanzas import contabilizar_comprobante
 from services.finanzas.asientos import hoy
 from services.finanzas.contabilizar import Cuota, cuotas_de
 from tests.finanzas.helpers import d, lineas, saldo
-from tests.ventas_fixtures import cajero, contar, stock_de, tienda, venta  # noqa: F401
+from tests.ventas_fixtures import cajero, contar, servidor, stock_de, tienda, venta  # noqa: F401
 
 RUC_CLIENTE = "20100047218"
 
@@ -90,6 +92,39 @@ def test_cost_of_sale_at_the_weighted_average_cost(client, tienda, cajero, conta
         fila = s.execute(text("SELECT cantidad, costo_unitario FROM costos_promedio WHERE producto_id = :p"),
                          {"p": producto}).one()
     assert (fila.cantidad, fila.costo_unitario) == (d("37.000"), d("46.000000"))
+
+
+def test_concurrent_sales_of_overlapping_products_cost_every_unit_once(client, tienda, cajero, contador,  # noqa: F811
+                                                                       servidor):  # noqa: F811
+    """The cost of all of a sale's products is one statement: concurrent sales sharing products, their lines in
+    different orders (one product twice), on a real server, neither deadlock nor lose an exit."""
+    costos = {"10.00": None, "20.00": None, "30.00": None, "40.00": None}
+    for i, costo in enumerate(costos):
+        costos[costo] = tienda.producto(f"CC{i}", precio="100.00", stock=None)
+        tienda.entrada(costos[costo], "50", costo_unitario=costo, referencia_doc=f"OC-{i}")
+    a, b, c, e = costos.values()
+    ventas_ = [[a, b, c], [c, b, a], [b, c, e], [e, a, b], [c, a, c], [e, c, a], [b, e, a], [a, e, c]]
+
+    async def vender(http: httpx.AsyncClient, productos: list[int]) -> httpx.Response:
+        return await http.post("/api/ventas/", headers=cajero, json={
+            "lineas": [{"producto_id": p, "cantidad": "1"} for p in productos],
+            "formas_pago": [{"metodo": "EFECTIVO", "monto": "300.00"}]})
+
+    async def todas() -> list[httpx.Response]:
+        async with httpx.AsyncClient(base_url=servidor, timeout=60) as http:
+            return await asyncio.gather(*(vender(http, v) for v in ventas_))
+
+    respuestas = asyncio.run(todas())
+    assert [r.status_code for r in respuestas] == [201] * len(ventas_), [r.text for r in respuestas]
+    unitario = {p: Decimal(costo) for costo, p in costos.items()}
+    for r, productos in zip(respuestas, ventas_, strict=True):
+        esperado = sum((unitario[p] for p in productos), Decimal(0))
+        assert lineas(client, contador, "VENTA", r.json()["id"])["6911"] == (esperado, 0)
+    with session_scope() as s:
+        quedan = dict(s.execute(text("SELECT producto_id, cantidad FROM costos_promedio")).all())
+    vendidos = {p: sum(v.count(p) for v in ventas_) for p in unitario}
+    assert quedan == {p: 50 - vendidos[p] for p in unitario}
+    assert saldo("6911") == -saldo("20111") + sum(50 * u for u in unitario.values())
 
 
 def _emitir(client, headers, lineas_: list[dict], **extra: object) -> dict:
@@ -254,3 +289,4 @@ def lineas_id(client, headers, comprobante_id: int) -> int:
     res = client.get(f"/api/finanzas/asientos/?referencia_tipo=COMPROBANTE&referencia_id={comprobante_id}",
                      headers=headers)
     return res.json()["items"][0]["id"]
+
