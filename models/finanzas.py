@@ -288,3 +288,15 @@ class SaldoMensual(SQLModel, table=True):
     centro_costo_id: int = Field(foreign_key="centros_costo.id", primary_key=True)
     debe: Decimal = money()
     haber: Decimal = money()
+
+
+class VersionConfiguracion(SQLModel, table=True):
+    """One row whose `version` changes (a sequence value, set by statement triggers of migration 0025) with
+    every committed edit of the posting configuration, the accounts, the cost centres or the tax periods: an
+    API process keeps its copy of them while the value it saw is still the current one."""
+
+    __tablename__ = "finanzas_configuracion_version"
+    __table_args__ = (CheckConstraint("unica", name="ck_finanzas_configuracion_version_unica"),)
+
+    unica: bool = Field(default=True, primary_key=True)
+    version: int = Field(sa_column=Column(BigInteger, nullable=False))

@@ -11,12 +11,12 @@ from pydantic import Field
 from sqlalchemy import select, text
 from sqlmodel import Session
 
-from core.db import insert_rows, per_session
+from core.db import insert_rows
 from core.errors import Conflict, FieldError, NotFound, ValidationError
 from core.schemas import Entrada, Fecha, Id
 from core.settings import get_settings
 from models.finanzas import AsientoContable, CentroCosto, CuentaContable, LineaAsiento
-from services.finanzas import plan
+from services.finanzas import configuracion, plan
 
 CERO = Decimal("0.00")
 CENTIMO = Decimal("0.01")
@@ -92,12 +92,9 @@ def _validar_cuadre(a: Asiento) -> None:
         a.errores.append(FieldError(a.campo, "El asiento necesita al menos una línea al debe y una al haber"))
 
 
-def _imputables(session: Session) -> set[int]:
-    """Active leaf accounts, read once per unit of work (the sale hot path posts two entries). The database
-    trigger re-checks every line, so a stale read cannot store a wrong one."""
-    return per_session(session, "finanzas_cuentas_imputables", lambda: set(session.execute(
-        select(CuentaContable.id).where(CuentaContable.activo.is_(True),
-                                        CuentaContable.acepta_movimiento.is_(True))).scalars()))
+def _imputables(session: Session) -> frozenset[int]:
+    """Active leaf accounts (services.finanzas.configuracion). The database trigger re-checks every line."""
+    return configuracion.vigente(session).imputables
 
 
 def _validar_cuentas(session: Session, a: Asiento) -> None:
@@ -122,8 +119,7 @@ def _validar_centros(session: Session, a: Asiento) -> None:
         if m.centro_costo_id is None:
             a.errores.append(FieldError(f"{a.campo}.{i}.centro_costo_id", "Toda línea requiere un centro de costo"))
     ids = {m.centro_costo_id for m in a.movimientos if m.centro_costo_id is not None}
-    activos = per_session(session, "finanzas_centros_activos", lambda: set(session.execute(
-        select(CentroCosto.id).where(CentroCosto.activo.is_(True))).scalars()))
+    activos = configuracion.vigente(session).centros_activos
     if not ids <= activos:  # created in this unit of work (a branch's first sale) or really inactive
         activos = set(session.execute(select(CentroCosto.id).where(CentroCosto.id.in_(ids),
                                                                    CentroCosto.activo.is_(True))).scalars())
@@ -133,10 +129,7 @@ def _validar_centros(session: Session, a: Asiento) -> None:
 
 
 def validar_periodo_abierto(session: Session, fecha: date, campo: str = "fecha") -> None:
-    cerrado = per_session(session, f"finanzas_periodo_cerrado_{fecha:%Y%m}", lambda: session.execute(text(
-        "SELECT 1 FROM periodos_tributarios WHERE anio = :a AND mes = :m AND estado = 'CERRADO'"),
-        {"a": fecha.year, "m": fecha.month}).first() is not None)
-    if cerrado:
+    if periodo_de(fecha) in configuracion.vigente(session).periodos_cerrados:
         raise ValidationError(f"El periodo {fecha:%Y-%m} está cerrado: no admite operaciones", field=campo)
 
 

@@ -7,12 +7,13 @@ from decimal import Decimal
 import httpx
 import pytest
 from sqlalchemy import text
+from sqlmodel import Session
 
 from core.db import session_scope
 from core.errors import ValidationError
 from models.facturacion import Comprobante, DetalleComprobante
-from services.finanzas import contabilizar_comprobante
-from services.finanzas.asientos import hoy
+from services.finanzas import configuracion, contabilizar_comprobante, plan
+from services.finanzas.asientos import hoy, validar_periodo_abierto
 from services.finanzas.contabilizar import Cuota, cuotas_de
 from tests.finanzas.helpers import d, lineas, saldo
 from tests.ventas_fixtures import cajero, contar, servidor, stock_de, tienda, venta  # noqa: F401
@@ -290,3 +291,40 @@ def lineas_id(client, headers, comprobante_id: int) -> int:
                      headers=headers)
     return res.json()["items"][0]["id"]
 
+
+def test_the_next_sale_sees_a_configuration_edited_by_another_process(client, tienda, cajero, contador,  # noqa: F811
+                                                                       owner_engine):
+    """The posting configuration is kept per API process: an edit committed anywhere (here raw SQL on another
+    connection, as another process would) is seen by the next sale, and one rolled back never is."""
+    producto = tienda.producto("CFG", precio="11.80")
+    primera = client.post("/api/ventas/", headers=cajero, json=venta(producto, "1", "11.80")).json()
+    assert lineas(client, contador, "VENTA", primera["id"])["101"] == (d("11.80"), 0)  # the copy is loaded
+    cambio = ("UPDATE cuentas_operacion SET cuenta_id = (SELECT id FROM cuentas_contables WHERE codigo = '1041') "
+              "WHERE clave = 'TESORERIA_EFECTIVO'")
+    with owner_engine.connect() as otra:  # an edit that rolls back, seen meanwhile by a posting of its own
+        otra.execute(text(cambio))
+        with Session(otra) as s:
+            assert configuracion.vigente(s).cuentas_operacion["TESORERIA_EFECTIVO"] == plan_cuenta("1041")
+        otra.rollback()
+    segunda = client.post("/api/ventas/", headers=cajero, json=venta(producto, "1", "11.80")).json()
+    assert "101" in lineas(client, contador, "VENTA", segunda["id"])
+    with owner_engine.begin() as otra:
+        otra.execute(text(cambio))
+        otra.execute(text("UPDATE centros_costo SET activo = false WHERE sucursal_id = :s"), {"s": tienda.sucursal_id})
+    tercera = client.post("/api/ventas/", headers=cajero, json=venta(producto, "1", "11.80")).json()
+    assert lineas(client, contador, "VENTA", tercera["id"]) == {"1041": (d("11.80"), 0), "1212": (0, d("11.80"))}
+    with session_scope() as s:
+        centros = set(s.execute(text("SELECT DISTINCT l.centro_costo_id FROM lineas_asiento l JOIN asientos_contables "
+                                     "a ON a.id = l.asiento_id WHERE a.referencia_tipo = 'VENTA' AND "
+                                     "a.referencia_id = :v"), {"v": str(tercera["id"])}).scalars())
+        assert centros == {plan.centro_general(s)}  # the branch's centre was deactivated: the default one
+    with owner_engine.begin() as otra:  # the month closes elsewhere: this process's service refuses it too
+        otra.execute(text("INSERT INTO periodos_tributarios (anio, mes, estado) VALUES (:a, :m, 'CERRADO')"),
+                     {"a": hoy().year, "m": hoy().month})
+    with session_scope() as s, pytest.raises(ValidationError, match="está cerrado"):
+        validar_periodo_abierto(s, hoy())
+
+
+def plan_cuenta(codigo: str) -> int:
+    with session_scope() as s:
+        return s.execute(text("SELECT id FROM cuentas_contables WHERE codigo = :c"), {"c": codigo}).scalar_one()
