@@ -300,3 +300,13 @@ class VersionConfiguracion(SQLModel, table=True):
 
     unica: bool = Field(default=True, primary_key=True)
     version: int = Field(sa_column=Column(BigInteger, nullable=False))
+
+
+class AsientoPorVerificar(SQLModel, table=True):
+    """An entry that got lines outside the (sub)transaction that created it: its balance is checked at COMMIT
+    by the deferred constraint trigger of this table (migration 0025). Written only by that trigger."""
+
+    __tablename__ = "asientos_por_verificar"
+
+    id: int | None = Field(default=None, sa_column=Column(BigInteger, Identity(), primary_key=True))
+    asiento_id: int
