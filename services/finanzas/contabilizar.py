@@ -76,12 +76,15 @@ class _Conversion:
         return redondear(Decimal(monto) * self.tasa)
 
 
-def contabilizar_comprobante(session: Session, comprobante: Comprobante, tasa_igv: Decimal) -> int:
+def contabilizar_comprobante(session: Session, comprobante: Comprobante, tasa_igv: Decimal,
+                             detalle: "list[DetalleComprobante] | list[Row] | None" = None) -> int:
     """Factura/boleta/nota de débito: 1212 D total · 40111 H IGV · 4012 H ISC · 40189 H ICBPER · 70 H base;
     nota de crédito: the mirror with 7091 D. A gravado free transfer posts its IGV as the issuer's cost
-    (6411 D · 40111 H). A comprobante not issued from a sale also opens its receivable."""
-    detalle = list(session.execute(select(DetalleComprobante).where(
-        DetalleComprobante.comprobante_id == comprobante.id).order_by(DetalleComprobante.orden)).scalars())
+    (6411 D · 40111 H). A comprobante not issued from a sale also opens its receivable. `detalle`: its lines
+    as just written (else read back)."""
+    if detalle is None:
+        detalle = list(session.execute(select(DetalleComprobante).where(
+            DetalleComprobante.comprobante_id == comprobante.id).order_by(DetalleComprobante.orden)).scalars())
     venta = session.get(Venta, comprobante.venta_id) if comprobante.venta_id else None
     sucursal_id = venta.sucursal_id if venta else None
     conv = _Conversion(Decimal(comprobante.tipo_cambio or 1) if comprobante.moneda != "PEN" else Decimal("1"))
