@@ -25,9 +25,10 @@ SIN_ASIENTO = str(Path(__file__).parent / "sin_asiento")
 
 
 def _asientos(url: str) -> tuple[int, int]:
-    """(entries, entries whose lines do not balance)."""
+    """(the sales' entries, entries whose lines do not balance)."""
     with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as conn:
-        total = conn.execute("SELECT count(*) FROM asientos_contables").fetchone()[0]
+        total = conn.execute("SELECT count(*) FROM asientos_contables "  # the sales' (not the costed entries')
+                             "WHERE referencia_tipo IN ('VENTA', 'COMPROBANTE')").fetchone()[0]
         descuadrados = conn.execute("SELECT count(*) FROM (SELECT asiento_id FROM lineas_asiento GROUP BY 1 "
                                     "HAVING sum(debe) <> sum(haber)) d").fetchone()[0]
     return total, descuadrados

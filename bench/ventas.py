@@ -39,6 +39,7 @@ CONCURRENCY = 32
 TIME_LIMIT_S = 60
 PRODUCTOS = 60
 PRECIO = Decimal("11.80")
+COSTO = Decimal("6.50")
 
 
 def _seed(owner_url: str, url: str) -> None:
@@ -70,19 +71,26 @@ def _serve(url: str, port: int, workers: int) -> subprocess.Popen:
 
 def _prepare(api: str) -> tuple[dict[str, str], list[int]]:
     with httpx.Client(base_url=api, timeout=30) as c:
-        token = c.post("/api/auth/login/", json={"email": "admin@bench.pe", "password": "bench-password-123"})
-        headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
-        almacenes = c.get("/api/almacenes/", headers=headers).json()["items"]
-        if not almacenes:
-            almacen = c.post("/api/almacenes/", headers=headers,
-                             json={"nombre": "Tienda", "sucursal_id": 1, "predeterminado": True}).json()["id"]
-            c.post("/api/cajas/abrir/", headers=headers, json={"monto_apertura": "100.00"}).raise_for_status()
-            for i in range(PRODUCTOS):
-                pid = c.post("/api/productos/", headers=headers, json={
-                    "sku": f"B{i:03d}", "nombre": f"Producto {i}", "precio": str(PRECIO)}).json()["id"]
-                c.post("/api/inventario/entrada/", headers=headers, json={
-                    "producto_id": pid, "almacen_id": almacen, "cantidad": "1000000"}).raise_for_status()
-        productos = [p["id"] for p in c.get("/api/productos/", headers=headers).json()["items"]]
+        return preparar(c)
+
+
+def preparar(c: httpx.Client) -> tuple[dict[str, str], list[int]]:
+    """The bench's shop on first use (a default warehouse, an open register, 60 products with plenty of
+    stock), through the API: (admin headers, product ids)."""
+    token = c.post("/api/auth/login/", json={"email": "admin@bench.pe", "password": "bench-password-123"})
+    headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
+    almacenes = c.get("/api/almacenes/", headers=headers).json()["items"]
+    if not almacenes:
+        almacen = c.post("/api/almacenes/", headers=headers,
+                         json={"nombre": "Tienda", "sucursal_id": 1, "predeterminado": True}).json()["id"]
+        c.post("/api/cajas/abrir/", headers=headers, json={"monto_apertura": "100.00"}).raise_for_status()
+        for i in range(PRODUCTOS):
+            pid = c.post("/api/productos/", headers=headers, json={
+                "sku": f"B{i:03d}", "nombre": f"Producto {i}", "precio": str(PRECIO)}).json()["id"]
+            c.post("/api/inventario/entrada/", headers=headers, json={
+                "producto_id": pid, "almacen_id": almacen, "cantidad": "1000000",
+                "costo_unitario": str(COSTO)}).raise_for_status()  # costed: every sale posts its cost (6911/20111)
+    productos = [p["id"] for p in c.get("/api/productos/", headers=headers).json()["items"]]
     return headers, productos
 
 

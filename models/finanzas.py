@@ -288,3 +288,25 @@ class SaldoMensual(SQLModel, table=True):
     centro_costo_id: int = Field(foreign_key="centros_costo.id", primary_key=True)
     debe: Decimal = money()
     haber: Decimal = money()
+
+
+class VersionConfiguracion(SQLModel, table=True):
+    """One row whose `version` changes (a sequence value, set by statement triggers of migration 0025) with
+    every committed edit of the posting configuration, the accounts, the cost centres or the tax periods: an
+    API process keeps its copy of them while the value it saw is still the current one."""
+
+    __tablename__ = "finanzas_configuracion_version"
+    __table_args__ = (CheckConstraint("unica", name="ck_finanzas_configuracion_version_unica"),)
+
+    unica: bool = Field(default=True, primary_key=True)
+    version: int = Field(sa_column=Column(BigInteger, nullable=False))
+
+
+class AsientoPorVerificar(SQLModel, table=True):
+    """An entry that got lines outside the (sub)transaction that created it: its balance is checked at COMMIT
+    by the deferred constraint trigger of this table (migration 0025). Written only by that trigger."""
+
+    __tablename__ = "asientos_por_verificar"
+
+    id: int | None = Field(default=None, sa_column=Column(BigInteger, Identity(), primary_key=True))
+    asiento_id: int

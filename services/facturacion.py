@@ -352,10 +352,10 @@ def _registrar(session: Session, tipo: str, serie: str, cliente: ClienteDatos, l
     comprobante.descuentos_cargos = datos.descuentos_cargos
     session.add(comprobante)
     session.flush()
-    insert_rows(session, DetalleComprobante,
-                [_detalle(comprobante.id, i, linea, totales) for i, linea in enumerate(lineas)])
+    detalle = insert_rows(session, DetalleComprobante, [_detalle(comprobante.id, i, linea, totales)
+                                                        for i, linea in enumerate(lineas)], returning=True)
     pago.guardar_cuotas(session, comprobante.id, plan)
-    finanzas.contabilizar_comprobante(session, comprobante, borrador.tasa_igv)  # module 6: its journal entry
+    finanzas.contabilizar_comprobante(session, comprobante, borrador.tasa_igv, detalle)  # module 6: its entry
     _pedir_emision(session, comprobante)
     return comprobante
 
@@ -458,17 +458,17 @@ def _linea_de_venta(detalle: Row, producto: Producto) -> LineaDatos:
 
 def solicitar_comprobante_de_venta(session: Session, venta: Venta, cliente: Cliente | None,
                                    lineas: list[tuple[Row, Producto]], credito: Decimal = Decimal("0"),
-                                   cuotas: list[cuotas_srv.CuotaIn] | None = None) -> int:
+                                   cuotas: list[cuotas_srv.CuotaIn] | None = None) -> Comprobante:
     """Called by the sales service INSIDE the sale's transaction, with the sale's rows in memory: validates
     the data, numbers and writes the comprobante (estado PENDIENTE) and asks for the EmitirComprobante
-    workflow once the sale commits. Returns the comprobante id. Does not commit; any error leaves nothing
+    workflow once the sale commits. Returns the comprobante. Does not commit; any error leaves nothing
     written (the caller rolls back)."""
     condiciones = Condiciones(forma_pago="Credito" if credito else "Contado", cuotas=cuotas,
                               dias_credito=cliente.dias_credito if cliente else 0, pendiente=credito or None)
     datos = DatosEmision(cliente=_cliente_de_venta(cliente), lineas=[_linea_de_venta(*fila) for fila in lineas],
                          tipo=venta.tipo_comprobante or None, venta_id=venta.id, total_esperado=venta.total,
                          descuentos_cargos=venta.descuentos_cargos, condiciones=condiciones)
-    return registrar_emision(session, datos).id
+    return registrar_emision(session, datos)
 
 
 # --- reading ------------------------------------------------------------------------------------------

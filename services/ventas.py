@@ -19,6 +19,7 @@ from core.schemas import Entrada, Id, Momento, Paginacion
 from integrations.sunat import documento as doc
 from integrations.sunat.catalogos import DOC_RUC
 from integrations.sunat.totales import Totales, TotalesLinea, redondear
+from models.facturacion import Comprobante
 from models.inventario import Almacen, Producto
 from models.ventas import METODOS_PAGO, Caja, Cliente, DetalleVenta, FormaPago, Venta, VentaOffline
 from services import calculo, finanzas, stock
@@ -242,9 +243,10 @@ def registrar(session: Session, user: AuthUser, datos: VentaIn, fecha: datetime 
         notificar(session, "VENTA_SIN_STOCK", "ventas", f"Venta {venta.id} sin stock suficiente de "
                   f"{productos[producto_id].sku}", "El producto permite venta sin stock; reponer",
                   "ventas", str(venta.id))
-    venta.comprobante_id = _solicitar_comprobante(session, venta, cliente,
-                                                  [(d, productos[d.producto_id]) for d in detalle],
-                                                  _credito(datos), datos.cuotas)
+    # Held here so the session's identity map (weak references) keeps it for the posting below.
+    comprobante = _solicitar_comprobante(session, venta, cliente, [(d, productos[d.producto_id]) for d in detalle],
+                                         _credito(datos), datos.cuotas)
+    venta.comprobante_id = comprobante.id
     finanzas.contabilizar_venta(session, venta, detalle, pagos, cliente)  # module 6: collection, receivable, cost
     tablero.venta_registrada(session, venta)  # module 8: NOTIFY, sent only if this transaction commits
     session.flush()
@@ -267,7 +269,7 @@ def _credito(datos: VentaIn) -> Decimal:
 
 def _solicitar_comprobante(session: Session, venta: Venta, cliente: Cliente | None,
                            lineas: list[tuple[Row, Producto]], credito: Decimal,
-                           cuotas: list[CuotaIn] | None) -> int:
+                           cuotas: list[CuotaIn] | None) -> Comprobante:
     from services.facturacion import solicitar_comprobante_de_venta  # module 3 (imported late: it imports ours)
 
     return solicitar_comprobante_de_venta(session, venta, cliente, lineas, credito, cuotas)

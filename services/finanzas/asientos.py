@@ -11,12 +11,11 @@ from pydantic import Field
 from sqlalchemy import select, text
 from sqlmodel import Session
 
-from core.db import insert_rows, per_session
 from core.errors import Conflict, FieldError, NotFound, ValidationError
 from core.schemas import Entrada, Fecha, Id
 from core.settings import get_settings
 from models.finanzas import AsientoContable, CentroCosto, CuentaContable, LineaAsiento
-from services.finanzas import plan
+from services.finanzas import configuracion, plan
 
 CERO = Decimal("0.00")
 CENTIMO = Decimal("0.01")
@@ -92,12 +91,9 @@ def _validar_cuadre(a: Asiento) -> None:
         a.errores.append(FieldError(a.campo, "El asiento necesita al menos una línea al debe y una al haber"))
 
 
-def _imputables(session: Session) -> set[int]:
-    """Active leaf accounts, read once per unit of work (the sale hot path posts two entries). The database
-    trigger re-checks every line, so a stale read cannot store a wrong one."""
-    return per_session(session, "finanzas_cuentas_imputables", lambda: set(session.execute(
-        select(CuentaContable.id).where(CuentaContable.activo.is_(True),
-                                        CuentaContable.acepta_movimiento.is_(True))).scalars()))
+def _imputables(session: Session) -> frozenset[int]:
+    """Active leaf accounts (services.finanzas.configuracion). The database trigger re-checks every line."""
+    return configuracion.vigente(session).imputables
 
 
 def _validar_cuentas(session: Session, a: Asiento) -> None:
@@ -122,8 +118,7 @@ def _validar_centros(session: Session, a: Asiento) -> None:
         if m.centro_costo_id is None:
             a.errores.append(FieldError(f"{a.campo}.{i}.centro_costo_id", "Toda línea requiere un centro de costo"))
     ids = {m.centro_costo_id for m in a.movimientos if m.centro_costo_id is not None}
-    activos = per_session(session, "finanzas_centros_activos", lambda: set(session.execute(
-        select(CentroCosto.id).where(CentroCosto.activo.is_(True))).scalars()))
+    activos = configuracion.vigente(session).centros_activos
     if not ids <= activos:  # created in this unit of work (a branch's first sale) or really inactive
         activos = set(session.execute(select(CentroCosto.id).where(CentroCosto.id.in_(ids),
                                                                    CentroCosto.activo.is_(True))).scalars())
@@ -133,14 +128,29 @@ def _validar_centros(session: Session, a: Asiento) -> None:
 
 
 def validar_periodo_abierto(session: Session, fecha: date, campo: str = "fecha") -> None:
-    cerrado = per_session(session, f"finanzas_periodo_cerrado_{fecha:%Y%m}", lambda: session.execute(text(
-        "SELECT 1 FROM periodos_tributarios WHERE anio = :a AND mes = :m AND estado = 'CERRADO'"),
-        {"a": fecha.year, "m": fecha.month}).first() is not None)
-    if cerrado:
+    if periodo_de(fecha) in configuracion.vigente(session).periodos_cerrados:
         raise ValidationError(f"El periodo {fecha:%Y-%m} está cerrado: no admite operaciones", field=campo)
 
 
-_SIGUIENTE_ID = text("SELECT nextval(pg_get_serial_sequence('asientos_contables', 'id'))")
+# The entry and its lines in one statement (one round trip instead of three): its id from the sequence, which
+# the CUO repeats. The lines' BEFORE INSERT trigger (a volatile function, so a fresh snapshot) sees the entry.
+_INSERTAR = text("""
+    WITH asiento AS (
+        INSERT INTO asientos_contables (id, fecha, periodo, cuo, descripcion, centro_costo_id, referencia_tipo,
+                                        referencia_id, origen, moneda, tipo_cambio, usuario_id, estado, revierte_id)
+        SELECT n.id, :fecha, :periodo, n.id::text, :descripcion, :centro, :referencia_tipo, :referencia_id, :origen,
+               :moneda, :tipo_cambio, :usuario_id, 'CONTABILIZADO', :revierte_id
+          FROM (SELECT nextval(pg_get_serial_sequence('asientos_contables', 'id'))::integer AS id) n
+        RETURNING id
+    ), lineas AS (
+        INSERT INTO lineas_asiento (asiento_id, numero, fecha, cuenta_id, centro_costo_id, debe, haber, descripcion)
+        SELECT asiento.id, l.numero, :fecha, l.cuenta_id, l.centro_costo_id, l.debe, l.haber, l.descripcion
+          FROM asiento, unnest(CAST(:cuentas AS integer[]), CAST(:centros AS integer[]), CAST(:debes AS numeric[]),
+                               CAST(:haberes AS numeric[]), CAST(:descripciones AS text[]))
+                        WITH ORDINALITY AS l(cuenta_id, centro_costo_id, debe, haber, descripcion, numero)
+    )
+    SELECT id FROM asiento
+""")
 
 
 def registrar(session: Session, a: Asiento) -> int:
@@ -153,18 +163,14 @@ def registrar(session: Session, a: Asiento) -> int:
     if a.errores:
         raise ValidationError(a.errores[0].message, errors=a.errores)
     validar_periodo_abierto(session, a.fecha)
-    asiento_id = session.execute(_SIGUIENTE_ID).scalar_one()
-    centro = a.centro_costo_id or a.movimientos[0].centro_costo_id
-    insert_rows(session, AsientoContable, [{
-        "id": asiento_id, "fecha": a.fecha, "periodo": periodo_de(a.fecha), "cuo": str(asiento_id),
-        "descripcion": a.descripcion[:300], "centro_costo_id": centro, "referencia_tipo": a.referencia_tipo,
+    m = a.movimientos
+    return session.execute(_INSERTAR, {
+        "fecha": a.fecha, "periodo": periodo_de(a.fecha), "descripcion": a.descripcion[:300],
+        "centro": a.centro_costo_id or m[0].centro_costo_id, "referencia_tipo": a.referencia_tipo,
         "referencia_id": a.referencia_id, "origen": a.origen, "moneda": a.moneda, "tipo_cambio": a.tipo_cambio,
-        "usuario_id": a.usuario_id, "estado": "CONTABILIZADO", "revierte_id": a.revierte_id}])
-    insert_rows(session, LineaAsiento, [
-        {"asiento_id": asiento_id, "numero": i + 1, "fecha": a.fecha, "cuenta_id": m.cuenta_id,
-         "centro_costo_id": m.centro_costo_id, "debe": m.debe, "haber": m.haber, "descripcion": m.descripcion[:200]}
-        for i, m in enumerate(a.movimientos)])
-    return asiento_id
+        "usuario_id": a.usuario_id, "revierte_id": a.revierte_id, "cuentas": [x.cuenta_id for x in m],
+        "centros": [x.centro_costo_id for x in m], "debes": [x.debe for x in m], "haberes": [x.haber for x in m],
+        "descripciones": [x.descripcion[:200] for x in m]}).scalar_one()
 
 
 def sin_ceros(movimientos: list[Movimiento]) -> list[Movimiento]:

@@ -76,12 +76,15 @@ class _Conversion:
         return redondear(Decimal(monto) * self.tasa)
 
 
-def contabilizar_comprobante(session: Session, comprobante: Comprobante, tasa_igv: Decimal) -> int:
+def contabilizar_comprobante(session: Session, comprobante: Comprobante, tasa_igv: Decimal,
+                             detalle: "list[DetalleComprobante] | list[Row] | None" = None) -> int:
     """Factura/boleta/nota de débito: 1212 D total · 40111 H IGV · 4012 H ISC · 40189 H ICBPER · 70 H base;
     nota de crédito: the mirror with 7091 D. A gravado free transfer posts its IGV as the issuer's cost
-    (6411 D · 40111 H). A comprobante not issued from a sale also opens its receivable."""
-    detalle = list(session.execute(select(DetalleComprobante).where(
-        DetalleComprobante.comprobante_id == comprobante.id).order_by(DetalleComprobante.orden)).scalars())
+    (6411 D · 40111 H). A comprobante not issued from a sale also opens its receivable. `detalle`: its lines
+    as just written (else read back)."""
+    if detalle is None:
+        detalle = list(session.execute(select(DetalleComprobante).where(
+            DetalleComprobante.comprobante_id == comprobante.id).order_by(DetalleComprobante.orden)).scalars())
     venta = session.get(Venta, comprobante.venta_id) if comprobante.venta_id else None
     sucursal_id = venta.sucursal_id if venta else None
     conv = _Conversion(Decimal(comprobante.tipo_cambio or 1) if comprobante.moneda != "PEN" else Decimal("1"))
@@ -294,10 +297,19 @@ def contabilizar_venta(session: Session, venta: Venta, detalle: list[Row], pagos
 
 # --- weighted average cost ----------------------------------------------------------------------------------
 
+# Every product of an exit in one statement. The rows are locked in product-id order first (the order the
+# sale's stock UPDATEs take), so two exits of overlapping products wait for each other instead of deadlocking.
 _SALIDA_COSTO = text("""
-    UPDATE costos_promedio SET cantidad = cantidad - :q, updated_at = now()
-    WHERE producto_id = :p AND almacen_id = :a
-    RETURNING costo_unitario
+    WITH salidas AS (
+        SELECT * FROM unnest(CAST(:p AS integer[]), CAST(:q AS numeric[])) AS s(producto_id, cantidad)
+    ), bloqueadas AS (
+        SELECT c.producto_id FROM costos_promedio c JOIN salidas USING (producto_id)
+        WHERE c.almacen_id = :a ORDER BY c.producto_id FOR UPDATE OF c
+    )
+    UPDATE costos_promedio c SET cantidad = c.cantidad - s.cantidad, updated_at = now()
+    FROM salidas s JOIN bloqueadas b USING (producto_id)
+    WHERE c.producto_id = s.producto_id AND c.almacen_id = :a
+    RETURNING c.costo_unitario, s.cantidad
 """)
 
 # The one weighted-average rule: value :v added with quantity :q (a costed entry: q units worth q × c; a landed
@@ -321,12 +333,15 @@ _EN_ALMACEN = text("""
 def costo_de_salida(session: Session, almacen_id: int, salidas: list[tuple[int, Decimal]]) -> Decimal:
     """The cost of goods leaving a warehouse at its current weighted average (the average does not change on
     an exit). Products never costed (no costed entry yet) cost 0 and post nothing."""
-    total = CERO
-    for producto_id, cantidad in sorted(salidas):
-        fila = session.execute(_SALIDA_COSTO, {"p": producto_id, "a": almacen_id, "q": cantidad}).first()
-        if fila is not None:
-            total += Decimal(fila.costo_unitario) * cantidad
-    return redondear(total)
+    por_producto: dict[int, Decimal] = defaultdict(lambda: CERO)
+    for producto_id, cantidad in salidas:
+        por_producto[producto_id] += cantidad
+    if not por_producto:
+        return CERO
+    productos = sorted(por_producto)
+    filas = session.execute(_SALIDA_COSTO, {"p": productos, "q": [por_producto[p] for p in productos],
+                                            "a": almacen_id})
+    return redondear(sum((Decimal(f.costo_unitario) * Decimal(f.cantidad) for f in filas), CERO))
 
 
 def registrar_ingreso_costeado(session: Session, producto_id: int, almacen_id: int, cantidad: Decimal,

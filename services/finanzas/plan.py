@@ -12,6 +12,7 @@ from core.db import per_session
 from core.errors import Conflict, NotFound, ValidationError
 from models.configuracion import Sucursal
 from models.finanzas import CentroCosto, CuentaContable, CuentaOperacion
+from services.finanzas import configuracion
 
 # (codigo, nombre). A code whose prefix is another code is its child; accounts without children are leaves.
 PCGE: list[tuple[str, str]] = [
@@ -237,9 +238,8 @@ def listar_cuentas(session: Session, solo_activas: bool, limit: int, offset: int
 
 
 def cuentas_operacion(session: Session) -> dict[str, int]:
-    """clave -> cuenta_id, read once per session (every automatic entry of a request uses it)."""
-    return per_session(session, "finanzas_cuentas_operacion", lambda: dict(
-        session.execute(select(CuentaOperacion.clave, CuentaOperacion.cuenta_id)).all()))
+    """clave -> cuenta_id (services.finanzas.configuracion: once per process, checked per transaction)."""
+    return configuracion.vigente(session).cuentas_operacion
 
 
 def configurar_operacion(session: Session, clave: str, codigo: str) -> CuentaOperacion:
@@ -253,7 +253,6 @@ def configurar_operacion(session: Session, clave: str, codigo: str) -> CuentaOpe
     fila.cuenta_id = cuenta.id
     session.add(fila)
     session.commit()
-    session.info.pop("finanzas_cuentas_operacion", None)
     return fila
 
 
@@ -266,9 +265,10 @@ def listar_operaciones(session: Session) -> list[tuple[CuentaOperacion, CuentaCo
 
 
 def centro_general(session: Session) -> int:
-    return per_session(session, "finanzas_centro_general", lambda: session.execute(
-        select(CentroCosto.id).where(CentroCosto.predeterminado.is_(True), CentroCosto.activo.is_(True))
-        .order_by(CentroCosto.id).limit(1)).scalar_one())
+    centro = configuracion.vigente(session).centro_general
+    if centro is None:
+        raise ValidationError("No hay un centro de costo predeterminado activo", field="centro_costo_id")
+    return centro
 
 
 def centro_de_sucursal(session: Session, sucursal_id: int | None) -> int:
@@ -276,7 +276,11 @@ def centro_de_sucursal(session: Session, sucursal_id: int | None) -> int:
     if sucursal_id is None:
         return centro_general(session)
 
-    def cargar() -> int:
+    propio = configuracion.vigente(session).centros_sucursal.get(sucursal_id)
+    if propio is not None:
+        return propio[0] if propio[1] else centro_general(session)
+
+    def cargar() -> int:  # the branch's first posting (or its centre created in this transaction)
         fila = session.execute(select(CentroCosto.id, CentroCosto.activo)
                                .where(CentroCosto.sucursal_id == sucursal_id)).first()
         if fila is not None:

@@ -183,6 +183,40 @@ def test_raw_sql_cannot_break_the_rules_either(db, client, contador, centro):
         assert guardados.scalar() == 1
 
 
+def _linea_sql(s, asiento_id: int, numero: int, codigo: str, centro: int, debe: str, haber: str) -> None:
+    s.execute(text("INSERT INTO lineas_asiento (asiento_id, numero, fecha, cuenta_id, centro_costo_id, debe, haber, "
+                   "descripcion) SELECT :a, :n, a.fecha, c.id, :cc, :d, :h, '' "
+                   "FROM asientos_contables a, cuentas_contables c WHERE a.id = :a AND c.codigo = :c"),
+              {"a": asiento_id, "n": numero, "c": codigo, "cc": centro, "d": Decimal(debe), "h": Decimal(haber)})
+
+
+def test_the_balance_is_checked_once_per_entry_whatever_writes_its_lines(db, client, contador, centro):
+    """The check runs once per entry at COMMIT (migration 0025), still over every line: lines written in
+    several statements, in a savepoint, or added later to a committed entry cannot leave it unbalanced."""
+    with session_scope() as s:  # three statements that balance only together: accepted
+        aid = _raw_entry(s, centro, Decimal("10.00"), Decimal("6.00"))
+        _linea_sql(s, aid, 3, "501", centro, "0", "4.00")
+    with pytest.raises(IntegrityError, match=f"asiento {aid} descuadrado.*diferencia 0.50"), session_scope() as s:
+        _linea_sql(s, aid, 4, "1041", centro, "0.50", "0")  # a line added to a committed entry
+    with pytest.raises(IntegrityError, match=f"asiento {aid} descuadrado.*diferencia -2.00"), session_scope() as s:
+        _linea_sql(s, aid, 4, "1041", centro, "1.00", "0")  # two statements that still do not balance
+        _linea_sql(s, aid, 5, "501", centro, "0", "3.00")
+    with session_scope() as s:  # added later, but balanced: accepted
+        _linea_sql(s, aid, 4, "1041", centro, "1.00", "0")
+        _linea_sql(s, aid, 5, "501", centro, "0", "1.00")
+    with pytest.raises(IntegrityError, match="descuadrado.*diferencia 1.00"), session_scope() as s:
+        nuevo = _raw_entry(s, centro, Decimal("5.00"), Decimal("5.00"))
+        with s.begin_nested():  # the entry's lines in a savepoint of their own
+            _linea_sql(s, nuevo, 3, "1041", centro, "1.00", "0")
+    with session_scope() as s:
+        assert s.execute(text("SELECT sum(debe), sum(haber), count(*) FROM lineas_asiento WHERE asiento_id = :a"),
+                         {"a": aid}).one() == (Decimal("11.00"), Decimal("11.00"), 5)
+        disparadores = dict(s.execute(text(
+            "SELECT tgname, tgtype FROM pg_trigger WHERE tgrelid = 'lineas_asiento'::regclass")).all())
+    assert "lineas_asiento_cuadra" not in disparadores  # no per-line check left
+    assert disparadores["lineas_asiento_por_verificar"] & 1 == 0  # FOR EACH STATEMENT
+
+
 def test_vendedor_cannot_post_entries(client, make_user, centro):
     _, vendedor = make_user("VENDEDOR")
     res = client.post("/api/finanzas/asientos/", headers=vendedor, json=_asiento(

@@ -1,19 +1,22 @@
 """Module 6: the automatic entries the other modules' operations post in their own transaction."""
 
+import asyncio
 from datetime import date, time, timedelta
 from decimal import Decimal
 
+import httpx
 import pytest
 from sqlalchemy import text
+from sqlmodel import Session
 
 from core.db import session_scope
 from core.errors import ValidationError
 from models.facturacion import Comprobante, DetalleComprobante
-from services.finanzas import contabilizar_comprobante
-from services.finanzas.asientos import hoy
+from services.finanzas import configuracion, contabilizar_comprobante, plan
+from services.finanzas.asientos import hoy, validar_periodo_abierto
 from services.finanzas.contabilizar import Cuota, cuotas_de
 from tests.finanzas.helpers import d, lineas, saldo
-from tests.ventas_fixtures import cajero, contar, stock_de, tienda, venta  # noqa: F401
+from tests.ventas_fixtures import cajero, contar, servidor, stock_de, tienda, venta  # noqa: F401
 
 RUC_CLIENTE = "20100047218"
 
@@ -90,6 +93,39 @@ def test_cost_of_sale_at_the_weighted_average_cost(client, tienda, cajero, conta
         fila = s.execute(text("SELECT cantidad, costo_unitario FROM costos_promedio WHERE producto_id = :p"),
                          {"p": producto}).one()
     assert (fila.cantidad, fila.costo_unitario) == (d("37.000"), d("46.000000"))
+
+
+def test_concurrent_sales_of_overlapping_products_cost_every_unit_once(client, tienda, cajero, contador,  # noqa: F811
+                                                                       servidor):  # noqa: F811
+    """The cost of all of a sale's products is one statement: concurrent sales sharing products, their lines in
+    different orders (one product twice), on a real server, neither deadlock nor lose an exit."""
+    costos = {"10.00": None, "20.00": None, "30.00": None, "40.00": None}
+    for i, costo in enumerate(costos):
+        costos[costo] = tienda.producto(f"CC{i}", precio="100.00", stock=None)
+        tienda.entrada(costos[costo], "50", costo_unitario=costo, referencia_doc=f"OC-{i}")
+    a, b, c, e = costos.values()
+    ventas_ = [[a, b, c], [c, b, a], [b, c, e], [e, a, b], [c, a, c], [e, c, a], [b, e, a], [a, e, c]]
+
+    async def vender(http: httpx.AsyncClient, productos: list[int]) -> httpx.Response:
+        return await http.post("/api/ventas/", headers=cajero, json={
+            "lineas": [{"producto_id": p, "cantidad": "1"} for p in productos],
+            "formas_pago": [{"metodo": "EFECTIVO", "monto": "300.00"}]})
+
+    async def todas() -> list[httpx.Response]:
+        async with httpx.AsyncClient(base_url=servidor, timeout=60) as http:
+            return await asyncio.gather(*(vender(http, v) for v in ventas_))
+
+    respuestas = asyncio.run(todas())
+    assert [r.status_code for r in respuestas] == [201] * len(ventas_), [r.text for r in respuestas]
+    unitario = {p: Decimal(costo) for costo, p in costos.items()}
+    for r, productos in zip(respuestas, ventas_, strict=True):
+        esperado = sum((unitario[p] for p in productos), Decimal(0))
+        assert lineas(client, contador, "VENTA", r.json()["id"])["6911"] == (esperado, 0)
+    with session_scope() as s:
+        quedan = dict(s.execute(text("SELECT producto_id, cantidad FROM costos_promedio")).all())
+    vendidos = {p: sum(v.count(p) for v in ventas_) for p in unitario}
+    assert quedan == {p: 50 - vendidos[p] for p in unitario}
+    assert saldo("6911") == -saldo("20111") + sum(50 * u for u in unitario.values())
 
 
 def _emitir(client, headers, lineas_: list[dict], **extra: object) -> dict:
@@ -254,3 +290,41 @@ def lineas_id(client, headers, comprobante_id: int) -> int:
     res = client.get(f"/api/finanzas/asientos/?referencia_tipo=COMPROBANTE&referencia_id={comprobante_id}",
                      headers=headers)
     return res.json()["items"][0]["id"]
+
+
+def test_the_next_sale_sees_a_configuration_edited_by_another_process(client, tienda, cajero, contador,  # noqa: F811
+                                                                       owner_engine):
+    """The posting configuration is kept per API process: an edit committed anywhere (here raw SQL on another
+    connection, as another process would) is seen by the next sale, and one rolled back never is."""
+    producto = tienda.producto("CFG", precio="11.80")
+    primera = client.post("/api/ventas/", headers=cajero, json=venta(producto, "1", "11.80")).json()
+    assert lineas(client, contador, "VENTA", primera["id"])["101"] == (d("11.80"), 0)  # the copy is loaded
+    cambio = ("UPDATE cuentas_operacion SET cuenta_id = (SELECT id FROM cuentas_contables WHERE codigo = '1041') "
+              "WHERE clave = 'TESORERIA_EFECTIVO'")
+    with owner_engine.connect() as otra:  # an edit that rolls back, seen meanwhile by a posting of its own
+        otra.execute(text(cambio))
+        with Session(otra) as s:
+            assert configuracion.vigente(s).cuentas_operacion["TESORERIA_EFECTIVO"] == plan_cuenta("1041")
+        otra.rollback()
+    segunda = client.post("/api/ventas/", headers=cajero, json=venta(producto, "1", "11.80")).json()
+    assert "101" in lineas(client, contador, "VENTA", segunda["id"])
+    with owner_engine.begin() as otra:
+        otra.execute(text(cambio))
+        otra.execute(text("UPDATE centros_costo SET activo = false WHERE sucursal_id = :s"), {"s": tienda.sucursal_id})
+    tercera = client.post("/api/ventas/", headers=cajero, json=venta(producto, "1", "11.80")).json()
+    assert lineas(client, contador, "VENTA", tercera["id"]) == {"1041": (d("11.80"), 0), "1212": (0, d("11.80"))}
+    with session_scope() as s:
+        centros = set(s.execute(text("SELECT DISTINCT l.centro_costo_id FROM lineas_asiento l JOIN asientos_contables "
+                                     "a ON a.id = l.asiento_id WHERE a.referencia_tipo = 'VENTA' AND "
+                                     "a.referencia_id = :v"), {"v": str(tercera["id"])}).scalars())
+        assert centros == {plan.centro_general(s)}  # the branch's centre was deactivated: the default one
+    with owner_engine.begin() as otra:  # the month closes elsewhere: this process's service refuses it too
+        otra.execute(text("INSERT INTO periodos_tributarios (anio, mes, estado) VALUES (:a, :m, 'CERRADO')"),
+                     {"a": hoy().year, "m": hoy().month})
+    with session_scope() as s, pytest.raises(ValidationError, match="está cerrado"):
+        validar_periodo_abierto(s, hoy())
+
+
+def plan_cuenta(codigo: str) -> int:
+    with session_scope() as s:
+        return s.execute(text("SELECT id FROM cuentas_contables WHERE codigo = :c"), {"c": codigo}).scalar_one()
