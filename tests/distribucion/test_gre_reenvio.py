@@ -15,7 +15,16 @@ from sqlalchemy import text
 from core.db import session_scope
 from integrations.sunat import gre_client
 from integrations.sunat.cdr import leer_cdr
-from tests.distribucion.test_gre import RUC, _credenciales, _gre, _hasta_final, _planificado, firmada, guia
+from tests.distribucion.test_gre import (
+    RUC,
+    _credenciales,
+    _en_ruta_en_el_workflow,
+    _gre,
+    _hasta_final,
+    _planificado,
+    firmada,
+    guia,
+)
 
 pytest_plugins = ["tests.distribucion.fixtures"]
 
@@ -28,7 +37,9 @@ def _notificaciones(tipo: str) -> list[str]:
 
 def _cdr_en_sol(gre_sunat, numero: int) -> bytes:
     """What the dispatcher downloads in SOL: the CDR SUNAT holds for the guía."""
-    return gre_sunat.servidor.sandbox.almacen.buscar(RUC, "09", "T001", numero).cdr
+    almacen = gre_sunat.servidor.sandbox.almacen
+    (ruc,) = {r["ruc"] for r in almacen.listar() if r["tipo"] == "09" and r["numero"] == numero}
+    return almacen.buscar(ruc, "09", "T001", numero).cdr
 
 
 def test_sandbox_can_lose_the_answer_of_a_registered_send_and_gives_the_qr_link(gre_sunat):
@@ -51,7 +62,7 @@ def test_sandbox_can_lose_the_answer_of_a_registered_send_and_gives_the_qr_link(
 
 
 async def test_a_lost_send_answer_never_rejects_the_guia_and_its_sol_cdr_makes_it_accepted(
-        despacho, make_user, gre_sunat, worker):
+        despacho, make_user, gre_sunat, worker, temporal_client):
     gre_sunat.modo("perder_respuesta", cantidad=1)  # SUNAT registers the GRE; the 504 makes the activity resend
     pedido = _planificado(despacho, make_user, "GRE-401")
     guia_ = await asyncio.to_thread(_gre, despacho, pedido["id"], "POR_VERIFICAR", "RECHAZADA", "ACEPTADA")
@@ -74,10 +85,11 @@ async def test_a_lost_send_answer_never_rejects_the_guia_and_its_sol_cdr_makes_i
     assert despacho.estado(pedido["id"], "EN_RUTA").status_code == 200
     assert [(r["numero"], r["estado"]) for r in gre_sunat.servidor.sandbox.almacen.listar() if r["tipo"] == "09"] == \
         [(1, "ACEPTADO")]  # registered once
+    await _en_ruta_en_el_workflow(temporal_client, pedido["id"])
 
 
 async def test_a_rejected_guia_is_corrected_and_resent_under_a_new_number_on_its_route(
-        despacho, make_user, gre_sunat, worker):
+        despacho, make_user, gre_sunat, worker, temporal_client):
     pedido = _planificado(despacho, make_user, "GRE-501", peso="0")  # gross weight 0: SUNAT rejects (2881)
     rechazada = await asyncio.to_thread(_gre, despacho, pedido["id"], "RECHAZADA")
     assert rechazada["codigo_respuesta"] == "2881"
@@ -104,6 +116,7 @@ async def test_a_rejected_guia_is_corrected_and_resent_under_a_new_number_on_its
     assert despacho.estado(pedido["id"], "EN_RUTA").status_code == 200
     assert sorted((r["numero"], r["estado"]) for r in gre_sunat.servidor.sandbox.almacen.listar()
                   if r["tipo"] == "09") == [(1, "RECHAZADO"), (2, "ACEPTADO")]
+    await _en_ruta_en_el_workflow(temporal_client, pedido["id"])
 
 
 async def test_an_accepted_guia_whose_order_leaves_the_route_is_voided_in_sol_and_never_reused(
