@@ -13,17 +13,14 @@ from fastapi.responses import HTMLResponse, Response
 from pydantic import Field
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
-from temporalio.client import WorkflowUpdateFailedError
-from temporalio.service import RPCError, RPCStatusCode
 
 from api.contrato import descarga, errores
-from api.deps import Allowed, SessionDep, client_ip
+from api.deps import Allowed, SessionDep, client_ip, workflow_en_ejecucion
 from api.paginas import pagina as pagina_html
 from core import tiempo_real
 from core.db import session_scope
-from core.errors import Conflict, NotFound, TooManyRequests, Unavailable, ValidationError
+from core.errors import NotFound, TooManyRequests, ValidationError
 from core.schemas import Fecha, Id, Pagina, Paginacion, Salida, salida_de
-from core.temporal import connect
 from models.distribucion import (
     AsignacionPedido,
     DetallePedido,
@@ -202,17 +199,9 @@ async def reenviar_gre(guia_id: Id, datos: gre.CorreccionGreIn, session: Session
     guia = await run_in_threadpool(gre.corregir, session, guia_id, datos)
     pedido_id = guia.pedido_id
     session.rollback()  # no connection held while Temporal works
-    try:
-        handle = (await connect()).get_workflow_handle(pedidos.workflow_id(pedido_id))
+    no_en_ejecucion = f"El despacho del pedido PED-{pedido_id} no está en ejecución"
+    async with workflow_en_ejecucion(pedidos.workflow_id(pedido_id), no_en_ejecucion, "estado") as handle:
         await handle.execute_update("reenviar_gre", GuiaRef(guia_id), result_type=str)
-    except WorkflowUpdateFailedError as exc:  # the workflow's validator: still in flight, not planned
-        raise Conflict(str(exc.cause.message if exc.cause else exc), field="estado") from exc
-    except RPCError as exc:
-        if exc.status == RPCStatusCode.NOT_FOUND:
-            raise Conflict(f"El despacho del pedido PED-{pedido_id} no está en ejecución") from exc
-        raise Unavailable("El servicio de workflows (Temporal) no está disponible") from exc
-    except RuntimeError as exc:
-        raise Unavailable("El servicio de workflows (Temporal) no está disponible") from exc
     return gre.obtener(session, guia_id)
 
 

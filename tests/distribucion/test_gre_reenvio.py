@@ -90,9 +90,9 @@ async def test_a_lost_send_answer_never_rejects_the_guia_and_its_sol_cdr_makes_i
 
 async def test_a_rejected_guia_is_corrected_and_resent_under_a_new_number_on_its_route(
         despacho, make_user, gre_sunat, worker, temporal_client):
-    pedido = _planificado(despacho, make_user, "GRE-501", peso="0")  # gross weight 0: SUNAT rejects (2881)
+    pedido = _planificado(despacho, make_user, "GRE-501", peso="0")  # gross weight 0: SUNAT rejects (2523)
     rechazada = await asyncio.to_thread(_gre, despacho, pedido["id"], "RECHAZADA")
-    assert rechazada["codigo_respuesta"] == "2881"
+    assert rechazada["codigo_respuesta"] == "2523"
     res = despacho.estado(pedido["id"], "EN_RUTA")
     assert res.status_code == 409 and f"/api/guias-remision/{rechazada['id']}/reenviar/" in res.json()["message"]
 

@@ -55,15 +55,24 @@ NOMBRE_GRE = re.compile(r"(\d{11})-(09)-([A-Z0-9]{4})-(\d{1,8})")
 UBIGEO = re.compile(r"(0[1-9]|1\d|2[0-5])(\d\d)(\d\d)")  # INEI: department 01-25, province and district 01+
 DURACION_TOKEN_S = 3600
 RUTA_QR = "/v1/contribuyente/gre/comprobantes/descargaqr"
+# The GRE rules the sandbox checks, with SUNAT's code and wording where its published answers are on record
+# (SUNAT's "Reglas de validación" workbook for the GRE remitente, as integrators quote it):
+# 2523 GrossWeightMeasure of 0.00 (odoo/documentation, l10n_pe "Common errors": "2523 - GrossWeightMeasure - El
+# dato no cumple con el formato establecido"; the sandbox had 2881); 2566 and 3357 vehicle plate and main
+# driver (thegreenter/greenter#236, SUNAT's messages; the sandbox had 2567 for the driver); 2112 the
+# CustomizationID version, 2.0 since the 2022 GRE (thegreenter/greenter#205, ValidaExprRegGreRemitente-2.0.1).
+# The others are the sandbox's own numbering, not confirmed against SUNAT's list: read them as "a rule of that
+# kind", not SUNAT's code.
 REGLAS_GRE = {
+    "2112": "CustomizationID - La version del documento no es correcta",
     "2880": "El XML no contiene el peso bruto total de los bienes (GrossWeightMeasure)",
-    "2881": "El peso bruto total de los bienes debe ser mayor a cero",
+    "2523": "GrossWeightMeasure - El dato no cumple con el formato establecido",
     "2773": "El motivo de traslado no existe en el catálogo 20",
     "2774": "La modalidad de traslado no existe en el catálogo 18",
     "2776": "El ubigeo del punto de llegada no existe",
     "2777": "El ubigeo del punto de partida no existe",
-    "2566": "Para la modalidad de transporte privado debe consignar la placa del vehículo",
-    "2567": "Para la modalidad de transporte privado debe consignar el documento y la licencia del conductor",
+    "2566": "El XML no contiene el tag o no existe informacion del Numero de placa del vehículo",
+    "3357": "Debe consignar informacion del conductor principal",
     "2568": "Para la modalidad de transporte público debe consignar el RUC del transportista",
     "2570": "Debe consignar el documento de identidad del destinatario",
 }
@@ -83,8 +92,9 @@ def validar_reglas_gre(raiz: etree._Element) -> tuple[str, str] | None:
     m1l = _txt(raiz, f"{envio}/cbc:SpecialInstructions") == INDICADOR_M1L
     modalidad = _txt(raiz, f"{envio}/cac:ShipmentStage/cbc:TransportModeCode")
     chequeos: list[tuple[str, Callable[[], bool]]] = [
+        ("2112", lambda: _version(_txt(raiz, "cbc:CustomizationID")) >= 2),
         ("2880", lambda: bool(peso)),
-        ("2881", lambda: _positivo(peso)),
+        ("2523", lambda: _positivo(peso)),
         ("2773", lambda: _txt(raiz, f"{envio}/cbc:HandlingCode") in cat.CAT_20_MOTIVO_TRASLADO),
         ("2774", lambda: modalidad in cat.CAT_18_MODALIDAD_TRASLADO),
         ("2776", lambda: bool(UBIGEO.fullmatch(_txt(raiz, f"{envio}/cac:Delivery/cac:DeliveryAddress/cbc:ID")))),
@@ -92,7 +102,7 @@ def validar_reglas_gre(raiz: etree._Element) -> tuple[str, str] | None:
             _txt(raiz, f"{envio}/cac:Delivery/cac:Despatch/cac:DespatchAddress/cbc:ID")))),
         ("2566", lambda: modalidad != cat.TRANSPORTE_PRIVADO or m1l or bool(
             _txt(raiz, f"{envio}/cac:TransportHandlingUnit/cac:TransportEquipment/cbc:ID"))),
-        ("2567", lambda: modalidad != cat.TRANSPORTE_PRIVADO or m1l or bool(
+        ("3357", lambda: modalidad != cat.TRANSPORTE_PRIVADO or m1l or bool(
             _txt(raiz, f"{envio}/cac:ShipmentStage/cac:DriverPerson/cbc:ID") and
             _txt(raiz, f"{envio}/cac:ShipmentStage/cac:DriverPerson/cac:IdentityDocumentReference/cbc:ID"))),
         ("2568", lambda: modalidad != cat.TRANSPORTE_PUBLICO or bool(
@@ -104,6 +114,13 @@ def validar_reglas_gre(raiz: etree._Element) -> tuple[str, str] | None:
         if not cumple():
             return codigo, REGLAS_GRE[codigo]
     return None
+
+
+def _version(texto: str) -> float:
+    try:
+        return float(texto)
+    except ValueError:
+        return 0.0
 
 
 def _positivo(texto: str) -> bool:
