@@ -396,7 +396,7 @@ def cargar_cdr(session: Session, guia_id: int, cdr_zip: bytes) -> Guia:
     if clase is ClaseCodigo.EXCEPCION:
         raise ValidationError(f"El CDR trae el código {cdr.codigo}, que no es una aceptación ni un rechazo",
                               field="archivo")
-    aceptado = clase is ClaseCodigo.ACEPTADO
+    aceptado = clase in (ClaseCodigo.ACEPTADO, ClaseCodigo.OBSERVADO)  # observations do not reject
     registrar_respuesta(session, guia_id, EstadoEnvio(ACEPTADO if aceptado else "99", cdr_zip,
                                                       "" if aceptado else cdr.codigo, cdr.descripcion))
     return obtener(session, guia_id)
