@@ -106,6 +106,21 @@ def preparar_gre(ref: PedidoRef) -> int:
         return 0
 
 
+@activity.defn(name="rehacer_gre")
+def rehacer_gre(ref: GuiaRef) -> int:
+    """The dispatcher's re-send of a RECHAZADA / ERROR guía: rebuilt from the corrected data and signed (a new
+    guía under a new number after a rejection); 0 when nothing is to be sent, or the data is still incomplete
+    (recorded as ERROR with the reason, the dispatcher told)."""
+    try:
+        with session_scope() as session:
+            return gre.rehacer(session, ref.guia_id)
+    except (DomainError, TextoNoRepresentable) as exc:
+        with session_scope() as session:
+            pedido_id = gre.obtener(session, ref.guia_id).pedido_id
+            gre.registrar_error_datos(session, pedido_id, getattr(exc, "message", str(exc)))
+        return 0
+
+
 @activity.defn(name="enviar_gre")
 def enviar_gre(ref: GuiaRef) -> str:
     """Token + POST of the zip; the ticket is stored. Idempotent: a guía already sent keeps its ticket. SUNAT
@@ -148,4 +163,4 @@ def consultar_gre(ref: GuiaRef) -> str:
 
 
 ACTIVITIES = [geocodificar_pedido, enviar_otp_entrega, notificar_entrega, facturar_pedido, alertar_retraso_entrega,
-              podar_tracking, preparar_gre, enviar_gre, consultar_gre]
+              podar_tracking, preparar_gre, enviar_gre, consultar_gre, rehacer_gre]

@@ -3,6 +3,7 @@
 import functools
 import inspect
 from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
@@ -12,11 +13,14 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import TypeAdapter
 from pydantic_core import to_jsonable_python
 from sqlmodel import Session
+from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.service import RPCError, RPCStatusCode
 
 from core import idempotency
 from core.context import Actor
 from core.db import get_engine
-from core.errors import Unauthorized
+from core.errors import Conflict, Unauthorized, Unavailable
+from core.temporal import connect
 from services.auth import AuthUser, authenticate
 
 bearer = HTTPBearer(auto_error=False)
@@ -160,3 +164,23 @@ def idempotent(endpoint: Callable[..., Any]) -> Callable[..., Any]:
     wrapper.__signature__ = signature.replace(  # type: ignore[attr-defined]
         parameters=[*signature.parameters.values(), *extra])
     return wrapper
+
+
+# --- a user's update to a running workflow ------------------------------------------------------------------
+
+
+@asynccontextmanager
+async def workflow_en_ejecucion(workflow_id: str, no_en_ejecucion: str,
+                                field: str | None = None) -> AsyncIterator[WorkflowHandle]:
+    """The running workflow's handle, with Temporal's answers turned into ours: its update validator's refusal
+    and a workflow not running are 409 (``no_en_ejecucion``), Temporal down is 503."""
+    try:
+        yield (await connect()).get_workflow_handle(workflow_id)
+    except WorkflowUpdateFailedError as exc:  # the validator refused the transition
+        raise Conflict(str(exc.cause.message if exc.cause else exc), field=field) from exc
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            raise Conflict(no_en_ejecucion, field=field) from exc
+        raise Unavailable("El servicio de workflows (Temporal) no está disponible") from exc
+    except RuntimeError as exc:
+        raise Unavailable("El servicio de workflows (Temporal) no está disponible") from exc

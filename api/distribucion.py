@@ -15,11 +15,11 @@ from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from api.contrato import descarga, errores
-from api.deps import Allowed, SessionDep, client_ip
+from api.deps import Allowed, SessionDep, client_ip, workflow_en_ejecucion
 from api.paginas import pagina as pagina_html
 from core import tiempo_real
 from core.db import session_scope
-from core.errors import NotFound, TooManyRequests
+from core.errors import NotFound, TooManyRequests, ValidationError
 from core.schemas import Fecha, Id, Pagina, Paginacion, Salida, salida_de
 from models.distribucion import (
     AsignacionPedido,
@@ -31,10 +31,12 @@ from models.distribucion import (
     TrackingTransportista,
     Transportista,
 )
-from services.distribucion import entregas, gre, pedidos, rutas, seguimiento
+from services.distribucion import entregas, gre, gre_baja, pedidos, rutas, seguimiento
 from services.distribucion import hoja_ruta as hoja_ruta_pdf
+from workflows.entradas import GuiaRef
 
 router = APIRouter(tags=["distribucion"])
+MAX_CDR = 1_000_000  # a CDR zip is a few kB
 Pag = Annotated[Paginacion, Depends()]
 
 PedidoOut = salida_de(Pedido, "PedidoOut", doc="An order (its stock reserved in the dispatch warehouse).")
@@ -152,7 +154,9 @@ def planificar_dia(datos: rutas.PlanDiaIn, session: SessionDep,
 # --- guías de remisión (GRE remitente) --------------------------------------------------------------------------
 
 GuiaRemisionOut = salida_de(GuiaRemision, "GuiaRemisionOut", doc="The GRE remitente (tipo 09) an order travels "
-                            "under: PENDIENTE → ENVIADA (SUNAT's ticket) → ACEPTADA / RECHAZADA (code and reason).")
+                            "under: PENDIENTE → ENVIADA (SUNAT's ticket) → ACEPTADA / RECHAZADA (code and reason); "
+                            "ERROR (not issued); POR_VERIFICAR (registered at SUNAT, answer lost: upload its CDR); "
+                            "BAJA_PENDIENTE → ANULADA (voided in SOL).")
 
 
 @router.get("/api/pedidos/{pedido_id}/gre/", response_model=GuiaRemisionOut)
@@ -182,6 +186,43 @@ def gre_xml(guia_id: Id, session: SessionDep, _: Allowed("distribucion", "ver"))
 @router.get("/api/guias-remision/{guia_id}/cdr/", **descarga("application/zip", "SUNAT's CDR (zip)"))
 def gre_cdr(guia_id: Id, session: SessionDep, _: Allowed("distribucion", "ver")) -> Response:
     return _archivo_gre(session, guia_id, "cdr", "application/zip")
+
+
+@router.post("/api/guias-remision/{guia_id}/reenviar/", status_code=202, response_model=GuiaRemisionOut)
+async def reenviar_gre(guia_id: Id, datos: gre.CorreccionGreIn, session: SessionDep,
+                       _: Allowed("distribucion", "planificar")) -> GuiaRemision:
+    """Re-send a RECHAZADA or ERROR guía once its data is corrected (carrier plate or licence, address or
+    ubigeo, weight…): the order's workflow rebuilds, re-signs and sends it, the order staying on its route
+    (EN_RUTA passes once SUNAT accepts). A rejected guía's number is burnt: the re-send is a new guía under the
+    next number (follow it at GET /api/pedidos/{id}/gre/). 409 when the guía is not re-sendable or its GRE is
+    still at SUNAT (the corrections, the order's and carrier's real data, stand)."""
+    guia = await run_in_threadpool(gre.corregir, session, guia_id, datos)
+    pedido_id = guia.pedido_id
+    session.rollback()  # no connection held while Temporal works
+    no_en_ejecucion = f"El despacho del pedido PED-{pedido_id} no está en ejecución"
+    async with workflow_en_ejecucion(pedidos.workflow_id(pedido_id), no_en_ejecucion, "estado") as handle:
+        await handle.execute_update("reenviar_gre", GuiaRef(guia_id), result_type=str)
+    return gre.obtener(session, guia_id)
+
+
+@router.post("/api/guias-remision/{guia_id}/cdr/", response_model=GuiaRemisionOut)
+async def cargar_cdr_gre(
+    guia_id: Id, session: SessionDep, _: Allowed("distribucion", "planificar"),
+    archivo: Annotated[UploadFile, File(description="the CDR zip downloaded from SUNAT's SOL portal")],
+) -> GuiaRemision:
+    """A POR_VERIFICAR guía (SUNAT had registered it, the answer was lost): its CDR from SOL, checked to be the
+    signed answer for this guía, makes it ACEPTADA or RECHAZADA as the CDR says."""
+    contenido = await archivo.read(MAX_CDR + 1)
+    if len(contenido) > MAX_CDR:
+        raise ValidationError("El CDR supera 1 MB", field="archivo")
+    return await run_in_threadpool(gre.cargar_cdr, session, guia_id, contenido)
+
+
+@router.post("/api/guias-remision/{guia_id}/baja/confirmar/", response_model=GuiaRemisionOut)
+def confirmar_baja_gre(guia_id: Id, session: SessionDep, _: Allowed("distribucion", "planificar")) -> GuiaRemision:
+    """The dispatcher voided the BAJA_PENDIENTE guía in SUNAT's SOL portal (SUNAT offers no web service for a
+    GRE's baja): it becomes ANULADA; its number is never reused."""
+    return gre_baja.confirmar_baja(session, guia_id)
 
 
 # --- entregas ---------------------------------------------------------------------------------------------------

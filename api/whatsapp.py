@@ -10,16 +10,14 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import PlainTextResponse, Response
 from pydantic import Field
-from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
-from temporalio.service import RPCError, RPCStatusCode
+from temporalio.client import WorkflowHandle
 
 from api.contrato import descarga, errores
-from api.deps import Allowed, SessionDep
+from api.deps import Allowed, SessionDep, workflow_en_ejecucion
 from core.db import session_scope
-from core.errors import Conflict, NotFound, Unavailable
+from core.errors import NotFound
 from core.schemas import Fecha, Id, Pagina, Paginacion, Salida, salida_de
 from core.settings import get_settings
-from core.temporal import connect
 from integrations.storage import get_storage
 from models.whatsapp import (
     IntentoNotificacion,
@@ -190,16 +188,9 @@ async def _workflow_de(session: SessionDep, campana_id: int) -> AsyncIterator[Wo
     """The campaign's workflow handle, with Temporal's answers turned into ours (409 not running, 503 down)."""
     whatsapp_campanas.obtener(session, campana_id)  # 404 first
     session.rollback()  # no connection held while Temporal works
-    try:
-        yield (await connect()).get_workflow_handle(f"campana-{campana_id}")
-    except WorkflowUpdateFailedError as exc:  # the validator refused the transition
-        raise Conflict(str(exc.cause.message if exc.cause else exc)) from exc
-    except RPCError as exc:
-        if exc.status == RPCStatusCode.NOT_FOUND:
-            raise Conflict(f"La campaña {campana_id} no está en ejecución") from exc
-        raise Unavailable("El servicio de workflows (Temporal) no está disponible") from exc
-    except RuntimeError as exc:
-        raise Unavailable("El servicio de workflows (Temporal) no está disponible") from exc
+    async with workflow_en_ejecucion(f"campana-{campana_id}",
+                                     f"La campaña {campana_id} no está en ejecución") as handle:
+        yield handle
 
 
 async def _controlar(session: SessionDep, campana_id: int, update: str) -> dict[str, Any]:

@@ -2,7 +2,8 @@
 
 An order's lines reserve stock in `productos_almacen.stock_reservado` (module 2's row) when the order is
 created; the delivery turns the reservation into an exit (a VENTA kardex row), a cancellation releases it.
-`guias_remision` holds the GRE remitente of each order on a route (one per assignment).
+`guias_remision` holds the GRE remitente of each order on a route (one live guía per assignment; a rejected
+one stays, under its burnt number, beside the guía re-sent with a new number).
 `eventos_pedido` is append-only (a trigger refuses UPDATE/DELETE). `tracking_transportista` grows by
 ~576k rows a day for 200 carriers every 30 s: it is indexed by (carrier, time) and pruned daily.
 """
@@ -188,28 +189,34 @@ class TrackingTransportista(SQLModel, table=True):
     created_at: datetime = created_at()
 
 
-ESTADOS_GRE = ("PENDIENTE", "ENVIADA", "ACEPTADA", "RECHAZADA", "ERROR")
+ESTADOS_GRE = ("PENDIENTE", "ENVIADA", "ACEPTADA", "RECHAZADA", "ERROR", "POR_VERIFICAR", "BAJA_PENDIENTE", "ANULADA")
 
 
 class GuiaRemision(SQLModel, table=True):
-    """The GRE remitente (tipo 09) an order travels under: one per assignment to a route, so an order taken off
-    a route and planned again gets a new guía. PENDIENTE (built and signed) → ENVIADA (SUNAT's ticket) →
-    ACEPTADA (CDR stored) / RECHAZADA (SUNAT's code and reason); ERROR: data no retry can fix (or the SOL
-    credentials SUNAT refused). The transport data is the snapshot the XML carries."""
+    """The GRE remitente (tipo 09) an order travels under: one live guía per assignment to a route, so an order
+    taken off a route and planned again gets a new guía. PENDIENTE (built and signed) → ENVIADA (SUNAT's ticket)
+    → ACEPTADA (CDR stored) / RECHAZADA (SUNAT's code and reason: its number is burnt, the re-send is a new
+    guía); ERROR: data no retry can fix (or the SOL credentials SUNAT refused), re-sent under the same row.
+    POR_VERIFICAR: SUNAT says the number is already registered (the first send's answer was lost): its state is
+    read in SOL and its CDR uploaded. BAJA_PENDIENTE → ANULADA: an accepted guía whose order left the route,
+    voided by the dispatcher in SUNAT's SOL portal (the only channel SUNAT offers for a GRE remitente). The
+    transport data is the snapshot the XML carries."""
 
     __tablename__ = "guias_remision"
     __audit_module__: ClassVar[str] = "distribucion"
     __table_args__ = (
         UniqueConstraint("serie", "numero", name="ux_guias_remision_numero"),
         CheckConstraint(f"estado IN {ESTADOS_GRE!r}", name="guias_remision_estado"),
+        Index("ux_guias_remision_asignacion_vigente", "asignacion_id", unique=True,
+              postgresql_where=text("estado <> 'RECHAZADA'")),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     pedido_id: int = Field(foreign_key="pedidos.id", index=True)
-    asignacion_id: int = Field(foreign_key="asignaciones_pedido.id", unique=True)
+    asignacion_id: int = Field(foreign_key="asignaciones_pedido.id", index=True)
     serie: str = Field(max_length=4)
     numero: int | None = None  # allocated when the XML is built (an ERROR before that burns no number)
-    estado: str = Field(default="PENDIENTE", max_length=10)
+    estado: str = Field(default="PENDIENTE", max_length=15)
     motivo_traslado: str = Field(default="01", max_length=2)  # catálogo 20
     modalidad: str = Field(default="02", max_length=2)  # catálogo 18
     vehiculo_m1l: bool = False
@@ -231,4 +238,6 @@ class GuiaRemision(SQLModel, table=True):
     cdr_path: str = Field(default="", max_length=300)
     enviado_at: datetime | None = timestamp()
     respondido_at: datetime | None = timestamp()
+    motivo_baja: str = Field(default="", max_length=300)  # why the accepted guía is to be voided in SOL
+    baja_confirmada_at: datetime | None = timestamp()  # the dispatcher confirmed the void in SOL
     created_at: datetime = created_at()

@@ -87,7 +87,9 @@ def _historias() -> list[Path]:
 async def test_histories_recorded_with_dict_payloads_replay(archivo: Path):
     """Recorded (against the local SUNAT sandbox) before the inputs became dataclasses: contingency with
     queued documents and a reenvío, data errors corrected, resumen diario and baja children, sales notes with
-    updates and the `sincronizar` signal. A mismatch raises a nondeterminism or decoding error here."""
+    updates and the `sincronizar` signal; and `gre-EntregaPedido-*`, dispatches recorded before the GRE
+    re-send (`reenviar_gre`, patch "gre-reenvio"): accepted then EN_RUTA, rejected, not issued (ERROR). A
+    mismatch raises a nondeterminism or decoding error here."""
     historia = json.loads(archivo.read_text())
     inicio = historia["events"][0]["workflowExecutionStartedEventAttributes"]
     assert inicio["workflowType"]["name"] in {workflow._Definition.must_from_class(c).name

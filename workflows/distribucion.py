@@ -4,9 +4,10 @@ The database is the authority for the order's state (the API's transactions move
 the workflow as the `registrar_estado` update through the outbox, in event order. The workflow geocodes an
 address that came without coordinates (retrying through a geocoder outage), issues the GRE remitente when the
 order is planned on a route (built and signed, sent to SUNAT's GRE API, its ticket polled: EN_RUTA needs it
-accepted), sends the customer the delivery code when the order goes EN_RUTA, alerts the dispatcher when the
-stop passes its ETA, issues the comprobante (module 3) and notifies the customer on delivery, and keeps
-`Estado`/`Transportista` current for operators in the Temporal UI."""
+accepted; a rejected or failed one is rebuilt and re-sent when the dispatcher asks, `reenviar_gre`), sends
+the customer the delivery code when the order goes EN_RUTA, alerts the dispatcher when the stop passes its ETA,
+issues the comprobante (module 3) and notifies the customer on delivery, and keeps `Estado`/`Transportista`
+current for operators in the Temporal UI."""
 
 import asyncio
 from datetime import datetime, timedelta
@@ -25,6 +26,7 @@ with workflow.unsafe.imports_passed_through():
         notificar_entrega,
         podar_tracking,
         preparar_gre,
+        rehacer_gre,
     )
     from core.schedules import ScheduleDef
     from core.temporal import ESTADO, TRANSPORTISTA
@@ -52,6 +54,9 @@ class EntregaPedido:
         self.evento_id = 0
         self.eta: datetime | None = None
         self.transportista = ""
+        self.gre_en_curso = False  # the GRE is being built, sent or polled
+        self.gre_estado = ""  # how the last GRE attempt ended (consultar_gre's answer; ERROR: none issued)
+        self.reenvio: GuiaRef | None = None  # the dispatcher asked to re-send this guía
 
     @workflow.update
     def registrar_estado(self, datos: EstadoPedido) -> str:
@@ -71,6 +76,22 @@ class EntregaPedido:
         if self.estado in FINALES:
             raise ValueError(f"el pedido ya está {self.estado}")
 
+    @workflow.update
+    def reenviar_gre(self, guia: GuiaRef) -> str:
+        """The dispatcher fixed a RECHAZADA / ERROR guía's data: rebuild, re-sign and re-send it (the order stays
+        on its route; EN_RUTA passes once SUNAT accepts)."""
+        self.reenvio, self.gre_estado = guia, ""
+        return "REENVIO_SOLICITADO"
+
+    @reenviar_gre.validator
+    def _validar_reenvio(self, guia: GuiaRef) -> None:
+        if self.estado != PLANIFICADO:
+            raise ValueError(f"el pedido está {self.estado}: solo se reenvía la GRE de un pedido planificado")
+        if self.gre_en_curso or self.reenvio is not None:
+            raise ValueError("la GRE del pedido aún se está emitiendo: espere la respuesta de SUNAT")
+        if self.gre_estado not in ("RECHAZADA", "ERROR", "POR_VERIFICAR"):  # POR_VERIFICAR: its CDR may say rejected
+            raise ValueError(f"la GRE del pedido no está rechazada ni con error ({self.gre_estado or 'sin emitir'})")
+
     @workflow.query
     def estado_actual(self) -> str:
         return self.estado
@@ -86,7 +107,10 @@ class EntregaPedido:
         while self.estado not in FINALES or atendido != self.evento_id:
             if atendido == self.evento_id:
                 await self._esperar_cambio(ref, alertado_eta)
-                if self.evento_id == atendido:  # woke for the ETA alert
+                if self.reenvio is not None and workflow.patched("gre-reenvio"):
+                    en_curso.append(asyncio.create_task(self._emitir_gre(ref, self.reenvio)))
+                    self.reenvio = None
+                elif self.evento_id == atendido:  # woke for the ETA alert
                     alertado_eta = self.eta
                 continue
             atendido = self.evento_id
@@ -104,13 +128,22 @@ class EntregaPedido:
         await asyncio.gather(*en_curso, return_exceptions=True)
         return self.estado
 
-    async def _emitir_gre(self, ref: PedidoRef) -> None:
-        """Build and sign, send, then poll the ticket until SUNAT accepts or rejects the GRE remitente."""
-        guia_id = await workflow.execute_activity(preparar_gre, ref, **OPCIONES_GRE)
-        if guia_id:
-            guia = GuiaRef(guia_id)
-            await workflow.execute_activity(enviar_gre, guia, **OPCIONES_GRE)
-            await workflow.execute_activity(consultar_gre, guia, **OPCIONES_GRE)
+    async def _emitir_gre(self, ref: PedidoRef, rehacer: GuiaRef | None = None) -> None:
+        """Build and sign (or rebuild the guía the dispatcher corrected), send, then poll the ticket until SUNAT
+        accepts or rejects the GRE remitente."""
+        self.gre_en_curso = True
+        try:
+            if rehacer is None:
+                guia_id = await workflow.execute_activity(preparar_gre, ref, **OPCIONES_GRE)
+            else:
+                guia_id = await workflow.execute_activity(rehacer_gre, rehacer, **OPCIONES_GRE)
+            self.gre_estado = "ERROR"  # none issued: its data is incomplete (or none is due; the API tells)
+            if guia_id:
+                guia = GuiaRef(guia_id)
+                await workflow.execute_activity(enviar_gre, guia, **OPCIONES_GRE)
+                self.gre_estado = await workflow.execute_activity(consultar_gre, guia, **OPCIONES_GRE)
+        finally:
+            self.gre_en_curso = False
 
     async def _esperar_cambio(self, ref: PedidoRef, alertado_eta: datetime | None) -> None:
         visto = self.evento_id
@@ -118,7 +151,8 @@ class EntregaPedido:
         if self.estado == EN_RUTA and self.eta is not None and self.eta != alertado_eta:
             limite = max(self.eta + GRACIA - workflow.now(), timedelta(seconds=1))
         try:
-            await workflow.wait_condition(lambda: self.evento_id != visto, timeout=limite)
+            await workflow.wait_condition(lambda: self.evento_id != visto or self.reenvio is not None,
+                                          timeout=limite)
         except TimeoutError:
             await workflow.execute_activity(alertar_retraso_entrega, ref, start_to_close_timeout=timedelta(minutes=1),
                                             retry_policy=RETRY)

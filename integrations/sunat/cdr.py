@@ -86,6 +86,7 @@ class Cdr:
     hora_respuesta: str = ""
     ruc_receptor: str = ""  # cac:ReceiverParty: the issuer of the original document
     xml: bytes = b""
+    enlace: str = ""  # a GRE's: SUNAT's link for its QR (DocumentReference/DocumentDescription)
 
     @property
     def clase(self) -> ClaseCodigo:
@@ -162,6 +163,8 @@ def leer_cdr_xml(xml: bytes) -> Cdr:
         ruc_receptor=_texto(raiz, "*[local-name()='ReceiverParty']/*[local-name()='PartyIdentification']"
                                   "/*[local-name()='ID']"),
         xml=xml,
+        enlace=_texto(raiz, "*[local-name()='DocumentResponse']/*[local-name()='DocumentReference']"
+                            "/*[local-name()='DocumentDescription']"),
     )
 
 
@@ -190,6 +193,7 @@ class DatosCdr:
     receptor: str = ""  # "6-20100047218" for the cac:RecipientParty
     notas: tuple[Observacion, ...] = ()
     emitido: datetime | None = None
+    enlace: str = ""  # a GRE's CDR: the link of its QR (cac:DocumentReference/cbc:DocumentDescription)
 
 
 def _sub(padre: etree._Element, prefijo: str, nombre: str, texto: str | None = None) -> etree._Element:
@@ -231,7 +235,10 @@ def construir_cdr_xml(datos: DatosCdr) -> etree._Element:
     _sub(respuesta, "cbc", "ReferenceID", datos.documento_id)
     _sub(respuesta, "cbc", "ResponseCode", datos.codigo)
     _sub(respuesta, "cbc", "Description", datos.descripcion)
-    _sub(_sub(documento, "cac", "DocumentReference"), "cbc", "ID", datos.documento_id)
+    referencia = _sub(documento, "cac", "DocumentReference")
+    _sub(referencia, "cbc", "ID", datos.documento_id)
+    if datos.enlace:
+        _sub(referencia, "cbc", "DocumentDescription", datos.enlace)
     if datos.receptor:
         _party(documento, "RecipientParty", datos.receptor)
     return raiz

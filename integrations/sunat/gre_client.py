@@ -10,6 +10,13 @@
    (arcCdr: base64 CDR zip, indCdrGenerado "1") | "98" in process | "99" error ({"error": {"numError",
    "desError"}}, with a CDR when indCdrGenerado is "1")}.
 SUNAT down, 429 and timeouts raise `SunatNoDisponible` (retry); bad credentials `CredencialesRechazadas`.
+
+A lost answer: when the POST reached SUNAT but its answer did not come back (timeout, reset, a gateway's
+504), the retry's ticket answers 99 / 1033 ("registrado previamente"), without a CDR. That is not a
+rejection: the first send is registered, accepted or rejected. The API offers no query by document number
+(only the ticket), SUNAT's consulta integrada de comprobantes does not cover tipo 09 and billConsultService's
+getStatusCdr only 01/07/08, so the caller keeps every ticket it gets and, without one, has the guía's CDR read
+in SOL (services.distribucion.gre: POR_VERIFICAR).
 """
 
 import base64

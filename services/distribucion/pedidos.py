@@ -25,7 +25,8 @@ from models.distribucion import AsignacionPedido, DetallePedido, EventoPedido, G
 from models.ventas import Cliente
 from services import stock
 from services.auth import AuthUser
-from services.distribucion.estados import TRANSICIONES
+from services.distribucion import gre_baja
+from services.distribucion.estados import PLANIFICADO, TRANSICIONES
 from services.inventario import Cantidad, verificar_acceso
 from services.productos import cargar
 from workflows.entradas import EntregaPedidoEntrada, EstadoPedido
@@ -208,16 +209,20 @@ def exigir_gre(session: Session, pedido: Pedido, asignacion: AsignacionPedido | 
     if not get_settings().gre_remitente or pedido.tipo_entrega == "RECOJO" or asignacion is None:
         return
     guia = session.execute(select(GuiaRemision).where(GuiaRemision.asignacion_id == asignacion.id)
-                           ).scalar_one_or_none()
+                           .order_by(GuiaRemision.id.desc()).limit(1)).scalar_one_or_none()
     if guia is not None and guia.estado == "ACEPTADA":
         return
+    reenvio = f"corrija los datos y reenvíe la GRE (POST /api/guias-remision/{guia.id}/reenviar/)" if guia else ""
     if guia is None:
         motivo = "El pedido aún no tiene guía de remisión (GRE): se emite al asignarlo a la ruta"
     elif guia.estado == "ERROR":
-        motivo = f"La GRE del pedido no pudo emitirse: {guia.mensaje_respuesta}"
+        motivo = f"La GRE del pedido no pudo emitirse: {guia.mensaje_respuesta}; {reenvio}"
     elif guia.estado == "RECHAZADA":
         motivo = (f"SUNAT rechazó la GRE {guia.serie}-{guia.numero} ({guia.codigo_respuesta}: "
-                  f"{guia.mensaje_respuesta}): retire el pedido de la ruta, corrija los datos y vuelva a asignarlo")
+                  f"{guia.mensaje_respuesta}): {reenvio}")
+    elif guia.estado == "POR_VERIFICAR":
+        motivo = (f"SUNAT ya tiene registrada la GRE {guia.serie}-{guia.numero} pero su respuesta se perdió: "
+                  f"descargue su CDR en SOL y súbalo (POST /api/guias-remision/{guia.id}/cdr/)")
     else:
         motivo = f"La GRE {guia.serie}-{guia.numero} aún no es aceptada por SUNAT ({guia.estado})"
     raise Conflict(motivo, field="gre")
@@ -239,6 +244,8 @@ def cambiar_estado(session: Session, user: AuthUser, pedido_id: int, datos: Esta
     elif datos.estado in ("PENDIENTE", "CANCELADO", "NO_ENTREGADO") and asignacion is not None:
         asignacion.estado = "RETIRADA" if datos.estado != "NO_ENTREGADO" else "CERRADA"
         session.add(asignacion)
+        if pedido.estado == PLANIFICADO:  # off the route before the goods moved: its accepted GRE is voided
+            gre_baja.pedir_baja(session, asignacion, f"Pedido {datos.estado}: {datos.motivo}".rstrip(": "))
     if datos.estado == "CANCELADO":
         liberar(session, pedido)
     if datos.estado == "PENDIENTE" and pedido.estado == "NO_ENTREGADO":  # retried the next day

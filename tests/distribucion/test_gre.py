@@ -111,9 +111,10 @@ def test_sandbox_speaks_the_gre_api_token_send_ticket_cdr_and_rejections(gre_sun
     assert cdr.codigo == "0" and cdr.documento_id == "T001-1" and "aceptada" in cdr.descripcion
     firma.verificar_firma(extraer_xml_de_zip(estado.cdr)[1])  # the CDR is signed like the SEE one
 
-    casos = {2: (guia(2, peso_bruto=Decimal("0")), "2881"),  # weight 0
+    casos = {2: (guia(2, peso_bruto=Decimal("0")), "2523"),  # weight 0
              3: (guia(3, llegada=Punto("999999", "Av. Larco 345")), "2776"),  # arrival ubigeo that does not exist
              4: (guia(4, placa=""), "2566"),  # private transport without the vehicle
+             9: (guia(9, conductor=Conductor("1", "", "Juan", "Pérez", "")), "3357"),  # nor its main driver
              1: (guia(1), "1033")}  # the number was taken by the accepted GRE
     for numero, (g, codigo) in casos.items():
         _, estado = _hasta_final(c, gre_client.enviar(c, f"{RUC}-09-T001-{numero}", firmada(g)))
@@ -123,6 +124,10 @@ def test_sandbox_speaks_the_gre_api_token_send_ticket_cdr_and_rejections(gre_sun
                                                b"")
     _, estado = _hasta_final(c, gre_client.enviar(c, f"{RUC}-09-T001-5", firma.firmar_xml(sin_peso, _PFX, _CLAVE)[0]))
     assert estado.error_codigo == "2880"
+    version_1 = construir_guia(guia(10)).replace(b"<cbc:CustomizationID>2.0<", b"<cbc:CustomizationID>1.0<")
+    assert version_1 != construir_guia(guia(10))
+    _, estado = _hasta_final(c, gre_client.enviar(c, f"{RUC}-09-T001-10", firma.firmar_xml(version_1, _PFX, _CLAVE)[0]))
+    assert estado.error_codigo == "2112"  # the pre-2022 GRE version
     _, estado = _hasta_final(c, gre_client.enviar(c, f"{RUC}-09-T001-6", firmada(guia(7))))
     assert estado.error_codigo == "1036"  # the XML's number is not the file's
 
@@ -184,8 +189,8 @@ async def test_gre_accepted_on_the_real_worker_before_the_order_goes_en_ruta(des
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
     pagina = pypdfium2.PdfDocument(io.BytesIO(pdf.content))[0]
     assert "T001-1" in pagina.get_textpage().get_text_range()
-    (qr,) = decode(pagina.render(scale=4).to_pil())  # RUC|09|T001|1|date|recipient doc|hash|
-    assert qr.data.decode().split("|")[1:4] == ["09", "T001", "1"] and guia_["hash"] in qr.data.decode()
+    (qr,) = decode(pagina.render(scale=4).to_pil())  # SUNAT's link from the CDR, not a factura's pipe text
+    assert qr.data.decode() == leer_cdr(cdr.content).enlace and "descargaqr?hashqr=" in qr.data.decode()
     res = despacho.estado(pedido["id"], "EN_RUTA")
     assert res.status_code == 200 and res.json()["estado"] == "EN_RUTA"
     assert [r["numero"] for r in gre_sunat.servidor.sandbox.almacen.listar() if r["tipo"] == "09"] == [1]
@@ -195,10 +200,10 @@ async def test_gre_accepted_on_the_real_worker_before_the_order_goes_en_ruta(des
 async def test_a_rejected_gre_blocks_en_ruta_with_sunats_reason(despacho, make_user, gre_sunat, worker):
     sin_peso = _planificado(despacho, make_user, "GRE-201", peso="0")  # products without weight: gross weight 0
     guia_ = await asyncio.to_thread(_gre, despacho, sin_peso["id"], "RECHAZADA")
-    assert guia_["codigo_respuesta"] == "2881" and guia_["cdr_path"]
+    assert guia_["codigo_respuesta"] == "2523" and guia_["cdr_path"]
     res = despacho.estado(sin_peso["id"], "EN_RUTA")
     assert res.status_code == 409 and res.json()["errors"][0]["field"] == "gre"
-    assert "rechazó la GRE T001-1" in res.json()["message"] and "2881" in res.json()["message"]
+    assert "rechazó la GRE T001-1" in res.json()["message"] and "2523" in res.json()["message"]
     sin_ubigeo = _planificado(despacho, make_user, "GRE-202", ubigeo="")  # nothing to number: ERROR, reason
     guia_ = await asyncio.to_thread(_gre, despacho, sin_ubigeo["id"], "ERROR")
     assert guia_["numero"] is None and "ubigeo" in guia_["mensaje_respuesta"]

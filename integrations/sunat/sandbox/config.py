@@ -29,6 +29,9 @@ class Modo(StrEnum):
     ERROR_5XX = "error_5xx"  # HTTP 5xx with a non-SOAP body, like a failing load balancer
     LENTO = "lento"  # answers after ``segundos``
     RECHAZAR = "rechazar"  # the next ``cantidad`` documents get ``codigo``
+    # The next ``cantidad`` GRE sends are registered (ticket, CDR) but their answer never reaches the client: a
+    # gateway timeout, as when SUNAT's load balancer gives up on a send SUNAT goes on to register.
+    PERDER_RESPUESTA = "perder_respuesta"
 
 
 @dataclass
@@ -92,6 +95,16 @@ class EstadoFallas:
             if self.restantes == 0:
                 self.modo = Modo.NORMAL
             return forzado
+
+    def tomar_perdida(self) -> bool:
+        """Consume one lost answer if ``perder_respuesta`` is active; back to normal when exhausted."""
+        with self._lock:
+            if self.modo is not Modo.PERDER_RESPUESTA or self.restantes <= 0:
+                return False
+            self.restantes -= 1
+            if self.restantes == 0:
+                self.modo = Modo.NORMAL
+            return True
 
     def como_dict(self) -> dict:
         return {

@@ -10,6 +10,12 @@
   first ``consultas_en_proceso`` times, then "0" with ``arcCdr`` (signed CDR zip, like the SEE one) and
   ``indCdrGenerado`` "1", or "99" with ``error: {numError, desError}`` (and the CDR for a rejection).
 
+An accepted GRE's CDR carries, as SUNAT's does, the link its printed QR encodes in
+``cac:DocumentResponse/cac:DocumentReference/cbc:DocumentDescription``: ``{base}/v1/contribuyente/gre/
+comprobantes/descargaqr?hashqr=<opaque base64>`` (SUNAT's host is e-factura.sunat.gob.pe); the sandbox serves
+that page too. ``perder_respuesta`` registers the next send and answers 504 instead of its ticket (a lost
+answer); the retry then meets 1033.
+
 The document goes through SUNAT's order: number already registered (1033) → XSD (0306) → signature (1059/2335)
 → the GRE rules below. Rejections (2000-3999) burn the number, like in SUNAT. The sandbox's fault modes apply
 (``error_5xx`` answers 503 to the token too; ``rechazar`` forces the next GRE's code). The rule codes are the
@@ -27,6 +33,7 @@ import threading
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from urllib.parse import urlencode
 
 from lxml import etree
 from starlette.concurrency import run_in_threadpool
@@ -47,15 +54,25 @@ SCOPE = "https://api-cpe.sunat.gob.pe"
 NOMBRE_GRE = re.compile(r"(\d{11})-(09)-([A-Z0-9]{4})-(\d{1,8})")
 UBIGEO = re.compile(r"(0[1-9]|1\d|2[0-5])(\d\d)(\d\d)")  # INEI: department 01-25, province and district 01+
 DURACION_TOKEN_S = 3600
+RUTA_QR = "/v1/contribuyente/gre/comprobantes/descargaqr"
+# The GRE rules the sandbox checks, with SUNAT's code and wording where its published answers are on record
+# (SUNAT's "Reglas de validación" workbook for the GRE remitente, as integrators quote it):
+# 2523 GrossWeightMeasure of 0.00 (odoo/documentation, l10n_pe "Common errors": "2523 - GrossWeightMeasure - El
+# dato no cumple con el formato establecido"; the sandbox had 2881); 2566 and 3357 vehicle plate and main
+# driver (thegreenter/greenter#236, SUNAT's messages; the sandbox had 2567 for the driver); 2112 the
+# CustomizationID version, 2.0 since the 2022 GRE (thegreenter/greenter#205, ValidaExprRegGreRemitente-2.0.1).
+# The others are the sandbox's own numbering, not confirmed against SUNAT's list: read them as "a rule of that
+# kind", not SUNAT's code.
 REGLAS_GRE = {
+    "2112": "CustomizationID - La version del documento no es correcta",
     "2880": "El XML no contiene el peso bruto total de los bienes (GrossWeightMeasure)",
-    "2881": "El peso bruto total de los bienes debe ser mayor a cero",
+    "2523": "GrossWeightMeasure - El dato no cumple con el formato establecido",
     "2773": "El motivo de traslado no existe en el catálogo 20",
     "2774": "La modalidad de traslado no existe en el catálogo 18",
     "2776": "El ubigeo del punto de llegada no existe",
     "2777": "El ubigeo del punto de partida no existe",
-    "2566": "Para la modalidad de transporte privado debe consignar la placa del vehículo",
-    "2567": "Para la modalidad de transporte privado debe consignar el documento y la licencia del conductor",
+    "2566": "El XML no contiene el tag o no existe informacion del Numero de placa del vehículo",
+    "3357": "Debe consignar informacion del conductor principal",
     "2568": "Para la modalidad de transporte público debe consignar el RUC del transportista",
     "2570": "Debe consignar el documento de identidad del destinatario",
 }
@@ -75,8 +92,9 @@ def validar_reglas_gre(raiz: etree._Element) -> tuple[str, str] | None:
     m1l = _txt(raiz, f"{envio}/cbc:SpecialInstructions") == INDICADOR_M1L
     modalidad = _txt(raiz, f"{envio}/cac:ShipmentStage/cbc:TransportModeCode")
     chequeos: list[tuple[str, Callable[[], bool]]] = [
+        ("2112", lambda: _version(_txt(raiz, "cbc:CustomizationID")) >= 2),
         ("2880", lambda: bool(peso)),
-        ("2881", lambda: _positivo(peso)),
+        ("2523", lambda: _positivo(peso)),
         ("2773", lambda: _txt(raiz, f"{envio}/cbc:HandlingCode") in cat.CAT_20_MOTIVO_TRASLADO),
         ("2774", lambda: modalidad in cat.CAT_18_MODALIDAD_TRASLADO),
         ("2776", lambda: bool(UBIGEO.fullmatch(_txt(raiz, f"{envio}/cac:Delivery/cac:DeliveryAddress/cbc:ID")))),
@@ -84,7 +102,7 @@ def validar_reglas_gre(raiz: etree._Element) -> tuple[str, str] | None:
             _txt(raiz, f"{envio}/cac:Delivery/cac:Despatch/cac:DespatchAddress/cbc:ID")))),
         ("2566", lambda: modalidad != cat.TRANSPORTE_PRIVADO or m1l or bool(
             _txt(raiz, f"{envio}/cac:TransportHandlingUnit/cac:TransportEquipment/cbc:ID"))),
-        ("2567", lambda: modalidad != cat.TRANSPORTE_PRIVADO or m1l or bool(
+        ("3357", lambda: modalidad != cat.TRANSPORTE_PRIVADO or m1l or bool(
             _txt(raiz, f"{envio}/cac:ShipmentStage/cac:DriverPerson/cbc:ID") and
             _txt(raiz, f"{envio}/cac:ShipmentStage/cac:DriverPerson/cac:IdentityDocumentReference/cbc:ID"))),
         ("2568", lambda: modalidad != cat.TRANSPORTE_PUBLICO or bool(
@@ -96,6 +114,13 @@ def validar_reglas_gre(raiz: etree._Element) -> tuple[str, str] | None:
         if not cumple():
             return codigo, REGLAS_GRE[codigo]
     return None
+
+
+def _version(texto: str) -> float:
+    try:
+        return float(texto)
+    except ValueError:
+        return 0.0
 
 
 def _positivo(texto: str) -> bool:
@@ -116,6 +141,7 @@ class ApiGre:
         self.config, self.almacen, self.fallas = config, almacen, fallas
         self._clave, self._certificado = clave_pem, certificado_pem
         self._tokens: dict[str, tuple[str, float]] = {}  # token -> (RUC, expiry)
+        self._qr: dict[str, str] = {}  # hashqr -> RUC-09-SERIE-NUMERO
         self._lock = threading.Lock()
         self.contadores = {"token": 0, "token_rechazado": 0, "envios": 0, "consultas": 0}
 
@@ -153,14 +179,19 @@ class ApiGre:
             guardado = self._tokens.get(cabecera[7:].strip())
         return guardado[0] if guardado and guardado[1] > time.monotonic() else None
 
+    def guia_del_qr(self, hashqr: str) -> str | None:
+        with self._lock:
+            return self._qr.get(hashqr)
+
     def olvidar_tokens(self) -> None:
         with self._lock:
             self._tokens.clear()
+            self._qr.clear()
             self.contadores = dict.fromkeys(self.contadores, 0)
 
     # ------------------------------------------------------------------ send
 
-    def recibir(self, ruc_usuario: str, nombre: str, cuerpo: object) -> JSONResponse:
+    def recibir(self, ruc_usuario: str, nombre: str, cuerpo: object, base_url: str = "") -> JSONResponse:
         self._contar("envios")
         archivo = cuerpo.get("archivo") if isinstance(cuerpo, dict) else None
         if not isinstance(archivo, dict):
@@ -183,8 +214,14 @@ class ApiGre:
             return _error(422, falla.codigo, falla.mensaje)
         ticket = str(self.almacen.siguiente_id() + 1_800_000_000_000)
         codigo, mensaje = self._validar(xml, ruc, serie, int(numero))
+        enlace = ""
+        if clasificar_codigo(codigo) is ClaseCodigo.ACEPTADO:
+            hashqr = base64.b64encode(secrets.token_bytes(60)).decode()  # 80 characters, opaque like SUNAT's
+            with self._lock:
+                self._qr[hashqr] = nombre
+            enlace = f"{base_url.rstrip('/')}{RUTA_QR}?{urlencode({'hashqr': hashqr})}"
         datos = DatosCdr(nombre=nombre, ruc_emisor=ruc, documento_id=f"{serie}-{int(numero)}", codigo=codigo,
-                         descripcion=mensaje, id_respuesta=ticket)
+                         descripcion=mensaje, id_respuesta=ticket, enlace=enlace)
         cdr = construir_cdr(datos, self._clave, self._certificado)
         clase = clasificar_codigo(codigo)
         if clase is not ClaseCodigo.EXCEPCION:  # accepted or rejected: the number is taken
@@ -267,7 +304,12 @@ def rutas(api: ApiGre, fallas: Callable[[], Awaitable[Response | None]]) -> list
             cuerpo = await request.json()
         except ValueError:
             return _error(422, "0306", "El cuerpo no es JSON")
-        return await run_in_threadpool(api.recibir, ruc, request.path_params["nombre"], cuerpo)
+        respuesta = await run_in_threadpool(api.recibir, ruc, request.path_params["nombre"], cuerpo,
+                                            str(request.base_url))
+        if api.fallas.tomar_perdida():  # registered, but the answer is lost on the way back
+            return Response("<html><body><h1>504 Gateway Time-out</h1></body></html>", status_code=504,
+                            media_type="text/html")
+        return respuesta
 
     async def consultar(ruc: str, request: Request) -> Response:
         return await run_in_threadpool(api.estado, ruc, request.path_params["ticket"])
@@ -275,9 +317,18 @@ def rutas(api: ApiGre, fallas: Callable[[], Awaitable[Response | None]]) -> list
     async def control(request: Request) -> JSONResponse:
         return JSONResponse(api.contadores)
 
+    async def descargaqr(request: Request) -> Response:
+        """What SUNAT's QR link opens: the guía's registration (public, no token)."""
+        nombre = api.guia_del_qr(request.query_params.get("hashqr", ""))
+        if nombre is None:
+            return Response("<html><body>Código QR no válido</body></html>", status_code=404, media_type="text/html")
+        return Response(f"<html><body><h1>Guía de Remisión Electrónica {nombre}</h1><p>ACEPTADA</p></body></html>",
+                        media_type="text/html")
+
     return [
         Route("/v1/clientessol/{client_id}/oauth2/token/", token, methods=["POST"]),
         Route("/v1/contribuyente/gem/comprobantes/envios/{ticket}", con_token(consultar), methods=["GET"]),
         Route("/v1/contribuyente/gem/comprobantes/{nombre}", con_token(enviar), methods=["POST"]),
         Route("/_sandbox/gre", control, methods=["GET"]),
+        Route(RUTA_QR, descargaqr, methods=["GET"]),
     ]
