@@ -18,7 +18,14 @@ from models.ventas import Cliente
 from services import facturacion, stock
 from services.auth import AuthUser
 from services.distribucion import avisos, optimizacion
-from services.distribucion.pedidos import asignacion_activa, bloquear, evento, exigir_transicion, lineas
+from services.distribucion.pedidos import (
+    asignacion_activa,
+    bloquear,
+    error_punto,
+    evento,
+    exigir_transicion,
+    lineas,
+)
 from services.permisos import tiene_permiso
 
 MAX_IMAGEN = 5 * 1024 * 1024
@@ -89,6 +96,9 @@ def _exigir_conductor(session: Session, user: AuthUser, a: AsignacionPedido) -> 
 
 
 def confirmar(session: Session, user: AuthUser, pedido_id: int, ev: Evidencia) -> Pedido:
+    if error := error_punto(ev.latitud, ev.longitud):  # a device's (0, 0) default or half a fix
+        raise ValidationError(f"Posición de la confirmación: {error}",
+                              field="longitud" if ev.longitud is None else "latitud")
     pedido = bloquear(session, pedido_id)
     a = asignacion_activa(session, pedido_id)
     if pedido.estado != "EN_RUTA" or a is None:

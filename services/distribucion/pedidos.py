@@ -50,6 +50,15 @@ def en_peru(latitud: float, longitud: float) -> bool:
     return PERU_LAT[0] <= latitud <= PERU_LAT[1] and PERU_LON[0] <= longitud <= PERU_LON[1]
 
 
+def error_punto(latitud: float | None, longitud: float | None) -> str | None:
+    """Why a (latitud, longitud) pair is not a place in Peru, or None when it is one (or both are absent)."""
+    if (latitud is None) != (longitud is None):
+        return "latitud y longitud van juntas"
+    if latitud is not None and not en_peru(latitud, longitud):
+        return "las coordenadas no están en el Perú"
+    return None
+
+
 class LineaPedidoIn(Entrada):
     producto_id: Id
     cantidad: Decimal = Cantidad
@@ -78,10 +87,8 @@ class PedidoIn(Entrada):
 
     @model_validator(mode="after")
     def _coherente(self) -> "PedidoIn":
-        if (self.latitud is None) != (self.longitud is None):
-            raise ValueError("latitud y longitud van juntas")
-        if self.latitud is not None and not en_peru(self.latitud, self.longitud):
-            raise ValueError("las coordenadas no están en el Perú")
+        if error := error_punto(self.latitud, self.longitud):
+            raise ValueError(error)
         if self.ventana_inicio and self.ventana_fin and self.ventana_inicio >= self.ventana_fin:
             raise ValueError("ventana_inicio debe ser anterior a ventana_fin")
         return self
@@ -90,8 +97,14 @@ class PedidoIn(Entrada):
 class EstadoIn(Entrada):
     estado: Literal["EN_RUTA", "NO_ENTREGADO", "PENDIENTE", "CANCELADO", "PLANIFICADO", "ENTREGADO"]
     motivo: str = Field(default="", max_length=300, description="required for NO_ENTREGADO and CANCELADO")
-    latitud: float | None = Field(default=None, ge=-90, le=90)
+    latitud: float | None = Field(default=None, ge=-90, le=90, description="where it happened (in Peru)")
     longitud: float | None = Field(default=None, ge=-180, le=180)
+
+    @model_validator(mode="after")
+    def _punto(self) -> "EstadoIn":
+        if error := error_punto(self.latitud, self.longitud):
+            raise ValueError(error)
+        return self
 
 
 def _codigo_seguimiento() -> str:

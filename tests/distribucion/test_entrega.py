@@ -195,3 +195,19 @@ def test_driver_confirms_on_the_qr_page_with_a_signature_drawn_in_a_real_browser
                                            "asignaciones_pedido WHERE pedido_id = :p"), {"p": pedido["id"]}).one()
     assert firma and lat == -12.1212 and lejos is False
     assert stock_fila(p, despacho.tienda.almacen_id) == (Decimal("3"), Decimal("0"))
+
+
+def test_bad_coordinates_of_a_confirmation_or_an_event_are_400_naming_the_field(despacho, make_user):
+    p = despacho.producto("GPS0", stock="5")
+    pedido = despacho.pedido(p, "1")
+    transportista, headers_chofer = chofer(despacho, make_user, "GPS-101")
+    en_ruta(despacho, transportista, pedido["id"])
+    foto = {"foto": ("f.png", PNG)}
+    for fix, campo in (({"latitud": 0, "longitud": 0}, "latitud"), ({"latitud": 40.4, "longitud": -3.7}, "latitud"),
+                       ({"latitud": -12.12}, "longitud")):  # a device's (0, 0), Madrid, half a fix
+        res = _confirmar(despacho, pedido["id"], headers_chofer, files=foto, **fix)
+        assert res.status_code == 400 and res.json()["errors"][0]["field"] == campo, (fix, res.text)
+        res = despacho.estado(pedido["id"], "NO_ENTREGADO", motivo="Cliente ausente", **fix)
+        assert res.status_code == 400, (fix, res.text)
+    assert despacho.client.get(f"/api/pedidos/{pedido['id']}/", headers=despacho.admin).json()["estado"] == "EN_RUTA"
+    assert stock_fila(p, despacho.tienda.almacen_id) == (Decimal("5"), Decimal("1"))
