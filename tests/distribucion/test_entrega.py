@@ -211,3 +211,37 @@ def test_bad_coordinates_of_a_confirmation_or_an_event_are_400_naming_the_field(
         assert res.status_code == 400, (fix, res.text)
     assert despacho.client.get(f"/api/pedidos/{pedido['id']}/", headers=despacho.admin).json()["estado"] == "EN_RUTA"
     assert stock_fila(p, despacho.tienda.almacen_id) == (Decimal("5"), Decimal("1"))
+
+
+def test_not_delivered_needs_a_reason_then_retries_next_day_or_returns_to_stock(despacho, make_user):
+    from datetime import timedelta
+
+    from services.stock import hoy_lima
+
+    p = despacho.producto("NOE", stock="10")
+    uno, dos = despacho.pedido(p, "2"), despacho.pedido(p, "3")
+    transportista, _ = chofer(despacho, make_user, "NOE-101")
+    en_ruta(despacho, transportista, uno["id"], dos["id"])
+    res = despacho.estado(uno["id"], "NO_ENTREGADO")
+    assert res.status_code == 400 and res.json()["errors"][0]["field"] == "motivo"
+    for pedido in (uno, dos):
+        res = despacho.estado(pedido["id"], "NO_ENTREGADO", motivo="Cliente ausente", latitud=-12.12, longitud=-77.03)
+        assert res.status_code == 200, res.text
+        assert res.json()["motivo"] == "Cliente ausente" and res.json()["asignacion"]["estado"] == "CERRADA"
+        evento = res.json()["eventos"][-1]
+        assert (evento["estado_nuevo"], evento["descripcion"], evento["latitud_evento"]) == (
+            "NO_ENTREGADO", "Cliente ausente", -12.12)
+    assert stock_fila(p, despacho.tienda.almacen_id) == (Decimal("10"), Decimal("5"))  # nothing left the warehouse
+    # retried the next day: PENDIENTE for tomorrow, the reservation kept, plannable on tomorrow's route
+    res = despacho.estado(uno["id"], "PENDIENTE")
+    assert res.status_code == 200 and res.json()["fecha_entrega"] == str(hoy_lima() + timedelta(days=1))
+    assert stock_fila(p, despacho.tienda.almacen_id) == (Decimal("10"), Decimal("5"))
+    manana = despacho.ruta(transportista, str(hoy_lima() + timedelta(days=1)))
+    res = despacho.client.post(f"/api/rutas/{manana}/asignar/", headers=despacho.admin, json={"pedidos": [uno["id"]]})
+    assert res.status_code == 200, res.text
+    # returned to stock: CANCELADO releases its reservation; it cannot be retried afterwards
+    assert despacho.estado(dos["id"], "CANCELADO").status_code == 400  # a reason is required
+    assert despacho.estado(dos["id"], "CANCELADO", motivo="Devuelto al almacén").status_code == 200
+    assert stock_fila(p, despacho.tienda.almacen_id) == (Decimal("10"), Decimal("2"))
+    assert despacho.estado(dos["id"], "PENDIENTE").status_code == 409
+    assert despacho.estado(dos["id"], "EN_RUTA").status_code == 409
