@@ -308,7 +308,8 @@ def _inicial(codigo: str) -> tuple[dict[str, Any], int | None, int]:
 
 @router.websocket("/ws/seguimiento/{codigo}")
 async def ws_seguimiento(websocket: WebSocket, codigo: str) -> None:
-    """Public live feed of one order: a snapshot, then every GPS fix of its carrier with the order's ETA."""
+    """Public live feed of one order: a snapshot, then its carrier's GPS fixes with the order's ETA while the order is
+    EN_RUTA (never the carrier's way to other customers, before or after this delivery)."""
     try:
         datos, transportista_id, pedido_id = await asyncio.to_thread(_inicial, codigo[:24])
     except NotFound:
@@ -320,9 +321,13 @@ async def ws_seguimiento(websocket: WebSocket, codigo: str) -> None:
         await websocket.close()
         return
 
-    def mensaje(fix: dict) -> dict:
+    def mensaje(fix: dict) -> dict | None:
+        # The fix carries the ETAs of the carrier's stops still EN_RUTA: without this order's, the carrier is not
+        # (or no longer) on its way here, and its position would show the customer someone else's delivery.
+        if str(pedido_id) not in fix["etas"]:
+            return None
         return {"latitud": fix["latitud"], "longitud": fix["longitud"], "momento": fix["momento"],
-                "eta": fix["etas"].get(str(pedido_id))}
+                "eta": fix["etas"][str(pedido_id)]}
 
     async with tiempo_real.difusor().suscripcion(seguimiento.tema(transportista_id)) as cola:
         await tiempo_real.reenviar(websocket, cola, mensaje)
