@@ -205,10 +205,8 @@ async def confirmar_entrega(
 ) -> dict[str, Any]:
     """`pedido_id` is the order's id (the QR of the route sheet). At least one valid piece of evidence (400
     otherwise); the driver confirms only their own stops (403). The reservation becomes a definitive exit."""
-    firma_bytes = await _leer(firma)
-    if firma_bytes is None and firma_trazos is not None:
-        firma_bytes = firma_trazos.encode()
-    evidencia = entregas.Evidencia(await _leer(foto), firma_bytes, otp, latitud, longitud)
+    evidencia = entregas.Evidencia(foto=await _leer(foto), firma=await _leer(firma), otp=otp, trazos=firma_trazos,
+                                   latitud=latitud, longitud=longitud)
     pedido = await run_in_threadpool(entregas.confirmar, session, user, pedido_id, evidencia)
     return await run_in_threadpool(pedidos.obtener, session, pedido.id)
 

@@ -38,6 +38,7 @@ class Evidencia:
     foto: bytes | None = None
     firma: bytes | None = None  # an image, or JSON strokes [[[x, y], ...], ...]
     otp: str | None = None
+    trazos: str | None = None  # the signature drawn on the driver's page, as JSON strokes
     latitud: float | None = None
     longitud: float | None = None
 
@@ -109,7 +110,12 @@ def confirmar(session: Session, user: AuthUser, pedido_id: int, ev: Evidencia) -
     archivos: dict[str, tuple[bytes, str]] = {}
     if ev.foto is not None and (tipo := _imagen(ev.foto, "foto", errores)):
         archivos["foto"] = (ev.foto, tipo)
-    if ev.firma is not None:
+    if ev.trazos is not None:
+        if _trazos(ev.trazos.encode()):
+            archivos["firma"] = (ev.trazos.encode(), "json")
+        else:
+            errores.append(FieldError("firma_trazos", "no son trazos [[[x, y], ...], ...] con al menos 2 puntos"))
+    elif ev.firma is not None:
         if _trazos(ev.firma):
             archivos["firma"] = (ev.firma, "json")
         elif (tipo := _imagen(ev.firma, "firma", errores)):

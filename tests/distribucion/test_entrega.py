@@ -107,8 +107,7 @@ def test_confirmation_without_evidence_is_400_and_changes_nothing(despacho, make
     res = _confirmar(despacho, pedido["id"], headers_chofer, files={"foto": ("x.jpg", b"GIF89a not a photo")})
     assert res.status_code == 400 and res.json()["errors"][0]["field"] == "foto"
     res = _confirmar(despacho, pedido["id"], headers_chofer, firma_trazos="[[1, 2]]")
-    assert res.status_code == 400
-    assert res.json()["errors"][0]["field"] == "evidencia" or res.json()["errors"][0]["field"] == "firma"
+    assert res.status_code == 400 and res.json()["errors"][0]["field"] == "firma_trazos"
     res = _confirmar(despacho, pedido["id"], headers_chofer, otp="123456")  # no code was issued (no worker)
     assert res.status_code == 400 and res.json()["errors"][0]["field"] == "otp"
     assert stock_fila(p, despacho.tienda.almacen_id) == (Decimal("5"), Decimal("2"))
@@ -245,3 +244,54 @@ def test_not_delivered_needs_a_reason_then_retries_next_day_or_returns_to_stock(
     assert stock_fila(p, despacho.tienda.almacen_id) == (Decimal("10"), Decimal("2"))
     assert despacho.estado(dos["id"], "PENDIENTE").status_code == 409
     assert despacho.estado(dos["id"], "EN_RUTA").status_code == 409
+
+
+def test_the_otp_is_kept_hashed_locks_after_five_wrong_codes_and_expires(despacho, make_user):
+    from services.distribucion.avisos import hash_otp
+
+    p = despacho.producto("OTP", stock="5")
+    uno, dos = despacho.pedido(p, "1"), despacho.pedido(p, "1")
+    transportista, headers_chofer = chofer(despacho, make_user, "OTP-101")
+    en_ruta(despacho, transportista, uno["id"], dos["id"])
+    with session_scope() as s:  # the codes the EN_RUTA notice would have sent (only their keyed hashes stored)
+        for pedido_id, vence in ((uno["id"], "12 hours"), (dos["id"], "-1 minute")):
+            a = s.execute(text("SELECT id FROM asignaciones_pedido WHERE pedido_id = :p"), {"p": pedido_id}).scalar()
+            s.execute(text(f"UPDATE asignaciones_pedido SET otp_hash = :h, otp_expira = now() + interval '{vence}' "
+                           "WHERE id = :a"), {"h": hash_otp(a, "246810"), "a": a})
+            assert hash_otp(a, "246810") != "246810" and len(hash_otp(a, "246810")) == 64
+    for restantes in (4, 3, 2, 1, 0):
+        res = _confirmar(despacho, uno["id"], headers_chofer, otp="111111")
+        assert res.status_code == 400 and f"{restantes} intentos" in res.json()["errors"][0]["message"]
+    res = _confirmar(despacho, uno["id"], headers_chofer, otp="246810")  # the right code, too late
+    assert res.status_code == 400 and "agotaron" in res.json()["errors"][0]["message"]
+    res = _confirmar(despacho, dos["id"], headers_chofer, otp="246810")
+    assert res.status_code == 400 and "expiró" in res.json()["errors"][0]["message"]
+    assert stock_fila(p, despacho.tienda.almacen_id) == (Decimal("5"), Decimal("2"))
+    assert _confirmar(despacho, uno["id"], headers_chofer, files={"foto": ("f.png", PNG)}).status_code == 200
+
+
+def test_multipart_edge_cases_are_400_naming_the_field_never_500(despacho, make_user):
+    p = despacho.producto("MPE", stock="5")
+    pedido = despacho.pedido(p, "1")
+    transportista, headers_chofer = chofer(despacho, make_user, "MPE-101")
+    en_ruta(despacho, transportista, pedido["id"])
+    url = f"/api/entregas/{pedido['id']}/confirmar/"
+    casos = [
+        ({"files": {"foto": ("f.png", b"")}}, "foto"),  # empty file
+        ({"files": {"foto": ("f.png", b"%PDF-1.7\n" + b"x" * 100)}}, "foto"),  # a PDF named .png
+        ({"files": {"foto": ("f.png", PNG + b"\x00" * (5 * 1024 * 1024))}}, "foto"),  # over 5 MB
+        ({"files": {"firma": ("f.png", b"<svg/>")}}, "firma"),
+        ({"data": {"foto": "not a file"}}, "foto"),  # a text field where a file goes
+        ({"data": {"firma_trazos": "not json"}}, "firma_trazos"),
+        ({"data": {"firma_trazos": '[[["a", 1], [2, 3]]]'}}, "firma_trazos"),
+        ({"data": {"otp": "12ab56"}}, "otp"),
+        ({"data": {"latitud": "abc", "longitud": "-77"}, "files": {"foto": ("f.png", PNG)}}, "latitud"),
+        ({"data": {"latitud": "nan", "longitud": "-77"}, "files": {"foto": ("f.png", PNG)}}, "latitud"),
+        ({"json": {"otp": "123456"}}, "evidencia"),  # not multipart at all
+    ]
+    for kwargs, campo in casos:
+        res = despacho.client.post(url, headers=headers_chofer, **kwargs)
+        assert res.status_code == 400, (campo, res.status_code, res.text[:300])
+        assert campo in [e["field"].split(".")[-1] for e in res.json()["errors"]], (campo, res.text[:300])
+    assert stock_fila(p, despacho.tienda.almacen_id) == (Decimal("5"), Decimal("1"))
+    assert despacho.client.get(f"/api/pedidos/{pedido['id']}/", headers=despacho.admin).json()["estado"] == "EN_RUTA"
