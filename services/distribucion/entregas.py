@@ -3,11 +3,13 @@ strokes) or the customer's OTP — then, in one transaction, the reservation bec
 kardex rows), the order is ENTREGADO with an event at the confirmation's GPS fix, and the workflow is told."""
 
 import hmac
+import io
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from PIL import Image
 from sqlmodel import Session
 
 from core.errors import Conflict, FieldError, Forbidden, ValidationError
@@ -30,7 +32,8 @@ from services.permisos import tiene_permiso
 
 MAX_IMAGEN = 5 * 1024 * 1024
 LEJOS_M = 300  # a confirmation farther than this from the delivery point is flagged
-FIRMAS = {b"\x89PNG\r\n\x1a\n": "png", b"\xff\xd8\xff": "jpg"}
+MAX_PIXELES = 40_000_000  # a 40 MP phone camera; more is no delivery photo (and would take memory to decode)
+FORMATOS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
 
 
 @dataclass(frozen=True)
@@ -44,10 +47,17 @@ class Evidencia:
 
 
 def tipo_imagen(datos: bytes) -> str | None:
-    """The image's format by its content (never by the file name or the client's content type)."""
-    if datos[:4] == b"RIFF" and datos[8:12] == b"WEBP":
-        return "webp"
-    return next((ext for magia, ext in FIRMAS.items() if datos.startswith(magia)), None)
+    """The image's format by its content (never by the file name or the client's content type): it must decode
+    as a whole JPEG, PNG or WebP of at most MAX_PIXELES (a small file may declare a huge image)."""
+    try:
+        with Image.open(io.BytesIO(datos)) as imagen:
+            formato = FORMATOS.get(imagen.format or "")
+            if formato is None or imagen.width * imagen.height > MAX_PIXELES:
+                return None
+            imagen.load()
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError):  # what Pillow raises on bad data
+        return None
+    return formato
 
 
 def _imagen(datos: bytes, campo: str, errores: list[FieldError]) -> str | None:

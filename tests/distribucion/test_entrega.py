@@ -14,7 +14,29 @@ from tests.distribucion.fixtures import chofer, en_ruta, stock_fila
 from tests.ventas_fixtures import contar
 
 pytest_plugins = ["tests.distribucion.fixtures"]
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+def _png(ancho: int = 8, alto: int = 8) -> bytes:
+    import io
+
+    from PIL import Image
+
+    salida = io.BytesIO()
+    Image.new("RGB", (ancho, alto), (200, 30, 30)).save(salida, "PNG")
+    return salida.getvalue()
+
+
+PNG = _png()
+
+
+def _png_enorme() -> bytes:
+    """A real PNG's chunks with its header claiming 30000 x 30000 pixels (a decompression bomb's shape)."""
+    import struct
+    import zlib
+
+    ihdr = struct.pack(">IIBBBBB", 30_000, 30_000, 8, 2, 0, 0, 0)
+    return (PNG[:8] + struct.pack(">I", 13) + b"IHDR" + ihdr + struct.pack(">I", zlib.crc32(b"IHDR" + ihdr))
+            + PNG[33:])
 
 
 async def _esperar(condicion, timeout: float = 30.0):  # noqa: ANN001, ANN202
@@ -280,6 +302,10 @@ def test_multipart_edge_cases_are_400_naming_the_field_never_500(despacho, make_
         ({"files": {"foto": ("f.png", b"")}}, "foto"),  # empty file
         ({"files": {"foto": ("f.png", b"%PDF-1.7\n" + b"x" * 100)}}, "foto"),  # a PDF named .png
         ({"files": {"foto": ("f.png", PNG + b"\x00" * (5 * 1024 * 1024))}}, "foto"),  # over 5 MB
+        ({"files": {"foto": ("f.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 64)}}, "foto"),  # a PNG signature, no image
+        ({"files": {"foto": ("f.jpg", b"\xff\xd8\xff\xe0" + b"JFIF" * 50)}}, "foto"),  # a JPEG header, truncated
+        ({"files": {"foto": ("f.png", PNG[: len(PNG) // 2])}}, "foto"),  # half a real PNG
+        ({"files": {"foto": ("f.png", _png_enorme())}}, "foto"),  # 900 megapixels declared in a small file
         ({"files": {"firma": ("f.png", b"<svg/>")}}, "firma"),
         ({"data": {"foto": "not a file"}}, "foto"),  # a text field where a file goes
         ({"data": {"firma_trazos": "not json"}}, "firma_trazos"),
