@@ -117,3 +117,50 @@ def test_dispatcher_needs_the_warehouse_and_a_driver_cannot_create(despacho, des
     _, chofer = make_user("TRANSPORTISTA")
     res = despacho.client.post("/api/pedidos/", headers=chofer, json=despacho.pedido_json(p))
     assert res.status_code == 403
+
+
+def test_every_geocoder_status_is_handled(geocoder):
+    import pytest
+
+    from integrations.geocoding.client import DireccionNoEncontrada, GeocodificacionNoDisponible, geocodificar
+    from tests.conftest import set_env
+
+    assert geocodificar("Av. Larco 345, Miraflores").latitud == -12.1211  # OK
+    for direccion, status in (("Calle Inexistente 999", "ZERO_RESULTS"), ("", "INVALID_REQUEST")):
+        with pytest.raises(DireccionNoEncontrada) as error:  # the address's fault: not retried
+            geocodificar(direccion)
+        assert error.value.status == status
+    for status in ("OVER_QUERY_LIMIT", "UNKNOWN_ERROR"):  # retried later
+        geocoder.fallar(status)
+        with pytest.raises(GeocodificacionNoDisponible) as error:
+            geocodificar("Av. Larco 345")
+        assert error.value.status == status
+    set_env(GOOGLE_MAPS_API_KEY="clave-revocada")
+    with pytest.raises(GeocodificacionNoDisponible) as error:
+        geocodificar("Av. Larco 345")
+    assert error.value.status == "REQUEST_DENIED"
+    set_env(GOOGLE_GEOCODING_URL="http://127.0.0.1:9")  # nobody listening
+    with pytest.raises(GeocodificacionNoDisponible):
+        geocodificar("Av. Larco 345")
+
+
+def test_a_denied_geocoding_key_tells_the_dispatcher_once_and_the_order_waits(despacho, geocoder):
+    import pytest
+    from temporalio.testing import ActivityEnvironment
+
+    from activities.distribucion import geocodificar_pedido
+    from integrations.geocoding.client import GeocodificacionNoDisponible
+    from tests.conftest import set_env
+    from workflows.entradas import PedidoRef
+
+    p = despacho.producto("KEY")
+    pedido = despacho.pedido(p, punto=None, direccion_entrega="Av. Larco 345", distrito="Miraflores")
+    set_env(GOOGLE_MAPS_API_KEY="clave-revocada")
+    for _ in range(2):  # two attempts of the retried activity
+        with pytest.raises(GeocodificacionNoDisponible):
+            ActivityEnvironment().run(geocodificar_pedido, PedidoRef(pedido["id"]))
+    assert contar("notificaciones", "tipo = 'GEOCODIFICACION_RECHAZADA'") == 1
+    assert despacho.client.get(f"/api/pedidos/{pedido['id']}/", headers=despacho.admin).json()[
+        "geocodificacion"] == "PENDIENTE"
+    set_env(GOOGLE_MAPS_API_KEY=geocoder.key)  # the operator fixed the key: the next attempt geocodes
+    assert ActivityEnvironment().run(geocodificar_pedido, PedidoRef(pedido["id"])) == "OK"
