@@ -22,10 +22,12 @@ from core.errors import Conflict, NotFound, ValidationError
 from core.schemas import Entrada, Fecha, Id, Paginacion
 from core.settings import get_settings
 from models.distribucion import AsignacionPedido, DetallePedido, EventoPedido, GuiaRemision, Pedido, Ruta
+from models.inventario import Almacen
 from models.ventas import Cliente
 from services import stock
 from services.auth import AuthUser
 from services.distribucion.estados import TRANSICIONES
+from services.distribucion.eta import llegadas
 from services.inventario import Cantidad, verificar_acceso
 from services.productos import cargar
 from workflows.entradas import EntregaPedidoEntrada, EstadoPedido
@@ -236,6 +238,21 @@ def exigir_gre(session: Session, pedido: Pedido, asignacion: AsignacionPedido | 
     raise Conflict(motivo, field="gre")
 
 
+def eta_de_salida(session: Session, pedido: Pedido, asignacion: AsignacionPedido, salida: datetime) -> datetime | None:
+    """A stop whose route was never optimised has no ETA: estimated when it leaves, from the warehouse through
+    the route's earlier stops in their order at the planning speed, so the workflow's late-stop timer has a
+    time to watch. None without coordinates."""
+    almacen = session.get(Almacen, pedido.almacen_id)
+    puntos = session.execute(
+        select(Pedido.latitud, Pedido.longitud).join(AsignacionPedido, AsignacionPedido.pedido_id == Pedido.id)
+        .where(AsignacionPedido.ruta_id == asignacion.ruta_id, AsignacionPedido.estado != "RETIRADA",
+               AsignacionPedido.orden_entrega <= asignacion.orden_entrega, Pedido.latitud.is_not(None))
+        .order_by(AsignacionPedido.orden_entrega, AsignacionPedido.id)).all()
+    if almacen is None or almacen.latitud is None or pedido.latitud is None:
+        return None
+    return llegadas((almacen.latitud, almacen.longitud), [tuple(p) for p in puntos], salida)[-1]
+
+
 def cambiar_estado(session: Session, user: AuthUser, pedido_id: int, datos: EstadoIn) -> Pedido:
     pedido = bloquear(session, pedido_id)
     if datos.estado in POR_OPERACION:
@@ -249,6 +266,9 @@ def cambiar_estado(session: Session, user: AuthUser, pedido_id: int, datos: Esta
         exigir_reserva(session, pedido)
         exigir_gre(session, pedido, asignacion)
         pedido.hora_estimada_despacho = datetime.now(UTC)
+        if asignacion is not None and asignacion.eta is None:
+            asignacion.eta = eta_de_salida(session, pedido, asignacion, pedido.hora_estimada_despacho)
+            session.add(asignacion)
     elif datos.estado in ("PENDIENTE", "CANCELADO", "NO_ENTREGADO") and asignacion is not None:
         asignacion.estado = "RETIRADA" if datos.estado != "NO_ENTREGADO" else "CERRADA"
         session.add(asignacion)

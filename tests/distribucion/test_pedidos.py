@@ -164,3 +164,28 @@ def test_a_denied_geocoding_key_tells_the_dispatcher_once_and_the_order_waits(de
         "geocodificacion"] == "PENDIENTE"
     set_env(GOOGLE_MAPS_API_KEY=geocoder.key)  # the operator fixed the key: the next attempt geocodes
     assert ActivityEnvironment().run(geocodificar_pedido, PedidoRef(pedido["id"])) == "OK"
+
+
+def test_a_stop_never_optimised_gets_an_eta_on_departure_so_lateness_is_watched(despacho):
+    from datetime import UTC, datetime, timedelta
+
+    from tests.distribucion.fixtures import PUNTOS_LIMA
+
+    p = despacho.producto("SINOPT")
+    primero, segundo = despacho.pedido(p, punto=PUNTOS_LIMA[0]), despacho.pedido(p, punto=PUNTOS_LIMA[1])
+    ruta = despacho.ruta(despacho.transportista("SOP-101"))
+    assert despacho.client.post(f"/api/rutas/{ruta}/asignar/", headers=despacho.admin,
+                                json={"pedidos": [primero["id"], segundo["id"]]}).status_code == 200
+    salida = datetime.now(UTC)
+    etas = {}
+    for pedido in (segundo, primero):  # never optimised: visited in the order they were assigned
+        res = despacho.estado(pedido["id"], "EN_RUTA")
+        assert res.status_code == 200, res.text
+        etas[pedido["id"]] = datetime.fromisoformat(res.json()["asignacion"]["eta"])
+    # warehouse → Miraflores ~8.5 km at 22 km/h; then 5 min there and ~6.5 km on to Surco
+    assert salida + timedelta(minutes=15) < etas[primero["id"]] < salida + timedelta(minutes=40)
+    assert etas[primero["id"]] + timedelta(minutes=20) < etas[segundo["id"]]
+    with session_scope() as s:  # the workflow's update carries it: the late-stop timer has a time to watch
+        eta = s.execute(text("SELECT payload->>'eta' FROM outbox WHERE kind = 'update' AND workflow_id = :w "
+                             "AND payload->>'estado' = 'EN_RUTA'"), {"w": f"pedido-{segundo['id']}"}).scalar()
+    assert datetime.fromisoformat(eta) == etas[segundo["id"]]
