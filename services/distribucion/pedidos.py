@@ -22,6 +22,7 @@ from core.errors import Conflict, NotFound, ValidationError
 from core.schemas import Entrada, Fecha, Id, Paginacion
 from core.settings import get_settings
 from models.distribucion import AsignacionPedido, DetallePedido, EventoPedido, GuiaRemision, Pedido, Ruta
+from models.facturacion import Comprobante, EstadoComprobante
 from models.inventario import Almacen
 from models.ventas import Cliente
 from services import stock
@@ -86,6 +87,8 @@ class PedidoIn(Entrada):
     ventana_fin: time | None = None
     notas: str = Field(default="", max_length=500)
     lineas: list[LineaPedidoIn] = Field(min_length=1, max_length=200)
+    comprobante_id: Id | None = Field(default=None, description="the factura or boleta already issued for this "
+                                      "order (e.g. at an eCommerce checkout): none is issued on delivery")
 
     @model_validator(mode="after")
     def _coherente(self) -> "PedidoIn":
@@ -133,6 +136,8 @@ def crear(session: Session, user: AuthUser, datos: PedidoIn) -> Pedido:
     if cliente is None or not cliente.activo:
         raise ValidationError("El cliente no existe o está inactivo", field="cliente_id")
     productos = cargar(session, {line.producto_id for line in datos.lineas}, "lineas")
+    if datos.comprobante_id is not None:
+        _exigir_comprobante_libre(session, cliente, datos.comprobante_id)
     pedido = Pedido(**datos.model_dump(exclude={"lineas", "fecha_entrega"}), fecha_entrega=datos.fecha_entrega or
                     stock.hoy_lima(), codigo_seguimiento=_codigo_seguimiento(), usuario_id=user.id,
                     geocodificacion="CLIENTE" if datos.latitud is not None else "PENDIENTE")
@@ -158,6 +163,22 @@ def crear(session: Session, user: AuthUser, datos: PedidoIn) -> Pedido:
                              descripcion=f"Pedido registrado ({datos.origen})"))
     session.commit()
     return pedido
+
+
+def _exigir_comprobante_libre(session: Session, cliente: Cliente, comprobante_id: int) -> None:
+    """The order's own invoice: a valid factura/boleta of the same customer no other live order claims (its row
+    locked, so two orders cannot both take it)."""
+    c = session.execute(select(Comprobante).where(Comprobante.id == comprobante_id).with_for_update()).scalar()
+    if c is None or c.tipo not in ("01", "03"):
+        raise ValidationError("No existe una factura o boleta con ese id", field="comprobante_id")
+    if c.cliente_numero_doc != cliente.numero_doc:
+        raise ValidationError(f"El comprobante {c.serie}-{c.numero} es de otro cliente", field="comprobante_id")
+    if c.estado_sunat in (EstadoComprobante.RECHAZADO, EstadoComprobante.ANULADO):
+        raise ValidationError(f"El comprobante {c.serie}-{c.numero} está {c.estado_sunat}", field="comprobante_id")
+    otro = session.execute(select(Pedido.id).where(Pedido.comprobante_id == comprobante_id,
+                                                   Pedido.estado != "CANCELADO")).scalar()
+    if otro is not None:
+        raise Conflict(f"El comprobante {c.serie}-{c.numero} ya es del pedido {otro}", field="comprobante_id")
 
 
 def _reservar(session: Session, almacen_id: int, lineas: list[LineaPedidoIn], productos: dict) -> None:

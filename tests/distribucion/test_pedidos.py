@@ -189,3 +189,38 @@ def test_a_stop_never_optimised_gets_an_eta_on_departure_so_lateness_is_watched(
         eta = s.execute(text("SELECT payload->>'eta' FROM outbox WHERE kind = 'update' AND workflow_id = :w "
                              "AND payload->>'estado' = 'EN_RUTA'"), {"w": f"pedido-{segundo['id']}"}).scalar()
     assert datetime.fromisoformat(eta) == etas[segundo["id"]]
+
+
+def test_an_order_already_invoiced_is_not_invoiced_again_on_delivery(despacho, make_user):
+    from services import facturacion
+    from services.distribucion import entregas
+    from tests.distribucion.fixtures import chofer, en_ruta
+
+    p = despacho.producto("FAC", stock="10")
+    with session_scope() as s:  # the eCommerce checkout invoiced it (module 3's one path), and another customer's
+        def boleta(numero_doc: str) -> int:
+            c = facturacion.registrar_emision(s, facturacion.DatosEmision(
+                cliente=facturacion.ClienteDatos("1", numero_doc, "María Quispe", "", "", "PE"),
+                lineas=[facturacion.LineaDatos(codigo_producto="FAC", descripcion="FAC", cantidad=Decimal("2"),
+                                               precio_unitario=Decimal("11.80"))]))
+            s.flush()
+            return c.id
+        propia, ajena = boleta("45454545"), boleta("70707070")
+        s.commit()
+    res = despacho.client.post("/api/pedidos/", headers=despacho.admin,
+                               json=despacho.pedido_json(p, "2", comprobante_id=ajena))
+    assert res.status_code == 400 and res.json()["errors"][0]["field"] == "comprobante_id"
+    assert despacho.client.post("/api/pedidos/", headers=despacho.admin, json=despacho.pedido_json(
+        p, "2", comprobante_id=999_999)).status_code == 400
+    pedido = despacho.pedido(p, "2", comprobante_id=propia)
+    assert pedido["comprobante_id"] == propia
+    res = despacho.client.post("/api/pedidos/", headers=despacho.admin,
+                               json=despacho.pedido_json(p, "2", comprobante_id=propia))
+    assert res.status_code == 409 and res.json()["errors"][0]["field"] == "comprobante_id"  # one order per invoice
+    transportista, headers = chofer(despacho, make_user, "FAC-101")
+    en_ruta(despacho, transportista, pedido["id"])
+    assert despacho.client.post(f"/api/entregas/{pedido['id']}/confirmar/", headers=headers,
+                                data={"firma_trazos": "[[[0, 0], [3, 4]]]"}).status_code == 200
+    with session_scope() as s:  # the workflow's facturar_pedido step
+        assert entregas.facturar(s, pedido["id"]) == propia
+    assert contar("comprobantes") == 2
