@@ -19,6 +19,7 @@ fixes and measures the time from the POST to the message at every subscriber.
 
 import asyncio
 import math
+import os
 import statistics
 import subprocess
 import sys
@@ -193,6 +194,8 @@ def gps(transportistas: float = 200, minutos: float = 2) -> None:
 def websocket(suscriptores: float = 500, rondas: float = 20) -> None:
     from websockets.asyncio.client import connect
 
+    # No worker runs here to send the GRE that EN_RUTA waits for: the fan-out is measured without it.
+    os.environ["GRE_REMITENTE"] = "false"
     pg, server, api, headers = _api()
     try:
         with httpx.Client(base_url=api, headers=headers, timeout=30) as c:
