@@ -73,17 +73,18 @@ def crear_pedido(datos: pedidos.PedidoIn, session: SessionDep, user: Allowed("di
 
 
 @router.get("/api/pedidos/", response_model=Pagina[PedidoOut])
-def listar_pedidos(session: SessionDep, _: Allowed("distribucion", "ver"), pagina: Pag,
+def listar_pedidos(session: SessionDep, user: Allowed("distribucion", "ver"), pagina: Pag,
                    estado: EstadoPedidoQ | None = None, fecha: Fecha | None = None, cliente_id: Id | None = None,
                    transportista_id: Id | None = None,
                    zona: Annotated[str | None, Query(max_length=30)] = None) -> Pagina[Any]:
-    """Newest first; `fecha` is the delivery day."""
-    return pagina.pagina(*pedidos.listar(session, pagina, estado, fecha, cliente_id, transportista_id, zona))
+    """Newest first; `fecha` is the delivery day. A driver sees only the orders on their vehicle's routes."""
+    return pagina.pagina(*pedidos.listar(session, user, pagina, estado, fecha, cliente_id, transportista_id, zona))
 
 
 @router.get("/api/pedidos/{pedido_id}/", response_model=PedidoDetalleOut)
-def obtener_pedido(pedido_id: Id, session: SessionDep, _: Allowed("distribucion", "ver")) -> dict[str, Any]:
-    return pedidos.obtener(session, pedido_id)
+def obtener_pedido(pedido_id: Id, session: SessionDep, user: Allowed("distribucion", "ver")) -> dict[str, Any]:
+    """A driver reads only the orders on their vehicle's routes (403)."""
+    return pedidos.obtener(session, pedido_id, user)
 
 
 @router.put("/api/pedidos/{pedido_id}/estado/", response_model=PedidoDetalleOut)
@@ -115,13 +116,14 @@ def crear_ruta(datos: rutas.RutaIn, session: SessionDep, _: Allowed("distribucio
 
 
 @router.get("/api/rutas/{ruta_id}/", response_model=RutaOut)
-def obtener_ruta(ruta_id: Id, session: SessionDep, _: Allowed("distribucion", "ver")) -> dict[str, Any]:
-    return rutas.obtener(session, ruta_id)
+def obtener_ruta(ruta_id: Id, session: SessionDep, user: Allowed("distribucion", "ver")) -> dict[str, Any]:
+    return rutas.obtener(session, ruta_id, user)
 
 
 @router.get("/api/rutas/{ruta_id}/hoja/", **descarga("application/pdf", "The route sheet"))
-def hoja_ruta(ruta_id: Id, session: SessionDep, _: Allowed("distribucion", "ver")) -> Response:
+def hoja_ruta(ruta_id: Id, session: SessionDep, user: Allowed("distribucion", "ver")) -> Response:
     """Stops in visiting order with client, address, items, weight, ETA and a QR per order (its confirmation)."""
+    rutas.obtener(session, ruta_id, user)  # 404 / 403 (another driver's route)
     return Response(hoja_ruta_pdf.generar(session, ruta_id), media_type="application/pdf",
                     headers={"Content-Disposition": f'inline; filename="hoja-ruta-{ruta_id}.pdf"'})
 
@@ -279,7 +281,8 @@ def actualizar_posicion(datos: seguimiento.PosicionIn, session: SessionDep,
 
 @router.get("/api/transportistas/{transportista_id}/ubicacion/", response_model=PosicionOut)
 def ubicacion(transportista_id: Id, session: SessionDep,
-              _: Allowed("distribucion", "ver")) -> TrackingTransportista:
+              user: Allowed("distribucion", "ver")) -> TrackingTransportista:
+    pedidos.exigir_alcance(session, user, transportista_id)
     return seguimiento.ubicacion(session, transportista_id)
 
 

@@ -18,10 +18,18 @@ from sqlmodel import Session
 
 from core import outbox
 from core.db import paginar
-from core.errors import Conflict, NotFound, ValidationError
+from core.errors import Conflict, Forbidden, NotFound, ValidationError
 from core.schemas import Entrada, Fecha, Id, Paginacion
 from core.settings import get_settings
-from models.distribucion import AsignacionPedido, DetallePedido, EventoPedido, GuiaRemision, Pedido, Ruta
+from models.distribucion import (
+    AsignacionPedido,
+    DetallePedido,
+    EventoPedido,
+    GuiaRemision,
+    Pedido,
+    Ruta,
+    Transportista,
+)
 from models.facturacion import Comprobante, EstadoComprobante
 from models.inventario import Almacen
 from models.ventas import Cliente
@@ -30,6 +38,7 @@ from services.auth import AuthUser
 from services.distribucion.estados import TRANSICIONES
 from services.distribucion.eta import llegadas
 from services.inventario import Cantidad, verificar_acceso
+from services.permisos import tiene_permiso
 from services.productos import cargar
 from workflows.entradas import EntregaPedidoEntrada, EstadoPedido
 
@@ -308,10 +317,34 @@ def cambiar_estado(session: Session, user: AuthUser, pedido_id: int, datos: Esta
 # --- reads ------------------------------------------------------------------------------------------------
 
 
-def listar(session: Session, pagina: Paginacion, estado: str | None = None, fecha: date | None = None,
-           cliente_id: int | None = None, transportista_id: int | None = None,
+def alcance(session: Session, user: AuthUser) -> int | None:
+    """The carrier whose orders and routes the user may read: None = every carrier's (the dispatcher,
+    `distribucion:ver_todos`); a driver only their own vehicle's (0: a driver without a vehicle sees none)."""
+    if tiene_permiso(session, user.rol_id, "distribucion", "ver_todos"):
+        return None
+    propio = session.execute(select(Transportista.id).where(Transportista.usuario_id == user.id)).scalar()
+    return propio or 0
+
+
+def exigir_alcance(session: Session, user: AuthUser, transportista_id: int | None) -> None:
+    propio = alcance(session, user)
+    if propio is not None and transportista_id != propio:
+        raise Forbidden("Solo puede ver los pedidos, rutas y posición de su propio vehículo")
+
+
+def _transportistas_del_pedido(pedido_id: int):  # noqa: ANN202 - a SQLAlchemy select
+    return (select(Ruta.transportista_id).join(AsignacionPedido, AsignacionPedido.ruta_id == Ruta.id)
+            .where(AsignacionPedido.pedido_id == pedido_id, AsignacionPedido.estado != "RETIRADA"))
+
+
+def listar(session: Session, user: AuthUser, pagina: Paginacion, estado: str | None = None,
+           fecha: date | None = None, cliente_id: int | None = None, transportista_id: int | None = None,
            zona: str | None = None) -> tuple[list[Pedido], int]:
     stmt = select(Pedido).order_by(Pedido.id.desc())
+    if (propio := alcance(session, user)) is not None:
+        if transportista_id not in (None, propio):
+            return [], 0
+        transportista_id = propio
     if estado:
         stmt = stmt.where(Pedido.estado == estado)
     if fecha:
@@ -320,7 +353,7 @@ def listar(session: Session, pagina: Paginacion, estado: str | None = None, fech
         stmt = stmt.where(Pedido.cliente_id == cliente_id)
     if zona:
         stmt = stmt.where(Pedido.zona == zona)
-    if transportista_id:
+    if transportista_id is not None:
         stmt = stmt.where(Pedido.id.in_(
             select(AsignacionPedido.pedido_id).join(Ruta, Ruta.id == AsignacionPedido.ruta_id)
             .where(Ruta.transportista_id == transportista_id, AsignacionPedido.estado != "RETIRADA")))
@@ -332,10 +365,14 @@ def eventos(session: Session, pedido_id: int) -> list[EventoPedido]:
                                 .order_by(EventoPedido.id)).scalars())
 
 
-def obtener(session: Session, pedido_id: int) -> dict[str, Any]:
+def obtener(session: Session, pedido_id: int, user: AuthUser | None = None) -> dict[str, Any]:
+    """The order with its lines, events and latest assignment; with `user`, only if they may read it."""
     pedido = session.get(Pedido, pedido_id)
     if pedido is None:
         raise NotFound("Pedido no encontrado")
+    if user is not None and (propio := alcance(session, user)) is not None and propio not in session.execute(
+            _transportistas_del_pedido(pedido_id)).scalars().all():
+        raise Forbidden("Solo puede ver los pedidos de su propio vehículo")
     asignacion = session.execute(select(AsignacionPedido).where(AsignacionPedido.pedido_id == pedido_id)
                                  .order_by(AsignacionPedido.id.desc()).limit(1)).scalar_one_or_none()
     return pedido.model_dump() | {

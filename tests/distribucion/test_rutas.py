@@ -199,3 +199,27 @@ def test_concurrent_assignments_on_the_real_server_keep_one_route_per_order_and_
     assert sorted(r.status_code for r in respuestas) == [200, 400]
     rechazo = next(r for r in respuestas if r.status_code == 400).json()
     assert rechazo["errors"][0]["field"] == "capacidad_max_peso" and "exceso 10 kg" in rechazo["message"]
+
+
+def test_a_driver_reads_only_the_orders_routes_and_position_of_their_own_vehicle(despacho, make_user):
+    from tests.distribucion.fixtures import chofer
+
+    p = despacho.producto("VER", stock="10")
+    mio, ajeno, sin_ruta = despacho.pedido(p), despacho.pedido(p), despacho.pedido(p)
+    t1, chofer1 = chofer(despacho, make_user, "VER-101")
+    t2, _ = chofer(despacho, make_user, "VER-202")
+    r1, r2 = despacho.ruta(t1), despacho.ruta(t2)
+    assert _asignar(despacho, r1, mio["id"]).status_code == 200
+    assert _asignar(despacho, r2, ajeno["id"]).status_code == 200
+    get = despacho.client.get
+    listado = get("/api/pedidos/", headers=chofer1).json()
+    assert [i["id"] for i in listado["items"]] == [mio["id"]]
+    assert get(f"/api/pedidos/?transportista_id={t2}", headers=chofer1).json()["items"] == []
+    assert get(f"/api/pedidos/{mio['id']}/", headers=chofer1).status_code == 200
+    for url in (f"/api/pedidos/{ajeno['id']}/", f"/api/pedidos/{sin_ruta['id']}/", f"/api/rutas/{r2}/",
+                f"/api/rutas/{r2}/hoja/", f"/api/transportistas/{t2}/ubicacion/"):
+        assert get(url, headers=chofer1).status_code == 403, url
+    assert get(f"/api/rutas/{r1}/", headers=chofer1).status_code == 200
+    assert get("/api/pedidos/", headers=despacho.admin).json()["total"] == 3  # the dispatcher sees every order
+    _, sin_vehiculo = make_user("TRANSPORTISTA")
+    assert get("/api/pedidos/", headers=sin_vehiculo).json()["total"] == 0
