@@ -321,3 +321,34 @@ def test_multipart_edge_cases_are_400_naming_the_field_never_500(despacho, make_
         assert campo in [e["field"].split(".")[-1] for e in res.json()["errors"]], (campo, res.text[:300])
     assert stock_fila(p, despacho.tienda.almacen_id) == (Decimal("5"), Decimal("1"))
     assert despacho.client.get(f"/api/pedidos/{pedido['id']}/", headers=despacho.admin).json()["estado"] == "EN_RUTA"
+
+
+async def test_the_workflow_follows_a_failed_delivery_retried_then_returned_to_stock(
+        despacho, make_user, worker, temporal_client):
+    """NO_ENTREGADO is not the end of the order's workflow: retried (PENDIENTE) it waits to be planned again;
+    returned to stock (CANCELADO) it ends."""
+    p = despacho.producto("WNE", stock="5")
+    pedido = despacho.pedido(p, "1")
+    transportista, _ = chofer(despacho, make_user, "WNE-101")
+    en_ruta(despacho, transportista, pedido["id"])
+    handle = temporal_client.get_workflow_handle(f"pedido-{pedido['id']}")
+
+    async def en(estado: str):  # noqa: ANN202
+        async def listo() -> bool:
+            try:
+                return await handle.query("estado_actual") == estado
+            except Exception:  # noqa: BLE001 - not started by the relay yet
+                return False
+        await _esperar(listo)
+
+    await en("EN_RUTA")
+    assert despacho.estado(pedido["id"], "NO_ENTREGADO", motivo="Dirección cerrada").status_code == 200
+    await en("NO_ENTREGADO")
+    assert despacho.estado(pedido["id"], "PENDIENTE").status_code == 200
+    await en("PENDIENTE")
+    desc = await handle.describe()
+    assert desc.status.name == "RUNNING"
+    assert {p.key.name: p.value for p in desc.typed_search_attributes}["Estado"] == "PENDIENTE"
+    assert despacho.estado(pedido["id"], "CANCELADO", motivo="Devuelto al almacén").status_code == 200
+    assert await asyncio.wait_for(handle.result(), 30) == "CANCELADO"
+    assert stock_fila(p, despacho.tienda.almacen_id) == (Decimal("5"), Decimal("0"))
