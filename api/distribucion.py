@@ -7,12 +7,13 @@ from collections import deque
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile, WebSocket
+from fastapi import APIRouter, Depends, File, Form, Query, UploadFile, WebSocket
 from fastapi import Path as Path_
 from fastapi.responses import HTMLResponse, Response
 from pydantic import Field
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
+from starlette.requests import HTTPConnection
 
 from api.contrato import descarga, errores
 from api.deps import Allowed, SessionDep, client_ip
@@ -254,7 +255,7 @@ class LimitePorIp:
     def __init__(self, n: int) -> None:
         self.n, self._vistos, self._lock = n, dict[str, deque](), threading.Lock()
 
-    def __call__(self, request: Request) -> None:
+    def __call__(self, request: HTTPConnection) -> None:
         ahora, ip = time.monotonic(), client_ip(request)
         with self._lock:
             vistos = self._vistos.setdefault(ip, deque())
@@ -310,9 +311,14 @@ def _inicial(codigo: str) -> tuple[dict[str, Any], int | None, int]:
 @router.websocket("/ws/seguimiento/{codigo}")
 async def ws_seguimiento(websocket: WebSocket, codigo: str) -> None:
     """Public live feed of one order: a snapshot, then its carrier's GPS fixes with the order's ETA while the order is
-    EN_RUTA (never the carrier's way to other customers, before or after this delivery)."""
+    EN_RUTA (never the carrier's way to other customers, before or after this delivery). Counted in the public
+    tracking's rate limit (4429 over it)."""
     try:
+        limite_seguimiento(websocket)
         datos, transportista_id, pedido_id = await asyncio.to_thread(_inicial, codigo[:24])
+    except TooManyRequests:
+        await websocket.close(code=4429)
+        return
     except NotFound:
         await websocket.close(code=4404)
         return

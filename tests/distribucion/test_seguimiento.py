@@ -143,3 +143,19 @@ def test_the_live_feed_shows_the_carrier_only_while_on_the_way_to_this_order(des
         assert http.post("/api/tracking/actualizar/", headers=headers, json=_fix(1, lat=-12.10)).status_code == 201
         with pytest.raises(TimeoutError):
             ws.recv(timeout=0.6)
+
+
+def test_the_public_websocket_shares_the_tracking_rate_limit(despacho, en_camino):
+    from collections import deque
+
+    from starlette.websockets import WebSocketDisconnect
+
+    pedido, _, _ = en_camino
+    limite_seguimiento._vistos["testclient"] = deque([time.monotonic()] * 60)  # this minute's 60 reads spent
+    try:
+        url = f"/ws/seguimiento/{pedido['codigo_seguimiento']}"
+        with pytest.raises(WebSocketDisconnect) as cierre, despacho.client.websocket_connect(url) as ws:
+            ws.receive_json()
+        assert cierre.value.code == 4429
+    finally:
+        limite_seguimiento._vistos.clear()
