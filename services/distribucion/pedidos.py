@@ -21,15 +21,7 @@ from core.db import paginar
 from core.errors import Conflict, Forbidden, NotFound, ValidationError
 from core.schemas import Entrada, Fecha, Id, Paginacion
 from core.settings import get_settings
-from models.distribucion import (
-    AsignacionPedido,
-    DetallePedido,
-    EventoPedido,
-    GuiaRemision,
-    Pedido,
-    Ruta,
-    Transportista,
-)
+from models.distribucion import AsignacionPedido, DetallePedido, EventoPedido, GuiaRemision, Pedido, Ruta, Transportista
 from models.facturacion import Comprobante, EstadoComprobante
 from models.inventario import Almacen
 from models.ventas import Cliente
