@@ -8,7 +8,12 @@ from temporalio import activity
 from core.db import session_scope
 from core.errors import DomainError
 from core.temporal import heartbeating
-from integrations.geocoding.client import DireccionNoEncontrada, geocodificar
+from integrations.geocoding.client import (
+    DE_LA_CUENTA,
+    DireccionNoEncontrada,
+    GeocodificacionNoDisponible,
+    geocodificar,
+)
 from integrations.mail.client import send_mail
 from integrations.sunat import gre_client
 from integrations.sunat.ubl import TextoNoRepresentable
@@ -22,7 +27,8 @@ from workflows.entradas import GuiaRef, PedidoRef
 @heartbeating
 def geocodificar_pedido(ref: PedidoRef) -> str:
     """OK, or the address's own failure (ZERO_RESULTS, INVALID_REQUEST: recorded, the dispatcher told). A quota
-    or outage (GeocodificacionNoDisponible) raises and is retried by the workflow's policy: nothing is lost."""
+    or outage (GeocodificacionNoDisponible) raises and is retried by the workflow's policy: nothing is lost; a
+    refused key or an exhausted daily quota also tells the dispatcher (once a day)."""
     with session_scope() as session:
         pedido = session.get(Pedido, ref.pedido_id)
         if pedido is None or pedido.latitud is not None:
@@ -33,6 +39,11 @@ def geocodificar_pedido(ref: PedidoRef) -> str:
     except DireccionNoEncontrada as exc:
         with session_scope() as session:
             return avisos.registrar_fallo(session, ref.pedido_id, exc.status)
+    except GeocodificacionNoDisponible as exc:
+        if exc.status in DE_LA_CUENTA:  # an operator must fix the key: told once a day; the order keeps waiting
+            with session_scope() as session:
+                avisos.alertar_geocodificador(session, str(exc))
+        raise
     with session_scope() as session:
         return avisos.registrar_posicion(session, ref.pedido_id, posicion.latitud, posicion.longitud)
 

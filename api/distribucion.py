@@ -7,12 +7,13 @@ from collections import deque
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile, WebSocket
+from fastapi import APIRouter, Depends, File, Form, Query, UploadFile, WebSocket
 from fastapi import Path as Path_
 from fastapi.responses import HTMLResponse, Response
 from pydantic import Field
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
+from starlette.requests import HTTPConnection
 
 from api.contrato import descarga, errores
 from api.deps import Allowed, SessionDep, client_ip, workflow_en_ejecucion
@@ -75,17 +76,18 @@ def crear_pedido(datos: pedidos.PedidoIn, session: SessionDep, user: Allowed("di
 
 
 @router.get("/api/pedidos/", response_model=Pagina[PedidoOut])
-def listar_pedidos(session: SessionDep, _: Allowed("distribucion", "ver"), pagina: Pag,
+def listar_pedidos(session: SessionDep, user: Allowed("distribucion", "ver"), pagina: Pag,
                    estado: EstadoPedidoQ | None = None, fecha: Fecha | None = None, cliente_id: Id | None = None,
                    transportista_id: Id | None = None,
                    zona: Annotated[str | None, Query(max_length=30)] = None) -> Pagina[Any]:
-    """Newest first; `fecha` is the delivery day."""
-    return pagina.pagina(*pedidos.listar(session, pagina, estado, fecha, cliente_id, transportista_id, zona))
+    """Newest first; `fecha` is the delivery day. A driver sees only the orders on their vehicle's routes."""
+    return pagina.pagina(*pedidos.listar(session, user, pagina, estado, fecha, cliente_id, transportista_id, zona))
 
 
 @router.get("/api/pedidos/{pedido_id}/", response_model=PedidoDetalleOut)
-def obtener_pedido(pedido_id: Id, session: SessionDep, _: Allowed("distribucion", "ver")) -> dict[str, Any]:
-    return pedidos.obtener(session, pedido_id)
+def obtener_pedido(pedido_id: Id, session: SessionDep, user: Allowed("distribucion", "ver")) -> dict[str, Any]:
+    """A driver reads only the orders on their vehicle's routes (403)."""
+    return pedidos.obtener(session, pedido_id, user)
 
 
 @router.put("/api/pedidos/{pedido_id}/estado/", response_model=PedidoDetalleOut)
@@ -117,13 +119,14 @@ def crear_ruta(datos: rutas.RutaIn, session: SessionDep, _: Allowed("distribucio
 
 
 @router.get("/api/rutas/{ruta_id}/", response_model=RutaOut)
-def obtener_ruta(ruta_id: Id, session: SessionDep, _: Allowed("distribucion", "ver")) -> dict[str, Any]:
-    return rutas.obtener(session, ruta_id)
+def obtener_ruta(ruta_id: Id, session: SessionDep, user: Allowed("distribucion", "ver")) -> dict[str, Any]:
+    return rutas.obtener(session, ruta_id, user)
 
 
 @router.get("/api/rutas/{ruta_id}/hoja/", **descarga("application/pdf", "The route sheet"))
-def hoja_ruta(ruta_id: Id, session: SessionDep, _: Allowed("distribucion", "ver")) -> Response:
+def hoja_ruta(ruta_id: Id, session: SessionDep, user: Allowed("distribucion", "ver")) -> Response:
     """Stops in visiting order with client, address, items, weight, ETA and a QR per order (its confirmation)."""
+    rutas.obtener(session, ruta_id, user)  # 404 / 403 (another driver's route)
     return Response(hoja_ruta_pdf.generar(session, ruta_id), media_type="application/pdf",
                     headers={"Content-Disposition": f'inline; filename="hoja-ruta-{ruta_id}.pdf"'})
 
@@ -246,10 +249,8 @@ async def confirmar_entrega(
 ) -> dict[str, Any]:
     """`pedido_id` is the order's id (the QR of the route sheet). At least one valid piece of evidence (400
     otherwise); the driver confirms only their own stops (403). The reservation becomes a definitive exit."""
-    firma_bytes = await _leer(firma)
-    if firma_bytes is None and firma_trazos is not None:
-        firma_bytes = firma_trazos.encode()
-    evidencia = entregas.Evidencia(await _leer(foto), firma_bytes, otp, latitud, longitud)
+    evidencia = entregas.Evidencia(foto=await _leer(foto), firma=await _leer(firma), otp=otp, trazos=firma_trazos,
+                                   latitud=latitud, longitud=longitud)
     pedido = await run_in_threadpool(entregas.confirmar, session, user, pedido_id, evidencia)
     return await run_in_threadpool(pedidos.obtener, session, pedido.id)
 
@@ -295,7 +296,7 @@ class LimitePorIp:
     def __init__(self, n: int) -> None:
         self.n, self._vistos, self._lock = n, dict[str, deque](), threading.Lock()
 
-    def __call__(self, request: Request) -> None:
+    def __call__(self, request: HTTPConnection) -> None:
         ahora, ip = time.monotonic(), client_ip(request)
         with self._lock:
             vistos = self._vistos.setdefault(ip, deque())
@@ -322,7 +323,8 @@ def actualizar_posicion(datos: seguimiento.PosicionIn, session: SessionDep,
 
 @router.get("/api/transportistas/{transportista_id}/ubicacion/", response_model=PosicionOut)
 def ubicacion(transportista_id: Id, session: SessionDep,
-              _: Allowed("distribucion", "ver")) -> TrackingTransportista:
+              user: Allowed("distribucion", "ver")) -> TrackingTransportista:
+    pedidos.exigir_alcance(session, user, transportista_id)
     return seguimiento.ubicacion(session, transportista_id)
 
 
@@ -349,9 +351,15 @@ def _inicial(codigo: str) -> tuple[dict[str, Any], int | None, int]:
 
 @router.websocket("/ws/seguimiento/{codigo}")
 async def ws_seguimiento(websocket: WebSocket, codigo: str) -> None:
-    """Public live feed of one order: a snapshot, then every GPS fix of its carrier with the order's ETA."""
+    """Public live feed of one order: a snapshot, then its carrier's GPS fixes with the order's ETA while the order is
+    EN_RUTA (never the carrier's way to other customers, before or after this delivery). Counted in the public
+    tracking's rate limit (4429 over it)."""
     try:
+        limite_seguimiento(websocket)
         datos, transportista_id, pedido_id = await asyncio.to_thread(_inicial, codigo[:24])
+    except TooManyRequests:
+        await websocket.close(code=4429)
+        return
     except NotFound:
         await websocket.close(code=4404)
         return
@@ -361,9 +369,13 @@ async def ws_seguimiento(websocket: WebSocket, codigo: str) -> None:
         await websocket.close()
         return
 
-    def mensaje(fix: dict) -> dict:
+    def mensaje(fix: dict) -> dict | None:
+        # The fix carries the ETAs of the carrier's stops still EN_RUTA: without this order's, the carrier is not
+        # (or no longer) on its way here, and its position would show the customer someone else's delivery.
+        if str(pedido_id) not in fix["etas"]:
+            return None
         return {"latitud": fix["latitud"], "longitud": fix["longitud"], "momento": fix["momento"],
-                "eta": fix["etas"].get(str(pedido_id))}
+                "eta": fix["etas"][str(pedido_id)]}
 
     async with tiempo_real.difusor().suscripcion(seguimiento.tema(transportista_id)) as cola:
         await tiempo_real.reenviar(websocket, cola, mensaje)

@@ -103,13 +103,16 @@ def difusor() -> Difusor:
     return _difusores[clave]
 
 
-async def reenviar(websocket: Any, cola: asyncio.Queue, mensaje: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
+async def reenviar(websocket: Any, cola: asyncio.Queue,
+                   mensaje: Callable[[dict[str, Any]], dict[str, Any] | None]) -> None:
     """Send `mensaje(datos)` of every message of `cola` as JSON to a (Starlette) WebSocket until the client
-    disconnects; what the client sends meanwhile is ignored."""
+    disconnects (a message `mensaje` maps to None is not for this client: skipped); what the client sends
+    meanwhile is ignored."""
 
     async def enviar() -> None:
         while True:
-            await websocket.send_json(mensaje(await cola.get()))
+            if (salida := mensaje(await cola.get())) is not None:
+                await websocket.send_json(salida)
 
     async def hasta_desconexion() -> None:
         while (await websocket.receive())["type"] != "websocket.disconnect":

@@ -12,6 +12,8 @@ import httpx
 from core.settings import get_settings
 
 REINTENTABLES = {"OVER_QUERY_LIMIT", "UNKNOWN_ERROR", "REQUEST_DENIED", "OVER_DAILY_LIMIT"}
+# Retried too, but no waiting fixes them: the key was refused or its billing/daily quota is exhausted.
+DE_LA_CUENTA = {"REQUEST_DENIED", "OVER_DAILY_LIMIT"}
 
 
 class DireccionNoEncontrada(Exception):
@@ -23,7 +25,12 @@ class DireccionNoEncontrada(Exception):
 
 
 class GeocodificacionNoDisponible(Exception):
-    """Quota, outage or credentials: the same request may succeed later."""
+    """Quota, outage or credentials: the same request may succeed later. `status`: Google's, or "" for
+    transport and HTTP failures."""
+
+    def __init__(self, mensaje: str, status: str = ""):
+        super().__init__(mensaje)
+        self.status = status
 
 
 @dataclass(frozen=True)
@@ -55,5 +62,5 @@ def geocodificar(direccion: str, timeout: float = 10.0) -> Posicion:
         return Posicion(float(loc["lat"]), float(loc["lng"]), primero.get("formatted_address", ""),
                         primero["geometry"].get("location_type", ""))
     if status in REINTENTABLES:
-        raise GeocodificacionNoDisponible(f"{status}: {mensaje}")
+        raise GeocodificacionNoDisponible(f"{status}: {mensaje}", status)
     raise DireccionNoEncontrada(status or f"HTTP {res.status_code}", mensaje)

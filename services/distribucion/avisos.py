@@ -18,6 +18,7 @@ from services import notificaciones_cliente
 from services.distribucion.pedidos import asignacion_activa, documento, en_peru
 from services.notificaciones import notificar
 from services.notificaciones_cliente import Aviso, Correo
+from services.stock import hoy_lima
 
 OTP_VIGENCIA = timedelta(hours=12)
 OTP_INTENTOS = 5
@@ -53,6 +54,18 @@ def registrar_fallo(session: Session, pedido_id: int, status: str) -> str:
               str(pedido_id), f"PEDIDO_SIN_COORDENADAS:{pedido_id}")
     session.commit()
     return status
+
+
+def alertar_geocodificador(session: Session, detalle: str) -> bool:
+    """Google refused the key (REQUEST_DENIED) or its daily quota: the orders without coordinates wait for an
+    operator. One notice a Lima day, however many orders and retries hit it."""
+    creada = notificar(session, "GEOCODIFICACION_RECHAZADA", "distribucion",
+                       "La geocodificación de direcciones está rechazada",
+                       f"Google Geocoding respondió {detalle[:300]}: revise GOOGLE_MAPS_API_KEY y su facturación; "
+                       "los pedidos sin coordenadas se reintentan solos", "pedidos", "",
+                       f"GEOCODIFICACION_RECHAZADA:{hoy_lima()}")
+    session.commit()
+    return creada
 
 
 @dataclass(frozen=True)

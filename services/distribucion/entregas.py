@@ -3,11 +3,13 @@ strokes) or the customer's OTP — then, in one transaction, the reservation bec
 kardex rows), the order is ENTREGADO with an event at the confirmation's GPS fix, and the workflow is told."""
 
 import hmac
+import io
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from PIL import Image
 from sqlmodel import Session
 
 from core.errors import Conflict, FieldError, Forbidden, ValidationError
@@ -18,12 +20,20 @@ from models.ventas import Cliente
 from services import facturacion, stock
 from services.auth import AuthUser
 from services.distribucion import avisos, optimizacion
-from services.distribucion.pedidos import asignacion_activa, bloquear, evento, exigir_transicion, lineas
+from services.distribucion.pedidos import (
+    asignacion_activa,
+    bloquear,
+    error_punto,
+    evento,
+    exigir_transicion,
+    lineas,
+)
 from services.permisos import tiene_permiso
 
 MAX_IMAGEN = 5 * 1024 * 1024
 LEJOS_M = 300  # a confirmation farther than this from the delivery point is flagged
-FIRMAS = {b"\x89PNG\r\n\x1a\n": "png", b"\xff\xd8\xff": "jpg"}
+MAX_PIXELES = 40_000_000  # a 40 MP phone camera; more is no delivery photo (and would take memory to decode)
+FORMATOS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
 
 
 @dataclass(frozen=True)
@@ -31,15 +41,23 @@ class Evidencia:
     foto: bytes | None = None
     firma: bytes | None = None  # an image, or JSON strokes [[[x, y], ...], ...]
     otp: str | None = None
+    trazos: str | None = None  # the signature drawn on the driver's page, as JSON strokes
     latitud: float | None = None
     longitud: float | None = None
 
 
 def tipo_imagen(datos: bytes) -> str | None:
-    """The image's format by its content (never by the file name or the client's content type)."""
-    if datos[:4] == b"RIFF" and datos[8:12] == b"WEBP":
-        return "webp"
-    return next((ext for magia, ext in FIRMAS.items() if datos.startswith(magia)), None)
+    """The image's format by its content (never by the file name or the client's content type): it must decode
+    as a whole JPEG, PNG or WebP of at most MAX_PIXELES (a small file may declare a huge image)."""
+    try:
+        with Image.open(io.BytesIO(datos)) as imagen:
+            formato = FORMATOS.get(imagen.format or "")
+            if formato is None or imagen.width * imagen.height > MAX_PIXELES:
+                return None
+            imagen.load()
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError):  # what Pillow raises on bad data
+        return None
+    return formato
 
 
 def _imagen(datos: bytes, campo: str, errores: list[FieldError]) -> str | None:
@@ -89,6 +107,9 @@ def _exigir_conductor(session: Session, user: AuthUser, a: AsignacionPedido) -> 
 
 
 def confirmar(session: Session, user: AuthUser, pedido_id: int, ev: Evidencia) -> Pedido:
+    if error := error_punto(ev.latitud, ev.longitud):  # a device's (0, 0) default or half a fix
+        raise ValidationError(f"Posición de la confirmación: {error}",
+                              field="longitud" if ev.longitud is None else "latitud")
     pedido = bloquear(session, pedido_id)
     a = asignacion_activa(session, pedido_id)
     if pedido.estado != "EN_RUTA" or a is None:
@@ -99,7 +120,12 @@ def confirmar(session: Session, user: AuthUser, pedido_id: int, ev: Evidencia) -
     archivos: dict[str, tuple[bytes, str]] = {}
     if ev.foto is not None and (tipo := _imagen(ev.foto, "foto", errores)):
         archivos["foto"] = (ev.foto, tipo)
-    if ev.firma is not None:
+    if ev.trazos is not None:
+        if _trazos(ev.trazos.encode()):
+            archivos["firma"] = (ev.trazos.encode(), "json")
+        else:
+            errores.append(FieldError("firma_trazos", "no son trazos [[[x, y], ...], ...] con al menos 2 puntos"))
+    elif ev.firma is not None:
         if _trazos(ev.firma):
             archivos["firma"] = (ev.firma, "json")
         elif (tipo := _imagen(ev.firma, "firma", errores)):

@@ -18,16 +18,20 @@ from sqlmodel import Session
 
 from core import outbox
 from core.db import paginar
-from core.errors import Conflict, NotFound, ValidationError
+from core.errors import Conflict, Forbidden, NotFound, ValidationError
 from core.schemas import Entrada, Fecha, Id, Paginacion
 from core.settings import get_settings
-from models.distribucion import AsignacionPedido, DetallePedido, EventoPedido, GuiaRemision, Pedido, Ruta
+from models.distribucion import AsignacionPedido, DetallePedido, EventoPedido, GuiaRemision, Pedido, Ruta, Transportista
+from models.facturacion import Comprobante, EstadoComprobante
+from models.inventario import Almacen
 from models.ventas import Cliente
 from services import stock
 from services.auth import AuthUser
 from services.distribucion import gre_baja
 from services.distribucion.estados import PLANIFICADO, TRANSICIONES
+from services.distribucion.eta import llegadas
 from services.inventario import Cantidad, verificar_acceso
+from services.permisos import tiene_permiso
 from services.productos import cargar
 from workflows.entradas import EntregaPedidoEntrada, EstadoPedido
 
@@ -49,6 +53,15 @@ def documento(pedido_id: int) -> str:
 
 def en_peru(latitud: float, longitud: float) -> bool:
     return PERU_LAT[0] <= latitud <= PERU_LAT[1] and PERU_LON[0] <= longitud <= PERU_LON[1]
+
+
+def error_punto(latitud: float | None, longitud: float | None) -> str | None:
+    """Why a (latitud, longitud) pair is not a place in Peru, or None when it is one (or both are absent)."""
+    if (latitud is None) != (longitud is None):
+        return "latitud y longitud van juntas"
+    if latitud is not None and not en_peru(latitud, longitud):
+        return "las coordenadas no están en el Perú"
+    return None
 
 
 class LineaPedidoIn(Entrada):
@@ -76,13 +89,13 @@ class PedidoIn(Entrada):
     ventana_fin: time | None = None
     notas: str = Field(default="", max_length=500)
     lineas: list[LineaPedidoIn] = Field(min_length=1, max_length=200)
+    comprobante_id: Id | None = Field(default=None, description="the factura or boleta already issued for this "
+                                      "order (e.g. at an eCommerce checkout): none is issued on delivery")
 
     @model_validator(mode="after")
     def _coherente(self) -> "PedidoIn":
-        if (self.latitud is None) != (self.longitud is None):
-            raise ValueError("latitud y longitud van juntas")
-        if self.latitud is not None and not en_peru(self.latitud, self.longitud):
-            raise ValueError("las coordenadas no están en el Perú")
+        if error := error_punto(self.latitud, self.longitud):
+            raise ValueError(error)
         if self.ventana_inicio and self.ventana_fin and self.ventana_inicio >= self.ventana_fin:
             raise ValueError("ventana_inicio debe ser anterior a ventana_fin")
         return self
@@ -91,8 +104,14 @@ class PedidoIn(Entrada):
 class EstadoIn(Entrada):
     estado: Literal["EN_RUTA", "NO_ENTREGADO", "PENDIENTE", "CANCELADO", "PLANIFICADO", "ENTREGADO"]
     motivo: str = Field(default="", max_length=300, description="required for NO_ENTREGADO and CANCELADO")
-    latitud: float | None = Field(default=None, ge=-90, le=90)
+    latitud: float | None = Field(default=None, ge=-90, le=90, description="where it happened (in Peru)")
     longitud: float | None = Field(default=None, ge=-180, le=180)
+
+    @model_validator(mode="after")
+    def _punto(self) -> "EstadoIn":
+        if error := error_punto(self.latitud, self.longitud):
+            raise ValueError(error)
+        return self
 
 
 def _codigo_seguimiento() -> str:
@@ -119,6 +138,8 @@ def crear(session: Session, user: AuthUser, datos: PedidoIn) -> Pedido:
     if cliente is None or not cliente.activo:
         raise ValidationError("El cliente no existe o está inactivo", field="cliente_id")
     productos = cargar(session, {line.producto_id for line in datos.lineas}, "lineas")
+    if datos.comprobante_id is not None:
+        _exigir_comprobante_libre(session, cliente, datos.comprobante_id)
     pedido = Pedido(**datos.model_dump(exclude={"lineas", "fecha_entrega"}), fecha_entrega=datos.fecha_entrega or
                     stock.hoy_lima(), codigo_seguimiento=_codigo_seguimiento(), usuario_id=user.id,
                     geocodificacion="CLIENTE" if datos.latitud is not None else "PENDIENTE")
@@ -144,6 +165,22 @@ def crear(session: Session, user: AuthUser, datos: PedidoIn) -> Pedido:
                              descripcion=f"Pedido registrado ({datos.origen})"))
     session.commit()
     return pedido
+
+
+def _exigir_comprobante_libre(session: Session, cliente: Cliente, comprobante_id: int) -> None:
+    """The order's own invoice: a valid factura/boleta of the same customer no other live order claims (its row
+    locked, so two orders cannot both take it)."""
+    c = session.execute(select(Comprobante).where(Comprobante.id == comprobante_id).with_for_update()).scalar()
+    if c is None or c.tipo not in ("01", "03"):
+        raise ValidationError("No existe una factura o boleta con ese id", field="comprobante_id")
+    if c.cliente_numero_doc != cliente.numero_doc:
+        raise ValidationError(f"El comprobante {c.serie}-{c.numero} es de otro cliente", field="comprobante_id")
+    if c.estado_sunat in (EstadoComprobante.RECHAZADO, EstadoComprobante.ANULADO):
+        raise ValidationError(f"El comprobante {c.serie}-{c.numero} está {c.estado_sunat}", field="comprobante_id")
+    otro = session.execute(select(Pedido.id).where(Pedido.comprobante_id == comprobante_id,
+                                                   Pedido.estado != "CANCELADO")).scalar()
+    if otro is not None:
+        raise Conflict(f"El comprobante {c.serie}-{c.numero} ya es del pedido {otro}", field="comprobante_id")
 
 
 def _reservar(session: Session, almacen_id: int, lineas: list[LineaPedidoIn], productos: dict) -> None:
@@ -228,6 +265,21 @@ def exigir_gre(session: Session, pedido: Pedido, asignacion: AsignacionPedido | 
     raise Conflict(motivo, field="gre")
 
 
+def eta_de_salida(session: Session, pedido: Pedido, asignacion: AsignacionPedido, salida: datetime) -> datetime | None:
+    """A stop whose route was never optimised has no ETA: estimated when it leaves, from the warehouse through
+    the route's earlier stops in their order at the planning speed, so the workflow's late-stop timer has a
+    time to watch. None without coordinates."""
+    almacen = session.get(Almacen, pedido.almacen_id)
+    puntos = session.execute(
+        select(Pedido.latitud, Pedido.longitud).join(AsignacionPedido, AsignacionPedido.pedido_id == Pedido.id)
+        .where(AsignacionPedido.ruta_id == asignacion.ruta_id, AsignacionPedido.estado != "RETIRADA",
+               AsignacionPedido.orden_entrega <= asignacion.orden_entrega, Pedido.latitud.is_not(None))
+        .order_by(AsignacionPedido.orden_entrega, AsignacionPedido.id)).all()
+    if almacen is None or almacen.latitud is None or pedido.latitud is None:
+        return None
+    return llegadas((almacen.latitud, almacen.longitud), [tuple(p) for p in puntos], salida)[-1]
+
+
 def cambiar_estado(session: Session, user: AuthUser, pedido_id: int, datos: EstadoIn) -> Pedido:
     pedido = bloquear(session, pedido_id)
     if datos.estado in POR_OPERACION:
@@ -241,6 +293,9 @@ def cambiar_estado(session: Session, user: AuthUser, pedido_id: int, datos: Esta
         exigir_reserva(session, pedido)
         exigir_gre(session, pedido, asignacion)
         pedido.hora_estimada_despacho = datetime.now(UTC)
+        if asignacion is not None and asignacion.eta is None:
+            asignacion.eta = eta_de_salida(session, pedido, asignacion, pedido.hora_estimada_despacho)
+            session.add(asignacion)
     elif datos.estado in ("PENDIENTE", "CANCELADO", "NO_ENTREGADO") and asignacion is not None:
         asignacion.estado = "RETIRADA" if datos.estado != "NO_ENTREGADO" else "CERRADA"
         session.add(asignacion)
@@ -261,10 +316,34 @@ def cambiar_estado(session: Session, user: AuthUser, pedido_id: int, datos: Esta
 # --- reads ------------------------------------------------------------------------------------------------
 
 
-def listar(session: Session, pagina: Paginacion, estado: str | None = None, fecha: date | None = None,
-           cliente_id: int | None = None, transportista_id: int | None = None,
+def alcance(session: Session, user: AuthUser) -> int | None:
+    """The carrier whose orders and routes the user may read: None = every carrier's (the dispatcher,
+    `distribucion:ver_todos`); a driver only their own vehicle's (0: a driver without a vehicle sees none)."""
+    if tiene_permiso(session, user.rol_id, "distribucion", "ver_todos"):
+        return None
+    propio = session.execute(select(Transportista.id).where(Transportista.usuario_id == user.id)).scalar()
+    return propio or 0
+
+
+def exigir_alcance(session: Session, user: AuthUser, transportista_id: int | None) -> None:
+    propio = alcance(session, user)
+    if propio is not None and transportista_id != propio:
+        raise Forbidden("Solo puede ver los pedidos, rutas y posición de su propio vehículo")
+
+
+def _transportistas_del_pedido(pedido_id: int):  # noqa: ANN202 - a SQLAlchemy select
+    return (select(Ruta.transportista_id).join(AsignacionPedido, AsignacionPedido.ruta_id == Ruta.id)
+            .where(AsignacionPedido.pedido_id == pedido_id, AsignacionPedido.estado != "RETIRADA"))
+
+
+def listar(session: Session, user: AuthUser, pagina: Paginacion, estado: str | None = None,
+           fecha: date | None = None, cliente_id: int | None = None, transportista_id: int | None = None,
            zona: str | None = None) -> tuple[list[Pedido], int]:
     stmt = select(Pedido).order_by(Pedido.id.desc())
+    if (propio := alcance(session, user)) is not None:
+        if transportista_id not in (None, propio):
+            return [], 0
+        transportista_id = propio
     if estado:
         stmt = stmt.where(Pedido.estado == estado)
     if fecha:
@@ -273,7 +352,7 @@ def listar(session: Session, pagina: Paginacion, estado: str | None = None, fech
         stmt = stmt.where(Pedido.cliente_id == cliente_id)
     if zona:
         stmt = stmt.where(Pedido.zona == zona)
-    if transportista_id:
+    if transportista_id is not None:
         stmt = stmt.where(Pedido.id.in_(
             select(AsignacionPedido.pedido_id).join(Ruta, Ruta.id == AsignacionPedido.ruta_id)
             .where(Ruta.transportista_id == transportista_id, AsignacionPedido.estado != "RETIRADA")))
@@ -285,10 +364,14 @@ def eventos(session: Session, pedido_id: int) -> list[EventoPedido]:
                                 .order_by(EventoPedido.id)).scalars())
 
 
-def obtener(session: Session, pedido_id: int) -> dict[str, Any]:
+def obtener(session: Session, pedido_id: int, user: AuthUser | None = None) -> dict[str, Any]:
+    """The order with its lines, events and latest assignment; with `user`, only if they may read it."""
     pedido = session.get(Pedido, pedido_id)
     if pedido is None:
         raise NotFound("Pedido no encontrado")
+    if user is not None and (propio := alcance(session, user)) is not None and propio not in session.execute(
+            _transportistas_del_pedido(pedido_id)).scalars().all():
+        raise Forbidden("Solo puede ver los pedidos de su propio vehículo")
     asignacion = session.execute(select(AsignacionPedido).where(AsignacionPedido.pedido_id == pedido_id)
                                  .order_by(AsignacionPedido.id.desc()).limit(1)).scalar_one_or_none()
     return pedido.model_dump() | {

@@ -18,7 +18,7 @@ from models.distribucion import AsignacionPedido, Pedido, Ruta, Transportista
 from models.inventario import Almacen
 from services.auth import AuthUser
 from services.distribucion import optimizacion
-from services.distribucion.pedidos import asignacion_activa, bloquear, evento, exigir_transicion
+from services.distribucion.pedidos import asignacion_activa, bloquear, evento, exigir_alcance, exigir_transicion
 
 HORA_SALIDA = time(8, 0)  # routes leave the warehouse at 08:00 Lima unless optimised later in the day
 
@@ -89,10 +89,13 @@ def paradas(session: Session, ruta_id: int) -> list[AsignacionPedido]:
         .order_by(AsignacionPedido.orden_entrega, AsignacionPedido.id)).scalars())
 
 
-def obtener(session: Session, ruta_id: int) -> dict[str, Any]:
+def obtener(session: Session, ruta_id: int, user: AuthUser | None = None) -> dict[str, Any]:
+    """The route with its stops; with `user`, only if they may read it (a driver: their own vehicle's)."""
     ruta = session.get(Ruta, ruta_id)
     if ruta is None:
         raise NotFound("Ruta no encontrada")
+    if user is not None:
+        exigir_alcance(session, user, ruta.transportista_id)
     stops = paradas(session, ruta_id)
     ids = [a.pedido_id for a in stops]
     peso, volumen = session.execute(select(func.coalesce(func.sum(Pedido.peso_total), 0),

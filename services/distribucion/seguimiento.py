@@ -19,6 +19,7 @@ from core.schemas import Entrada, Id, Momento
 from models.distribucion import AsignacionPedido, Pedido, Ruta, TrackingTransportista, Transportista
 from services.auth import AuthUser
 from services.distribucion import optimizacion
+from services.distribucion.eta import llegadas
 from services.distribucion.pedidos import en_peru, eventos
 from services.permisos import tiene_permiso
 from services.stock import hoy_lima
@@ -109,13 +110,8 @@ def etas_restantes(session: Session, transportista_id: int, desde: tuple[float, 
         .where(Ruta.transportista_id == transportista_id, Ruta.fecha == hoy_lima(),
                AsignacionPedido.estado == "ACTIVA", Pedido.estado == "EN_RUTA", Pedido.latitud.is_not(None))
         .order_by(AsignacionPedido.orden_entrega)).all()
-    velocidad = velocidad_media(session, transportista_id)
-    etas, punto, t = {}, desde, momento
-    for pedido_id, lat, lon in filas:
-        t += timedelta(seconds=optimizacion.segundos(optimizacion.haversine_m(punto, (lat, lon)), velocidad))
-        etas[pedido_id] = t
-        punto, t = (lat, lon), t + timedelta(seconds=optimizacion.SERVICIO_S)
-    return etas
+    horas = llegadas(desde, [(lat, lon) for _, lat, lon in filas], momento, velocidad_media(session, transportista_id))
+    return {pedido_id: hora for (pedido_id, _, _), hora in zip(filas, horas, strict=True)}
 
 
 def ubicacion(session: Session, transportista_id: int) -> TrackingTransportista:

@@ -158,3 +158,68 @@ def test_a_day_plan_commits_all_its_routes_or_nothing(despacho, monkeypatch):
     res = despacho.client.post("/api/rutas/planificar/", headers=despacho.admin, json={
         "almacen_id": despacho.tienda.almacen_id, "fecha": str(hoy_lima()), "segundos": 0.3})
     assert res.status_code == 201 and sum(len(r["paradas"]) for r in res.json()["rutas"]) == 5
+
+
+def test_concurrent_assignments_on_the_real_server_keep_one_route_per_order_and_the_limits(despacho, servidor):
+    """Two dispatchers at once: the same order onto two routes → one 200, one 409; two orders that each fit
+    the carrier but not together, onto two of its routes → one 200, one 400 naming the limit."""
+    import threading
+
+    import httpx
+
+    from tests.ventas_fixtures import contar
+
+    p = despacho.producto("CONC", stock="100", peso="30")
+    rutas = [despacho.ruta(despacho.transportista(f"CON-00{i}")) for i in (1, 2)]
+    t = despacho.transportista("CON-003", peso="50")
+    del_mismo = [despacho.ruta(t), despacho.ruta(t)]
+
+    def a_la_vez(pares: list[tuple[int, int]]) -> list[httpx.Response]:
+        barrera, respuestas = threading.Barrier(len(pares)), [None] * len(pares)
+
+        def asignar(i: int) -> None:
+            with httpx.Client(base_url=servidor, headers=despacho.admin, timeout=30) as http:
+                barrera.wait()
+                respuestas[i] = http.post(f"/api/rutas/{pares[i][0]}/asignar/", json={"pedidos": [pares[i][1]]})
+
+        hilos = [threading.Thread(target=asignar, args=(i,)) for i in range(len(pares))]
+        for hilo in hilos:
+            hilo.start()
+        for hilo in hilos:
+            hilo.join()
+        return respuestas
+
+    for _ in range(3):
+        pedido = despacho.pedido(p, "1")["id"]
+        codigos = sorted(r.status_code for r in a_la_vez([(rutas[0], pedido), (rutas[1], pedido)]))
+        assert codigos == [200, 409], codigos
+        assert contar("asignaciones_pedido", "pedido_id = :p AND estado = 'ACTIVA'", p=pedido) == 1
+    uno, dos = despacho.pedido(p, "1")["id"], despacho.pedido(p, "1")["id"]  # 30 kg each, 50 kg van
+    respuestas = a_la_vez([(del_mismo[0], uno), (del_mismo[1], dos)])
+    assert sorted(r.status_code for r in respuestas) == [200, 400]
+    rechazo = next(r for r in respuestas if r.status_code == 400).json()
+    assert rechazo["errors"][0]["field"] == "capacidad_max_peso" and "exceso 10 kg" in rechazo["message"]
+
+
+def test_a_driver_reads_only_the_orders_routes_and_position_of_their_own_vehicle(despacho, make_user):
+    from tests.distribucion.fixtures import chofer
+
+    p = despacho.producto("VER", stock="10")
+    mio, ajeno, sin_ruta = despacho.pedido(p), despacho.pedido(p), despacho.pedido(p)
+    t1, chofer1 = chofer(despacho, make_user, "VER-101")
+    t2, _ = chofer(despacho, make_user, "VER-202")
+    r1, r2 = despacho.ruta(t1), despacho.ruta(t2)
+    assert _asignar(despacho, r1, mio["id"]).status_code == 200
+    assert _asignar(despacho, r2, ajeno["id"]).status_code == 200
+    get = despacho.client.get
+    listado = get("/api/pedidos/", headers=chofer1).json()
+    assert [i["id"] for i in listado["items"]] == [mio["id"]]
+    assert get(f"/api/pedidos/?transportista_id={t2}", headers=chofer1).json()["items"] == []
+    assert get(f"/api/pedidos/{mio['id']}/", headers=chofer1).status_code == 200
+    for url in (f"/api/pedidos/{ajeno['id']}/", f"/api/pedidos/{sin_ruta['id']}/", f"/api/rutas/{r2}/",
+                f"/api/rutas/{r2}/hoja/", f"/api/transportistas/{t2}/ubicacion/"):
+        assert get(url, headers=chofer1).status_code == 403, url
+    assert get(f"/api/rutas/{r1}/", headers=chofer1).status_code == 200
+    assert get("/api/pedidos/", headers=despacho.admin).json()["total"] == 3  # the dispatcher sees every order
+    _, sin_vehiculo = make_user("TRANSPORTISTA")
+    assert get("/api/pedidos/", headers=sin_vehiculo).json()["total"] == 0

@@ -117,3 +117,45 @@ def test_old_fixes_are_pruned_daily(despacho, en_camino):
                        "VALUES (:t, -12.0, -77.0, now() - interval '31 days')"), {"t": transportista})
         assert seguimiento.podar(s) == 1
     assert contar("tracking_transportista") == 1
+
+
+def test_the_live_feed_shows_the_carrier_only_while_on_the_way_to_this_order(despacho, make_user, servidor):
+    """Before its order is EN_RUTA (the carrier still on other deliveries) and once it is delivered, the
+    customer's WebSocket gets none of the carrier's fixes: they would show someone else's stops."""
+    p = despacho.producto("WSP", stock="10")
+    primero, mio = despacho.pedido(p, "1"), despacho.pedido(p, "1")
+    transportista, headers = chofer(despacho, make_user, "WSP-101")
+    ruta = despacho.ruta(transportista)
+    assert despacho.client.post(f"/api/rutas/{ruta}/asignar/", headers=despacho.admin,
+                                json={"pedidos": [primero["id"], mio["id"]]}).status_code == 200
+    assert despacho.estado(primero["id"], "EN_RUTA").status_code == 200  # mine is still PLANIFICADO
+    limite_seguimiento._vistos.clear()
+    ws_url = servidor.replace("http://", "ws://") + f"/ws/seguimiento/{mio['codigo_seguimiento']}"
+    with connect(ws_url, open_timeout=10) as ws, httpx.Client(base_url=servidor) as http:
+        assert json.loads(ws.recv(timeout=10))["posicion_transportista"] is None
+        assert http.post("/api/tracking/actualizar/", headers=headers, json=_fix(20, lat=-12.08)).status_code == 201
+        assert despacho.estado(mio["id"], "EN_RUTA").status_code == 200
+        assert http.post("/api/tracking/actualizar/", headers=headers, json=_fix(10, lat=-12.09)).status_code == 201
+        assert json.loads(ws.recv(timeout=5))["latitud"] == -12.09  # the fix before EN_RUTA was not sent
+        res = http.post(f"/api/entregas/{mio['id']}/confirmar/", headers=headers,
+                        data={"firma_trazos": "[[[0, 0], [5, 5]]]"})
+        assert res.status_code == 200, res.text
+        assert http.post("/api/tracking/actualizar/", headers=headers, json=_fix(1, lat=-12.10)).status_code == 201
+        with pytest.raises(TimeoutError):
+            ws.recv(timeout=0.6)
+
+
+def test_the_public_websocket_shares_the_tracking_rate_limit(despacho, en_camino):
+    from collections import deque
+
+    from starlette.websockets import WebSocketDisconnect
+
+    pedido, _, _ = en_camino
+    limite_seguimiento._vistos["testclient"] = deque([time.monotonic()] * 60)  # this minute's 60 reads spent
+    try:
+        url = f"/ws/seguimiento/{pedido['codigo_seguimiento']}"
+        with pytest.raises(WebSocketDisconnect) as cierre, despacho.client.websocket_connect(url) as ws:
+            ws.receive_json()
+        assert cierre.value.code == 4429
+    finally:
+        limite_seguimiento._vistos.clear()
