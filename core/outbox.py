@@ -143,6 +143,15 @@ async def deliver(client: Client, row: Any) -> None:
             log.warning("signal %s to closed workflow %s dropped", row.workflow, row.workflow_id)
 
 
+def _stop_if_cancelled(exc: Exception) -> None:
+    """The SDK reports a cancelled update call as `WorkflowUpdateRPCTimeoutOrCancelledError`, an ordinary
+    exception: a relay being stopped while an update is in flight must stop, not log it and deliver on (a
+    worker stopped right after an update used to hang until its caller gave up)."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError from exc
+
+
 async def relay_once(client: Client, batch: int = 50) -> int:
     """Deliver one batch; returns how many messages were delivered."""
     rows = await asyncio.to_thread(claim, batch)
@@ -153,6 +162,7 @@ async def relay_once(client: Client, batch: int = 50) -> int:
             await deliver(client, row)
             ok.append(row.id)
         except Exception as exc:  # noqa: BLE001 - any failure is retried with backoff
+            _stop_if_cancelled(exc)
             log.warning("outbox message %s failed: %s", row.id, exc)
             failures[row.id] = (repr(exc), row.attempts)
     if rows:
@@ -179,7 +189,8 @@ async def _deliver_while_listening(client: Client, dsn: str, idle_wait: float) -
         while True:
             try:
                 delivered = await relay_once(client)
-            except Exception:  # noqa: BLE001 - the relay must survive DB blips
+            except Exception as exc:  # noqa: BLE001 - the relay must survive DB blips
+                _stop_if_cancelled(exc)
                 log.exception("outbox relay iteration failed")
                 delivered = 0
             if delivered == 0:

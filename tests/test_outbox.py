@@ -2,6 +2,7 @@
 if the process dies right after the commit or in the middle of delivering it."""
 
 import asyncio
+import os
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import text
@@ -91,3 +92,18 @@ async def test_worker_declares_schedules_in_lima_time(worker, temporal_client):
     await erp_worker.prepare(temporal_client, "erp-test")
     assert sorted([s.id async for s in await temporal_client.list_schedules()]) == sorted(
         d.id for d in erp_worker.schedules())
+
+
+async def test_a_relay_stopped_while_an_update_is_in_flight_stops(db, temporal_client):
+    # A workflow no worker runs: an update to it waits until someone gives up.
+    await temporal_client.start_workflow("MantenimientoSeguridad", id="mant-sin-worker", task_queue="nadie")
+    with session_scope() as s:
+        outbox.request_update(s, "mant-sin-worker", "cualquiera", None, "1")
+    relay = asyncio.create_task(outbox.run_relay(temporal_client, os.environ["DATABASE_URL"]))
+    while not _pending()[0].attempts:  # claimed: the update call is in flight
+        await asyncio.sleep(0.05)
+    await asyncio.sleep(0.3)
+    relay.cancel()
+    done, _ = await asyncio.wait({relay}, timeout=5)
+    assert done == {relay} and relay.cancelled()
+    assert _pending()[0].delivered_at is None  # redelivered later, by the next relay
