@@ -89,6 +89,23 @@ def paradas(session: Session, ruta_id: int) -> list[AsignacionPedido]:
         .order_by(AsignacionPedido.orden_entrega, AsignacionPedido.id)).scalars())
 
 
+def estado_de(session: Session, ruta: Ruta) -> str:
+    """The route's state follows its stops: EN_RUTA once one has left or closed, COMPLETADA when all have
+    closed. Derived on read rather than written by each order's transaction, which would lock the route after
+    the order, the reverse of assignment's order (route, then orders): two dispatchers could deadlock."""
+    if ruta.estado == "CANCELADA":
+        return ruta.estado
+    stops = session.execute(select(AsignacionPedido.estado, Pedido.estado).join(
+        Pedido, Pedido.id == AsignacionPedido.pedido_id).where(
+        AsignacionPedido.ruta_id == ruta.id, AsignacionPedido.estado != "RETIRADA")).all()
+    cerradas = [a == "CERRADA" for a, _ in stops]
+    if stops and all(cerradas):
+        return "COMPLETADA"
+    if any(cerradas) or any(p == "EN_RUTA" for a, p in stops if a == "ACTIVA"):
+        return "EN_RUTA"
+    return "PLANIFICADA"
+
+
 def obtener(session: Session, ruta_id: int, user: AuthUser | None = None) -> dict[str, Any]:
     """The route with its stops; with `user`, only if they may read it (a driver: their own vehicle's)."""
     ruta = session.get(Ruta, ruta_id)
@@ -101,7 +118,8 @@ def obtener(session: Session, ruta_id: int, user: AuthUser | None = None) -> dic
     peso, volumen = session.execute(select(func.coalesce(func.sum(Pedido.peso_total), 0),
                                            func.coalesce(func.sum(Pedido.volumen_total), 0))
                                     .where(Pedido.id.in_(ids))).one() if ids else (Decimal(0), Decimal(0))
-    return ruta.model_dump() | {"paradas": [a.model_dump(exclude={"otp_hash"}) for a in stops],
+    return ruta.model_dump() | {"estado": estado_de(session, ruta),
+                                "paradas": [a.model_dump(exclude={"otp_hash"}) for a in stops],
                                 "peso_total": str(peso), "volumen_total": str(volumen)}
 
 
@@ -141,8 +159,8 @@ def _asignar(session: Session, user: AuthUser, ruta_id: int, datos: AsignarIn) -
     ruta = session.execute(select(Ruta).where(Ruta.id == ruta_id).with_for_update()).scalar_one_or_none()
     if ruta is None:
         raise NotFound("Ruta no encontrada")
-    if ruta.estado != "PLANIFICADA":
-        raise Conflict(f"La ruta está {ruta.estado}: ya no admite pedidos", field="estado")
+    if (estado := estado_de(session, ruta)) != "PLANIFICADA":
+        raise Conflict(f"La ruta está {estado}: ya no admite pedidos", field="estado")
     # The carrier's row lock serialises every assignment to its routes, so two dispatchers cannot both fit
     # the last kilos.
     t = session.execute(select(Transportista).where(Transportista.id == ruta.transportista_id)

@@ -352,3 +352,28 @@ async def test_the_workflow_follows_a_failed_delivery_retried_then_returned_to_s
     assert despacho.estado(pedido["id"], "CANCELADO", motivo="Devuelto al almacén").status_code == 200
     assert await asyncio.wait_for(handle.result(), 30) == "CANCELADO"
     assert stock_fila(p, despacho.tienda.almacen_id) == (Decimal("5"), Decimal("0"))
+
+
+def test_a_routes_state_follows_its_stops_and_a_departed_route_takes_no_more_orders(despacho, make_user):
+    p = despacho.producto("RTE", stock="10")
+    uno, dos, tres = (despacho.pedido(p, "1") for _ in range(3))
+    transportista, _ = chofer(despacho, make_user, "RTE-101")
+    ruta = despacho.ruta(transportista)
+    url = f"/api/rutas/{ruta}/"
+
+    def estado() -> str:
+        return despacho.client.get(url, headers=despacho.admin).json()["estado"]
+
+    res = despacho.client.post(f"{url}asignar/", headers=despacho.admin, json={"pedidos": [uno["id"], dos["id"]]})
+    assert res.status_code == 200 and res.json()["estado"] == "PLANIFICADA"
+    assert despacho.client.post(f"{url}optimizar/?segundos=0.2", headers=despacho.admin).status_code == 200
+    assert despacho.estado(uno["id"], "EN_RUTA").status_code == 200
+    assert estado() == "EN_RUTA"
+    # the van has left: a forgotten order goes on another route, not onto this one
+    res = despacho.client.post(f"{url}asignar/", headers=despacho.admin, json={"pedidos": [tres["id"]]})
+    assert res.status_code == 409 and res.json()["errors"][0]["field"] == "estado", res.text
+    assert "EN_RUTA" in res.json()["errors"][0]["message"]
+    assert despacho.estado(dos["id"], "EN_RUTA").status_code == 200
+    for pedido in (uno, dos):
+        assert despacho.estado(pedido["id"], "NO_ENTREGADO", motivo="Cliente ausente").status_code == 200
+    assert estado() == "COMPLETADA"
